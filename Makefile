@@ -1,0 +1,39 @@
+# peoplesync developer commands. Every target bootstraps .venv by itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+.PHONY: help demo test check format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP) ## Run the demo on embedded defaults (sandbox org, seeded)
+	$(BIN)/peoplesync demo
+
+test: $(STAMP) ## Run unit and integration tests on SQLite and PostgreSQL
+	$(BIN)/pytest tests
+
+check: $(STAMP) ## Lint, format check and mypy strict
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: $(STAMP) ## Run benchmarks; each prints JSON figures
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) .peoplesync .pytest_cache .mypy_cache .ruff_cache
