@@ -1,0 +1,41 @@
+"""Configuration of one sandbox org: credentials it accepts, limits and fault knobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class FaultKnobs:
+    """Faults injected into REST, Bulk and streaming calls; changeable at run time."""
+
+    latency_ms: int = 0
+    rate_503: float = 0.0
+    rate_timeout: float = 0.0
+    rate_lock_error: float = 0.0
+    timeout_seconds: float = 30.0
+
+
+@dataclass
+class SandboxConfig:
+    """Everything a sandbox org is started with. Deterministic under ``seed``."""
+
+    data_dir: Path
+    instance_url: str = "https://127.0.0.1:8443"
+    client_id: str = "3MVG9sandboxPeoplesyncConsumerKey"
+    client_secret: str = "sandbox-consumer-secret"  # noqa: S105 - well-known demo credential
+    username: str = "admin@sandbox.peoplesync.local"
+    password: str = "sandbox-password"  # noqa: S105 - well-known demo credential
+    security_token: str = ""
+    org_name: str = "peoplesync Sandbox Org"
+    token_lifetime_seconds: int = 7200
+    api_daily_limit: int = 100_000
+    max_concurrent_long_requests: int = 25
+    seed: int = 0
+    knobs: FaultKnobs = field(default_factory=FaultKnobs)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file that holds the org's data."""
+        return self.data_dir / "org.sqlite3"
