@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peoplesync.sandbox.salesforce.ids import to18
+
 
 @dataclass
 class FaultKnobs:
@@ -34,6 +36,16 @@ class SandboxConfig:
     max_concurrent_long_requests: int = 25
     seed: int = 0
     knobs: FaultKnobs = field(default_factory=FaultKnobs)
+
+    @property
+    def org_id(self) -> str:
+        """The 18-character Organization id of this org."""
+        return to18("00D8d0000000001")
+
+    @property
+    def user_id(self) -> str:
+        """The 18-character User id of the org's one API user (the admin)."""
+        return to18("0058d0000000001")
 
     @property
     def database_path(self) -> Path:
