@@ -1,0 +1,1 @@
+"""Alembic migrations of the People store (shipped inside the package)."""

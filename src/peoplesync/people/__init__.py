@@ -1,0 +1,1 @@
+"""The People store: persons, companies, attributes, links, timeline and the change log."""

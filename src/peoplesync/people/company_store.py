@@ -1,0 +1,158 @@
+"""Companies in the SQL store: matched by id, then by normalised website domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from peoplesync.clock import Clock
+from peoplesync.errors import BatchValidationError, NotFoundError, RecordError, ValidationError
+from peoplesync.people import tables as t
+from peoplesync.people.change_log import ChangeWriter
+from peoplesync.people.domain_name import normalise_domain
+from peoplesync.people.model import Company, CompanyInput, UpsertResult, new_id
+from peoplesync.people.planner import ChangeDraft
+
+COMPANY_FIELDS: dict[str, tuple[type, int | None]] = {
+    "name": (str, 255),
+    "website_domain": (str, 255),
+    "industry": (str, 255),
+    "employees": (int, None),
+    "revenue": (str, 40),
+    "country": (str, 100),
+    "owner": (str, 255),
+}
+
+
+def normalise_company(item: CompanyInput, record: str) -> dict[str, Any]:
+    """Validate a company's values (pure); raise a RecordError naming the field."""
+    values: dict[str, Any] = {}
+    for name, value in item.values.items():
+        if name not in COMPANY_FIELDS:
+            raise ValidationError("is not a company field", record=record, field=name)
+        kind, length = COMPANY_FIELDS[name]
+        if name == "revenue" and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValidationError(
+                f"expected {kind.__name__}, got {value!r}", record=record, field=name
+            )
+        if name == "website_domain" and isinstance(value, str):
+            value = normalise_domain(value)
+        if isinstance(value, str) and length is not None and len(value) > length:
+            raise ValidationError(f"is longer than {length} characters", record=record, field=name)
+        values[name] = value
+    return values
+
+
+@dataclass(slots=True)
+class _CompanyPlan:
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[ChangeDraft] = field(default_factory=list)
+    result: UpsertResult = field(default_factory=UpsertResult)
+
+
+class CompanyStore:
+    """Company operations of the SQL People store."""
+
+    engine: AsyncEngine
+    clock: Clock
+
+    async def upsert_companies(
+        self, inputs: Iterable[CompanyInput], *, origin: str, reject_invalid: bool = False
+    ) -> UpsertResult:
+        """Create or update companies in one transaction."""
+        items = list(inputs)
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            ids = [i.id for i in items if i.id]
+            domains = set()
+            for i in items:
+                raw = i.values.get("website_domain")
+                if isinstance(raw, str) and (d := normalise_domain(raw)):
+                    domains.add(d)
+            rows = await conn.execute(
+                sa.select(t.companies).where(
+                    sa.or_(t.companies.c.id.in_(ids), t.companies.c.website_domain.in_(domains))
+                )
+            )
+            current = {r.id: dict(r._mapping) for r in rows}
+            by_domain = {
+                r["website_domain"]: r["id"] for r in current.values() if r["website_domain"]
+            }
+            plan = _CompanyPlan()
+            touched: dict[str, dict[str, Any] | None] = {}
+            for index, item in enumerate(items):
+                record = item.key or (f"company {item.id}" if item.id else f"#{index}")
+                try:
+                    values = normalise_company(item, record)
+                    target = item.id or by_domain.get(values.get("website_domain") or "")
+                    if item.id and item.id not in current:
+                        raise NotFoundError("no company has this id", record=record, field="id")
+                    if target is None:
+                        target = new_id()
+                        current[target] = {"id": target, "version": 0, "created_at": now}
+                        touched[target] = None
+                    elif target not in touched:
+                        touched[target] = dict(current[target])
+                    current[target].update(values)
+                    if current[target].get("website_domain"):
+                        by_domain[current[target]["website_domain"]] = target
+                    plan.result.ids.append(target)
+                except RecordError as error:
+                    plan.result.rejected.append(error)
+                    plan.result.ids.append(None)
+            if plan.result.rejected and not reject_invalid:
+                raise BatchValidationError(plan.result.rejected)
+            for company_id, before in touched.items():
+                after = current[company_id]
+                changes = {
+                    n: [before.get(n) if before else None, after.get(n)]
+                    for n in COMPANY_FIELDS
+                    if (before.get(n) if before else None) != after.get(n)
+                }
+                row = {n: after.get(n) for n in COMPANY_FIELDS}
+                row.update(id=company_id, updated_at=now, created_at=after["created_at"])
+                if before is None:
+                    row["version"] = 1
+                    plan.inserts.append(row)
+                    plan.result.created.append(company_id)
+                    plan.changes.append(ChangeDraft(company_id, "create", 1, changes))
+                elif changes:
+                    version = int(before["version"]) + 1
+                    row["version"] = version
+                    plan.updates.append(row)
+                    plan.result.updated.append(company_id)
+                    plan.changes.append(ChangeDraft(company_id, "update", version, changes))
+                else:
+                    plan.result.unchanged.append(company_id)
+            if plan.inserts:
+                await conn.execute(t.companies.insert(), plan.inserts)
+            for row in plan.updates:
+                await conn.execute(
+                    t.companies.update().where(t.companies.c.id == row["id"]).values(**row)
+                )
+            await ChangeWriter(conn, now, origin).write(plan.changes, "company")
+        return plan.result
+
+    async def get_companies(self, ids: Sequence[str]) -> dict[str, Company]:
+        """Companies by id."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(sa.select(t.companies).where(t.companies.c.id.in_(list(ids))))
+            return {r.id: Company(**r._mapping) for r in rows}
+
+    async def find_companies_by_domains(self, domains: Iterable[str]) -> dict[str, str]:
+        """Company ids by normalised website domain."""
+        wanted = {d for d in (normalise_domain(x) for x in domains) if d}
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(t.companies.c.website_domain, t.companies.c.id).where(
+                    t.companies.c.website_domain.in_(wanted)
+                )
+            )
+            return {r.website_domain: r.id for r in rows}

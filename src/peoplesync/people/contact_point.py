@@ -1,0 +1,109 @@
+"""Email addresses and phone numbers: validation and normal forms (pure functions).
+
+An email is kept as written (domain lower-cased) and compared through its key, the
+lower-cased address. A phone number is kept in E.164.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import email_validator
+import phonenumbers
+
+from peoplesync.errors import InvalidEmailError, InvalidPhoneError
+
+# A strict subset of what email-validator accepts: plain ASCII local part and a DNS name.
+# Addresses it matches skip the slower full validation; everything else takes the full path.
+_SIMPLE_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+_SPECIAL_USE = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+_MAX_EMAIL = 254
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAddress:
+    """An email address in normal form, with the key used to compare addresses."""
+
+    address: str
+    key: str
+
+
+def _is_special_use(domain: str) -> bool:
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in _SPECIAL_USE for i in range(len(labels)))
+
+
+def normalise_email(raw: str, *, record: str | None = None, field: str = "email") -> EmailAddress:
+    """Validate ``raw`` and return its normal form; raise InvalidEmailError naming the field."""
+    if not isinstance(raw, str):
+        raise InvalidEmailError(
+            f"expected text, got {type(raw).__name__}", record=record, field=field
+        )
+    text = raw.strip()
+    match = _SIMPLE_EMAIL.fullmatch(text)
+    if (
+        match is not None
+        and len(text) <= _MAX_EMAIL
+        and len(match["local"]) <= 64
+        and not _is_special_use(match["domain"].lower())
+    ):
+        address = f"{match['local']}@{match['domain'].lower()}"
+        return EmailAddress(address, address.lower())
+    try:
+        checked = email_validator.validate_email(
+            text, check_deliverability=False, allow_smtputf8=True
+        )
+    except email_validator.EmailNotValidError as exc:
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        message = f"{shown!r} is not a valid email address ({exc})"
+        raise InvalidEmailError(message, record=record, field=field) from None
+    return EmailAddress(checked.normalized, checked.normalized.lower())
+
+
+def email_key(raw: str) -> str:
+    """The comparison key of an address (trimmed, lower-cased), without validation."""
+    return raw.strip().lower()
+
+
+@lru_cache(maxsize=65_536)
+def _parse_phone(text: str, region: str | None) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def normalise_phone(
+    raw: str, *, default_region: str | None = None, record: str | None = None, field: str = "phone"
+) -> str:
+    """Return ``raw`` in E.164; raise InvalidPhoneError naming the field when it is not a number."""
+    if not isinstance(raw, str):
+        raise InvalidPhoneError(
+            f"expected text, got {type(raw).__name__}", record=record, field=field
+        )
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    region = None if text.startswith("+") else default_region
+    if region is None and not text.startswith("+"):
+        raise InvalidPhoneError(
+            f"{text!r} has no country code and no default region is set",
+            record=record,
+            field=field,
+            hint="write it with its country code (+44...) or set PEOPLESYNC_DEFAULT_PHONE_REGION",
+        )
+    e164 = _parse_phone(text, region)
+    if e164 is None:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InvalidPhoneError(
+            f"{shown!r} is not a valid phone number", record=record, field=field
+        )
+    return e164

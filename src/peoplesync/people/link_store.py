@@ -1,0 +1,164 @@
+"""Links to external records and timeline events in the SQL store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from peoplesync.clock import Clock
+from peoplesync.errors import NotFoundError
+from peoplesync.people import tables as t
+from peoplesync.people.model import EntityType, ExternalLink, TimelineEvent, new_id
+
+
+def _link(row: Any) -> ExternalLink:
+    return ExternalLink(
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        system=row.system,
+        object=row.object,
+        external_id=row.external_id,
+        state=row.state,
+        synced_at=row.synced_at,
+    )
+
+
+class LinkStore:
+    """Link and timeline operations of the SQL People store."""
+
+    engine: AsyncEngine
+    clock: Clock
+
+    async def save_links(self, links: Sequence[ExternalLink]) -> None:
+        """Create or replace links, keyed by (system, object, external id)."""
+        if not links:
+            return
+        async with self.engine.begin() as conn:
+            for system, sobject in {(link.system, link.object) for link in links}:
+                ids = [x.external_id for x in links if (x.system, x.object) == (system, sobject)]
+                await conn.execute(
+                    t.external_links.delete().where(
+                        t.external_links.c.system == system,
+                        t.external_links.c.object == sobject,
+                        t.external_links.c.external_id.in_(ids),
+                    )
+                )
+            await conn.execute(
+                t.external_links.insert(),
+                [
+                    {
+                        "system": x.system,
+                        "object": x.object,
+                        "external_id": x.external_id,
+                        "entity_type": x.entity_type,
+                        "entity_id": x.entity_id,
+                        "state": dict(x.state),
+                        "synced_at": x.synced_at,
+                    }
+                    for x in links
+                ],
+            )
+
+    async def find_links(
+        self, system: str, sobject: str, external_ids: Iterable[str]
+    ) -> dict[str, ExternalLink]:
+        """Links by external id."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(t.external_links).where(
+                    t.external_links.c.system == system,
+                    t.external_links.c.object == sobject,
+                    t.external_links.c.external_id.in_(list(external_ids)),
+                )
+            )
+            return {r.external_id: _link(r) for r in rows}
+
+    async def links_of(
+        self, entity_type: EntityType, entity_ids: Sequence[str]
+    ) -> dict[str, list[ExternalLink]]:
+        """Every link of the given persons or companies."""
+        async with self.engine.connect() as conn:
+            return await self._links_of(conn, entity_type, entity_ids)
+
+    async def _links_of(
+        self, conn: AsyncConnection, entity_type: EntityType, entity_ids: Sequence[str]
+    ) -> dict[str, list[ExternalLink]]:
+        found: dict[str, list[ExternalLink]] = {}
+        rows = await conn.execute(
+            sa.select(t.external_links).where(
+                t.external_links.c.entity_type == entity_type,
+                t.external_links.c.entity_id.in_(list(entity_ids)),
+            )
+        )
+        for row in rows:
+            found.setdefault(row.entity_id, []).append(_link(row))
+        return found
+
+    async def remove_links(self, system: str, sobject: str, external_ids: Sequence[str]) -> int:
+        """Forget links; returns how many were removed."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.external_links.delete().where(
+                    t.external_links.c.system == system,
+                    t.external_links.c.object == sobject,
+                    t.external_links.c.external_id.in_(list(external_ids)),
+                )
+            )
+            return int(result.rowcount)
+
+    async def add_events(self, events: Sequence[TimelineEvent]) -> list[str]:
+        """Append timeline events for existing persons; returns their ids."""
+        if not events:
+            return []
+        ids = [e.id or new_id() for e in events]
+        async with self.engine.begin() as conn:
+            persons = {e.person_id for e in events}
+            known = set(
+                (
+                    await conn.execute(sa.select(t.persons.c.id).where(t.persons.c.id.in_(persons)))
+                ).scalars()
+            )
+            for event in events:
+                if event.person_id not in known:
+                    raise NotFoundError(
+                        "no person has this id", record=f"event {event.kind}", field="person_id"
+                    )
+            await conn.execute(
+                t.timeline_events.insert(),
+                [
+                    {
+                        "id": event_id,
+                        "person_id": e.person_id,
+                        "kind": e.kind,
+                        "source": e.source,
+                        "occurred_at": e.occurred_at,
+                        "data": dict(e.data),
+                    }
+                    for event_id, e in zip(ids, events, strict=True)
+                ],
+            )
+        return ids
+
+    async def timeline(self, person_id: str, *, limit: int = 100) -> list[TimelineEvent]:
+        """A person's most recent events, newest first."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(t.timeline_events)
+                .where(t.timeline_events.c.person_id == person_id)
+                .order_by(t.timeline_events.c.occurred_at.desc(), t.timeline_events.c.id.desc())
+                .limit(limit)
+            )
+            return [
+                TimelineEvent(
+                    id=r.id,
+                    person_id=r.person_id,
+                    kind=r.kind,
+                    source=r.source,
+                    occurred_at=r.occurred_at,
+                    data=r.data,
+                )
+                for r in rows
+            ]

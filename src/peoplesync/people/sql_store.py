@@ -1,0 +1,394 @@
+"""The People store on SQLAlchemy Core: SQLite by default, PostgreSQL in production.
+
+Writes go in batches; each batch is one transaction that holds the rows and their change-log
+entries, so a crash leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from peoplesync.clock import Clock
+from peoplesync.errors import BatchValidationError, TransientDatabaseError, ValidationError
+from peoplesync.people import tables as t
+from peoplesync.people.attribute import (
+    AttributeDefinition,
+    AttributeType,
+    check_attribute_name,
+    decode_value,
+)
+from peoplesync.people.change_log import ChangeWriter, read_changes
+from peoplesync.people.company_store import CompanyStore
+from peoplesync.people.contact_point import EmailAddress, email_key
+from peoplesync.people.link_store import LinkStore
+from peoplesync.people.model import Change, Person, PersonInput, UpsertResult
+from peoplesync.people.planner import STANDARD_NAMES, PersonPlan, PersonState, plan_person_upserts
+
+_RETRIES = 3
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    """Successive lists of at most ``size`` items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class SqlPeopleStore(CompanyStore, LinkStore):
+    """PeopleStore on an async SQLAlchemy engine (migrated with ``database.migrate``)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        batch_size: int = 5000,
+        default_phone_region: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.batch_size = batch_size
+        self.default_phone_region = default_phone_region
+        self._definitions: dict[str, AttributeDefinition] | None = None
+
+    # --- attributes ------------------------------------------------------------------
+
+    async def attributes(self) -> dict[str, AttributeDefinition]:
+        """Every custom attribute definition by name (cached; refreshed on change)."""
+        if self._definitions is None:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(sa.select(t.attribute_definitions))).all()
+            self._definitions = {
+                r.name: AttributeDefinition(
+                    r.name, AttributeType(r.type), r.mandatory, r.description
+                )
+                for r in rows
+            }
+        return dict(self._definitions)
+
+    async def define_attribute(self, definition: AttributeDefinition, *, origin: str) -> None:
+        """Create or change a custom attribute; its type cannot change once values exist."""
+        check_attribute_name(definition.name)
+        current = (await self.attributes()).get(definition.name)
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            if current is not None and current.type is not definition.type:
+                used = await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(t.persons)
+                    .where(_attribute_present(conn, definition.name))
+                )
+                if used:
+                    raise ValidationError(
+                        f"cannot change the type from {current.type} to {definition.type}: "
+                        f"{used} person(s) have a value",
+                        record=f"attribute {definition.name!r}",
+                        field="type",
+                        hint="create a new attribute and copy the values over",
+                    )
+            values = {
+                "type": definition.type.value,
+                "mandatory": definition.mandatory,
+                "description": definition.description,
+            }
+            if current is None:
+                await conn.execute(
+                    t.attribute_definitions.insert(),
+                    {"name": definition.name, "created_at": now, **values},
+                )
+            else:
+                await conn.execute(
+                    t.attribute_definitions.update()
+                    .where(t.attribute_definitions.c.name == definition.name)
+                    .values(**values)
+                )
+            before = None if current is None else _definition_dict(current)
+            await ChangeWriter(conn, now, origin).write_one(
+                "attribute",
+                definition.name,
+                "create" if current is None else "update",
+                1,
+                {"definition": [before, _definition_dict(definition)]},
+            )
+        self._definitions = None
+
+    # --- persons ---------------------------------------------------------------------
+
+    async def upsert_persons(
+        self, inputs: Iterable[PersonInput], *, origin: str, reject_invalid: bool = False
+    ) -> UpsertResult:
+        """Create or update persons in batches of ``batch_size``, one transaction each."""
+        definitions = await self.attributes()
+        total = UpsertResult()
+        index = 0
+        for chunk in chunked(inputs, self.batch_size):
+            result = await self._upsert_chunk(chunk, definitions, origin, index, reject_invalid)
+            total.merge(result)
+            index += len(chunk)
+        return total
+
+    async def _upsert_chunk(
+        self,
+        chunk: list[PersonInput],
+        definitions: dict[str, AttributeDefinition],
+        origin: str,
+        first_index: int,
+        reject_invalid: bool,
+    ) -> UpsertResult:
+        for attempt in range(_RETRIES):
+            try:
+                async with self.engine.begin() as conn:
+                    plan = await self._plan(conn, chunk, definitions, first_index)
+                    if plan.result.rejected and not reject_invalid:
+                        raise BatchValidationError(plan.result.rejected)
+                    await self._write(conn, plan, origin)
+                return plan.result
+            except IntegrityError:
+                # Another writer took an email between our read and our write: plan again.
+                if attempt == _RETRIES - 1:
+                    raise TransientDatabaseError(
+                        "persons changed concurrently while this batch was written",
+                        hint="retry the batch",
+                    ) from None
+            except OperationalError as exc:
+                if attempt == _RETRIES - 1:
+                    raise TransientDatabaseError(f"database unavailable: {exc.orig}") from None
+        raise AssertionError("unreachable")
+
+    async def _plan(
+        self,
+        conn: AsyncConnection,
+        chunk: list[PersonInput],
+        definitions: dict[str, AttributeDefinition],
+        first_index: int,
+    ) -> PersonPlan:
+        keys = {
+            email_key(e) for item in chunk if item.emails for e in item.emails if isinstance(e, str)
+        }
+        owners: dict[str, str] = {}
+        for part in chunked(keys, 10_000):
+            rows = await conn.execute(
+                sa.select(t.person_emails.c.email_key, t.person_emails.c.person_id).where(
+                    t.person_emails.c.email_key.in_(part)
+                )
+            )
+            owners.update({r.email_key: r.person_id for r in rows})
+        wanted = set(owners.values()) | {item.id for item in chunk if item.id}
+        existing = await self._load_states(conn, wanted)
+        return plan_person_upserts(
+            chunk,
+            existing=existing,
+            email_owners=owners,
+            definitions=definitions,
+            now=self.clock.now(),
+            default_region=self.default_phone_region,
+            first_index=first_index,
+        )
+
+    async def _load_states(
+        self, conn: AsyncConnection, ids: Iterable[str]
+    ) -> dict[str, PersonState]:
+        states: dict[str, PersonState] = {}
+        for part in chunked(ids, 10_000):
+            for row in await conn.execute(sa.select(t.persons).where(t.persons.c.id.in_(part))):
+                states[row.id] = PersonState(
+                    id=row.id,
+                    version=row.version,
+                    standard={name: getattr(row, name) for name in STANDARD_NAMES},
+                    attributes=dict(row.attributes),
+                    emails=(),
+                    phones=(),
+                    company_id=row.company_id,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                )
+            emails = await conn.execute(
+                sa.select(t.person_emails)
+                .where(t.person_emails.c.person_id.in_(part))
+                .order_by(t.person_emails.c.person_id, t.person_emails.c.position)
+            )
+            for row in emails:
+                state = states[row.person_id]
+                state.emails = (*state.emails, EmailAddress(row.address, row.email_key))
+            phones = await conn.execute(
+                sa.select(t.person_phones)
+                .where(t.person_phones.c.person_id.in_(part))
+                .order_by(t.person_phones.c.person_id, t.person_phones.c.position)
+            )
+            for row in phones:
+                states[row.person_id].phones = (*states[row.person_id].phones, row.number)
+        return states
+
+    async def _write(self, conn: AsyncConnection, plan: PersonPlan, origin: str) -> None:
+        if plan.inserts:
+            await conn.execute(t.persons.insert(), [_person_row(s) for s in plan.inserts])
+        if plan.updates:
+            await conn.execute(
+                t.persons.update()
+                .where(t.persons.c.id == sa.bindparam("b_id"))
+                .values({name: sa.bindparam(name) for name in _UPDATED_COLUMNS}),
+                [{"b_id": s.id, **_person_row(s, _UPDATED_COLUMNS)} for s in plan.updates],
+            )
+        for table, states in (
+            (t.person_emails, plan.rewrite_emails),
+            (t.person_phones, plan.rewrite_phones),
+        ):
+            ids = [s.id for s in states]
+            for part in chunked(ids, 10_000):
+                await conn.execute(table.delete().where(table.c.person_id.in_(part)))
+        email_rows = [
+            {"person_id": s.id, "position": i, "address": e.address, "email_key": e.key}
+            for s in (*plan.inserts, *plan.rewrite_emails)
+            for i, e in enumerate(s.emails)
+        ]
+        if email_rows:
+            await conn.execute(t.person_emails.insert(), email_rows)
+        phone_rows = [
+            {"person_id": s.id, "position": i, "number": n}
+            for s in (*plan.inserts, *plan.rewrite_phones)
+            for i, n in enumerate(s.phones)
+        ]
+        if phone_rows:
+            await conn.execute(t.person_phones.insert(), phone_rows)
+        await ChangeWriter(conn, self.clock.now(), origin).write(plan.changes, "person")
+
+    async def get_persons(self, ids: Sequence[str]) -> dict[str, Person]:
+        """Persons by id (missing ids are left out)."""
+        definitions = await self.attributes()
+        async with self.engine.connect() as conn:
+            states = await self._load_states(conn, ids)
+        return {pid: _to_person(state, definitions) for pid, state in states.items()}
+
+    async def find_by_emails(self, emails: Iterable[str]) -> dict[str, str]:
+        """Person ids by email key for the addresses that are known."""
+        found: dict[str, str] = {}
+        async with self.engine.connect() as conn:
+            for part in chunked({email_key(e) for e in emails}, 10_000):
+                rows = await conn.execute(
+                    sa.select(t.person_emails.c.email_key, t.person_emails.c.person_id).where(
+                        t.person_emails.c.email_key.in_(part)
+                    )
+                )
+                found.update({r.email_key: r.person_id for r in rows})
+        return found
+
+    async def delete_persons(self, ids: Sequence[str], *, origin: str) -> list[str]:
+        """Delete persons and everything hanging off them; the change log keeps a snapshot."""
+        deleted: list[str] = []
+        for part in chunked(ids, self.batch_size):
+            async with self.engine.begin() as conn:
+                states = await self._load_states(conn, part)
+                links = await self._links_of(conn, "person", list(states))
+                drafts = []
+                for state in states.values():
+                    snapshot = _snapshot(state)
+                    snapshot["links"] = [
+                        [link.system, link.object, link.external_id]
+                        for link in links.get(state.id, [])
+                    ]
+                    drafts.append((state.id, state.version + 1, snapshot))
+                found = list(states)
+                for table, column in (
+                    (t.person_emails, t.person_emails.c.person_id),
+                    (t.person_phones, t.person_phones.c.person_id),
+                    (t.timeline_events, t.timeline_events.c.person_id),
+                    (t.persons, t.persons.c.id),
+                ):
+                    await conn.execute(table.delete().where(column.in_(found)))
+                await conn.execute(
+                    t.external_links.delete().where(
+                        t.external_links.c.entity_type == "person",
+                        t.external_links.c.entity_id.in_(found),
+                    )
+                )
+                writer = ChangeWriter(conn, self.clock.now(), origin)
+                for person_id, version, snapshot in drafts:
+                    await writer.write_one("person", person_id, "delete", version, snapshot)
+                deleted += found
+        return deleted
+
+    async def count_persons(self) -> int:
+        """How many persons the store holds."""
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(t.persons)) or 0)
+
+    # --- change log ------------------------------------------------------------------
+
+    async def changes_since(self, seq: int, *, limit: int = 1000) -> list[Change]:
+        """Change-log entries after ``seq``, oldest first."""
+        async with self.engine.connect() as conn:
+            return await read_changes(conn, seq, limit)
+
+    async def last_change_seq(self) -> int:
+        """The highest sequence number in the change log (0 when empty)."""
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(sa.select(sa.func.max(t.change_log.c.seq))) or 0)
+
+
+_UPDATED_COLUMNS = (*STANDARD_NAMES, "version", "company_id", "attributes", "updated_at")
+
+
+def _person_row(state: PersonState, columns: Sequence[str] | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {name: state.standard.get(name) for name in STANDARD_NAMES}
+    row.update(
+        id=state.id,
+        version=state.version,
+        company_id=state.company_id,
+        attributes=state.attributes,
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+    )
+    if columns is not None:
+        return {name: row[name] for name in columns}
+    return row
+
+
+def _snapshot(state: PersonState) -> dict[str, Any]:
+    values: dict[str, Any] = {n: [v, None] for n, v in state.standard.items() if v is not None}
+    values.update({n: [v, None] for n, v in state.attributes.items()})
+    values["emails"] = [[e.address for e in state.emails], []]
+    values["phones"] = [list(state.phones), []]
+    return values
+
+
+def _to_person(state: PersonState, definitions: dict[str, AttributeDefinition]) -> Person:
+    standard = dict(state.standard)
+    if standard.get("birth_date"):
+        standard["birth_date"] = date.fromisoformat(standard["birth_date"])
+    attributes = {
+        name: decode_value(definitions[name].type, value) if name in definitions else value
+        for name, value in state.attributes.items()
+    }
+    return Person(
+        id=state.id,
+        version=state.version,
+        emails=tuple(e.address for e in state.emails),
+        phones=state.phones,
+        standard=standard,
+        attributes=attributes,
+        company_id=state.company_id,
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+    )
+
+
+def _definition_dict(definition: AttributeDefinition) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "type": definition.type.value,
+        "mandatory": definition.mandatory,
+        "description": definition.description,
+    }
+
+
+def _attribute_present(conn: AsyncConnection, name: str) -> sa.ColumnElement[bool]:
+    if conn.dialect.name == "postgresql":
+        return t.persons.c.attributes.op("?", return_type=sa.Boolean)(name)
+    return sa.func.json_type(t.persons.c.attributes, f'$."{name}"').is_not(None)

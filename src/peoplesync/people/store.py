@@ -1,0 +1,89 @@
+"""The PeopleStore protocol: what the rest of peoplesync may ask of the People store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from peoplesync.people.attribute import AttributeDefinition
+from peoplesync.people.model import (
+    Change,
+    Company,
+    CompanyInput,
+    EntityType,
+    ExternalLink,
+    Person,
+    PersonInput,
+    TimelineEvent,
+    UpsertResult,
+)
+
+
+class PeopleStore(Protocol):
+    """Batch-first access to persons, companies, attributes, links, timeline and changes."""
+
+    async def define_attribute(self, definition: AttributeDefinition, *, origin: str) -> None:
+        """Create or change a custom attribute definition."""
+
+    async def attributes(self) -> dict[str, AttributeDefinition]:
+        """Every custom attribute definition by name."""
+
+    async def upsert_persons(
+        self, inputs: Iterable[PersonInput], *, origin: str, reject_invalid: bool = False
+    ) -> UpsertResult:
+        """Create or update many persons; invalid records raise, or are returned when
+        ``reject_invalid`` is set while the valid ones are written."""
+
+    async def get_persons(self, ids: Sequence[str]) -> dict[str, Person]:
+        """Persons by id (missing ids are left out)."""
+
+    async def find_by_emails(self, emails: Iterable[str]) -> dict[str, str]:
+        """Person ids by email key (lower-cased address) for the addresses that are known."""
+
+    async def delete_persons(self, ids: Sequence[str], *, origin: str) -> list[str]:
+        """Delete persons with their emails, phones, links and timeline; returns deleted ids."""
+
+    async def count_persons(self) -> int:
+        """How many persons the store holds."""
+
+    async def upsert_companies(
+        self, inputs: Iterable[CompanyInput], *, origin: str, reject_invalid: bool = False
+    ) -> UpsertResult:
+        """Create or update companies, matched by id, then by website domain."""
+
+    async def get_companies(self, ids: Sequence[str]) -> dict[str, Company]:
+        """Companies by id."""
+
+    async def find_companies_by_domains(self, domains: Iterable[str]) -> dict[str, str]:
+        """Company ids by normalised website domain."""
+
+    async def save_links(self, links: Sequence[ExternalLink]) -> None:
+        """Create or replace links to external records (keyed by system, object, id)."""
+
+    async def find_links(
+        self, system: str, sobject: str, external_ids: Iterable[str]
+    ) -> dict[str, ExternalLink]:
+        """Links by external id."""
+
+    async def links_of(
+        self, entity_type: EntityType, entity_ids: Sequence[str]
+    ) -> dict[str, list[ExternalLink]]:
+        """Every link of the given persons or companies."""
+
+    async def remove_links(self, system: str, sobject: str, external_ids: Sequence[str]) -> int:
+        """Forget links; returns how many were removed."""
+
+    async def add_events(self, events: Sequence[TimelineEvent]) -> list[str]:
+        """Append timeline events; returns their ids."""
+
+    async def timeline(self, person_id: str, *, limit: int = 100) -> list[TimelineEvent]:
+        """A person's most recent events, newest first."""
+
+    async def changes_since(self, seq: int, *, limit: int = 1000) -> list[Change]:
+        """Change-log entries with a sequence number above ``seq``, oldest first."""
+
+    async def last_change_seq(self) -> int:
+        """The highest sequence number in the change log (0 when empty)."""
+
+
+__all__ = ["PeopleStore"]

@@ -1,0 +1,147 @@
+"""The People store's tables (SQLAlchemy Core); migrations create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+Id = sa.String(32)
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(255)),
+    sa.Column("website_domain", sa.String(255), index=True),
+    sa.Column("industry", sa.String(255)),
+    sa.Column("employees", sa.Integer),
+    sa.Column("revenue", sa.String(40)),
+    sa.Column("country", sa.String(100)),
+    sa.Column("owner", sa.String(255)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("first_name", sa.String(255)),
+    sa.Column("last_name", sa.String(255)),
+    sa.Column("company", sa.String(255)),
+    sa.Column("title", sa.String(255)),
+    sa.Column("country", sa.String(100)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("address", sa.String(1000)),
+    sa.Column("gender", sa.String(20)),
+    sa.Column("birth_date", sa.String(10)),
+    sa.Column("preferred_language", sa.String(35)),
+    sa.Column("lead_source", sa.String(255)),
+    sa.Column("status", sa.String(255)),
+    sa.Column("company_id", Id, sa.ForeignKey("companies.id", ondelete="SET NULL"), index=True),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+person_emails = sa.Table(
+    "person_emails",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.SmallInteger, nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False, unique=True),
+    sa.PrimaryKeyConstraint("person_id", "position"),
+)
+
+person_phones = sa.Table(
+    "person_phones",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.SmallInteger, nullable=False),
+    sa.Column("number", sa.String(20), nullable=False, index=True),
+    sa.PrimaryKeyConstraint("person_id", "position"),
+)
+
+attribute_definitions = sa.Table(
+    "attribute_definitions",
+    metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("mandatory", sa.Boolean, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+external_links = sa.Table(
+    "external_links",
+    metadata,
+    sa.Column("system", sa.String(100), nullable=False),
+    sa.Column("object", sa.String(100), nullable=False),
+    sa.Column("external_id", sa.String(100), nullable=False),
+    sa.Column("entity_type", sa.String(20), nullable=False),
+    sa.Column("entity_id", Id, nullable=False),
+    sa.Column("state", Json, nullable=False),
+    sa.Column("synced_at", UtcDateTime),
+    sa.PrimaryKeyConstraint("system", "object", "external_id"),
+    sa.Index("ix_external_links_entity", "entity_type", "entity_id"),
+)
+
+timeline_events = sa.Table(
+    "timeline_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("person_id", Id, sa.ForeignKey("persons.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Index("ix_timeline_person_time", "person_id", "occurred_at"),
+)
+
+change_log = sa.Table(
+    "change_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("entity_type", sa.String(20), nullable=False),
+    sa.Column("entity_id", Id, nullable=False),
+    sa.Column("operation", sa.String(10), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("origin", sa.String(200), nullable=False),
+    sa.Column("changes", Json, nullable=False),
+    sa.Index("ix_change_log_entity", "entity_type", "entity_id"),
+)
