@@ -1,19 +1,20 @@
-"""Run every benchmark module listed here; each prints one JSON document per figure set."""
+"""Run benchmarks: `python -m bench` runs all, `python -m bench NAME [args]` runs one."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-MODULES: list[str] = []
+MODULES = ["people_upsert"]
 
 
 def main() -> int:
-    """Run the selected benchmarks (all when no names are given)."""
-    names = sys.argv[1:] or MODULES
-    for name in names:
-        module = importlib.import_module(f"bench.{name}")
-        module.main()
+    """Run one benchmark with its own arguments, or all with their defaults."""
+    if len(sys.argv) > 1:
+        importlib.import_module(f"bench.{sys.argv[1]}").main(sys.argv[2:])
+        return 0
+    for name in MODULES:
+        importlib.import_module(f"bench.{name}").main([])
     return 0
 
 

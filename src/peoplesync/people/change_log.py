@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peoplesync.people import tables as t
+from peoplesync.people.bulk_writer import BulkWriter
 from peoplesync.people.model import Change, EntityType, Operation
 from peoplesync.people.planner import ChangeDraft
 
@@ -26,18 +27,11 @@ class ChangeWriter:
         """Append one row per draft."""
         if not drafts:
             return
-        await self.conn.execute(
-            t.change_log.insert(),
+        await BulkWriter(self.conn).insert(
+            t.change_log,
+            ("at", "entity_type", "entity_id", "operation", "version", "origin", "changes"),
             [
-                {
-                    "at": self.now,
-                    "entity_type": entity_type,
-                    "entity_id": d.entity_id,
-                    "operation": d.operation,
-                    "version": d.version,
-                    "origin": self.origin,
-                    "changes": d.changes,
-                }
+                (self.now, entity_type, d.entity_id, d.operation, d.version, self.origin, d.changes)
                 for d in drafts
             ],
         )

@@ -24,6 +24,7 @@ from peoplesync.people.attribute import (
     check_attribute_name,
     decode_value,
 )
+from peoplesync.people.bulk_writer import BulkWriter, paused_gc
 from peoplesync.people.change_log import ChangeWriter, read_changes
 from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import EmailAddress, email_key
@@ -144,12 +145,10 @@ class SqlPeopleStore(CompanyStore, LinkStore):
     ) -> UpsertResult:
         for attempt in range(_RETRIES):
             try:
-                async with self.engine.begin() as conn:
-                    plan = await self._plan(conn, chunk, definitions, first_index)
-                    if plan.result.rejected and not reject_invalid:
-                        raise BatchValidationError(plan.result.rejected)
-                    await self._write(conn, plan, origin)
-                return plan.result
+                with paused_gc():
+                    return await self._try_chunk(
+                        chunk, definitions, origin, first_index, reject_invalid
+                    )
             except IntegrityError:
                 # Another writer took an email between our read and our write: plan again.
                 if attempt == _RETRIES - 1:
@@ -161,6 +160,21 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                 if attempt == _RETRIES - 1:
                     raise TransientDatabaseError(f"database unavailable: {exc.orig}") from None
         raise AssertionError("unreachable")
+
+    async def _try_chunk(
+        self,
+        chunk: list[PersonInput],
+        definitions: dict[str, AttributeDefinition],
+        origin: str,
+        first_index: int,
+        reject_invalid: bool,
+    ) -> UpsertResult:
+        async with self.engine.begin() as conn:
+            plan = await self._plan(conn, chunk, definitions, first_index)
+            if plan.result.rejected and not reject_invalid:
+                raise BatchValidationError(plan.result.rejected)
+            await self._write(conn, plan, origin)
+        return plan.result
 
     async def _plan(
         self,
@@ -227,36 +241,38 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         return states
 
     async def _write(self, conn: AsyncConnection, plan: PersonPlan, origin: str) -> None:
-        if plan.inserts:
-            await conn.execute(t.persons.insert(), [_person_row(s) for s in plan.inserts])
-        if plan.updates:
-            await conn.execute(
-                t.persons.update()
-                .where(t.persons.c.id == sa.bindparam("b_id"))
-                .values({name: sa.bindparam(name) for name in _UPDATED_COLUMNS}),
-                [{"b_id": s.id, **_person_row(s, _UPDATED_COLUMNS)} for s in plan.updates],
-            )
+        writer = BulkWriter(conn)
+        await writer.insert(t.persons, _PERSON_COLUMNS, [_person_row(s) for s in plan.inserts])
+        await writer.update(
+            t.persons,
+            "id",
+            _UPDATED_COLUMNS,
+            [(*_person_row(s)[_UPDATED_SLICE], s.id) for s in plan.updates],
+        )
         for table, states in (
             (t.person_emails, plan.rewrite_emails),
             (t.person_phones, plan.rewrite_phones),
         ):
-            ids = [s.id for s in states]
-            for part in chunked(ids, 10_000):
+            for part in chunked([s.id for s in states], 10_000):
                 await conn.execute(table.delete().where(table.c.person_id.in_(part)))
-        email_rows = [
-            {"person_id": s.id, "position": i, "address": e.address, "email_key": e.key}
-            for s in (*plan.inserts, *plan.rewrite_emails)
-            for i, e in enumerate(s.emails)
-        ]
-        if email_rows:
-            await conn.execute(t.person_emails.insert(), email_rows)
-        phone_rows = [
-            {"person_id": s.id, "position": i, "number": n}
-            for s in (*plan.inserts, *plan.rewrite_phones)
-            for i, n in enumerate(s.phones)
-        ]
-        if phone_rows:
-            await conn.execute(t.person_phones.insert(), phone_rows)
+        await writer.insert(
+            t.person_emails,
+            ("person_id", "position", "address", "email_key"),
+            [
+                (s.id, i, e.address, e.key)
+                for s in (*plan.inserts, *plan.rewrite_emails)
+                for i, e in enumerate(s.emails)
+            ],
+        )
+        await writer.insert(
+            t.person_phones,
+            ("person_id", "position", "number"),
+            [
+                (s.id, i, n)
+                for s in (*plan.inserts, *plan.rewrite_phones)
+                for i, n in enumerate(s.phones)
+            ],
+        )
         await ChangeWriter(conn, self.clock.now(), origin).write(plan.changes, "person")
 
     async def get_persons(self, ids: Sequence[str]) -> dict[str, Person]:
@@ -332,22 +348,30 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             return int(await conn.scalar(sa.select(sa.func.max(t.change_log.c.seq))) or 0)
 
 
-_UPDATED_COLUMNS = (*STANDARD_NAMES, "version", "company_id", "attributes", "updated_at")
+_PERSON_COLUMNS = (
+    "id",
+    "created_at",
+    *STANDARD_NAMES,
+    "version",
+    "company_id",
+    "attributes",
+    "updated_at",
+)
+_UPDATED_SLICE = slice(2, None)
+_UPDATED_COLUMNS = _PERSON_COLUMNS[_UPDATED_SLICE]
 
 
-def _person_row(state: PersonState, columns: Sequence[str] | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {name: state.standard.get(name) for name in STANDARD_NAMES}
-    row.update(
-        id=state.id,
-        version=state.version,
-        company_id=state.company_id,
-        attributes=state.attributes,
-        created_at=state.created_at,
-        updated_at=state.updated_at,
+def _person_row(state: PersonState) -> tuple[Any, ...]:
+    standard = state.standard
+    return (
+        state.id,
+        state.created_at,
+        *[standard.get(name) for name in STANDARD_NAMES],
+        state.version,
+        state.company_id,
+        state.attributes,
+        state.updated_at,
     )
-    if columns is not None:
-        return {name: row[name] for name in columns}
-    return row
 
 
 def _snapshot(state: PersonState) -> dict[str, Any]:

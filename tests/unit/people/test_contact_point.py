@@ -85,3 +85,52 @@ def test_invalid_phones(raw: str) -> None:
 def test_national_number_without_region_explains_fix() -> None:
     with pytest.raises(InvalidPhoneError, match="PEOPLESYNC_DEFAULT_PHONE_REGION"):
         normalise_phone("(415) 555-0132")
+
+
+country_codes = st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
+@given(
+    country_codes, st.text("0123456789", min_size=4, max_size=13), st.sampled_from(["", " ", "-"])
+)
+@settings(max_examples=1500)
+def test_fast_phone_path_agrees_with_phonenumbers(code: int, rest: str, sep: str) -> None:
+    from peoplesync.people.contact_point import _fast_e164, _parse_phone
+
+    written = f"+{code}{sep}{rest[:3]}{sep}{rest[3:]}"
+    fast = _fast_e164(written)
+    if fast is not None:
+        assert fast == _parse_phone(written, None)
+
+
+@given(regions, st.sampled_from(list(phonenumbers.PhoneNumberType.values())))
+def test_fast_path_takes_real_example_numbers(region: str, kind: int) -> None:
+    from peoplesync.people.contact_point import _fast_e164, _parse_phone
+
+    example = phonenumbers.example_number_for_type(region, kind)
+    if example is None:
+        return
+    written = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    fast = _fast_e164(written)
+    assert fast is None or fast == _parse_phone(written, None)
+
+
+def test_fast_path_covers_nearly_every_region_and_never_disagrees() -> None:
+    from peoplesync.people.contact_point import _fast_e164, _parse_phone
+
+    taken = declined = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            written = phonenumbers.format_number(
+                example, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+            fast = _fast_e164(written)
+            if fast is None:
+                declined += 1
+            else:
+                assert fast == _parse_phone(written, None), written
+                taken += 1
+    assert taken > 20 * declined
