@@ -53,6 +53,8 @@ def normalise_email(raw: str, *, record: str | None = None, field: str = "email"
         match is not None
         and len(text) <= _MAX_EMAIL
         and len(match["local"]) <= 64
+        and len(match["domain"]) <= 253
+        and "--" not in match["domain"]  # IDNA label rules: leave those to email-validator
         and not _is_special_use(match["domain"].lower())
     ):
         address = f"{match['local']}@{match['domain'].lower()}"
