@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from peoplesync import __version__
+from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.settings import Settings
 
 app = typer.Typer(
@@ -18,6 +19,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+app.add_typer(people_app, name="people")
+app.add_typer(attributes_app, name="attributes")
 
 
 @app.callback()

@@ -1,0 +1,224 @@
+"""CLI commands for the People store: attributes, import and export of persons."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from peoplesync.errors import PeopleSyncError, RecordError
+from peoplesync.people import tables as t
+from peoplesync.people.attribute import AttributeDefinition, AttributeType
+from peoplesync.people.model import PersonInput
+from peoplesync.settings import Settings
+from peoplesync.wiring import people_store
+
+people_app = typer.Typer(help="Persons in the People store.", no_args_is_help=True)
+attributes_app = typer.Typer(help="Custom attribute definitions.", no_args_is_help=True)
+console = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+
+
+def _fail(error: PeopleSyncError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=1)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@attributes_app.command("add")
+def add_attribute(
+    name: str,
+    kind: Annotated[AttributeType, typer.Option("--type", help="Value type")] = AttributeType.TEXT,
+    mandatory: Annotated[
+        bool, typer.Option("--mandatory", help="Every person must have it")
+    ] = False,
+    description: str = "",
+) -> None:
+    """Define (or change) a custom attribute."""
+
+    async def run() -> None:
+        async with people_store(Settings()) as store:
+            await store.define_attribute(
+                AttributeDefinition(name, kind, mandatory, description), origin="cli"
+            )
+
+    try:
+        asyncio.run(run())
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+    console.print(f"attribute {name} ({kind.value}{', mandatory' if mandatory else ''}) saved")
+
+
+@attributes_app.command("list")
+def list_attributes(as_json: JsonOption = False) -> None:
+    """List custom attributes."""
+
+    async def run() -> dict[str, AttributeDefinition]:
+        async with people_store(Settings()) as store:
+            return await store.attributes()
+
+    found = asyncio.run(run())
+    rows = [
+        {
+            "name": d.name,
+            "type": d.type.value,
+            "mandatory": d.mandatory,
+            "description": d.description,
+        }
+        for d in found.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        typer.echo(f"{row['name']:30} {row['type']:9} {'mandatory' if row['mandatory'] else ''}")
+
+
+def _read_jsonl(path: Path, errors: list[RecordError]) -> Iterator[PersonInput]:
+    with path.open(encoding="utf-8") if str(path) != "-" else sys.stdin as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(RecordError(f"not valid JSON ({exc.msg})", record=f"line {number}"))
+                continue
+            if not isinstance(record, dict):
+                errors.append(RecordError("expected a JSON object", record=f"line {number}"))
+                continue
+            emails = record.pop("emails", None)
+            phones = record.pop("phones", None)
+            if "email" in record:
+                emails = [record.pop("email"), *list(emails or [])]
+            if "phone" in record:
+                phones = [record.pop("phone"), *list(phones or [])]
+            person_id = record.pop("id", None)
+            yield PersonInput(
+                values=record, emails=emails, phones=phones, id=person_id, key=f"line {number}"
+            )
+
+
+@people_app.command("import")
+def import_people(
+    path: Annotated[Path, typer.Argument(help="JSON Lines file, one person per line")],
+    as_json: JsonOption = False,
+) -> None:
+    """Create or update persons from JSON Lines; bad lines are reported, the rest are saved."""
+
+    async def run() -> dict[str, Any]:
+        unreadable: list[RecordError] = []
+        async with people_store(Settings()) as store:
+            result = await store.upsert_persons(
+                _read_jsonl(path, unreadable), origin="import", reject_invalid=True
+            )
+        result.rejected = unreadable + result.rejected
+        return {
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "unchanged": len(result.unchanged),
+            "rejected": [
+                {"record": e.record, "field": e.field, "code": e.code, "error": str(e)}
+                for e in result.rejected
+            ],
+        }
+
+    summary = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        console.print(
+            f"created {summary['created']}, updated {summary['updated']}, "
+            f"unchanged {summary['unchanged']}, rejected {len(summary['rejected'])}"
+        )
+        for rejected in summary["rejected"][:20]:
+            console.print(f"  [yellow]{rejected['error']}[/yellow]")
+    if summary["rejected"]:
+        raise typer.Exit(code=2)
+
+
+@people_app.command("export")
+def export_people(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write (- for stdout)")
+    ] = Path("-"),
+) -> None:
+    """Write every person as JSON Lines, with a progress bar on stderr."""
+
+    async def run() -> int:
+        written = 0
+        async with people_store(Settings()) as store:
+            total = await store.count_persons()
+            handle = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
+            try:
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task("exporting", total=total)
+                    after = ""
+                    while True:
+                        async with store.engine.connect() as conn:
+                            ids = list(
+                                (
+                                    await conn.execute(
+                                        sa.select(t.persons.c.id)
+                                        .where(t.persons.c.id > after)
+                                        .order_by(t.persons.c.id)
+                                        .limit(2000)
+                                    )
+                                ).scalars()
+                            )
+                        if not ids:
+                            break
+                        persons = await store.get_persons(ids)
+                        for person_id in ids:
+                            person = persons[person_id]
+                            record = {
+                                "id": person.id,
+                                "emails": list(person.emails),
+                                "phones": list(person.phones),
+                            }
+                            record.update(
+                                {k: _plain(v) for k, v in person.standard.items() if v is not None}
+                            )
+                            record.update({k: _plain(v) for k, v in person.attributes.items()})
+                            if person.company_id:
+                                record["company_id"] = person.company_id
+                            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                            written += 1
+                        after = ids[-1]
+                        progress.update(task, advance=len(ids))
+            finally:
+                if handle is not sys.stdout:
+                    handle.close()
+        return written
+
+    count = asyncio.run(run())
+    console.print(f"exported {count} person(s)")
+
+
+@people_app.command("count")
+def count_people(as_json: JsonOption = False) -> None:
+    """How many persons the store holds."""
+
+    async def run() -> int:
+        async with people_store(Settings()) as store:
+            return await store.count_persons()
+
+    total = asyncio.run(run())
+    typer.echo(json.dumps({"persons": total}) if as_json else str(total))

@@ -1,0 +1,29 @@
+"""The one place that picks adapters: builds the store and services from settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from peoplesync.clock import Clock, SystemClock
+from peoplesync.people.database import create_engine, migrate
+from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.settings import Settings
+
+
+@asynccontextmanager
+async def people_store(
+    settings: Settings, *, clock: Clock | None = None
+) -> AsyncIterator[SqlPeopleStore]:
+    """A migrated People store on the configured database, closed on exit."""
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await migrate(engine)
+        yield SqlPeopleStore(
+            engine,
+            clock or SystemClock(),
+            batch_size=settings.batch_size,
+            default_phone_region=settings.default_phone_region,
+        )
+    finally:
+        await engine.dispose()

@@ -1,0 +1,67 @@
+"""The people and attributes CLI on a SQLite data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peoplesync.cli import app
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PEOPLESYNC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PEOPLESYNC_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def test_import_export_round_trip(runner: CliRunner, tmp_path: Path) -> None:
+    added = runner.invoke(app, ["attributes", "add", "score", "--type", "number"])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["attributes", "list", "--json"])
+    assert json.loads(listed.stdout) == [
+        {"name": "score", "type": "number", "mandatory": False, "description": ""}
+    ]
+    source = tmp_path / "people.jsonl"
+    source.write_text(
+        "\n".join(
+            [
+                json.dumps({"email": "A@Example.com", "first_name": "Ann", "score": 3}),
+                json.dumps({"email": "bad-address", "first_name": "Bob"}),
+                "{not json",
+                json.dumps({"emails": ["c@example.com"], "phone": "+44 20 7946 0958"}),
+            ]
+        )
+    )
+    imported = runner.invoke(app, ["people", "import", str(source), "--json"])
+    assert imported.exit_code == 2  # some lines were rejected
+    summary = json.loads(imported.stdout)
+    assert summary["created"] == 2
+    assert {(r["record"], r["field"]) for r in summary["rejected"]} == {
+        ("line 2", "emails[0]"),
+        ("line 3", None),
+    }
+    count = runner.invoke(app, ["people", "count", "--json"])
+    assert json.loads(count.stdout) == {"persons": 2}
+    out = tmp_path / "out.jsonl"
+    exported = runner.invoke(app, ["people", "export", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    rows = sorted(
+        (json.loads(line) for line in out.read_text().splitlines()), key=lambda r: r["emails"]
+    )
+    assert rows[0]["emails"] == ["A@example.com"]
+    assert rows[0]["score"] == 3
+    assert rows[1]["phones"] == ["+442079460958"]
+
+
+def test_bad_attribute_type_change_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["attributes", "add", "tier", "--type", "number"]).exit_code == 0
+    source = tmp_path / "p.jsonl"
+    source.write_text(json.dumps({"email": "t@example.com", "tier": 2}))
+    assert runner.invoke(app, ["people", "import", str(source)]).exit_code == 0
+    changed = runner.invoke(app, ["attributes", "add", "tier", "--type", "text"])
+    assert changed.exit_code == 1
+    assert "cannot change the type" in changed.output
