@@ -48,7 +48,7 @@ def people(count: int, *, seed: int, city_suffix: str = "") -> Iterator[PersonIn
                 "lead_source": "Web",
             },
             emails=[f"person{i}@example{i % 97}.com"],
-            phones=[f"+44 7700 {i % 900000 + 100000:06d}"],
+            phones=[f"+44 7400 {i % 1_000_000:06d}" if i % 2 else f"+385 91 {i % 10_000_000:07d}"],
         )
 
 
