@@ -1,0 +1,1 @@
+"""Our async Salesforce client: auth, REST, query, collections, Bulk API 2.0, SOQL formatting."""
