@@ -106,6 +106,55 @@ class BulkWriter:
             f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values
         )
 
+    async def fetch_in(
+        self,
+        table: sa.Table,
+        columns: Sequence[str],
+        key: str,
+        values: Sequence[Any],
+        order_by: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """Rows whose ``key`` is one of ``values``, as tuples in ``columns`` order."""
+        if not values:
+            return []
+        mark = "%s" if self.postgres else "?"
+        names = ", ".join(f'"{c}"' for c in columns)
+        order = (
+            f" ORDER BY {', '.join(chr(34) + c + chr(34) for c in order_by)}" if order_by else ""
+        )
+        marks = ", ".join(mark for _ in values)
+        result = await self.conn.exec_driver_sql(
+            f'SELECT {names} FROM "{table.name}" WHERE "{key}" IN ({marks}){order}', tuple(values)
+        )
+        rows = result.all()
+        readers = [(i, r) for i, r in enumerate(self._readers(table, columns)) if r is not None]
+        if not readers:
+            return [tuple(row) for row in rows]
+        out = []
+        for row in rows:
+            items = list(row)
+            for index, read in readers:
+                if items[index] is not None:
+                    items[index] = read(items[index])
+            out.append(tuple(items))
+        return out
+
+    def _readers(self, table: sa.Table, columns: Sequence[str]) -> list[Any]:
+        readers: list[Any] = []
+        for name in columns:
+            column_type = table.c[name].type
+            if isinstance(column_type, sa.TypeDecorator) and isinstance(
+                column_type.impl, sa.DateTime
+            ):
+                readers.append(_utc if self.postgres else _sqlite_datetime_in)
+            elif isinstance(column_type, sa.JSON) and not self.postgres:
+                readers.append(json.loads)
+            elif isinstance(column_type, sa.Boolean) and not self.postgres:
+                readers.append(bool)
+            else:
+                readers.append(None)
+        return readers
+
     async def update(
         self, table: sa.Table, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -125,6 +174,14 @@ def _sqlite_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_datetime_in(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 def _json(value: Any) -> str:

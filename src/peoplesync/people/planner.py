@@ -78,6 +78,42 @@ class _Normalised:
     company_id: tuple[str | None] | None  # a 1-tuple when given, so None can mean "clear"
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An input after validation: its normal form, or the error that rejects it."""
+
+    item: PersonInput
+    record: str
+    norm: _Normalised | None
+    error: RecordError | None
+
+    @property
+    def email_keys(self) -> tuple[str, ...]:
+        """Comparison keys of the input's emails (empty when rejected or not given)."""
+        if self.norm is None or self.norm.emails is None:
+            return ()
+        return tuple(e.key for e in self.norm.emails)
+
+
+def prepare_inputs(
+    inputs: list[PersonInput],
+    definitions: Mapping[str, AttributeDefinition],
+    *,
+    default_region: str | None,
+    first_index: int = 0,
+) -> list[Prepared]:
+    """Validate every input on its own (no database state needed)."""
+    prepared = []
+    for offset, item in enumerate(inputs):
+        record = record_name(item, first_index + offset)
+        try:
+            norm = normalise_input(item, definitions, record=record, default_region=default_region)
+            prepared.append(Prepared(item, record, norm, None))
+        except RecordError as error:
+            prepared.append(Prepared(item, record, None, error))
+    return prepared
+
+
 def record_name(item: PersonInput, index: int) -> str:
     """How an input is named in errors: its key, its id, or its position in the batch."""
     return item.key or (f"person {item.id}" if item.id else f"#{index}")
@@ -198,9 +234,11 @@ class _Batch:
             )
         return self.current(matched.pop()) if matched else None
 
-    def apply(self, item: PersonInput, index: int, default_region: str | None) -> str:
-        record = record_name(item, index)
-        norm = normalise_input(item, self.definitions, record=record, default_region=default_region)
+    def apply(self, prepared: Prepared) -> str:
+        if prepared.error is not None:
+            raise prepared.error
+        assert prepared.norm is not None
+        item, record, norm = prepared.item, prepared.record, prepared.norm
         base = self.target(norm, item, record)
         creating = base is None
         if base is None:
@@ -265,17 +303,15 @@ class _Batch:
 
 
 def plan_person_upserts(
-    inputs: list[PersonInput],
+    prepared: list[Prepared],
     *,
     existing: Mapping[str, PersonState],
     email_owners: Mapping[str, str],
     definitions: Mapping[str, AttributeDefinition],
     now: datetime,
-    default_region: str | None = None,
-    first_index: int = 0,
     make_id: Callable[[], str] = new_id,
 ) -> PersonPlan:
-    """Validate and match ``inputs`` against the loaded state; return what to write.
+    """Match validated inputs against the loaded state; return what to write.
 
     ``existing`` must hold every person an input names by id and every owner of an input
     email (``email_owners`` maps email keys to person ids). Several inputs for one person
@@ -283,9 +319,9 @@ def plan_person_upserts(
     """
     batch = _Batch(existing, email_owners, definitions, now, make_id)
     plan = PersonPlan()
-    for offset, item in enumerate(inputs):
+    for entry in prepared:
         try:
-            plan.result.ids.append(batch.apply(item, first_index + offset, default_region))
+            plan.result.ids.append(batch.apply(entry))
         except RecordError as error:
             plan.result.rejected.append(error)
             plan.result.ids.append(None)

@@ -6,6 +6,7 @@ entries, so a crash leaves either the whole batch or none of it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import islice
@@ -30,9 +31,17 @@ from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import EmailAddress, email_key
 from peoplesync.people.link_store import LinkStore
 from peoplesync.people.model import Change, Person, PersonInput, UpsertResult
-from peoplesync.people.planner import STANDARD_NAMES, PersonPlan, PersonState, plan_person_upserts
+from peoplesync.people.planner import (
+    STANDARD_NAMES,
+    PersonPlan,
+    PersonState,
+    Prepared,
+    plan_person_upserts,
+    prepare_inputs,
+)
 
 _RETRIES = 3
+_SLICE = 250  # inputs validated between two chances for a concurrent write to proceed
 
 
 def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
@@ -125,30 +134,66 @@ class SqlPeopleStore(CompanyStore, LinkStore):
     async def upsert_persons(
         self, inputs: Iterable[PersonInput], *, origin: str, reject_invalid: bool = False
     ) -> UpsertResult:
-        """Create or update persons in batches of ``batch_size``, one transaction each."""
+        """Create or update persons in batches of ``batch_size``, one transaction each.
+
+        While one batch is written, the next is validated, so CPU work and database work
+        overlap.
+        """
         definitions = await self.attributes()
         total = UpsertResult()
+        chunks = iter(chunked(inputs, self.batch_size))
         index = 0
-        for chunk in chunked(inputs, self.batch_size):
-            result = await self._upsert_chunk(chunk, definitions, origin, index, reject_invalid)
-            total.merge(result)
-            index += len(chunk)
+        with paused_gc():
+            first = next(chunks, None)
+            prepared = await self._prepare(first, definitions, index) if first is not None else None
+            while prepared is not None:
+                writing = asyncio.ensure_future(
+                    self._upsert_chunk(prepared, definitions, origin, reject_invalid)
+                )
+                index += len(prepared)
+                following = next(chunks, None)
+                try:
+                    upcoming = (
+                        await self._prepare(following, definitions, index)
+                        if following is not None
+                        else None
+                    )
+                finally:
+                    result = await writing
+                total.merge(result)
+                prepared = upcoming
         return total
+
+    async def _prepare(
+        self, chunk: list[PersonInput], definitions: dict[str, AttributeDefinition], first: int
+    ) -> list[Prepared]:
+        """Validate a chunk in slices, letting a concurrent write make progress in between."""
+        prepared: list[Prepared] = []
+        for start in range(0, len(chunk), _SLICE):
+            prepared += prepare_inputs(
+                chunk[start : start + _SLICE],
+                definitions,
+                default_region=self.default_phone_region,
+                first_index=first + start,
+            )
+            await asyncio.sleep(0)
+        return prepared
 
     async def _upsert_chunk(
         self,
-        chunk: list[PersonInput],
+        prepared: list[Prepared],
         definitions: dict[str, AttributeDefinition],
         origin: str,
-        first_index: int,
         reject_invalid: bool,
     ) -> UpsertResult:
         for attempt in range(_RETRIES):
             try:
-                with paused_gc():
-                    return await self._try_chunk(
-                        chunk, definitions, origin, first_index, reject_invalid
-                    )
+                async with self.engine.begin() as conn:
+                    plan = await self._plan(conn, prepared, definitions)
+                    if plan.result.rejected and not reject_invalid:
+                        raise BatchValidationError(plan.result.rejected)
+                    await self._write(conn, plan, origin)
+                return plan.result
             except IntegrityError:
                 # Another writer took an email between our read and our write: plan again.
                 if attempt == _RETRIES - 1:
@@ -161,31 +206,13 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                     raise TransientDatabaseError(f"database unavailable: {exc.orig}") from None
         raise AssertionError("unreachable")
 
-    async def _try_chunk(
-        self,
-        chunk: list[PersonInput],
-        definitions: dict[str, AttributeDefinition],
-        origin: str,
-        first_index: int,
-        reject_invalid: bool,
-    ) -> UpsertResult:
-        async with self.engine.begin() as conn:
-            plan = await self._plan(conn, chunk, definitions, first_index)
-            if plan.result.rejected and not reject_invalid:
-                raise BatchValidationError(plan.result.rejected)
-            await self._write(conn, plan, origin)
-        return plan.result
-
     async def _plan(
         self,
         conn: AsyncConnection,
-        chunk: list[PersonInput],
+        prepared: list[Prepared],
         definitions: dict[str, AttributeDefinition],
-        first_index: int,
     ) -> PersonPlan:
-        keys = {
-            email_key(e) for item in chunk if item.emails for e in item.emails if isinstance(e, str)
-        }
+        keys = {key for entry in prepared for key in entry.email_keys}
         owners: dict[str, str] = {}
         for part in chunked(keys, 10_000):
             rows = await conn.execute(
@@ -194,50 +221,53 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                 )
             )
             owners.update({r.email_key: r.person_id for r in rows})
-        wanted = set(owners.values()) | {item.id for item in chunk if item.id}
+        wanted = set(owners.values()) | {e.item.id for e in prepared if e.item.id}
         existing = await self._load_states(conn, wanted)
         return plan_person_upserts(
-            chunk,
+            prepared,
             existing=existing,
             email_owners=owners,
             definitions=definitions,
             now=self.clock.now(),
-            default_region=self.default_phone_region,
-            first_index=first_index,
         )
 
     async def _load_states(
         self, conn: AsyncConnection, ids: Iterable[str]
     ) -> dict[str, PersonState]:
         states: dict[str, PersonState] = {}
+        reader = BulkWriter(conn)
         for part in chunked(ids, 10_000):
-            for row in await conn.execute(sa.select(t.persons).where(t.persons.c.id.in_(part))):
-                states[row.id] = PersonState(
-                    id=row.id,
-                    version=row.version,
-                    standard={name: getattr(row, name) for name in STANDARD_NAMES},
-                    attributes=dict(row.attributes),
+            for row in await reader.fetch_in(t.persons, _PERSON_COLUMNS, "id", part):
+                states[row[0]] = PersonState(
+                    id=row[0],
+                    created_at=row[1],
+                    standard=dict(zip(STANDARD_NAMES, row[2:_STANDARD_END], strict=True)),
+                    version=row[_STANDARD_END],
+                    company_id=row[_STANDARD_END + 1],
+                    attributes=dict(row[_STANDARD_END + 2]),
+                    updated_at=row[_STANDARD_END + 3],
                     emails=(),
                     phones=(),
-                    company_id=row.company_id,
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
                 )
-            emails = await conn.execute(
-                sa.select(t.person_emails)
-                .where(t.person_emails.c.person_id.in_(part))
-                .order_by(t.person_emails.c.person_id, t.person_emails.c.position)
+            emails = await reader.fetch_in(
+                t.person_emails,
+                ("person_id", "address", "email_key"),
+                "person_id",
+                part,
+                order_by=("person_id", "position"),
             )
-            for row in emails:
-                state = states[row.person_id]
-                state.emails = (*state.emails, EmailAddress(row.address, row.email_key))
-            phones = await conn.execute(
-                sa.select(t.person_phones)
-                .where(t.person_phones.c.person_id.in_(part))
-                .order_by(t.person_phones.c.person_id, t.person_phones.c.position)
+            for person_id, address, key in emails:
+                state = states[person_id]
+                state.emails = (*state.emails, EmailAddress(address, key))
+            phones = await reader.fetch_in(
+                t.person_phones,
+                ("person_id", "number"),
+                "person_id",
+                part,
+                order_by=("person_id", "position"),
             )
-            for row in phones:
-                states[row.person_id].phones = (*states[row.person_id].phones, row.number)
+            for person_id, number in phones:
+                states[person_id].phones = (*states[person_id].phones, number)
         return states
 
     async def _write(self, conn: AsyncConnection, plan: PersonPlan, origin: str) -> None:
@@ -358,6 +388,7 @@ _PERSON_COLUMNS = (
     "updated_at",
 )
 _UPDATED_SLICE = slice(2, None)
+_STANDARD_END = 2 + len(STANDARD_NAMES)
 _UPDATED_COLUMNS = _PERSON_COLUMNS[_UPDATED_SLICE]
 
 
