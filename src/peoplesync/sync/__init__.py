@@ -1,0 +1,1 @@
+"""The sync engine: objects, mappings, pure planning, cursors, runners, transfers, status."""
