@@ -10,6 +10,7 @@ from rich.console import Console
 
 from peoplesync import __version__
 from peoplesync.people_cli import attributes_app, people_app
+from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.settings import Settings
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 app.add_typer(people_app, name="people")
 app.add_typer(attributes_app, name="attributes")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 @app.callback()

@@ -1,0 +1,655 @@
+"""Record operations with Salesforce's rules: validation, system fields, recycle bin, events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from peoplesync.sandbox.salesforce.change import Publisher, RecordChange
+from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
+from peoplesync.sandbox.salesforce.schema import Schema
+from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
+from peoplesync.sandbox.salesforce.storage import Storage
+from peoplesync.sandbox.salesforce.values import FieldError, to_storage
+
+SYSTEM = frozenset(
+    {
+        "Id",
+        "IsDeleted",
+        "CreatedDate",
+        "CreatedById",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
+    }
+)
+ROLLED_BACK: dict[str, object] = {
+    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
+    "fields": [],
+}
+
+
+class RequestError(Exception):
+    """A whole request fails (unknown object, bad external id field...)."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+
+
+@dataclass
+class SaveResult:
+    """The outcome for one record, in the shape sObject Collections return."""
+
+    id: str | None
+    success: bool
+    created: bool = False
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+    def as_json(self, *, with_created: bool = False) -> dict[str, object]:
+        """JSON for collections (``created`` only where Salesforce sends it: upsert)."""
+        body: dict[str, object] = {"id": self.id, "success": self.success, "errors": self.errors}
+        if with_created:
+            body["created"] = self.created
+        return body
+
+
+def _error(code: str, message: str, fields: Sequence[str] = ()) -> dict[str, object]:
+    return {"statusCode": code, "message": message, "fields": list(fields)}
+
+
+class RecordService:
+    """Creates, updates, upserts, deletes and undeletes records; publishes change events."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Callable[[], datetime],
+        *,
+        publish: Publisher | None = None,
+    ) -> None:
+        self.storage = storage
+        self.schema: Schema = storage.schema
+        self.clock = clock
+        self.publish = publish
+        self.lock = asyncio.Lock()
+        self._transactions = 0
+
+    def sobject(self, name: str) -> str:
+        """Canonical sObject name, or RequestError NOT_FOUND as the REST API answers."""
+        canonical = self.schema.canonical_sobject(name)
+        if canonical is None:
+            raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
+        return canonical
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def fetch(
+        self, sobject: str, ids: Sequence[str], *, include_deleted: bool = True
+    ) -> dict[str, dict[str, Any]]:
+        """Stored rows by id, as {column: stored value}."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        where = "" if include_deleted else ' AND "IsDeleted" = 0'
+        async with self.storage.conn.execute(
+            f'SELECT * FROM "{sobject}" WHERE "Id" IN ({marks}){where}', tuple(ids)
+        ) as cursor:
+            names = [d[0] for d in cursor.description]
+            return {row[0]: dict(zip(names, row, strict=True)) async for row in cursor}
+
+    def to_json(
+        self,
+        sobject: str,
+        row: Mapping[str, Any],
+        api_version: str,
+        fields: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """A stored row as the REST API returns a record."""
+        body: dict[str, Any] = {
+            "attributes": {
+                "type": sobject,
+                "url": f"/services/data/v{api_version}/sobjects/{sobject}/{row['Id']}",
+            }
+        }
+        for meta in self.schema.fields(sobject):
+            if not meta.stored or (fields is not None and meta.name.lower() not in fields):
+                continue
+            body[meta.name] = json_value(meta.type, row.get(meta.name))
+        return body
+
+    # --- writing -----------------------------------------------------------------------
+
+    def _convert(
+        self, sobject: str, record: Mapping[str, Any], *, creating: bool, from_csv: bool
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        errors: list[dict[str, object]] = []
+        for name, value in record.items():
+            if name == "attributes" or (name == "Id" and not creating):
+                continue
+            meta = self.schema.field(sobject, name)
+            if meta is None or not meta.stored:
+                errors.append(
+                    _error(
+                        "INVALID_FIELD",
+                        f"No such column '{name}' on sobject of type {sobject}",
+                        [name],
+                    )
+                )
+                continue
+            allowed = meta.createable if creating else meta.updateable
+            if not allowed:
+                errors.append(
+                    _error(
+                        "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        f"Unable to create/update fields: {meta.name}. Please check the security settings of "
+                        "this field and verify that it is read/write for your profile or permission set.",
+                        [meta.name],
+                    )
+                )
+                continue
+            try:
+                values[meta.name] = to_storage(meta, value, from_csv=from_csv)
+            except FieldError as exc:
+                errors.append(exc.as_error())
+        if errors:
+            raise _RecordFailed(errors)
+        return values
+
+    async def _check_references(self, sobject: str, values: Mapping[str, Any]) -> None:
+        errors = []
+        for name, value in values.items():
+            meta = self.schema.field(sobject, name)
+            if meta is None or meta.type != "reference" or value is None:
+                continue
+            targets = [t for t in meta.reference_to if self.schema.canonical_sobject(t)]
+            if not targets:
+                continue
+            found = False
+            for target in targets:
+                if value in await self.fetch(target, [value], include_deleted=False):
+                    found = True
+                    break
+            if not found:
+                errors.append(
+                    _error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [meta.name])
+                )
+        if errors:
+            raise _RecordFailed(errors)
+
+    async def _check_unique(
+        self,
+        sobject: str,
+        values: Mapping[str, Any],
+        own_id: str | None,
+        taken: dict[tuple[str, str], str],
+    ) -> None:
+        for name, value in values.items():
+            meta = self.schema.field(sobject, name)
+            if meta is None or value is None or not (meta.unique or meta.external_id):
+                continue
+            key = (meta.name, str(value).lower())
+            other = taken.get(key)
+            if other is None:
+                async with self.storage.conn.execute(
+                    f'SELECT "Id" FROM "{sobject}" WHERE "{meta.name}" = ? COLLATE NOCASE AND "IsDeleted" = 0 LIMIT 1',
+                    (value,),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                other = row[0] if row else None
+            if other is not None and other != own_id:
+                raise _RecordFailed(
+                    [
+                        _error(
+                            "DUPLICATE_VALUE",
+                            f"duplicate value found: {meta.name} duplicates value on record with id: {other}",
+                            [meta.name],
+                        )
+                    ]
+                )
+            taken[key] = own_id or "pending"
+
+    def _required_missing(
+        self, sobject: str, row: Mapping[str, Any], names: Sequence[str] | None = None
+    ) -> None:
+        missing = [
+            f.name
+            for f in self.schema.fields(sobject)
+            if f.required_on_create
+            and (names is None or f.name in names)
+            and row.get(f.name) in (None, "")
+        ]
+        if missing:
+            raise _RecordFailed(
+                [
+                    _error(
+                        "REQUIRED_FIELD_MISSING",
+                        f"Required fields are missing: [{', '.join(missing)}]",
+                        missing,
+                    )
+                ]
+            )
+
+    def _defaults(self, sobject: str, user_id: str) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for meta in self.schema.fields(sobject):
+            if not meta.stored or not meta.defaulted_on_create or meta.name in SYSTEM:
+                continue
+            if meta.type == "boolean":
+                row[meta.name] = 1 if meta.name == "IsActive" else 0
+            elif meta.name == "OwnerId":
+                row[meta.name] = user_id
+            elif meta.default_picklist is not None:
+                row[meta.name] = meta.default_picklist
+            elif meta.picklist_values:
+                row[meta.name] = meta.picklist_values[0]
+            elif meta.type == "int":
+                row[meta.name] = 0
+        return row
+
+    @staticmethod
+    def _compose(sobject: str, row: dict[str, Any]) -> None:
+        if sobject in ("Lead", "Contact", "User") and "LastName" in row:
+            row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
+
+    async def _commit(self, changes: list[RecordChange]) -> None:
+        await self.storage.save_counter()
+        await self.storage.conn.commit()
+        if changes and self.publish is not None:
+            self._transactions += 1
+            key = f"{self.clock().strftime('%Y%m%d%H%M%S')}-{self._transactions:08d}"
+            await self.publish(key, changes)
+
+    async def create(
+        self,
+        user_id: str,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+        from_csv: bool = False,
+    ) -> list[SaveResult]:
+        """Insert records; each result says why a record failed."""
+        sobject = self.sobject(sobject)
+        async with self.lock:
+            results, rows, changes = await self._plan_creates(user_id, sobject, records, from_csv)
+            if all_or_none and any(not r.success for r in results):
+                return [
+                    r if not r.success else SaveResult(None, False, errors=[ROLLED_BACK])
+                    for r in results
+                ]
+            await self._insert_rows(sobject, rows)
+            await self._commit(changes)
+            return results
+
+    async def _plan_creates(
+        self, user_id: str, sobject: str, records: Sequence[Mapping[str, Any]], from_csv: bool
+    ) -> tuple[list[SaveResult], list[dict[str, Any]], list[RecordChange]]:
+        meta = self.schema.sobject(sobject)
+        assert meta is not None
+        now = storage_datetime(self.clock())
+        results: list[SaveResult] = []
+        rows: list[dict[str, Any]] = []
+        changes: list[RecordChange] = []
+        taken: dict[tuple[str, str], str] = {}
+        for record in records:
+            try:
+                values = self._convert(sobject, record, creating=True, from_csv=from_csv)
+                row = self._defaults(sobject, user_id) | {
+                    k: v
+                    for k, v in values.items()
+                    if v is not None or k not in self._defaults(sobject, user_id)
+                }
+                self._required_missing(sobject, row)
+                await self._check_references(sobject, values)
+                await self._check_unique(sobject, values, None, taken)
+            except _RecordFailed as failed:
+                results.append(SaveResult(None, False, errors=failed.errors))
+                continue
+            record_id = self.storage.ids.next_id(meta.key_prefix)
+            row.update(
+                Id=record_id,
+                IsDeleted=0,
+                CreatedDate=now,
+                LastModifiedDate=now,
+                SystemModstamp=now,
+                CreatedById=user_id,
+                LastModifiedById=user_id,
+            )
+            self._compose(sobject, row)
+            rows.append(row)
+            results.append(SaveResult(record_id, True, created=True))
+            shown = {
+                k: json_value(self._type(sobject, k), v)
+                for k, v in row.items()
+                if v is not None and k != "Id"
+            }
+            changes.append(
+                RecordChange(sobject, "CREATE", (record_id,), tuple(shown), shown, user_id)
+            )
+        return results, rows, changes
+
+    def _type(self, sobject: str, name: str) -> str:
+        meta = self.schema.field(sobject, name)
+        return meta.type if meta else "string"
+
+    async def _insert_rows(self, sobject: str, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            names = list(row)
+            await self.storage.conn.execute(
+                f'INSERT INTO "{sobject}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
+                f"VALUES ({', '.join('?' for _ in names)})",
+                tuple(row[n] for n in names),
+            )
+
+    async def update(
+        self,
+        user_id: str,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+        from_csv: bool = False,
+    ) -> list[SaveResult]:
+        """Update records by Id."""
+        sobject = self.sobject(sobject)
+        async with self.lock:
+            results, writes, changes = await self._plan_updates(user_id, sobject, records, from_csv)
+            if all_or_none and any(not r.success for r in results):
+                return [
+                    r if not r.success else SaveResult(r.id, False, errors=[ROLLED_BACK])
+                    for r in results
+                ]
+            for record_id, values in writes:
+                await self._update_row(sobject, record_id, values)
+            await self._commit(changes)
+            return results
+
+    async def _plan_updates(
+        self, user_id: str, sobject: str, records: Sequence[Mapping[str, Any]], from_csv: bool
+    ) -> tuple[list[SaveResult], list[tuple[str, dict[str, Any]]], list[RecordChange]]:
+        now = storage_datetime(self.clock())
+        raw_ids = [str(r.get("Id") or "") for r in records]
+        valid = [to18(i) for i in raw_ids if is_valid_id(i)]
+        current = await self.fetch(sobject, valid)
+        results: list[SaveResult] = []
+        writes: list[tuple[str, dict[str, Any]]] = []
+        changes: list[RecordChange] = []
+        taken: dict[tuple[str, str], str] = {}
+        for raw_id, record in zip(raw_ids, records, strict=True):
+            record_id = to18(raw_id) if is_valid_id(raw_id) else raw_id
+            try:
+                if not is_valid_id(raw_id):
+                    raise _RecordFailed(
+                        [
+                            _error(
+                                "MALFORMED_ID", f"Id: id value of incorrect type: {raw_id}", ["Id"]
+                            )
+                        ]
+                    )
+                row = current.get(record_id)
+                if row is None:
+                    raise (
+                        _RecordFailed(
+                            [
+                                _error(
+                                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []
+                                )
+                            ]
+                        )
+                        if self.schema.prefix_owner(record_id) != sobject
+                        else _RecordFailed(
+                            [_error("NOT_FOUND", "The requested resource does not exist", [])]
+                        )
+                    )
+                if row["IsDeleted"]:
+                    raise _RecordFailed([_error("ENTITY_IS_DELETED", "entity is deleted", [])])
+                if sobject == "Lead" and row.get("IsConverted"):
+                    raise _RecordFailed(
+                        [
+                            _error(
+                                "CANNOT_UPDATE_CONVERTED_LEAD",
+                                "cannot reference converted lead",
+                                [],
+                            )
+                        ]
+                    )
+                values = self._convert(sobject, record, creating=False, from_csv=from_csv)
+                merged = {**row, **values}
+                self._required_missing(sobject, merged, [k for k in values])
+                await self._check_references(sobject, values)
+                await self._check_unique(sobject, values, record_id, taken)
+            except _RecordFailed as failed:
+                results.append(
+                    SaveResult(
+                        record_id if is_valid_id(raw_id) else None, False, errors=failed.errors
+                    )
+                )
+                continue
+            changed = {k: v for k, v in values.items() if row.get(k) != v}
+            composed = dict(merged)
+            self._compose(sobject, composed)
+            if (
+                composed.get("Name") != row.get("Name")
+                and "Name" in composed
+                and sobject in ("Lead", "Contact", "User")
+            ):
+                changed["Name"] = composed["Name"]
+            values = {**values, **({"Name": composed["Name"]} if "Name" in changed else {})}
+            values.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=user_id)
+            writes.append((record_id, values))
+            current[record_id] = {**row, **values}
+            results.append(SaveResult(record_id, True))
+            shown = {k: json_value(self._type(sobject, k), v) for k, v in changed.items()}
+            stamps = {"LastModifiedDate": json_value("datetime", now)}
+            changes.append(
+                RecordChange(
+                    sobject, "UPDATE", (record_id,), (*shown, *stamps), {**shown, **stamps}, user_id
+                )
+            )
+        return results, writes, changes
+
+    async def _update_row(self, sobject: str, record_id: str, values: Mapping[str, Any]) -> None:
+        sets = ", ".join(f'"{n}" = ?' for n in values)
+        await self.storage.conn.execute(
+            f'UPDATE "{sobject}" SET {sets} WHERE "Id" = ?', (*values.values(), record_id)
+        )
+
+    async def upsert(
+        self,
+        user_id: str,
+        sobject: str,
+        external_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+        from_csv: bool = False,
+    ) -> list[SaveResult]:
+        """Create or update records matched on an external id field (or Id)."""
+        sobject = self.sobject(sobject)
+        meta = self.schema.field(sobject, external_field)
+        if meta is None or not (meta.external_id or meta.name == "Id" or meta.unique):
+            raise RequestError(
+                400,
+                "INVALID_FIELD",
+                f"Field {external_field} is not an external id field on {sobject}",
+            )
+        results: list[SaveResult] = []
+        for record in records:
+            key = record.get(meta.name, record.get(external_field))
+            if key in (None, ""):
+                results.append(
+                    SaveResult(
+                        None,
+                        False,
+                        errors=[
+                            _error(
+                                "REQUIRED_FIELD_MISSING",
+                                f"Required fields are missing: [{meta.name}]",
+                                [meta.name],
+                            )
+                        ],
+                    )
+                )
+                continue
+            async with self.storage.conn.execute(
+                f'SELECT "Id" FROM "{sobject}" WHERE "{meta.name}" = ? COLLATE NOCASE AND "IsDeleted" = 0',
+                (str(key),),
+            ) as cursor:
+                matches = [row[0] async for row in cursor]
+            if len(matches) > 1:
+                results.append(
+                    SaveResult(
+                        None,
+                        False,
+                        errors=[
+                            _error(
+                                "DUPLICATE_EXTERNAL_ID",
+                                f"The external ID value '{key}' matches {len(matches)} records: {', '.join(matches)}",
+                                [meta.name],
+                            )
+                        ],
+                    )
+                )
+                continue
+            if matches:
+                body = {k: v for k, v in record.items() if k != meta.name or meta.name != "Id"}
+                (outcome,) = await self.update(
+                    user_id, sobject, [{**body, "Id": matches[0]}], from_csv=from_csv
+                )
+                outcome.created = False
+            else:
+                body = {k: v for k, v in record.items() if k != "Id"}
+                (outcome,) = await self.create(user_id, sobject, [body], from_csv=from_csv)
+            results.append(outcome)
+        return results
+
+    async def delete(
+        self, user_id: str, ids: Sequence[str], *, all_or_none: bool = False, hard: bool = False
+    ) -> list[SaveResult]:
+        """Move records to the recycle bin (or remove them with ``hard``)."""
+        async with self.lock:
+            now = storage_datetime(self.clock())
+            results: list[SaveResult] = []
+            changes: list[RecordChange] = []
+            for raw in ids:
+                if not is_valid_id(raw):
+                    results.append(
+                        SaveResult(
+                            None, False, errors=[_error("MALFORMED_ID", f"malformed id {raw}")]
+                        )
+                    )
+                    continue
+                record_id = to18(raw)
+                sobject = self.schema.prefix_owner(record_id)
+                row = (await self.fetch(sobject, [record_id])).get(record_id) if sobject else None
+                if sobject is None or row is None:
+                    results.append(
+                        SaveResult(
+                            record_id,
+                            False,
+                            errors=[
+                                _error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+                            ],
+                        )
+                    )
+                    continue
+                if row["IsDeleted"] and not hard:
+                    results.append(
+                        SaveResult(
+                            record_id,
+                            False,
+                            errors=[_error("ENTITY_IS_DELETED", "entity is deleted")],
+                        )
+                    )
+                    continue
+                results.append(SaveResult(record_id, True))
+                changes.append(RecordChange(sobject, "DELETE", (record_id,), (), {}, user_id))
+            if all_or_none and any(not r.success for r in results):
+                return [
+                    r if not r.success else SaveResult(r.id, False, errors=[ROLLED_BACK])
+                    for r in results
+                ]
+            for result in results:
+                if not result.success or result.id is None:
+                    continue
+                sobject = self.schema.prefix_owner(result.id) or ""
+                if hard:
+                    await self.storage.conn.execute(
+                        f'DELETE FROM "{sobject}" WHERE "Id" = ?', (result.id,)
+                    )
+                else:
+                    await self._update_row(
+                        sobject,
+                        result.id,
+                        {
+                            "IsDeleted": 1,
+                            "SystemModstamp": now,
+                            "LastModifiedDate": now,
+                            "LastModifiedById": user_id,
+                        },
+                    )
+                await self.storage.conn.execute(
+                    "INSERT OR REPLACE INTO meta_deleted VALUES (?, ?, ?)",
+                    (result.id, sobject, now),
+                )
+            await self._commit(changes)
+            return results
+
+    async def undelete(self, user_id: str, ids: Sequence[str]) -> list[SaveResult]:
+        """Restore records from the recycle bin."""
+        async with self.lock:
+            now = storage_datetime(self.clock())
+            results: list[SaveResult] = []
+            changes: list[RecordChange] = []
+            for raw in ids:
+                record_id = to18(raw) if is_valid_id(raw) else raw
+                sobject = self.schema.prefix_owner(record_id) if is_valid_id(raw) else None
+                row = (await self.fetch(sobject, [record_id])).get(record_id) if sobject else None
+                if sobject is None or row is None or not row["IsDeleted"]:
+                    results.append(
+                        SaveResult(
+                            record_id,
+                            False,
+                            errors=[_error("UNDELETE_FAILED", "Entity is not in the recycle bin")],
+                        )
+                    )
+                    continue
+                await self._update_row(
+                    sobject,
+                    record_id,
+                    {
+                        "IsDeleted": 0,
+                        "MasterRecordId": None,
+                        "SystemModstamp": now,
+                        "LastModifiedDate": now,
+                        "LastModifiedById": user_id,
+                    }
+                    if self.schema.field(sobject, "MasterRecordId")
+                    else {
+                        "IsDeleted": 0,
+                        "SystemModstamp": now,
+                        "LastModifiedDate": now,
+                        "LastModifiedById": user_id,
+                    },
+                )
+                await self.storage.conn.execute(
+                    "DELETE FROM meta_deleted WHERE id = ?", (record_id,)
+                )
+                results.append(SaveResult(record_id, True))
+                changes.append(RecordChange(sobject, "UNDELETE", (record_id,), (), {}, user_id))
+            await self._commit(changes)
+            return results
+
+
+class _RecordFailed(Exception):
+    def __init__(self, errors: list[dict[str, object]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "failed")
+        self.errors = errors

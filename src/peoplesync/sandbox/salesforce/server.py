@@ -1,0 +1,109 @@
+"""Serving the sandbox org over HTTPS on loopback, seeded on first start."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+
+from peoplesync.sandbox.salesforce.app import create_sandbox_app
+from peoplesync.sandbox.salesforce.config import SandboxConfig
+from peoplesync.sandbox.salesforce.keys import ensure_tls
+from peoplesync.sandbox.salesforce.schema import Schema
+from peoplesync.sandbox.salesforce.seed import SeedCounts, seed_org
+from peoplesync.sandbox.salesforce.storage import Storage
+
+
+async def seed_if_empty(
+    config: SandboxConfig,
+    *,
+    accounts: int,
+    contacts: int,
+    leads: int,
+    progress: Callable[[str, int], None] | None = None,
+) -> SeedCounts | None:
+    """Seed a new org (one with no leads, contacts or accounts); leave an existing one alone."""
+    if not (accounts or contacts or leads):
+        return None
+    storage = Storage(config.database_path, Schema.standard())
+    await storage.open()
+    try:
+        for sobject in ("Lead", "Contact", "Account"):
+            async with storage.conn.execute(f'SELECT 1 FROM "{sobject}" LIMIT 1') as cursor:
+                if await cursor.fetchone() is not None:
+                    return None
+        return await seed_org(
+            storage,
+            config.user_id,
+            datetime.now(UTC),
+            accounts=accounts,
+            contacts=contacts,
+            leads=leads,
+            seed=config.seed,
+            progress=progress,
+        )
+    finally:
+        await storage.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+def connection_info(config: SandboxConfig, ca_cert: str) -> dict[str, Any]:
+    """What a script needs to reach the org (the contract of ``peoplesync sandbox salesforce``)."""
+    return {
+        "instance_url": config.instance_url,
+        "login_url": config.instance_url,
+        "client_id": config.client_id,
+        "client_secret": config.client_secret,
+        "username": config.username,
+        "password": config.password,
+        "ca_cert": ca_cert,
+    }
+
+
+async def serve(
+    config: SandboxConfig, host: str, port: int, on_ready: Callable[[dict[str, Any]], None]
+) -> None:
+    """Serve until cancelled; call ``on_ready`` with the connection info once listening."""
+    sock = bind(host, port)
+    actual_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    config.instance_url = f"https://{shown_host}:{actual_port}"
+    ca_cert, cert, key = ensure_tls(config.data_dir / "tls", (host, "localhost", "127.0.0.1"))
+    app = create_sandbox_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task
+            return
+        await asyncio.sleep(0.02)
+    on_ready(connection_info(config, str(ca_cert)))
+    await task
+
+
+def print_ready(info: dict[str, Any]) -> None:
+    """Print the one JSON line scripts wait for."""
+    print(json.dumps(info), flush=True)
