@@ -220,7 +220,16 @@ def soap_operations(ctx: ApiContext) -> dict[str, Handler]:
         )
         return f"<mergeResponse>{_result_xml(result, ('id',)).replace('</result>', merged + '</result>')}</mergeResponse>"
 
-    return {"convertLead": convert, "merge": merge_call}
+    async def undelete(principal: Principal, operation: Element) -> str:
+        ids = [e.text.strip() for e in operation.findall(f"{PARTNER}ids") if e.text]
+        results = await ctx.records.undelete(principal.user_id, ids)
+        parts = "".join(
+            _result_xml({"id": r.id, "success": r.success, "errors": r.errors}, ("id",))
+            for r in results
+        )
+        return f"<undeleteResponse>{parts}</undeleteResponse>"
+
+    return {"convertLead": convert, "merge": merge_call, "undelete": undelete}
 
 
 def _result_xml(result: dict[str, Any], keys: tuple[str, ...]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import Callable
@@ -95,13 +96,20 @@ async def serve(
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            await task
-            return
-        await asyncio.sleep(0.02)
-    on_ready(connection_info(config, str(ca_cert)))
-    await task
+    try:
+        while not server.started:
+            if task.done():
+                await task
+                return
+            await asyncio.sleep(0.02)
+        on_ready(connection_info(config, str(ca_cert)))
+        await task
+    finally:
+        if not task.done():
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), timeout=5)
+        sock.close()
 
 
 def print_ready(info: dict[str, Any]) -> None:
