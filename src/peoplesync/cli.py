@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.console import Console
 
 from peoplesync import __version__
+from peoplesync.demo import run_demo
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.settings import Settings
@@ -42,9 +44,32 @@ def version(as_json: JsonOption = False) -> None:
         typer.echo(f"peoplesync {__version__}")
 
 
+@app.command()
+def demo(
+    once: Annotated[bool, typer.Option("--once", help="Exit as soon as everything is up")] = False,
+    port: Annotated[int, typer.Option(help="Port of the sandbox org (0 picks a free one)")] = 8443,
+    as_json: JsonOption = False,
+) -> None:
+    """Run peoplesync on embedded defaults: a seeded Salesforce sandbox org, ready to use."""
+    settings = Settings()
+    try:
+        info = asyncio.run(run_demo(settings.data_dir.resolve(), port, once=once, console=console))
+    except KeyboardInterrupt:
+        return
+    except OSError as error:
+        console.print(f"[red]error:[/red] {error}. Is port {port} in use? Try --port 0.")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(info))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
 
 
 __all__ = ["Settings", "app", "main"]
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import ssl
 import urllib.parse
@@ -46,13 +45,13 @@ async def served_org(
     """
     config = SandboxConfig(data_dir=tmp_path / "org")
     ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(config, "127.0.0.1", 0, ready.set_result))
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(config, "127.0.0.1", 0, ready.set_result, stop))
     info = await asyncio.wait_for(ready, timeout=30)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", info["ca_cert"])
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     info["token"] = await asyncio.to_thread(password_token, info)
     info["config"] = config
     yield info
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    stop.set()
+    await task

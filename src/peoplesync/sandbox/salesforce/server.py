@@ -76,9 +76,13 @@ def connection_info(config: SandboxConfig, ca_cert: str) -> dict[str, Any]:
 
 
 async def serve(
-    config: SandboxConfig, host: str, port: int, on_ready: Callable[[dict[str, Any]], None]
+    config: SandboxConfig,
+    host: str,
+    port: int,
+    on_ready: Callable[[dict[str, Any]], None],
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve until cancelled; call ``on_ready`` with the connection info once listening."""
+    """Serve until ``stop`` is set (or cancelled); ``on_ready`` gets the connection info."""
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
@@ -103,6 +107,11 @@ async def serve(
                 return
             await asyncio.sleep(0.02)
         on_ready(connection_info(config, str(ca_cert)))
+        if stop is not None:
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            server.should_exit = True
         await task
     finally:
         if not task.done():

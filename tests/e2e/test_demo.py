@@ -1,0 +1,108 @@
+"""`peoplesync demo --once` and `peoplesync sandbox salesforce` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+
+
+def call(
+    info: dict[str, Any], path: str, token: str | None = None, form: dict[str, str] | None = None
+) -> Any:
+    context = ssl.create_default_context(cafile=info["ca_cert"])
+    data = urllib.parse.urlencode(form).encode() if form else None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(info["instance_url"] + path, data=data, headers=headers)
+    with urllib.request.urlopen(request, context=context) as response:
+        return json.load(response)
+
+
+def login(info: dict[str, Any]) -> str:
+    body = call(
+        info,
+        "/services/oauth2/token",
+        form={
+            "grant_type": "password",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "username": info["username"],
+            "password": info["password"],
+        },
+    )
+    return str(body["access_token"])
+
+
+def test_demo_once_seeds_the_org_and_prints_how_to_reach_it(tmp_path: Path) -> None:
+    env = {**os.environ, "PEOPLESYNC_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        [*PEOPLESYNC, "demo", "--once", "--port", "0", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=True,
+    )
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    assert info["instance_url"].startswith("https://127.0.0.1:")
+    assert Path(info["ca_cert"]).is_file()
+    assert "seeded 300 accounts, 2000 contacts, 1000 leads" in result.stderr
+    assert "curl" in result.stderr
+
+
+def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            *PEOPLESYNC,
+            "sandbox",
+            "salesforce",
+            "--data-dir",
+            str(tmp_path / "org"),
+            "--port",
+            "0",
+            "--seed-leads",
+            "120",
+            "--seed-contacts",
+            "80",
+            "--seed-accounts",
+            "10",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        assert set(info) == {
+            "instance_url",
+            "login_url",
+            "client_id",
+            "client_secret",
+            "username",
+            "password",
+            "ca_cert",
+        }
+        token = login(info)
+        query = urllib.parse.quote("SELECT COUNT() FROM Lead")
+        assert call(info, f"/services/data/v59.0/query?q={query}", token)["totalSize"] == 120
+        messy = urllib.parse.quote("SELECT COUNT() FROM Lead WHERE IsConverted = true")
+        assert call(info, f"/services/data/v59.0/query?q={messy}", token)["totalSize"] >= 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    assert process.returncode in (0, -signal.SIGTERM)
