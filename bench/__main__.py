@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["people_upsert"]
+MODULES = ["people_upsert", "sandbox_org"]
 
 
 def main() -> int:

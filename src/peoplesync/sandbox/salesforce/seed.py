@@ -227,6 +227,8 @@ async def seed_org(
     await _convert_some_leads(storage, user_id, now, seed)
     await storage.save_counter()
     await conn.commit()
+    await conn.execute("ANALYZE")  # give the planner statistics for the seeded volume
+    await conn.commit()
     return counts
 
 

@@ -11,7 +11,8 @@ import aiosqlite
 from peoplesync.sandbox.salesforce.ids import IdGenerator
 from peoplesync.sandbox.salesforce.schema import FieldMeta, Schema
 
-INDEXED = ("SystemModstamp", "LastModifiedDate", "CreatedDate", "IsDeleted", "MasterRecordId")
+# IsDeleted is deliberately not indexed: with two values it only ever misleads the planner.
+INDEXED = ("SystemModstamp", "LastModifiedDate", "CreatedDate", "MasterRecordId")
 
 
 def column_type(meta: FieldMeta) -> str:
@@ -111,6 +112,7 @@ class Storage:
                 await self.conn.execute(
                     f'ALTER TABLE "{meta.name}" ADD COLUMN {column_definition(field)}'
                 )
+        await self.conn.execute(f'DROP INDEX IF EXISTS "ix_{meta.name}_IsDeleted"')
         for field in meta.stored_fields():
             wanted = (
                 field.name in INDEXED
