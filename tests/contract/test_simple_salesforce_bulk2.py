@@ -13,11 +13,19 @@ from simple_salesforce import Salesforce
 
 def bulk_flow(info: dict[str, Any]) -> dict[str, Any]:
     session = requests.Session()
-    sf = Salesforce(instance_url=info["instance_url"], session_id=info["token"], session=session, version="59.0")
+    sf = Salesforce(
+        instance_url=info["instance_url"], session_id=info["token"], session=session, version="59.0"
+    )
     records = [{"LastName": f"Bulk{i:04d}", "Email": f"bulk{i}@example.com"} for i in range(1500)]
-    records.append({"LastName": "", "Email": "missing-last-name@example.com"})  # fails: LastName required
+    records.append(
+        {"LastName": "", "Email": "missing-last-name@example.com"}
+    )  # fails: LastName required
     seen: dict[str, Any] = {"insert": sf.bulk2.Contact.insert(records=records, wait=1)}
-    pages = list(sf.bulk2.Contact.query("SELECT Id, LastName, Email FROM Contact ORDER BY LastName", max_records=600, wait=1))
+    pages = list(
+        sf.bulk2.Contact.query(
+            "SELECT Id, LastName, Email FROM Contact ORDER BY LastName", max_records=600, wait=1
+        )
+    )
     seen["pages"] = pages
     job = seen["insert"][0]["job_id"]
     seen["failed"] = sf.bulk2.Contact.get_failed_records(job)
