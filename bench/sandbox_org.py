@@ -107,6 +107,30 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
                     params={"q": f"SELECT Id FROM Contact WHERE Email = 'nobody{i}@example.com'"},
                 )
             lookup_ms = (time.perf_counter() - started) / 200 * 1000
+            started = time.perf_counter()
+            job = (
+                await client.post(
+                    "/services/data/v59.0/jobs/query",
+                    json={
+                        "operation": "query",
+                        "query": "SELECT Id, FirstName, LastName, Email, Phone, Title, MailingCity, SystemModstamp FROM Contact",
+                    },
+                )
+            ).json()
+            while (await client.get(f"/services/data/v59.0/jobs/query/{job['id']}")).json()[
+                "state"
+            ] != "JobComplete":
+                await asyncio.sleep(0.05)
+            bulk_rows, locator, bulk_calls = 0, "", 0
+            while locator != "null":
+                params = {"maxRecords": "100000", **({"locator": locator} if locator else {})}
+                response = await client.get(
+                    f"/services/data/v59.0/jobs/query/{job['id']}/results", params=params
+                )
+                bulk_rows += int(response.headers["Sforce-NumberOfRecords"])
+                locator = response.headers["Sforce-Locator"]
+                bulk_calls += 1
+            bulk_seconds = time.perf_counter() - started
             memory = rss_mb(server.pid)
     finally:
         server.terminate()
@@ -125,6 +149,9 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         "rest_scan_calls": calls,
         "rest_query_rows_per_second": round(rows / scan_seconds),
         "indexed_lookup_ms": round(lookup_ms, 2),
+        "bulk2_query_rows": bulk_rows,
+        "bulk2_query_calls": bulk_calls + 2,
+        "bulk2_query_rows_per_second": round(bulk_rows / bulk_seconds),
         "server_rss_mb": memory.get("VmRSS"),
         "server_peak_rss_mb": memory.get("VmHWM"),
         "database_mb": database_mb,

@@ -43,7 +43,7 @@ async def served_org(
     Clients built on requests find the org's CA through REQUESTS_CA_BUNDLE, the way a user
     would point them at a private CA.
     """
-    config = SandboxConfig(data_dir=tmp_path / "org")
+    config = SandboxConfig(data_dir=tmp_path / "org", streaming_timeout_seconds=2.0)
     ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(config, "127.0.0.1", 0, ready.set_result, stop))

@@ -17,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from peoplesync.sandbox.salesforce import bulk2, collections, oauth_routes, rest
+from peoplesync.sandbox.salesforce import bulk2, collections, cometd, oauth_routes, rest
 from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
 from peoplesync.sandbox.salesforce.auth import AuthServer
 from peoplesync.sandbox.salesforce.change import Publisher
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.conversion import soap_operations
+from peoplesync.sandbox.salesforce.events import ChangeEventLog
 from peoplesync.sandbox.salesforce.limits import ApiUsage
 from peoplesync.sandbox.salesforce.query_cursor import QueryCursors
 from peoplesync.sandbox.salesforce.records import RecordService, RequestError
@@ -31,7 +32,7 @@ from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.storage import Storage
 
 Clock = Callable[[], datetime]
-METERED = ("/services/data/v", "/services/async/", "/services/Soap/u/")
+METERED = ("/services/data/v", "/services/async/", "/services/Soap/u/", "/cometd/")
 LONG_RUNNING = ("/query", "/queryAll", "/composite", "/jobs/")
 
 
@@ -48,13 +49,21 @@ class _Org:
         self.storage = Storage(config.database_path, Schema.standard())
         self.auth = AuthServer(config, clock)
         self.usage = ApiUsage(config, clock)
-        self.records = RecordService(self.storage, clock, publish=publish)
+        self.events = ChangeEventLog(config, clock)
+        self.extra_publish = publish
+        self.records = RecordService(self.storage, clock, publish=self._publish)
         self.reader: aiosqlite.Connection | None = None
         self.ctx: ApiContext | None = None
         self.requests: list[dict[str, Any]] = []
 
+    async def _publish(self, transaction_key: str, changes: Any) -> None:
+        await self.events.publish(transaction_key, changes)
+        if self.extra_publish is not None:
+            await self.extra_publish(transaction_key, changes)
+
     async def open(self) -> ApiContext:
         await self.storage.open()
+        await self.events.open()
         await self._ensure_admin_user()
         await self.auth.open()
         await self.usage.open()
@@ -103,6 +112,7 @@ class _Org:
             await self.reader.close()
         await self.usage.close()
         await self.auth.close()
+        await self.events.close()
         await self.storage.close()
 
 
@@ -278,6 +288,7 @@ def create_sandbox_app(
             *rest.routes(ctx),
             *bulk2.routes(ctx),
             *collections.routes(ctx),
+            *cometd.routes(ctx, org.events),
         ]:
             app.router.routes.append(route)
         flusher = asyncio.create_task(_flush_periodically(org))

@@ -35,6 +35,8 @@ class SandboxConfig:
     api_daily_limit: int = 100_000
     max_concurrent_long_requests: int = 25
     seed: int = 0
+    streaming_timeout_seconds: float = 110.0
+    event_retention_hours: float = 72.0
     knobs: FaultKnobs = field(default_factory=FaultKnobs)
 
     @property
