@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from peoplesync.sandbox.salesforce import bulk2, collections, cometd, oauth_routes, rest
+from peoplesync.sandbox.salesforce import bulk1, bulk2, collections, cometd, oauth_routes, rest
 from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
 from peoplesync.sandbox.salesforce.auth import AuthServer
 from peoplesync.sandbox.salesforce.change import Publisher
@@ -287,6 +287,7 @@ def create_sandbox_app(
             *oauth_routes.routes(ctx, soap_operations(ctx)),
             *rest.routes(ctx),
             *bulk2.routes(ctx),
+            *bulk1.routes(ctx),
             *collections.routes(ctx),
             *cometd.routes(ctx, org.events),
         ]:
