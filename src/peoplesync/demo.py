@@ -62,11 +62,16 @@ async def run_demo(data_dir: Path, port: int, *, once: bool, console: Console) -
             "Lead": progress.add_task("leads", total=DEMO_COUNTS["leads"]),
         }
         counts = await seed_if_empty(
-            config, **DEMO_COUNTS, progress=lambda sobject, n: progress.advance(tasks[sobject], n)
+            config,
+            **DEMO_COUNTS,
+            progress=lambda sobject, n: (
+                progress.advance(tasks[sobject], n) if sobject in tasks else None
+            ),
         )
     if counts is not None:
         console.print(
-            f"seeded {counts.accounts} accounts, {counts.contacts} contacts, {counts.leads} leads"
+            f"seeded {counts.accounts} accounts, {counts.contacts} contacts, {counts.leads} leads, "
+            f"{counts.opportunities} opportunities, {counts.campaigns} campaigns"
         )
     ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

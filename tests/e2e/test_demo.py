@@ -55,7 +55,10 @@ def test_demo_once_seeds_the_org_and_prints_how_to_reach_it(tmp_path: Path) -> N
     info = json.loads(result.stdout.strip().splitlines()[-1])
     assert info["instance_url"].startswith("https://127.0.0.1:")
     assert Path(info["ca_cert"]).is_file()
-    assert "seeded 300 accounts, 2000 contacts, 1000 leads" in result.stderr
+    assert (
+        "seeded 300 accounts, 2000 contacts, 1000 leads, 150 opportunities, 5 campaigns"
+        in result.stderr
+    )
     assert "curl" in result.stderr
 
 
@@ -99,6 +102,10 @@ def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) ->
         assert call(info, f"/services/data/v59.0/query?q={query}", token)["totalSize"] == 120
         messy = urllib.parse.quote("SELECT COUNT() FROM Lead WHERE IsConverted = true")
         assert call(info, f"/services/data/v59.0/query?q={messy}", token)["totalSize"] >= 1
+        deals = urllib.parse.quote("SELECT Name, StageName, Account.Name FROM Opportunity LIMIT 1")
+        assert call(info, f"/services/data/v59.0/query?q={deals}", token)["records"][0]["Account"][
+            "Name"
+        ]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

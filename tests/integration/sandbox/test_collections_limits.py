@@ -143,3 +143,42 @@ async def test_org_persists_across_restarts(tmp_path: Path) -> None:
         assert body["records"][0]["Score__c"] is None
         second = await org.create("Lead", LastName="Next", Company="Disk")
         assert second != lead_id
+
+
+async def test_latency_and_timeout_knobs(org: Org) -> None:
+    import time
+
+    await org.client.put("/sandbox/admin/knobs", json={"latency_ms": 150})
+    started = time.perf_counter()
+    assert (await org.client.get(f"{API}/limits")).status_code == 200
+    assert time.perf_counter() - started >= 0.15
+    await org.client.put(
+        "/sandbox/admin/knobs", json={"latency_ms": 0, "rate_timeout": 1.0, "timeout_seconds": 0.05}
+    )
+    timed_out = await org.client.get(f"{API}/limits")
+    assert timed_out.status_code == 504
+    assert timed_out.json()[0]["errorCode"] == "REQUEST_RUNNING_TOO_LONG"
+
+
+async def test_faults_are_deterministic_under_the_seed(tmp_path: Path) -> None:
+    outcomes = []
+    for run in range(2):
+        async for org in open_org(tmp_path / str(run), seed=11):
+            await org.client.put("/sandbox/admin/knobs", json={"rate_503": 0.5})
+            outcomes.append(
+                [(await org.client.get(f"{API}/limits")).status_code for _ in range(20)]
+            )
+    assert outcomes[0] == outcomes[1]
+    assert set(outcomes[0]) == {200, 503}
+
+
+async def test_long_running_request_cap(tmp_path: Path) -> None:
+    async for org in open_org(tmp_path, max_concurrent_long_requests=1):
+        usage = org.app.state.org.usage
+        async with usage.long_running:  # another long request is running
+            refused = await org.client.get(f"{API}/query/", params={"q": "SELECT Id FROM Lead"})
+        assert refused.status_code == 503
+        assert "ConcurrentPerOrgLongTxn" in refused.json()[0]["message"]
+        assert (
+            await org.client.get(f"{API}/query/", params={"q": "SELECT Id FROM Lead"})
+        ).status_code == 200

@@ -66,7 +66,8 @@ def salesforce(
         )
         if counts is not None:
             console.print(
-                f"seeded {counts.accounts} accounts, {counts.contacts} contacts, {counts.leads} leads"
+                f"seeded {counts.accounts} accounts, {counts.contacts} contacts, {counts.leads} leads, "
+                f"{counts.opportunities} opportunities, {counts.campaigns} campaigns"
             )
         await serve(config, host, port, print_ready)
 

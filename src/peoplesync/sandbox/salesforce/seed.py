@@ -194,6 +194,67 @@ def seed_rows(
             batch = []
     if batch:
         yield "Lead", batch
+    yield from _opportunities_and_campaigns(rng, ids, account_ids, stamp, user_id, now)
+
+
+def _opportunities_and_campaigns(
+    rng: random.Random,
+    ids: Any,
+    account_ids: list[str],
+    stamp: Callable[[], dict[str, Any]],
+    user_id: str,
+    now: datetime,
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """An open or closed opportunity for every other account, and a handful of campaigns."""
+    opportunities = []
+    for index, account_id in enumerate(account_ids[::2]):
+        close = (now + timedelta(days=rng.randint(-200, 200))).date().isoformat()
+        stage = rng.choice(STAGES)
+        opportunities.append(
+            {
+                "Id": ids.next_id("006"),
+                "Name": f"Opportunity {index}",
+                "AccountId": account_id,
+                "StageName": stage,
+                "CloseDate": close,
+                "Amount": float(rng.randint(1, 500) * 1000),
+                "Probability": 100.0
+                if stage == "Closed Won"
+                else 0.0
+                if stage == "Closed Lost"
+                else 50.0,
+                "IsClosed": int(stage.startswith("Closed")),
+                "IsWon": int(stage == "Closed Won"),
+                "OwnerId": user_id,
+                **stamp(),
+            }
+        )
+        if len(opportunities) >= BATCH:
+            yield "Opportunity", opportunities
+            opportunities = []
+    if opportunities:
+        yield "Opportunity", opportunities
+    campaigns = [
+        {
+            "Id": ids.next_id("701"),
+            "Name": name,
+            "Type": kind,
+            "Status": status,
+            "IsActive": int(status == "In Progress"),
+            "NumberOfLeads": 0,
+            "NumberOfContacts": 0,
+            "OwnerId": user_id,
+            **stamp(),
+        }
+        for name, kind, status in (
+            ("Spring Webinar", "Webinar", "Completed"),
+            ("Summer Trade Show", "Trade Show", "Completed"),
+            ("Autumn Newsletter", "Email", "In Progress"),
+            ("Partner Referrals", "Referral Program", "In Progress"),
+            ("Winter Launch", "Advertisement", "Planned"),
+        )
+    ]
+    yield "Campaign", campaigns
 
 
 async def seed_org(
@@ -220,7 +281,13 @@ async def seed_org(
             f'INSERT INTO "{sobject}" ({names}) VALUES ({marks})',
             [tuple(r.get(c) for c in columns) for r in rows],
         )
-        field = {"Account": "accounts", "Contact": "contacts", "Lead": "leads"}[sobject]
+        field = {
+            "Account": "accounts",
+            "Contact": "contacts",
+            "Lead": "leads",
+            "Opportunity": "opportunities",
+            "Campaign": "campaigns",
+        }[sobject]
         setattr(counts, field, getattr(counts, field) + len(rows))
         if progress is not None:
             progress(sobject, len(rows))
