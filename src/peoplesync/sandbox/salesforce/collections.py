@@ -19,6 +19,15 @@ MAX_SUBREQUESTS = 25
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 
 
+def _check_size(count: int) -> None:
+    if count > MAX_RECORDS:
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
+        )
+
+
 def _group_by_type(records: list[dict[str, Any]]) -> str:
     types = {str((r.get("attributes") or {}).get("type", "")) for r in records}
     if len(types) != 1 or "" in types:
@@ -38,12 +47,7 @@ def routes(ctx: ApiContext) -> list[Route]:
         version_of(request)
         if request.method == "DELETE":
             ids = [i for i in request.query_params.get("ids", "").split(",") if i]
-            if len(ids) > MAX_RECORDS:
-                raise ApiError(
-                    400,
-                    "EXCEEDED_ID_LIMIT",
-                    f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
-                )
+            _check_size(len(ids))
             all_or_none = request.query_params.get("allOrNone", "false").lower() == "true"
             results = await ctx.records.delete(principal.user_id, ids, all_or_none=all_or_none)
             return json_response([r.as_json() for r in results])
@@ -51,12 +55,7 @@ def routes(ctx: ApiContext) -> list[Route]:
             return await retrieve(request)
         body = await read_json(request)
         records = body.get("records") or []
-        if len(records) > MAX_RECORDS:
-            raise ApiError(
-                400,
-                "EXCEEDED_ID_LIMIT",
-                f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
-            )
+        _check_size(len(records))
         if not records:
             return json_response([])
         all_or_none = bool(body.get("allOrNone"))
@@ -100,12 +99,7 @@ def routes(ctx: ApiContext) -> list[Route]:
         sobject = ctx.records.sobject(request.path_params["sobject"])
         body = await read_json(request)
         records = body.get("records") or []
-        if len(records) > MAX_RECORDS:
-            raise ApiError(
-                400,
-                "EXCEEDED_ID_LIMIT",
-                f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
-            )
+        _check_size(len(records))
         clean = [{k: v for k, v in r.items() if k != "attributes"} for r in records]
         results = await ctx.records.upsert(
             principal.user_id,

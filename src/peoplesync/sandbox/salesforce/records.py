@@ -60,6 +60,16 @@ class SaveResult:
         return body
 
 
+def rolled_back(results: list[SaveResult], *, keep_ids: bool) -> list[SaveResult] | None:
+    """With allOrNone: when any record failed, what every record reports instead (else None)."""
+    if all(r.success for r in results):
+        return None
+    return [
+        r if not r.success else SaveResult(r.id if keep_ids else None, False, errors=[ROLLED_BACK])
+        for r in results
+    ]
+
+
 def _error(code: str, message: str, fields: Sequence[str] = ()) -> dict[str, object]:
     return {"statusCode": code, "message": message, "fields": list(fields)}
 
@@ -280,11 +290,8 @@ class RecordService:
         sobject = self.sobject(sobject)
         async with self.lock:
             results, rows, changes = await self._plan_creates(user_id, sobject, records, from_csv)
-            if all_or_none and any(not r.success for r in results):
-                return [
-                    r if not r.success else SaveResult(None, False, errors=[ROLLED_BACK])
-                    for r in results
-                ]
+            if all_or_none and (failed := rolled_back(results, keep_ids=False)) is not None:
+                return failed
             await self._insert_rows(sobject, rows)
             await self._commit(changes)
             return results
@@ -362,11 +369,8 @@ class RecordService:
         sobject = self.sobject(sobject)
         async with self.lock:
             results, writes, changes = await self._plan_updates(user_id, sobject, records, from_csv)
-            if all_or_none and any(not r.success for r in results):
-                return [
-                    r if not r.success else SaveResult(r.id, False, errors=[ROLLED_BACK])
-                    for r in results
-                ]
+            if all_or_none and (failed := rolled_back(results, keep_ids=True)) is not None:
+                return failed
             for record_id, values in writes:
                 await self._update_row(sobject, record_id, values)
             await self._commit(changes)
@@ -572,11 +576,8 @@ class RecordService:
                     continue
                 results.append(SaveResult(record_id, True))
                 changes.append(RecordChange(sobject, "DELETE", (record_id,), (), {}, user_id))
-            if all_or_none and any(not r.success for r in results):
-                return [
-                    r if not r.success else SaveResult(r.id, False, errors=[ROLLED_BACK])
-                    for r in results
-                ]
+            if all_or_none and (failed := rolled_back(results, keep_ids=True)) is not None:
+                return failed
             for result in results:
                 if not result.success or result.id is None:
                     continue

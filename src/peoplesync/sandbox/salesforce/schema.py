@@ -9,27 +9,13 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from peoplesync.sandbox.salesforce.soql_compiler import ID_TYPES, TEXT_TYPES
 from peoplesync.sandbox.salesforce.standard_objects import EXTRA_DESCRIBES
 from peoplesync.sandbox.salesforce.standard_objects import field as describe_field
 
 RECORDED = ("Lead", "Contact", "Account", "Opportunity")
 NOT_STORED = frozenset({"address", "location"})
-STRING_TYPES = frozenset(
-    {
-        "string",
-        "textarea",
-        "picklist",
-        "multipicklist",
-        "email",
-        "phone",
-        "url",
-        "combobox",
-        "id",
-        "reference",
-        "encryptedstring",
-    }
-)
-NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
+STRING_TYPES = TEXT_TYPES | ID_TYPES
 CUSTOM_TYPES = frozenset(
     {
         "string",
