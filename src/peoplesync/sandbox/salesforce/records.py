@@ -10,22 +10,11 @@ from typing import Any
 
 from peoplesync.sandbox.salesforce.change import Publisher, RecordChange
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
+from peoplesync.sandbox.salesforce.record_rules import RecordFailed, RecordRules, error_entry
 from peoplesync.sandbox.salesforce.schema import Schema
 from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
 from peoplesync.sandbox.salesforce.storage import Storage
-from peoplesync.sandbox.salesforce.values import FieldError, to_storage
 
-SYSTEM = frozenset(
-    {
-        "Id",
-        "IsDeleted",
-        "CreatedDate",
-        "CreatedById",
-        "LastModifiedDate",
-        "LastModifiedById",
-        "SystemModstamp",
-    }
-)
 ROLLED_BACK: dict[str, object] = {
     "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
@@ -70,11 +59,7 @@ def rolled_back(results: list[SaveResult], *, keep_ids: bool) -> list[SaveResult
     ]
 
 
-def _error(code: str, message: str, fields: Sequence[str] = ()) -> dict[str, object]:
-    return {"statusCode": code, "message": message, "fields": list(fields)}
-
-
-class RecordService:
+class RecordService(RecordRules):
     """Creates, updates, upserts, deletes and undeletes records; publishes change events."""
 
     def __init__(
@@ -100,20 +85,6 @@ class RecordService:
 
     # --- reading -----------------------------------------------------------------------
 
-    async def fetch(
-        self, sobject: str, ids: Sequence[str], *, include_deleted: bool = True
-    ) -> dict[str, dict[str, Any]]:
-        """Stored rows by id, as {column: stored value}."""
-        if not ids:
-            return {}
-        marks = ", ".join("?" for _ in ids)
-        where = "" if include_deleted else ' AND "IsDeleted" = 0'
-        async with self.storage.conn.execute(
-            f'SELECT * FROM "{sobject}" WHERE "Id" IN ({marks}){where}', tuple(ids)
-        ) as cursor:
-            names = [d[0] for d in cursor.description]
-            return {row[0]: dict(zip(names, row, strict=True)) async for row in cursor}
-
     def to_json(
         self,
         sobject: str,
@@ -135,139 +106,6 @@ class RecordService:
         return body
 
     # --- writing -----------------------------------------------------------------------
-
-    def _convert(
-        self, sobject: str, record: Mapping[str, Any], *, creating: bool, from_csv: bool
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        errors: list[dict[str, object]] = []
-        for name, value in record.items():
-            if name == "attributes" or (name == "Id" and not creating):
-                continue
-            meta = self.schema.field(sobject, name)
-            if meta is None or not meta.stored:
-                errors.append(
-                    _error(
-                        "INVALID_FIELD",
-                        f"No such column '{name}' on sobject of type {sobject}",
-                        [name],
-                    )
-                )
-                continue
-            allowed = meta.createable if creating else meta.updateable
-            if not allowed:
-                errors.append(
-                    _error(
-                        "INVALID_FIELD_FOR_INSERT_UPDATE",
-                        f"Unable to create/update fields: {meta.name}. Please check the security settings of "
-                        "this field and verify that it is read/write for your profile or permission set.",
-                        [meta.name],
-                    )
-                )
-                continue
-            try:
-                values[meta.name] = to_storage(meta, value, from_csv=from_csv)
-            except FieldError as exc:
-                errors.append(exc.as_error())
-        if errors:
-            raise _RecordFailed(errors)
-        return values
-
-    async def _check_references(self, sobject: str, values: Mapping[str, Any]) -> None:
-        errors = []
-        for name, value in values.items():
-            meta = self.schema.field(sobject, name)
-            if meta is None or meta.type != "reference" or value is None:
-                continue
-            targets = [t for t in meta.reference_to if self.schema.canonical_sobject(t)]
-            if not targets:
-                continue
-            found = False
-            for target in targets:
-                if value in await self.fetch(target, [value], include_deleted=False):
-                    found = True
-                    break
-            if not found:
-                errors.append(
-                    _error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [meta.name])
-                )
-        if errors:
-            raise _RecordFailed(errors)
-
-    async def _check_unique(
-        self,
-        sobject: str,
-        values: Mapping[str, Any],
-        own_id: str | None,
-        taken: dict[tuple[str, str], str],
-    ) -> None:
-        for name, value in values.items():
-            meta = self.schema.field(sobject, name)
-            if meta is None or value is None or not (meta.unique or meta.external_id):
-                continue
-            key = (meta.name, str(value).lower())
-            other = taken.get(key)
-            if other is None:
-                async with self.storage.conn.execute(
-                    f'SELECT "Id" FROM "{sobject}" WHERE "{meta.name}" = ? COLLATE NOCASE AND "IsDeleted" = 0 LIMIT 1',
-                    (value,),
-                ) as cursor:
-                    row = await cursor.fetchone()
-                other = row[0] if row else None
-            if other is not None and other != own_id:
-                raise _RecordFailed(
-                    [
-                        _error(
-                            "DUPLICATE_VALUE",
-                            f"duplicate value found: {meta.name} duplicates value on record with id: {other}",
-                            [meta.name],
-                        )
-                    ]
-                )
-            taken[key] = own_id or "pending"
-
-    def _required_missing(
-        self, sobject: str, row: Mapping[str, Any], names: Sequence[str] | None = None
-    ) -> None:
-        missing = [
-            f.name
-            for f in self.schema.fields(sobject)
-            if f.required_on_create
-            and (names is None or f.name in names)
-            and row.get(f.name) in (None, "")
-        ]
-        if missing:
-            raise _RecordFailed(
-                [
-                    _error(
-                        "REQUIRED_FIELD_MISSING",
-                        f"Required fields are missing: [{', '.join(missing)}]",
-                        missing,
-                    )
-                ]
-            )
-
-    def _defaults(self, sobject: str, user_id: str) -> dict[str, Any]:
-        row: dict[str, Any] = {}
-        for meta in self.schema.fields(sobject):
-            if not meta.stored or not meta.defaulted_on_create or meta.name in SYSTEM:
-                continue
-            if meta.type == "boolean":
-                row[meta.name] = 1 if meta.name == "IsActive" else 0
-            elif meta.name == "OwnerId":
-                row[meta.name] = user_id
-            elif meta.default_picklist is not None:
-                row[meta.name] = meta.default_picklist
-            elif meta.picklist_values:
-                row[meta.name] = meta.picklist_values[0]
-            elif meta.type == "int":
-                row[meta.name] = 0
-        return row
-
-    @staticmethod
-    def _compose(sobject: str, row: dict[str, Any]) -> None:
-        if sobject in ("Lead", "Contact", "User") and "LastName" in row:
-            row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
 
     async def _commit(self, changes: list[RecordChange]) -> None:
         await self.storage.save_counter()
@@ -317,7 +155,7 @@ class RecordService:
                 self._required_missing(sobject, row)
                 await self._check_references(sobject, values)
                 await self._check_unique(sobject, values, None, taken)
-            except _RecordFailed as failed:
+            except RecordFailed as failed:
                 results.append(SaveResult(None, False, errors=failed.errors))
                 continue
             record_id = self.storage.ids.next_id(meta.key_prefix)
@@ -391,9 +229,9 @@ class RecordService:
             record_id = to18(raw_id) if is_valid_id(raw_id) else raw_id
             try:
                 if not is_valid_id(raw_id):
-                    raise _RecordFailed(
+                    raise RecordFailed(
                         [
-                            _error(
+                            error_entry(
                                 "MALFORMED_ID", f"Id: id value of incorrect type: {raw_id}", ["Id"]
                             )
                         ]
@@ -401,24 +239,24 @@ class RecordService:
                 row = current.get(record_id)
                 if row is None:
                     raise (
-                        _RecordFailed(
+                        RecordFailed(
                             [
-                                _error(
+                                error_entry(
                                     "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []
                                 )
                             ]
                         )
                         if self.schema.prefix_owner(record_id) != sobject
-                        else _RecordFailed(
-                            [_error("NOT_FOUND", "The requested resource does not exist", [])]
+                        else RecordFailed(
+                            [error_entry("NOT_FOUND", "The requested resource does not exist", [])]
                         )
                     )
                 if row["IsDeleted"]:
-                    raise _RecordFailed([_error("ENTITY_IS_DELETED", "entity is deleted", [])])
+                    raise RecordFailed([error_entry("ENTITY_IS_DELETED", "entity is deleted", [])])
                 if sobject == "Lead" and row.get("IsConverted"):
-                    raise _RecordFailed(
+                    raise RecordFailed(
                         [
-                            _error(
+                            error_entry(
                                 "CANNOT_UPDATE_CONVERTED_LEAD",
                                 "cannot reference converted lead",
                                 [],
@@ -430,7 +268,7 @@ class RecordService:
                 self._required_missing(sobject, merged, [k for k in values])
                 await self._check_references(sobject, values)
                 await self._check_unique(sobject, values, record_id, taken)
-            except _RecordFailed as failed:
+            except RecordFailed as failed:
                 results.append(
                     SaveResult(
                         record_id if is_valid_id(raw_id) else None, False, errors=failed.errors
@@ -494,7 +332,7 @@ class RecordService:
                         None,
                         False,
                         errors=[
-                            _error(
+                            error_entry(
                                 "REQUIRED_FIELD_MISSING",
                                 f"Required fields are missing: [{meta.name}]",
                                 [meta.name],
@@ -514,7 +352,7 @@ class RecordService:
                         None,
                         False,
                         errors=[
-                            _error(
+                            error_entry(
                                 "DUPLICATE_EXTERNAL_ID",
                                 f"The external ID value '{key}' matches {len(matches)} records: {', '.join(matches)}",
                                 [meta.name],
@@ -547,7 +385,7 @@ class RecordService:
                 if not is_valid_id(raw):
                     results.append(
                         SaveResult(
-                            None, False, errors=[_error("MALFORMED_ID", f"malformed id {raw}")]
+                            None, False, errors=[error_entry("MALFORMED_ID", f"malformed id {raw}")]
                         )
                     )
                     continue
@@ -560,7 +398,9 @@ class RecordService:
                             record_id,
                             False,
                             errors=[
-                                _error("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+                                error_entry(
+                                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"
+                                )
                             ],
                         )
                     )
@@ -570,7 +410,7 @@ class RecordService:
                         SaveResult(
                             record_id,
                             False,
-                            errors=[_error("ENTITY_IS_DELETED", "entity is deleted")],
+                            errors=[error_entry("ENTITY_IS_DELETED", "entity is deleted")],
                         )
                     )
                     continue
@@ -619,7 +459,9 @@ class RecordService:
                         SaveResult(
                             record_id,
                             False,
-                            errors=[_error("UNDELETE_FAILED", "Entity is not in the recycle bin")],
+                            errors=[
+                                error_entry("UNDELETE_FAILED", "Entity is not in the recycle bin")
+                            ],
                         )
                     )
                     continue
@@ -648,9 +490,3 @@ class RecordService:
                 changes.append(RecordChange(sobject, "UNDELETE", (record_id,), (), {}, user_id))
             await self._commit(changes)
             return results
-
-
-class _RecordFailed(Exception):
-    def __init__(self, errors: list[dict[str, object]]) -> None:
-        super().__init__(errors[0]["message"] if errors else "failed")
-        self.errors = errors
