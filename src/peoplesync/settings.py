@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=None,
         description="ISO region (e.g. US) used to read phone numbers given without a + prefix",
     )
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Fernet key for secrets at rest; default: secret.key in the data directory",
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch")
     log_level: str = "INFO"
 
