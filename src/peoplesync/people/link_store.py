@@ -34,33 +34,36 @@ class LinkStore:
 
     async def save_links(self, links: Sequence[ExternalLink]) -> None:
         """Create or replace links, keyed by (system, object, external id)."""
+        async with self.engine.begin() as conn:
+            await self._save_links(conn, links)
+
+    async def _save_links(self, conn: AsyncConnection, links: Sequence[ExternalLink]) -> None:
         if not links:
             return
-        async with self.engine.begin() as conn:
-            for system, sobject in {(link.system, link.object) for link in links}:
-                ids = [x.external_id for x in links if (x.system, x.object) == (system, sobject)]
-                await conn.execute(
-                    t.external_links.delete().where(
-                        t.external_links.c.system == system,
-                        t.external_links.c.object == sobject,
-                        t.external_links.c.external_id.in_(ids),
-                    )
-                )
+        for system, sobject in {(link.system, link.object) for link in links}:
+            ids = [x.external_id for x in links if (x.system, x.object) == (system, sobject)]
             await conn.execute(
-                t.external_links.insert(),
-                [
-                    {
-                        "system": x.system,
-                        "object": x.object,
-                        "external_id": x.external_id,
-                        "entity_type": x.entity_type,
-                        "entity_id": x.entity_id,
-                        "state": dict(x.state),
-                        "synced_at": x.synced_at,
-                    }
-                    for x in links
-                ],
+                t.external_links.delete().where(
+                    t.external_links.c.system == system,
+                    t.external_links.c.object == sobject,
+                    t.external_links.c.external_id.in_(ids),
+                )
             )
+        await conn.execute(
+            t.external_links.insert(),
+            [
+                {
+                    "system": x.system,
+                    "object": x.object,
+                    "external_id": x.external_id,
+                    "entity_type": x.entity_type,
+                    "entity_id": x.entity_id,
+                    "state": dict(x.state),
+                    "synced_at": x.synced_at,
+                }
+                for x in links
+            ],
+        )
 
     async def find_links(
         self, system: str, sobject: str, external_ids: Iterable[str]

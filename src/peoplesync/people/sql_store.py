@@ -7,7 +7,7 @@ entries, so a crash leaves either the whole batch or none of it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from itertools import islice
 from typing import Any
@@ -30,7 +30,7 @@ from peoplesync.people.change_log import ChangeWriter, read_changes
 from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import EmailAddress, email_key
 from peoplesync.people.link_store import LinkStore
-from peoplesync.people.model import Change, Person, PersonInput, UpsertResult
+from peoplesync.people.model import Change, ExternalLink, Person, PersonInput, UpsertResult
 from peoplesync.people.planner import (
     STANDARD_NAMES,
     PersonPlan,
@@ -179,12 +179,57 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             await asyncio.sleep(0)
         return prepared
 
+    async def apply_batch(
+        self,
+        inputs: list[PersonInput],
+        *,
+        origin: str,
+        links: Callable[[list[str | None]], Sequence[ExternalLink]],
+        state: tuple[str, dict[str, Any]] | None = None,
+    ) -> UpsertResult:
+        """Upsert one batch, then save its links and a sync-state value, in one transaction.
+
+        ``links`` receives the person id of every input (None when rejected) and returns the
+        links to save; ``state`` is a (key, value) pair such as a cursor. A crash leaves all
+        of it or none of it.
+        """
+        definitions = await self.attributes()
+        prepared = await self._prepare(inputs, definitions, 0)
+
+        async def after(conn: AsyncConnection, result: UpsertResult) -> None:
+            await self._save_links(conn, links(result.ids))
+            if state is not None:
+                await self._set_state(conn, *state)
+
+        with paused_gc():
+            return await self._upsert_chunk(prepared, definitions, origin, True, after)
+
+    async def get_state(self, key: str) -> dict[str, Any] | None:
+        """A sync-state value (a cursor...) or None."""
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(
+                sa.select(t.sync_state.c.value).where(t.sync_state.c.key == key)
+            )
+        return dict(value) if value is not None else None
+
+    async def set_state(self, key: str, value: dict[str, Any]) -> None:
+        """Store a sync-state value on its own."""
+        async with self.engine.begin() as conn:
+            await self._set_state(conn, key, value)
+
+    async def _set_state(self, conn: AsyncConnection, key: str, value: dict[str, Any]) -> None:
+        await conn.execute(t.sync_state.delete().where(t.sync_state.c.key == key))
+        await conn.execute(
+            t.sync_state.insert(), {"key": key, "value": value, "updated_at": self.clock.now()}
+        )
+
     async def _upsert_chunk(
         self,
         prepared: list[Prepared],
         definitions: dict[str, AttributeDefinition],
         origin: str,
         reject_invalid: bool,
+        after: Callable[[AsyncConnection, UpsertResult], Awaitable[None]] | None = None,
     ) -> UpsertResult:
         for attempt in range(_RETRIES):
             try:
@@ -193,6 +238,8 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                     if plan.result.rejected and not reject_invalid:
                         raise BatchValidationError(plan.result.rejected)
                     await self._write(conn, plan, origin)
+                    if after is not None:
+                        await after(conn, plan.result)
                 return plan.result
             except IntegrityError:
                 # Another writer took an email between our read and our write: plan again.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.model import (
@@ -33,6 +33,22 @@ class PeopleStore(Protocol):
     ) -> UpsertResult:
         """Create or update many persons; invalid records raise, or are returned when
         ``reject_invalid`` is set while the valid ones are written."""
+
+    async def apply_batch(
+        self,
+        inputs: list[PersonInput],
+        *,
+        origin: str,
+        links: Callable[[list[str | None]], Sequence[ExternalLink]],
+        state: tuple[str, dict[str, Any]] | None = None,
+    ) -> UpsertResult:
+        """Upsert one batch and save its links and a sync-state value in one transaction."""
+
+    async def get_state(self, key: str) -> dict[str, Any] | None:
+        """A sync-state value (a cursor...) or None."""
+
+    async def set_state(self, key: str, value: dict[str, Any]) -> None:
+        """Store a sync-state value."""
 
     async def get_persons(self, ids: Sequence[str]) -> dict[str, Person]:
         """Persons by id (missing ids are left out)."""

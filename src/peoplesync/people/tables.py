@@ -145,3 +145,11 @@ change_log = sa.Table(
     sa.Column("changes", Json, nullable=False),
     sa.Index("ix_change_log_entity", "entity_type", "entity_id"),
 )
+
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,206 @@
+"""Salesforce -> People for one step: poll by SystemModstamp, map, match, write with the cursor.
+
+Each batch of records is one People transaction holding the persons, their links (with the
+record's last synced values) and the step's cursor, so a crash resumes exactly where the last
+batch ended. A record whose mapped values equal its link's last synced state is skipped, which
+makes re-reading the overlap window free and keeps our own echoes from becoming changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from peoplesync.clock import Clock
+from peoplesync.errors import RecordError
+from peoplesync.people.model import ExternalLink, Person, PersonInput
+from peoplesync.people.store import PeopleStore
+from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.sync.cursor import DEFAULT_OVERLAP, Cursor, advance, poll_query
+from peoplesync.sync.mapping import FieldMapping, inbound_values, read_path
+
+CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
+
+
+@dataclass(frozen=True)
+class InboundStep:
+    """A Salesforce object flowing into People persons."""
+
+    sobject: str
+    lines: tuple[FieldMapping, ...]
+    integration: str = "default"
+    condition: str | None = None
+
+    @property
+    def system(self) -> str:
+        """The link system (and change-log origin) of this integration."""
+        return f"salesforce:{self.integration}"
+
+    @property
+    def cursor_key(self) -> str:
+        """Where the step's cursor is kept."""
+        return f"{self.system}:{self.sobject}:cursor"
+
+    def fields(self) -> list[str]:
+        """Fields to query: mapped ones, plus what matching and conversion need."""
+        wanted = [line.salesforce_field for line in self.lines]
+        if self.sobject == "Lead":
+            wanted += list(CONVERSION_FIELDS)
+        return list(dict.fromkeys(wanted))
+
+
+@dataclass
+class InboundReport:
+    """What a run did."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: list[RecordError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _snapshot(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    return {name: read_path(record, name) for name in fields}
+
+
+class InboundRunner:
+    """Runs one inbound step against a Salesforce client and the People store."""
+
+    def __init__(
+        self,
+        client: SalesforceClient,
+        store: PeopleStore,
+        step: InboundStep,
+        clock: Clock,
+        *,
+        batch_size: int = 2000,
+        overlap: timedelta = DEFAULT_OVERLAP,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.step = step
+        self.clock = clock
+        self.batch_size = batch_size
+        self.overlap = overlap
+
+    async def run_once(self) -> InboundReport:
+        """Read everything changed since the cursor (all records the first time) and apply it."""
+        report = InboundReport()
+        stored = await self.store.get_state(self.step.cursor_key)
+        cursor = Cursor.from_json(stored) if stored else None
+        soql = poll_query(
+            self.step.sobject,
+            self.step.fields(),
+            cursor,
+            overlap=self.overlap,
+            condition=self.step.condition,
+        )
+        batch: list[dict[str, Any]] = []
+        async for record in self.client.query(soql):
+            batch.append(record)
+            if len(batch) >= self.batch_size:
+                cursor = await self._apply(batch, cursor, report)
+                batch = []
+        if batch:
+            await self._apply(batch, cursor, report)
+        return report
+
+    async def _apply(
+        self, records: list[dict[str, Any]], cursor: Cursor | None, report: InboundReport
+    ) -> Cursor | None:
+        step = self.step
+        report.read += len(records)
+        links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
+        persons = await self.store.get_persons(list({link.entity_id for link in links.values()}))
+        definitions = await self.store.attributes()
+        mapped_fields = [line.salesforce_field for line in step.lines]
+        inputs: list[PersonInput] = []
+        sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        extra_links: list[ExternalLink] = []
+        for record in records:
+            snapshot = _snapshot(record, mapped_fields)
+            link = links.get(record["Id"])
+            if link is not None and dict(link.state) == snapshot:
+                report.skipped += 1
+                continue
+            if step.sobject == "Lead" and record.get("IsConverted"):
+                contact = record.get("ConvertedContactId")
+                report.warnings.append(
+                    f"lead {record['Id']} was converted to contact {contact}; "
+                    "the person follows the contact"
+                )
+                if link is not None and contact:
+                    extra_links.append(
+                        ExternalLink(
+                            "person",
+                            link.entity_id,
+                            step.system,
+                            "Contact",
+                            str(contact),
+                            {},
+                            self.clock.now(),
+                        )
+                    )
+                continue
+            person: Person | None = persons.get(link.entity_id) if link else None
+            current = {**person.standard, **person.attributes} if person else None
+            # A linked record contributes only the fields that changed since its last sync,
+            # so a Lead edit does not undo what the person's Contact brought.
+            lines = (
+                step.lines
+                if link is None or not link.state
+                else tuple(
+                    line
+                    for line in step.lines
+                    if snapshot.get(line.salesforce_field) != link.state.get(line.salesforce_field)
+                )
+            )
+            try:
+                values = inbound_values(
+                    record,
+                    lines,
+                    definitions,
+                    current=current,
+                    current_emails=person.emails if person else (),
+                    current_phones=person.phones if person else (),
+                )
+            except RecordError as error:
+                report.rejected.append(error)
+                continue
+            inputs.append(
+                PersonInput(
+                    values=values.values,
+                    emails=values.emails,
+                    phones=values.phones,
+                    id=link.entity_id if link else None,
+                    key=f"{step.sobject} {record['Id']}",
+                )
+            )
+            sources.append((record, snapshot))
+        new_cursor = advance(cursor, records)
+        state = (step.cursor_key, new_cursor.to_json()) if new_cursor else None
+        now = self.clock.now()
+
+        def links_for(ids: list[str | None]) -> list[ExternalLink]:
+            made = [
+                ExternalLink(
+                    "person", person_id, step.system, step.sobject, str(record["Id"]), snapshot, now
+                )
+                for person_id, (record, snapshot) in zip(ids, sources, strict=True)
+                if person_id is not None
+            ]
+            return made + extra_links
+
+        result = await self.store.apply_batch(
+            inputs, origin=step.system, links=links_for, state=state
+        )
+        report.created += len(result.created)
+        report.updated += len(result.updated)
+        report.unchanged += len(result.unchanged)
+        report.rejected += result.rejected
+        return new_cursor

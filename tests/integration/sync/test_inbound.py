@@ -1,0 +1,134 @@
+"""Inbound sync end to end: the sandbox org (ASGI) into the People store (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from peoplesync.clock import SystemClock
+from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
+from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.mapping import DEFAULT_MAPPINGS
+from tests.integration.sandbox.conftest import API, BASE, Org, open_org
+
+
+@dataclass
+class World:
+    org: Org
+    store: SqlPeopleStore
+    leads: InboundRunner
+    contacts: InboundRunner
+
+
+@pytest.fixture
+async def world(tmp_path: Path, store: SqlPeopleStore) -> AsyncIterator[World]:
+    async for org in open_org(tmp_path):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=org.app), base_url=BASE
+        ) as http:
+            credentials = PasswordCredentials(
+                org.config.client_id,
+                org.config.client_secret,
+                org.config.username,
+                org.config.password,
+            )
+            client = SalesforceClient(http, Authenticator(http, BASE, credentials))
+            clock = SystemClock()
+            leads = InboundRunner(
+                client, store, InboundStep("Lead", DEFAULT_MAPPINGS["Lead"]), clock, batch_size=2
+            )
+            contacts = InboundRunner(
+                client,
+                store,
+                InboundStep("Contact", DEFAULT_MAPPINGS["Contact"]),
+                clock,
+                batch_size=2,
+            )
+            yield World(org, store, leads, contacts)
+
+
+async def test_initial_transfer_matching_no_op_rerun_and_edits(world: World) -> None:
+    org = world.org
+    ada = await org.create(
+        "Lead",
+        FirstName="Ada",
+        LastName="Lovelace",
+        Company="Engines",
+        Email="Ada@Example.com",
+        City="London",
+    )
+    await org.create("Lead", LastName="Hopper", Company="Navy", Email="grace@navy.mil")
+    await org.create(
+        "Lead", LastName="Bad Phone", Company="X", Email="bad@example.com", Phone="call me maybe"
+    )
+    account = await org.create("Account", Name="Analytical Society")
+    await org.create(
+        "Contact",
+        FirstName="Ada",
+        LastName="Lovelace",
+        Email="ada@example.COM",
+        AccountId=account,
+        Title="Countess",
+    )
+    await org.create("Contact", LastName="Turing", Email="alan@bletchley.uk")
+
+    leads = await world.leads.run_once()
+    contacts = await world.contacts.run_once()
+    assert (leads.read, leads.created) == (3, 2)
+    assert [(e.record, e.field) for e in leads.rejected] == [
+        (f"Lead {leads.rejected[0].record.split()[-1]}", "phones[0]")
+    ]
+    assert (contacts.read, contacts.created, contacts.updated) == (
+        2,
+        1,
+        1,
+    )  # Ada's contact joined Ada's lead
+    assert await world.store.count_persons() == 3
+    ada_id = (await world.store.find_by_emails(["ada@example.com"]))["ada@example.com"]
+    ada_person = (await world.store.get_persons([ada_id]))[ada_id]
+    assert ada_person.get("title") == "Countess"
+    assert ada_person.get("company") == "Analytical Society"  # Contact maps Account.Name
+    linked = {
+        (link.object, link.external_id)
+        for link in (await world.store.links_of("person", [ada_id]))[ada_id]
+    }
+    assert ("Lead", ada) in linked
+    assert len(linked) == 2
+
+    changes_before = await world.store.last_change_seq()
+    again = await world.leads.run_once()
+    assert again.created == again.updated == 0  # the overlap is re-read, nothing is written
+    assert await world.store.last_change_seq() == changes_before
+
+    await org.client.patch(f"{API}/sobjects/Lead/{ada}", json={"City": "Paris"})
+    edited = await world.leads.run_once()
+    assert edited.updated == 1
+    assert (await world.store.get_persons([ada_id]))[ada_id].get("city") == "Paris"
+    last = (await world.store.changes_since(changes_before))[-1]
+    assert (last.origin, set(last.changes)) == ("salesforce:default", {"city"})
+
+
+async def test_converted_lead_follows_its_contact(world: World) -> None:
+    org = world.org
+    lead = await org.create("Lead", LastName="Convertible", Company="Acme", Email="conv@acme.com")
+    await world.leads.run_once()
+    converted = await org.soap(
+        f"<urn:convertLead><urn:leadConverts><urn:leadId>{lead}</urn:leadId>"
+        "<urn:doNotCreateOpportunity>true</urn:doNotCreateOpportunity></urn:leadConverts></urn:convertLead>"
+    )
+    assert "<success>true</success>" in converted.text
+    report = await world.leads.run_once()
+    assert any(lead in w for w in report.warnings)
+    person_id = (await world.store.find_by_emails(["conv@acme.com"]))["conv@acme.com"]
+    objects = {
+        link.object for link in (await world.store.links_of("person", [person_id]))[person_id]
+    }
+    assert objects == {"Lead", "Contact"}
+    await world.contacts.run_once()
+    assert await world.store.count_persons() == 1  # never duplicated
