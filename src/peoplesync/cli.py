@@ -14,6 +14,7 @@ from peoplesync.demo import run_demo
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.settings import Settings
+from peoplesync.sync_cli import salesforce_app, sync_app
 
 app = typer.Typer(
     name="peoplesync",
@@ -25,6 +26,8 @@ console = Console(stderr=True)
 app.add_typer(people_app, name="people")
 app.add_typer(attributes_app, name="attributes")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(salesforce_app, name="salesforce")
+app.add_typer(sync_app, name="sync")
 
 
 @app.callback()
@@ -53,7 +56,11 @@ def demo(
     """Run peoplesync on embedded defaults: a seeded Salesforce sandbox org, ready to use."""
     settings = Settings()
     try:
-        info = asyncio.run(run_demo(settings.data_dir.resolve(), port, once=once, console=console))
+        info = asyncio.run(
+            run_demo(
+                settings.data_dir.resolve(), port, once=once, console=console, settings=settings
+            )
+        )
     except KeyboardInterrupt:
         return
     except OSError as error:

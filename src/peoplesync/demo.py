@@ -15,6 +15,11 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
+from peoplesync.secret_box import SecretBox
+from peoplesync.settings import Settings
+from peoplesync.sync.integration import Integration, save_integration
+from peoplesync.sync_cli import run_inbound
+from peoplesync.wiring import people_store
 
 DEMO_COUNTS = {"accounts": 300, "contacts": 2000, "leads": 1000}
 
@@ -43,7 +48,35 @@ def _instructions(info: dict[str, Any]) -> str:
     )
 
 
-async def run_demo(data_dir: Path, port: int, *, once: bool, console: Console) -> dict[str, Any]:
+async def _first_sync(settings: Settings, info: dict[str, Any], console: Console) -> dict[str, Any]:
+    """Connect People to the org and bring its Leads and Contacts in."""
+    integration = Integration(
+        "default",
+        info["login_url"],
+        info["client_id"],
+        info["client_secret"],
+        info["username"],
+        info["password"],
+        info["ca_cert"],
+    )
+    async with people_store(settings) as store:
+        await save_integration(
+            store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
+        )
+    with console.status("syncing Leads and Contacts into People..."):
+        summary = await run_inbound(settings)
+    console.print(
+        f"People holds {summary['persons']} persons from {summary['Lead']['read']} leads and "
+        f"{summary['Contact']['read']} contacts ({summary['api_calls']} API calls; "
+        f"{summary['Lead']['rejected'] + summary['Contact']['rejected']} records rejected, "
+        "see `peoplesync sync run --json`). Run `peoplesync sync run` again after editing a record."
+    )
+    return summary
+
+
+async def run_demo(
+    data_dir: Path, port: int, *, once: bool, console: Console, settings: Settings | None = None
+) -> dict[str, Any]:
     """Seed (first run only) and serve the sandbox org; ``once`` stops when it is up.
 
     ``data_dir`` must be absolute.
@@ -78,6 +111,8 @@ async def run_demo(data_dir: Path, port: int, *, once: bool, console: Console) -
     server = asyncio.create_task(serve(config, "127.0.0.1", port, ready.set_result, stop))
     info = await asyncio.wait_for(ready, timeout=60)
     console.print(_instructions(info), soft_wrap=True)
+    if settings is not None:
+        info["sync"] = await _first_sync(settings, info, console)
     if once:
         stop.set()
     await server

@@ -60,6 +60,10 @@ def test_demo_once_seeds_the_org_and_prints_how_to_reach_it(tmp_path: Path) -> N
         in result.stderr
     )
     assert "curl" in result.stderr
+    assert "People holds" in result.stderr
+    assert info["sync"]["Lead"]["read"] == 1000
+    assert info["sync"]["Contact"]["read"] == 2000
+    assert info["sync"]["persons"] > 2500
 
 
 def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""A Salesforce integration's connection settings, stored with its secrets sealed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from peoplesync.errors import ConfigurationError
+from peoplesync.people.store import PeopleStore
+from peoplesync.salesforce.auth import ClientCredentials, Credentials, PasswordCredentials
+from peoplesync.secret_box import SecretBox
+
+
+@dataclass(frozen=True)
+class Integration:
+    """How to reach one org. Secret fields hold plain text only in memory."""
+
+    name: str
+    login_url: str
+    client_id: str
+    client_secret: str
+    username: str | None = None
+    password: str | None = None
+    ca_cert: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Integration({self.name!r}, {self.login_url!r}, user={self.username!r})"
+
+    @property
+    def key(self) -> str:
+        """Where the integration is stored."""
+        return f"integration:{self.name}"
+
+    def credentials(self) -> Credentials:
+        """Headless credentials: username-password when a user is set, else client credentials."""
+        if self.username and self.password:
+            return PasswordCredentials(
+                self.client_id, self.client_secret, self.username, self.password
+            )
+        return ClientCredentials(self.client_id, self.client_secret)
+
+
+async def save_integration(store: PeopleStore, box: SecretBox, integration: Integration) -> None:
+    """Store an integration; secrets are sealed with the secret box."""
+    value: dict[str, Any] = {
+        "login_url": integration.login_url,
+        "client_id": integration.client_id,
+        "client_secret": box.seal(integration.client_secret),
+        "username": integration.username,
+        "password": box.seal(integration.password) if integration.password else None,
+        "ca_cert": integration.ca_cert,
+    }
+    await store.set_state(integration.key, value)
+
+
+async def load_integration(
+    store: PeopleStore, box: SecretBox, name: str = "default"
+) -> Integration:
+    """A stored integration with its secrets opened."""
+    value = await store.get_state(f"integration:{name}")
+    if value is None:
+        raise ConfigurationError(
+            f"no Salesforce integration named {name!r}",
+            hint="connect one first: peoplesync salesforce connect --login-url ... --client-id ...",
+        )
+    return Integration(
+        name=name,
+        login_url=value["login_url"],
+        client_id=value["client_id"],
+        client_secret=box.open(value["client_secret"]),
+        username=value.get("username"),
+        password=box.open(value["password"]) if value.get("password") else None,
+        ca_cert=value.get("ca_cert"),
+    )
