@@ -202,5 +202,19 @@ class InboundRunner:
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)
-        report.rejected += result.rejected
+        report.rejected += [_in_salesforce_terms(error, step.lines) for error in result.rejected]
         return new_cursor
+
+
+def _in_salesforce_terms(error: RecordError, lines: Sequence[FieldMapping]) -> RecordError:
+    """The People field of an error replaced by the Salesforce field(s) it came from."""
+    attribute = (error.field or "").split("[")[0]
+    sources = [line.salesforce_field for line in lines if line.attribute == attribute]
+    if not sources:
+        return error
+    return type(error)(
+        f"{error.detail} (People attribute {error.field})",
+        record=error.record,
+        field=", ".join(sources),
+        hint=error.hint,
+    )
