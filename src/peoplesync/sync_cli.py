@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError
@@ -80,7 +89,20 @@ def connect(
     typer.echo(json.dumps(result))
 
 
-async def run_inbound(settings: Settings, name: str = "default") -> dict[str, Any]:
+ProgressCallback = Callable[[str, int, int], Any]
+
+
+def _for_object(
+    progress: ProgressCallback | None, sobject: str
+) -> Callable[[int, int], Any] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(sobject, done, total)
+
+
+async def run_inbound(
+    settings: Settings, name: str = "default", progress: ProgressCallback | None = None
+) -> dict[str, Any]:
     """One inbound pass of the default steps (Lead, then Contact); returns a summary."""
     summary: dict[str, Any] = {}
     async with people_store(settings) as store:
@@ -93,7 +115,8 @@ async def run_inbound(settings: Settings, name: str = "default") -> dict[str, An
             )
             for sobject in ("Lead", "Contact"):
                 step = InboundStep(sobject, DEFAULT_MAPPINGS[sobject], integration=name)
-                report = await InboundRunner(client, store, step, SystemClock()).run_once()
+                runner = InboundRunner(client, store, step, SystemClock())
+                report = await runner.run_once(_for_object(progress, sobject))
                 summary[sobject] = {
                     "read": report.read,
                     "created": report.created,
@@ -114,17 +137,55 @@ async def run_inbound(settings: Settings, name: str = "default") -> dict[str, An
 @sync_app.command("run")
 def run_sync(
     name: str = "default",
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep polling for changes until stopped")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes with --follow")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
-    """One pass: bring new and changed Salesforce Leads and Contacts into People."""
+    """Bring new and changed Salesforce Leads and Contacts into People (once, or --follow)."""
+    settings = Settings()
+
+    async def passes() -> None:
+        while True:
+            if as_json:
+                summary = await run_inbound(settings, name)
+                typer.echo(json.dumps(summary))
+            else:
+                summary = await _pass_with_progress(settings, name)
+                _print_summary(summary)
+            if not follow:
+                return
+            await asyncio.sleep(interval)
+
     try:
-        summary = asyncio.run(run_inbound(Settings(), name))
+        asyncio.run(passes())
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
-    if as_json:
-        typer.echo(json.dumps(summary))
-        return
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+async def _pass_with_progress(settings: Settings, name: str) -> dict[str, Any]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def show(sobject: str, done: int, total: int) -> None:
+            if sobject not in tasks:
+                tasks[sobject] = bar.add_task(f"{sobject}s", total=total)
+            bar.update(tasks[sobject], completed=done, total=total)
+
+        return await run_inbound(settings, name, show)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
     for sobject in ("Lead", "Contact"):
         part = summary[sobject]
         console.print(

@@ -93,6 +93,19 @@ def test_connect_then_sync_twice(tmp_path: Path) -> None:
         )
         assert second["Lead"]["created"] == second["Contact"]["created"] == 0
         assert second["persons"] == summary["persons"]
+        follow = subprocess.Popen(
+            [*PEOPLESYNC, "sync", "run", "--follow", "--interval", "0.2", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        assert follow.stdout is not None
+        passes = [json.loads(follow.stdout.readline()) for _ in range(2)]
+        follow.terminate()
+        follow.wait(timeout=30)
+        follow.stdout.close()
+        assert all(p["Lead"]["created"] == 0 for p in passes)
         bad = subprocess.run(
             [*PEOPLESYNC, "sync", "run", "--name", "missing"],
             capture_output=True,

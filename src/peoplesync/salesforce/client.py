@@ -132,12 +132,22 @@ class SalesforceClient:
             self.usage.used, self.usage.limit = int(match.group(1)), int(match.group(2))
 
     async def query(
-        self, soql: str, *, include_deleted: bool = False, batch_size: int | None = None
+        self,
+        soql: str,
+        *,
+        include_deleted: bool = False,
+        batch_size: int | None = None,
+        on_total: Callable[[int], Any] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every record of a SOQL query, following ``nextRecordsUrl``."""
+        """Every record of a SOQL query, following ``nextRecordsUrl``.
+
+        ``on_total`` hears ``totalSize`` from the first page (for progress bars; no extra call).
+        """
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
         path = f"{self.base}/{'queryAll' if include_deleted else 'query'}"
         body = (await self.request("GET", path, params={"q": soql}, headers=headers)).json()
+        if on_total is not None:
+            on_total(int(body["totalSize"]))
         while True:
             for record in body["records"]:
                 yield record

@@ -8,7 +8,7 @@ makes re-reading the overlap window free and keeps our own echoes from becoming 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -88,9 +88,20 @@ class InboundRunner:
         self.batch_size = batch_size
         self.overlap = overlap
 
-    async def run_once(self) -> InboundReport:
-        """Read everything changed since the cursor (all records the first time) and apply it."""
+    async def run_once(self, progress: Callable[[int, int], Any] | None = None) -> InboundReport:
+        """Read everything changed since the cursor (all records the first time) and apply it.
+
+        ``progress`` is called with (records done, records in all) after every batch.
+        """
         report = InboundReport()
+        total = 0
+
+        def remember(size: int) -> None:
+            nonlocal total
+            total = size
+            if progress is not None:
+                progress(0, size)
+
         stored = await self.store.get_state(self.step.cursor_key)
         cursor = Cursor.from_json(stored) if stored else None
         soql = poll_query(
@@ -101,13 +112,17 @@ class InboundRunner:
             condition=self.step.condition,
         )
         batch: list[dict[str, Any]] = []
-        async for record in self.client.query(soql):
+        async for record in self.client.query(soql, on_total=remember):
             batch.append(record)
             if len(batch) >= self.batch_size:
                 cursor = await self._apply(batch, cursor, report)
                 batch = []
+                if progress is not None:
+                    progress(report.read, total)
         if batch:
             await self._apply(batch, cursor, report)
+        if progress is not None:
+            progress(report.read, total)
         return report
 
     async def _apply(

@@ -135,3 +135,14 @@ async def test_converted_lead_follows_its_contact(world: World) -> None:
     assert objects == {"Lead", "Contact"}
     await world.contacts.run_once()
     assert await world.store.count_persons() == 1  # never duplicated
+
+
+async def test_progress_reports_totals_from_the_first_page(world: World) -> None:
+    for i in range(5):
+        await world.org.create("Lead", LastName=f"P{i}", Company="Acme", Email=f"p{i}@acme.com")
+    seen: list[tuple[int, int]] = []
+    report = await world.leads.run_once(lambda done, total: seen.append((done, total)))
+    assert report.read == 5
+    assert seen[0] == (0, 5)
+    assert seen[-1] == (5, 5)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
