@@ -124,6 +124,7 @@ async def run_inbound(
                     "skipped": report.skipped,
                     "rejected": len(report.rejected),
                     "warnings": len(report.warnings),
+                    "duplicates": len(report.duplicates),
                     "errors": [
                         {"record": e.record, "field": e.field, "error": e.detail}
                         for e in report.rejected[:20]

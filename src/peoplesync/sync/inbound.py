@@ -62,6 +62,7 @@ class InboundReport:
     skipped: int = 0
     rejected: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
 
 
 def _snapshot(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
@@ -125,6 +126,31 @@ class InboundRunner:
             progress(report.read, total)
         return report
 
+    async def _primaries(
+        self, records: list[dict[str, Any]], links: Mapping[str, ExternalLink]
+    ) -> dict[str, str]:
+        """For unlinked records whose email already belongs to another record of the same
+        object (linked before, or earlier in this batch): that other record's id."""
+        step = self.step
+        emails = {r["Id"]: _email_of(r, step.lines) for r in records if r["Id"] not in links}
+        owners = await self.store.find_by_emails([e for e in emails.values() if e])
+        linked = await self.store.links_of("person", list(set(owners.values())))
+        taken: dict[str, str] = {}
+        for email, person_id in owners.items():
+            for link in linked.get(person_id, []):
+                if link.system == step.system and link.object == step.sobject:
+                    taken[email] = link.external_id
+        primaries: dict[str, str] = {}
+        for record in records:
+            address = _email_of(record, step.lines)
+            if address is None:
+                continue
+            other = taken.get(address)
+            if other is not None and other != record["Id"] and record["Id"] not in links:
+                primaries[record["Id"]] = other
+            taken.setdefault(address, record["Id"])
+        return primaries
+
     async def _apply(
         self, records: list[dict[str, Any]], cursor: Cursor | None, report: InboundReport
     ) -> Cursor | None:
@@ -137,6 +163,7 @@ class InboundRunner:
         inputs: list[PersonInput] = []
         sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
         extra_links: list[ExternalLink] = []
+        primaries = await self._primaries(records, links)
         for record in records:
             snapshot = _snapshot(record, mapped_fields)
             link = links.get(record["Id"])
@@ -161,6 +188,14 @@ class InboundRunner:
                             self.clock.now(),
                         )
                     )
+                continue
+            primary = primaries.get(record["Id"])
+            if link is None and primary is not None:
+                # Another record of this object already stands for this person.
+                report.duplicates.append(
+                    f"{step.sobject} {record['Id']} has the email of {step.sobject} {primary}; "
+                    "it is not linked (merge the duplicates in Salesforce)"
+                )
                 continue
             person: Person | None = persons.get(link.entity_id) if link else None
             current = {**person.standard, **person.attributes} if person else None
@@ -219,6 +254,15 @@ class InboundRunner:
         report.unchanged += len(result.unchanged)
         report.rejected += [_in_salesforce_terms(error, step.lines) for error in result.rejected]
         return new_cursor
+
+
+def _email_of(record: Mapping[str, Any], lines: Sequence[FieldMapping]) -> str | None:
+    for line in lines:
+        if line.attribute == "emails":
+            value = read_path(record, line.salesforce_field)
+            if isinstance(value, str) and value.strip():
+                return value.strip().lower()
+    return None
 
 
 def _in_salesforce_terms(error: RecordError, lines: Sequence[FieldMapping]) -> RecordError:

@@ -146,3 +146,24 @@ async def test_progress_reports_totals_from_the_first_page(world: World) -> None
     assert seen[0] == (0, 5)
     assert seen[-1] == (5, 5)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+async def test_records_sharing_an_email_link_the_primary_and_report_the_rest(world: World) -> None:
+    first = await world.org.create("Lead", LastName="First", Company="A", Email="same@example.com")
+    second = await world.org.create(
+        "Lead", LastName="Second", Company="B", Email="SAME@example.com"
+    )
+    report = await world.leads.run_once()
+    assert report.created == 1
+    assert len(report.duplicates) == 1
+    assert second in report.duplicates[0]
+    assert first in report.duplicates[0]
+    third = await world.org.create("Lead", LastName="Third", Company="C", Email="same@EXAMPLE.com")
+    later = await world.leads.run_once()
+    assert any(third in d for d in later.duplicates)
+    person_id = (await world.store.find_by_emails(["same@example.com"]))["same@example.com"]
+    leads = [
+        link.external_id for link in (await world.store.links_of("person", [person_id]))[person_id]
+    ]
+    assert leads == [first]
+    assert await world.store.count_persons() == 1
