@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import ssl
 import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+from tests.served_org import PEOPLESYNC, served_org
 
 
 def call(
@@ -67,31 +65,17 @@ def test_demo_once_seeds_the_org_and_prints_how_to_reach_it(tmp_path: Path) -> N
 
 
 def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [
-            *PEOPLESYNC,
-            "sandbox",
-            "salesforce",
-            "--data-dir",
-            str(tmp_path / "org"),
-            "--port",
-            "0",
-            "--seed-leads",
-            "120",
-            "--seed-contacts",
-            "80",
-            "--seed-accounts",
-            "10",
-            "--seed",
-            "3",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    options = (
+        "--seed-leads",
+        "120",
+        "--seed-contacts",
+        "80",
+        "--seed-accounts",
+        "10",
+        "--seed",
+        "3",
     )
-    try:
-        assert process.stdout is not None
-        info = json.loads(process.stdout.readline())
+    with served_org(tmp_path / "org", *options) as info:
         assert set(info) == {
             "instance_url",
             "login_url",
@@ -110,10 +94,3 @@ def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) ->
         assert call(info, f"/services/data/v59.0/query?q={deals}", token)["records"][0]["Account"][
             "Name"
         ]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-    assert process.returncode in (0, -signal.SIGTERM)

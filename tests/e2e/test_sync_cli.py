@@ -5,38 +5,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+from tests.served_org import PEOPLESYNC, served_org
 
 
 def test_connect_then_sync_twice(tmp_path: Path) -> None:
-    org = subprocess.Popen(
-        [
-            *PEOPLESYNC,
-            "sandbox",
-            "salesforce",
-            "--data-dir",
-            str(tmp_path / "org"),
-            "--port",
-            "0",
-            "--seed-leads",
-            "300",
-            "--seed-contacts",
-            "200",
-            "--seed-accounts",
-            "20",
-            "--seed",
-            "2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert org.stdout is not None
-        info = json.loads(org.stdout.readline())
+    with served_org(
+        tmp_path / "org",
+        "--seed-leads",
+        "300",
+        "--seed-contacts",
+        "200",
+        "--seed-accounts",
+        "20",
+        "--seed",
+        "2",
+    ) as info:
         env = {
             **os.environ,
             "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
@@ -115,8 +100,3 @@ def test_connect_then_sync_twice(tmp_path: Path) -> None:
         )
         assert bad.returncode == 1
         assert "connect one first" in bad.stderr
-    finally:
-        org.terminate()
-        org.wait(timeout=30)
-        if org.stdout is not None:
-            org.stdout.close()

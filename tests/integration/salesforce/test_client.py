@@ -17,6 +17,7 @@ from peoplesync.salesforce.failure import (
     SalesforceRequestError,
     SalesforceUnavailableError,
 )
+from tests.integration.org_client import client_for
 from tests.integration.sandbox.conftest import BASE, Org, open_org
 
 
@@ -43,13 +44,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
             sleeps: list[float] = []
             sleep = _recorder(sleeps)
 
-            credentials = PasswordCredentials(
-                org.config.client_id,
-                org.config.client_secret,
-                org.config.username,
-                org.config.password,
-            )
-            client = SalesforceClient(http, Authenticator(http, BASE, credentials), sleep=sleep)
+            client = client_for(org, http, sleep=sleep)
             yield Harness(org, client, http, sleeps)
 
 

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
-from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
-from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, Direction, FieldMapping, validate_lines
-from tests.integration.sandbox.conftest import BASE, open_org
+from tests.integration.org_client import asgi_http, client_for
+from tests.integration.sandbox.conftest import open_org
 
 
 async def test_default_and_broken_mappings(tmp_path: Path) -> None:
     async for org in open_org(tmp_path):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=org.app), base_url=BASE
-        ) as http:
-            credentials = PasswordCredentials(
-                org.config.client_id,
-                org.config.client_secret,
-                org.config.username,
-                org.config.password,
-            )
-            client = SalesforceClient(http, Authenticator(http, BASE, credentials))
+        async with asgi_http(org) as http:
+            client = client_for(org, http)
             lead = await client.describe("Lead")
             contact = await client.describe("Contact")
     assert validate_lines("Lead", DEFAULT_MAPPINGS["Lead"], lead, {}) == []

@@ -6,16 +6,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
-from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.inbound import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
-from tests.integration.sandbox.conftest import BASE, Org, open_org
+from tests.integration.org_client import asgi_http, client_for
+from tests.integration.sandbox.conftest import Org, open_org
 
 
 @dataclass
@@ -29,16 +27,8 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path, store: SqlPeopleStore) -> AsyncIterator[World]:
     async for org in open_org(tmp_path):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=org.app), base_url=BASE
-        ) as http:
-            credentials = PasswordCredentials(
-                org.config.client_id,
-                org.config.client_secret,
-                org.config.username,
-                org.config.password,
-            )
-            client = SalesforceClient(http, Authenticator(http, BASE, credentials))
+        async with asgi_http(org) as http:
+            client = client_for(org, http)
             clock = SystemClock()
             leads = InboundRunner(
                 client, store, InboundStep("Lead", DEFAULT_MAPPINGS["Lead"]), clock, batch_size=2

@@ -17,40 +17,17 @@ import pytest
 import sqlalchemy as sa
 
 from peoplesync.people.database import create_engine
+from tests.served_org import served_org
 
 WORKER = Path(__file__).with_name("inbound_worker.py")
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "peoplesync.cli",
-            "sandbox",
-            "salesforce",
-            "--data-dir",
-            str(tmp_path / "org"),
-            "--port",
-            "0",
-            "--seed-leads",
-            "600",
-            "--seed-contacts",
-            "50",
-            "--seed",
-            "9",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    info = json.loads(process.stdout.readline())
-    yield info
-    process.terminate()
-    process.wait(timeout=30)
-    process.stdout.close()
+    with served_org(
+        tmp_path / "org", "--seed-leads", "600", "--seed-contacts", "50", "--seed", "9"
+    ) as info:
+        yield info
 
 
 def run(info: dict[str, Any], url: str, *, kill_after: float | None = None) -> bool:
