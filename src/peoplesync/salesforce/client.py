@@ -87,6 +87,7 @@ class SalesforceClient:
         json: Any = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        wait_seconds: float | None = None,
     ) -> httpx.Response:
         """One API call; retries transient failures, logs in again once on an expired session."""
         refreshed = False
@@ -102,6 +103,7 @@ class SalesforceClient:
                     json=json,
                     params=params,
                     headers={"Authorization": f"Bearer {session.access_token}", **(headers or {})},
+                    timeout=httpx.USE_CLIENT_DEFAULT if wait_seconds is None else wait_seconds,
                 )
                 self._count(response)
                 if response.status_code < 300:

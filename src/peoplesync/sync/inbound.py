@@ -18,6 +18,8 @@ from peoplesync.errors import RecordError
 from peoplesync.people.model import ExternalLink, Person, PersonInput
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.soql import guard_where, select, soql
+from peoplesync.salesforce.streaming import ALL_RETAINED, ChangeStream
 from peoplesync.sync.cursor import DEFAULT_OVERLAP, Cursor, advance, poll_query
 from peoplesync.sync.mapping import FieldMapping, inbound_values, read_path
 
@@ -37,6 +39,11 @@ class InboundStep:
     def system(self) -> str:
         """The link system (and change-log origin) of this integration."""
         return f"salesforce:{self.integration}"
+
+    @property
+    def stream_key(self) -> str:
+        """Where the step's Change Data Capture replay id is kept."""
+        return f"{self.system}:{self.sobject}:replay"
 
     @property
     def cursor_key(self) -> str:
@@ -126,6 +133,51 @@ class InboundRunner:
             progress(report.read, total)
         return report
 
+    async def follow_changes(
+        self, *, stop: Callable[[InboundReport], bool], poll_timeout: float = 120.0
+    ) -> InboundReport:
+        """Apply Change Data Capture events as they arrive until ``stop`` says so.
+
+        Events only name records; the records are read back (one query per batch) and go
+        through the same path as polling. The replay id is committed with the data; without
+        one, all retained events are replayed, which is harmless because unchanged records
+        are skipped.
+        """
+        step = self.step
+        report = InboundReport()
+        stored = await self.store.get_state(step.stream_key)
+        replay = int(stored["replay_id"]) if stored else ALL_RETAINED
+        stream = ChangeStream(
+            self.client,
+            f"/data/{step.sobject}ChangeEvent",
+            replay_id=replay,
+            poll_timeout=poll_timeout,
+        )
+        async for events in stream.batches():
+            ids = sorted(
+                {
+                    record_id
+                    for event in events
+                    if event["data"]["payload"]["ChangeEventHeader"]["changeType"]
+                    in ("CREATE", "UPDATE", "UNDELETE")
+                    for record_id in event["data"]["payload"]["ChangeEventHeader"]["recordIds"]
+                }
+            )
+            position = (step.stream_key, {"replay_id": stream.replay_id})
+            if ids:
+                where = soql("Id IN {}", ids)
+                if step.condition:
+                    where += f" AND ({guard_where(step.condition)})"
+                fields = list(dict.fromkeys(["Id", "SystemModstamp", *step.fields()]))
+                query = select(step.sobject, fields, where=where)
+                records = [r async for r in self.client.query(query)]
+                await self._apply(records, None, report, state=position)
+            elif events:
+                await self.store.set_state(*position)
+            if stop(report):
+                return report
+        return report
+
     async def _primaries(
         self, records: list[dict[str, Any]], links: Mapping[str, ExternalLink]
     ) -> dict[str, str]:
@@ -152,8 +204,13 @@ class InboundRunner:
         return primaries
 
     async def _apply(
-        self, records: list[dict[str, Any]], cursor: Cursor | None, report: InboundReport
+        self,
+        records: list[dict[str, Any]],
+        cursor: Cursor | None,
+        report: InboundReport,
+        state: tuple[str, dict[str, Any]] | None = None,
     ) -> Cursor | None:
+        """Apply records; commit with them the advanced cursor, or ``state`` when given."""
         step = self.step
         report.read += len(records)
         links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
@@ -232,8 +289,9 @@ class InboundRunner:
                 )
             )
             sources.append((record, snapshot))
-        new_cursor = advance(cursor, records)
-        state = (step.cursor_key, new_cursor.to_json()) if new_cursor else None
+        new_cursor = advance(cursor, records) if state is None else cursor
+        if state is None and new_cursor is not None:
+            state = (step.cursor_key, new_cursor.to_json())
         now = self.clock.now()
 
         def links_for(ids: list[str | None]) -> list[ExternalLink]:
