@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,3 +42,42 @@ def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
         process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def call(
+    info: dict[str, Any],
+    path: str,
+    token: str | None = None,
+    form: dict[str, str] | None = None,
+    *,
+    method: str | None = None,
+    body: Any = None,
+) -> Any:
+    """One request to the served org: a form POST, a JSON body, or a GET."""
+    context = ssl.create_default_context(cafile=info["ca_cert"])
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = urllib.parse.urlencode(form).encode() if form else None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(
+        info["instance_url"] + path, data=data, headers=headers, method=method
+    )
+    with urllib.request.urlopen(request, context=context) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def login(info: dict[str, Any]) -> str:
+    body = call(
+        info,
+        "/services/oauth2/token",
+        form={
+            "grant_type": "password",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "username": info["username"],
+            "password": info["password"],
+        },
+    )
+    return str(body["access_token"])

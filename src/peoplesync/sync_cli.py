@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import httpx
@@ -20,12 +21,15 @@ from rich.progress import (
 )
 
 from peoplesync.clock import SystemClock
-from peoplesync.errors import PeopleSyncError
+from peoplesync.errors import PeopleSyncError, StopError
+from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.failure import SalesforceUnavailableError
+from peoplesync.salesforce.streaming import NEW_EVENTS
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep
 from peoplesync.sync.integration import Integration, load_integration, save_integration
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 from peoplesync.wiring import people_store
@@ -33,6 +37,7 @@ from peoplesync.wiring import people_store
 salesforce_app = typer.Typer(help="Salesforce integrations.", no_args_is_help=True)
 sync_app = typer.Typer(help="Run synchronisation.", no_args_is_help=True)
 console = Console(stderr=True)
+INBOUND_OBJECTS = ("Lead", "Contact")
 
 
 @salesforce_app.command("connect")
@@ -100,46 +105,110 @@ def _for_object(
     return lambda done, total: progress(sobject, done, total)
 
 
-async def run_inbound(
-    settings: Settings, name: str = "default", progress: ProgressCallback | None = None
-) -> dict[str, Any]:
-    """One inbound pass of the default steps (Lead, then Contact); returns a summary."""
-    summary: dict[str, Any] = {}
+@asynccontextmanager
+async def connected_runners(
+    settings: Settings, name: str = "default"
+) -> AsyncIterator[tuple[SalesforceClient, PeopleStore, dict[str, InboundRunner]]]:
+    """The integration's client, the People store and one runner per default step."""
     async with people_store(settings) as store:
         integration = await load_integration(
             store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), name
         )
-        async with httpx.AsyncClient(verify=integration.ca_cert or True, timeout=120) as http:
+        async with httpx.AsyncClient(verify=integration.ca_cert or True, timeout=180) as http:
             client = SalesforceClient(
                 http, Authenticator(http, integration.login_url, integration.credentials())
             )
-            for sobject in ("Lead", "Contact"):
-                step = InboundStep(sobject, DEFAULT_MAPPINGS[sobject], integration=name)
-                runner = InboundRunner(client, store, step, SystemClock())
-                report = await runner.run_once(_for_object(progress, sobject))
-                summary[sobject] = {
-                    "read": report.read,
-                    "created": report.created,
-                    "updated": report.updated,
-                    "skipped": report.skipped,
-                    "rejected": len(report.rejected),
-                    "warnings": len(report.warnings),
-                    "duplicates": len(report.duplicates),
-                    "errors": [
-                        {"record": e.record, "field": e.field, "error": e.detail}
-                        for e in report.rejected[:20]
-                    ],
-                }
-            summary["api_calls"] = client.usage.calls
-        summary["persons"] = await store.count_persons()
+            runners = {
+                sobject: InboundRunner(
+                    client,
+                    store,
+                    InboundStep(sobject, DEFAULT_MAPPINGS[sobject], integration=name),
+                    SystemClock(),
+                )
+                for sobject in INBOUND_OBJECTS
+            }
+            yield client, store, runners
+
+
+def _report_summary(report: InboundReport) -> dict[str, Any]:
+    return {
+        "read": report.read,
+        "created": report.created,
+        "updated": report.updated,
+        "skipped": report.skipped,
+        "rejected": len(report.rejected),
+        "warnings": len(report.warnings),
+        "duplicates": len(report.duplicates),
+        "errors": [
+            {"record": e.record, "field": e.field, "error": e.detail} for e in report.rejected[:20]
+        ],
+    }
+
+
+async def inbound_pass(
+    client: SalesforceClient,
+    store: PeopleStore,
+    runners: dict[str, InboundRunner],
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """One polling pass of every step; returns a summary."""
+    summary: dict[str, Any] = {}
+    for sobject, runner in runners.items():
+        report = await runner.run_once(_for_object(progress, sobject))
+        summary[sobject] = _report_summary(report)
+    summary["api_calls"] = client.usage.calls
+    summary["persons"] = await store.count_persons()
     return summary
+
+
+async def run_inbound(
+    settings: Settings, name: str = "default", progress: ProgressCallback | None = None
+) -> dict[str, Any]:
+    """One inbound pass of the default steps (Lead, then Contact); returns a summary."""
+    async with connected_runners(settings, name) as (client, store, runners):
+        return await inbound_pass(client, store, runners, progress)
+
+
+async def stream_changes(runners: dict[str, InboundRunner]) -> None:
+    """Apply Change Data Capture events for every step until cancelled.
+
+    Polling keeps running beside it as the safety net; an org without CDC (or a replay id
+    that left the retention window) falls back to polling alone.
+    """
+
+    async def follow(sobject: str, runner: InboundRunner) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await runner.follow_changes(stop=lambda _report: False)
+            except SalesforceUnavailableError as error:
+                if error.error_code == "REPLAY_GAP":
+                    # Events were lost to the retention window; polling reads what changed,
+                    # the stream starts again from new events.
+                    await runner.store.set_state(runner.step.stream_key, {"replay_id": NEW_EVENTS})
+                    continue
+                if error.error_code == "STREAMING":
+                    console.print(
+                        f"[yellow]{sobject} change stream unavailable ({error}); "
+                        "polling continues[/yellow]"
+                    )
+                    return
+                console.print(f"[yellow]{sobject} change stream: {error}; retrying[/yellow]")
+            except PeopleSyncError as error:
+                if isinstance(error, StopError):
+                    raise
+                console.print(f"[yellow]{sobject} change stream: {error}; retrying[/yellow]")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    await asyncio.gather(*(follow(sobject, runner) for sobject, runner in runners.items()))
 
 
 @sync_app.command("run")
 def run_sync(
     name: str = "default",
     follow: Annotated[
-        bool, typer.Option("--follow", help="Keep polling for changes until stopped")
+        bool, typer.Option("--follow", help="Stream changes (CDC) and keep polling until stopped")
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes with --follow")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
@@ -148,16 +217,22 @@ def run_sync(
     settings = Settings()
 
     async def passes() -> None:
-        while True:
-            if as_json:
-                summary = await run_inbound(settings, name)
-                typer.echo(json.dumps(summary))
-            else:
-                summary = await _pass_with_progress(settings, name)
-                _print_summary(summary)
-            if not follow:
-                return
-            await asyncio.sleep(interval)
+        async with connected_runners(settings, name) as (client, store, runners):
+            streams = asyncio.create_task(stream_changes(runners)) if follow else None
+            try:
+                while True:
+                    if as_json:
+                        summary = await inbound_pass(client, store, runners)
+                        typer.echo(json.dumps(summary))
+                    else:
+                        summary = await _pass_with_progress(client, store, runners)
+                        _print_summary(summary)
+                    if not follow:
+                        return
+                    await asyncio.sleep(interval)
+            finally:
+                if streams is not None:
+                    streams.cancel()
 
     try:
         asyncio.run(passes())
@@ -168,7 +243,9 @@ def run_sync(
         console.print("stopped")
 
 
-async def _pass_with_progress(settings: Settings, name: str) -> dict[str, Any]:
+async def _pass_with_progress(
+    client: SalesforceClient, store: PeopleStore, runners: dict[str, InboundRunner]
+) -> dict[str, Any]:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -183,7 +260,7 @@ async def _pass_with_progress(settings: Settings, name: str) -> dict[str, Any]:
                 tasks[sobject] = bar.add_task(f"{sobject}s", total=total)
             bar.update(tasks[sobject], completed=done, total=total)
 
-        return await run_inbound(settings, name, show)
+        return await inbound_pass(client, store, runners, show)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

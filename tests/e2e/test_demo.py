@@ -4,40 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
 
-from tests.served_org import PEOPLESYNC, served_org
-
-
-def call(
-    info: dict[str, Any], path: str, token: str | None = None, form: dict[str, str] | None = None
-) -> Any:
-    context = ssl.create_default_context(cafile=info["ca_cert"])
-    data = urllib.parse.urlencode(form).encode() if form else None
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(info["instance_url"] + path, data=data, headers=headers)
-    with urllib.request.urlopen(request, context=context) as response:
-        return json.load(response)
-
-
-def login(info: dict[str, Any]) -> str:
-    body = call(
-        info,
-        "/services/oauth2/token",
-        form={
-            "grant_type": "password",
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "username": info["username"],
-            "password": info["password"],
-        },
-    )
-    return str(body["access_token"])
+from tests.served_org import PEOPLESYNC, call, login, served_org
 
 
 def test_demo_once_seeds_the_org_and_prints_how_to_reach_it(tmp_path: Path) -> None:

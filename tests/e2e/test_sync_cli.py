@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+import urllib.parse
 from pathlib import Path
+from typing import Any
 
-from tests.served_org import PEOPLESYNC, served_org
+from tests.served_org import PEOPLESYNC, call, login, served_org
 
 
 def test_connect_then_sync_twice(tmp_path: Path) -> None:
@@ -100,3 +103,83 @@ def test_connect_then_sync_twice(tmp_path: Path) -> None:
         )
         assert bad.returncode == 1
         assert "connect one first" in bad.stderr
+
+
+def _connect(info: dict[str, Any], env: dict[str, str]) -> None:
+    subprocess.run(
+        [
+            *PEOPLESYNC,
+            "salesforce",
+            "connect",
+            "--login-url",
+            info["login_url"],
+            "--client-id",
+            info["client_id"],
+            "--username",
+            info["username"],
+            "--ca-cert",
+            info["ca_cert"],
+        ],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+
+
+def _cities(env: dict[str, str]) -> set[str]:
+    exported = subprocess.run(
+        [*PEOPLESYNC, "people", "export"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
+    return {json.loads(line).get("city") or "" for line in exported.splitlines() if line}
+
+
+def test_follow_applies_change_events_between_polls(tmp_path: Path) -> None:
+    with served_org(tmp_path / "org", "--seed-leads", "40", "--seed-contacts", "20") as info:
+        env = {
+            **os.environ,
+            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
+            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
+            "PEOPLESYNC_SF_PASSWORD": info["password"],
+        }
+        _connect(info, env)
+        # Polls only once an hour: the edit below can only arrive through Change Data Capture.
+        log = tmp_path / "follow.log"
+        with log.open("w") as errors:
+            follow = subprocess.Popen(
+                [*PEOPLESYNC, "sync", "run", "--follow", "--interval", "3600", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                env=env,
+            )
+        try:
+            assert follow.stdout is not None
+            first_line = follow.stdout.readline()
+            assert first_line, log.read_text()
+            assert json.loads(first_line)["Lead"]["read"] == 40
+            token = login(info)
+            query = urllib.parse.quote("SELECT Id FROM Lead WHERE IsConverted = false LIMIT 1")
+            lead = call(info, f"/services/data/v59.0/query?q={query}", token)["records"][0]
+            call(
+                info,
+                f"/services/data/v59.0/sobjects/Lead/{lead['Id']}",
+                token,
+                method="PATCH",
+                body={"City": "Streamed City"},
+            )
+            deadline = time.monotonic() + 60
+            while "Streamed City" not in _cities(env):
+                assert follow.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the change event never reached People"
+                time.sleep(0.5)
+        finally:
+            follow.terminate()
+            follow.wait(timeout=30)
+            if follow.stdout is not None:
+                follow.stdout.close()

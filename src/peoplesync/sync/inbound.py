@@ -8,6 +8,7 @@ makes re-reading the overlap window free and keeps our own echoes from becoming 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -95,6 +96,9 @@ class InboundRunner:
         self.clock = clock
         self.batch_size = batch_size
         self.overlap = overlap
+        # Polling and streaming may share a runner; one batch is applied at a time so a new
+        # record seen by both is linked once.
+        self._applying = asyncio.Lock()
 
     async def run_once(self, progress: Callable[[int, int], Any] | None = None) -> InboundReport:
         """Read everything changed since the cursor (all records the first time) and apply it.
@@ -211,6 +215,16 @@ class InboundRunner:
         state: tuple[str, dict[str, Any]] | None = None,
     ) -> Cursor | None:
         """Apply records; commit with them the advanced cursor, or ``state`` when given."""
+        async with self._applying:
+            return await self._apply_locked(records, cursor, report, state)
+
+    async def _apply_locked(
+        self,
+        records: list[dict[str, Any]],
+        cursor: Cursor | None,
+        report: InboundReport,
+        state: tuple[str, dict[str, Any]] | None,
+    ) -> Cursor | None:
         step = self.step
         report.read += len(records)
         links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])

@@ -100,6 +100,8 @@ async def serve(
             log_level="warning",
             lifespan="on",
             access_log=False,
+            # Streaming clients hold long polls open; shutting down must not wait for them.
+            timeout_graceful_shutdown=2,
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
