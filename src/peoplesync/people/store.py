@@ -44,6 +44,19 @@ class PeopleStore(Protocol):
     ) -> UpsertResult:
         """Upsert one batch and save its links and a sync-state value in one transaction."""
 
+    async def apply_removals(
+        self,
+        *,
+        origin: str,
+        unlink: Sequence[tuple[str, str, str]] = (),
+        delete: Sequence[str] = (),
+        merge: Sequence[tuple[str, str]] = (),
+        link: Sequence[ExternalLink] = (),
+        state: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Forget links, delete persons, merge persons (absorbed, survivor) and store a
+        sync-state value, in one transaction."""
+
     async def get_state(self, key: str) -> dict[str, Any] | None:
         """A sync-state value (a cursor...) or None."""
 

@@ -25,16 +25,25 @@ from peoplesync.sync.cursor import DEFAULT_OVERLAP, Cursor, advance, poll_query
 from peoplesync.sync.mapping import FieldMapping, inbound_values, read_path
 
 CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
+MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 
 
 @dataclass(frozen=True)
 class InboundStep:
-    """A Salesforce object flowing into People persons."""
+    """A Salesforce object flowing into People persons.
+
+    ``create`` / ``update`` switch new persons and changes to linked ones on or off;
+    ``delete`` decides what a record deleted in Salesforce does to its person: the person is
+    deleted with its last link to the org (on), or only unlinked (off).
+    """
 
     sobject: str
     lines: tuple[FieldMapping, ...]
     integration: str = "default"
     condition: str | None = None
+    create: bool = True
+    update: bool = True
+    delete: bool = True
 
     @property
     def system(self) -> str:
@@ -56,6 +65,9 @@ class InboundStep:
         wanted = [line.salesforce_field for line in self.lines]
         if self.sobject == "Lead":
             wanted += list(CONVERSION_FIELDS)
+        wanted.append("IsDeleted")
+        if self.sobject in MERGEABLE:
+            wanted.append("MasterRecordId")
         return list(dict.fromkeys(wanted))
 
 
@@ -71,6 +83,9 @@ class InboundReport:
     rejected: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    deleted: int = 0
+    unlinked: int = 0
+    merged: int = 0
 
 
 def _snapshot(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
@@ -124,7 +139,11 @@ class InboundRunner:
             condition=self.step.condition,
         )
         batch: list[dict[str, Any]] = []
-        async for record in self.client.query(soql, on_total=remember):
+        # After the first load, deleted records come too (queryAll), so deletes and merges
+        # are followed.
+        async for record in self.client.query(
+            soql, include_deleted=cursor is not None, on_total=remember
+        ):
             batch.append(record)
             if len(batch) >= self.batch_size:
                 cursor = await self._apply(batch, cursor, report)
@@ -163,7 +182,7 @@ class InboundRunner:
                     record_id
                     for event in events
                     if event["data"]["payload"]["ChangeEventHeader"]["changeType"]
-                    in ("CREATE", "UPDATE", "UNDELETE")
+                    in ("CREATE", "UPDATE", "DELETE", "UNDELETE")
                     for record_id in event["data"]["payload"]["ChangeEventHeader"]["recordIds"]
                 }
             )
@@ -174,7 +193,7 @@ class InboundRunner:
                     where += f" AND ({guard_where(step.condition)})"
                 fields = list(dict.fromkeys(["Id", "SystemModstamp", *step.fields()]))
                 query = select(step.sobject, fields, where=where)
-                records = [r async for r in self.client.query(query)]
+                records = [r async for r in self.client.query(query, include_deleted=True)]
                 await self._apply(records, None, report, state=position)
             elif events:
                 await self.store.set_state(*position)
@@ -216,7 +235,69 @@ class InboundRunner:
     ) -> Cursor | None:
         """Apply records; commit with them the advanced cursor, or ``state`` when given."""
         async with self._applying:
-            return await self._apply_locked(records, cursor, report, state)
+            live = [r for r in records if not r.get("IsDeleted")]
+            if len(live) < len(records):
+                report.read += len(records) - len(live)
+                await self._follow_removals([r for r in records if r.get("IsDeleted")], report)
+            return await self._apply_locked(live, cursor, report, state, records)
+
+    async def _follow_removals(self, records: list[dict[str, Any]], report: InboundReport) -> None:
+        """Records in the recycle bin: merged ones fold their person into the master's,
+        deleted ones unlink (and, with the step's delete switch, delete) their person."""
+        step = self.step
+        links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
+        masters = await self.store.find_links(
+            step.system,
+            step.sobject,
+            [str(r["MasterRecordId"]) for r in records if r.get("MasterRecordId")],
+        )
+        others = await self.store.links_of(
+            "person", list({link.entity_id for link in links.values()})
+        )
+        unlink: list[tuple[str, str, str]] = []
+        delete: list[str] = []
+        merge: list[tuple[str, str]] = []
+        relink: list[ExternalLink] = []
+        for record in records:
+            link = links.get(record["Id"])
+            if link is None:
+                report.skipped += 1
+                continue
+            unlink.append((step.system, step.sobject, record["Id"]))
+            master_id = record.get("MasterRecordId")
+            if master_id:
+                report.merged += 1
+                master = masters.get(str(master_id))
+                if master is None:
+                    # The master was never linked: the person now stands for it; its values
+                    # arrive with the master's next change.
+                    relink.append(
+                        ExternalLink(
+                            "person",
+                            link.entity_id,
+                            step.system,
+                            step.sobject,
+                            str(master_id),
+                            {},
+                            self.clock.now(),
+                        )
+                    )
+                elif master.entity_id != link.entity_id:
+                    merge.append((link.entity_id, master.entity_id))
+                continue
+            remaining = [
+                other
+                for other in others.get(link.entity_id, [])
+                if other.system == step.system and other.external_id != record["Id"]
+            ]
+            if step.delete and not remaining:
+                delete.append(link.entity_id)
+                report.deleted += 1
+            else:
+                report.unlinked += 1
+        await self.store.apply_removals(
+            origin=step.system, unlink=unlink, delete=delete, merge=merge, link=relink
+        )
 
     async def _apply_locked(
         self,
@@ -224,6 +305,7 @@ class InboundRunner:
         cursor: Cursor | None,
         report: InboundReport,
         state: tuple[str, dict[str, Any]] | None,
+        everything: list[dict[str, Any]],
     ) -> Cursor | None:
         step = self.step
         report.read += len(records)
@@ -239,6 +321,9 @@ class InboundRunner:
             snapshot = _snapshot(record, mapped_fields)
             link = links.get(record["Id"])
             if link is not None and dict(link.state) == snapshot:
+                report.skipped += 1
+                continue
+            if (link is None and not step.create) or (link is not None and not step.update):
                 report.skipped += 1
                 continue
             if step.sobject == "Lead" and record.get("IsConverted"):
@@ -303,7 +388,7 @@ class InboundRunner:
                 )
             )
             sources.append((record, snapshot))
-        new_cursor = advance(cursor, records) if state is None else cursor
+        new_cursor = advance(cursor, everything) if state is None else cursor
         if state is None and new_cursor is not None:
             state = (step.cursor_key, new_cursor.to_json())
         now = self.clock.now()

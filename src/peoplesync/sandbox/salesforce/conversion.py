@@ -172,11 +172,7 @@ async def merge(
             "id": master_id,
         }
     losers = [to18(i) for i in loser_ids if is_valid_id(i)]
-    results = await records.delete(user_id, losers)
-    async with records.lock:
-        for loser in losers:
-            await records._update_row(sobject, loser, {"MasterRecordId": master_id})
-        await records.storage.conn.commit()
+    results = await records.delete(user_id, losers, master_id=master_id)
     merged = [r.id for r in results if r.success]
     return {
         "success": len(merged) == len(losers),

@@ -374,9 +374,16 @@ class RecordService(RecordRules):
         return results
 
     async def delete(
-        self, user_id: str, ids: Sequence[str], *, all_or_none: bool = False, hard: bool = False
+        self,
+        user_id: str,
+        ids: Sequence[str],
+        *,
+        all_or_none: bool = False,
+        hard: bool = False,
+        master_id: str | None = None,
     ) -> list[SaveResult]:
-        """Move records to the recycle bin (or remove them with ``hard``)."""
+        """Move records to the recycle bin (or remove them with ``hard``); a merge names the
+        ``master_id`` the deleted records were merged into."""
         async with self.lock:
             now = storage_datetime(self.clock())
             results: list[SaveResult] = []
@@ -435,7 +442,8 @@ class RecordService(RecordRules):
                             "SystemModstamp": now,
                             "LastModifiedDate": now,
                             "LastModifiedById": user_id,
-                        },
+                        }
+                        | ({"MasterRecordId": master_id} if master_id else {}),
                     )
                 await self.storage.conn.execute(
                     "INSERT OR REPLACE INTO meta_deleted VALUES (?, ?, ?)",
