@@ -63,12 +63,14 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
         await save_integration(
             store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
         )
-    with console.status("syncing Leads and Contacts into People..."):
+    with console.status("syncing Accounts, Leads and Contacts into People..."):
         summary = await run_inbound(settings)
+    rejected = sum(summary[sobject]["rejected"] for sobject in ("Account", "Lead", "Contact"))
     console.print(
         f"People holds {summary['persons']} persons from {summary['Lead']['read']} leads and "
-        f"{summary['Contact']['read']} contacts ({summary['api_calls']} API calls; "
-        f"{summary['Lead']['rejected'] + summary['Contact']['rejected']} records rejected, "
+        f"{summary['Contact']['read']} contacts, and {summary['companies']} companies from "
+        f"{summary['Account']['read']} accounts ({summary['api_calls']} API calls; "
+        f"{rejected} records rejected, "
         "see `peoplesync sync run --json`). Run `peoplesync sync run` again after editing a record."
     )
     return summary

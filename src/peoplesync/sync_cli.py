@@ -29,6 +29,7 @@ from peoplesync.salesforce.failure import SalesforceUnavailableError
 from peoplesync.salesforce.streaming import NEW_EVENTS
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
+from peoplesync.sync.company_inbound import CompanyRunner, account_step
 from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep
 from peoplesync.sync.integration import Integration, load_integration, save_integration
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
@@ -37,7 +38,7 @@ from peoplesync.wiring import people_store
 salesforce_app = typer.Typer(help="Salesforce integrations.", no_args_is_help=True)
 sync_app = typer.Typer(help="Run synchronisation.", no_args_is_help=True)
 console = Console(stderr=True)
-INBOUND_OBJECTS = ("Lead", "Contact")
+INBOUND_OBJECTS = ("Account", "Lead", "Contact")  # companies first, so persons find theirs
 
 
 @salesforce_app.command("connect")
@@ -118,15 +119,16 @@ async def connected_runners(
             client = SalesforceClient(
                 http, Authenticator(http, integration.login_url, integration.credentials())
             )
-            runners = {
-                sobject: InboundRunner(
+            runners: dict[str, InboundRunner] = {
+                "Account": CompanyRunner(client, store, account_step(name), SystemClock())
+            }
+            for sobject in ("Lead", "Contact"):
+                runners[sobject] = InboundRunner(
                     client,
                     store,
                     InboundStep(sobject, DEFAULT_MAPPINGS[sobject], integration=name),
                     SystemClock(),
                 )
-                for sobject in INBOUND_OBJECTS
-            }
             yield client, store, runners
 
 
@@ -139,6 +141,9 @@ def _report_summary(report: InboundReport) -> dict[str, Any]:
         "rejected": len(report.rejected),
         "warnings": len(report.warnings),
         "duplicates": len(report.duplicates),
+        "deleted": report.deleted,
+        "unlinked": report.unlinked,
+        "merged": report.merged,
         "errors": [
             {"record": e.record, "field": e.field, "error": e.detail} for e in report.rejected[:20]
         ],
@@ -158,6 +163,7 @@ async def inbound_pass(
         summary[sobject] = _report_summary(report)
     summary["api_calls"] = client.usage.calls
     summary["persons"] = await store.count_persons()
+    summary["companies"] = await store.count_companies()
     return summary
 
 
@@ -264,11 +270,14 @@ async def _pass_with_progress(
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    for sobject in ("Lead", "Contact"):
+    for sobject in INBOUND_OBJECTS:
         part = summary[sobject]
         console.print(
             f"{sobject}: read {part['read']}, created {part['created']}, "
             f"updated {part['updated']}, unchanged {part['skipped']}, rejected {part['rejected']}"
         )
     calls = summary["api_calls"]
-    console.print(f"People now holds {summary['persons']} persons ({calls} Salesforce API calls)")
+    console.print(
+        f"People now holds {summary['persons']} persons and {summary['companies']} companies "
+        f"({calls} Salesforce API calls)"
+    )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.errors import BatchValidationError, NotFoundError, RecordError, ValidationError
 from peoplesync.people import tables as t
 from peoplesync.people.change_log import ChangeWriter
 from peoplesync.people.domain_name import normalise_domain
-from peoplesync.people.model import Company, CompanyInput, UpsertResult, new_id
+from peoplesync.people.link_store import LinkStore
+from peoplesync.people.model import Company, CompanyInput, ExternalLink, UpsertResult, new_id
 from peoplesync.people.planner import ChangeDraft
 
 COMPANY_FIELDS: dict[str, tuple[type, int | None]] = {
@@ -57,7 +58,7 @@ class _CompanyPlan:
     result: UpsertResult = field(default_factory=UpsertResult)
 
 
-class CompanyStore:
+class CompanyStore(LinkStore):
     """Company operations of the SQL People store."""
 
     engine: AsyncEngine
@@ -67,7 +68,37 @@ class CompanyStore:
         self, inputs: Iterable[CompanyInput], *, origin: str, reject_invalid: bool = False
     ) -> UpsertResult:
         """Create or update companies in one transaction."""
-        items = list(inputs)
+        return await self._upsert_companies(list(inputs), origin, reject_invalid, None)
+
+    async def apply_company_batch(
+        self,
+        inputs: list[CompanyInput],
+        *,
+        origin: str,
+        links: Callable[[list[str | None]], Sequence[ExternalLink]],
+        state: tuple[str, dict[str, Any]] | None = None,
+    ) -> UpsertResult:
+        """Upsert companies, then save their links and a sync-state value, in one transaction
+        (invalid companies are rejected, the rest written)."""
+
+        async def after(conn: AsyncConnection, result: UpsertResult) -> None:
+            await self._save_links(conn, links(result.ids))
+            if state is not None:
+                await self._set_state(conn, *state)
+
+        return await self._upsert_companies(inputs, origin, True, after)
+
+    async def _set_state(self, conn: AsyncConnection, key: str, value: dict[str, Any]) -> None:
+        """Provided by the store that mixes this in."""
+        raise NotImplementedError
+
+    async def _upsert_companies(
+        self,
+        items: list[CompanyInput],
+        origin: str,
+        reject_invalid: bool,
+        then: Callable[[AsyncConnection, UpsertResult], Awaitable[None]] | None,
+    ) -> UpsertResult:
         now = self.clock.now()
         async with self.engine.begin() as conn:
             ids = [i.id for i in items if i.id]
@@ -138,7 +169,15 @@ class CompanyStore:
                     t.companies.update().where(t.companies.c.id == row["id"]).values(**row)
                 )
             await ChangeWriter(conn, now, origin).write(plan.changes, "company")
+            if then is not None:
+                await then(conn, plan.result)
         return plan.result
+
+    async def count_companies(self) -> int:
+        """How many companies the store holds."""
+        async with self.engine.connect() as conn:
+            total = await conn.scalar(sa.select(sa.func.count()).select_from(t.companies))
+        return int(total or 0)
 
     async def get_companies(self, ids: Sequence[str]) -> dict[str, Company]:
         """Companies by id."""

@@ -21,3 +21,38 @@ def normalise_domain(raw: str | None) -> str | None:
     while text.startswith("www."):
         text = text[4:]
     return text or None
+
+
+# Mailbox providers: an address there says nothing about the person's employer.
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.com",
+        "gmx.de",
+        "web.de",
+        "mail.ru",
+        "yandex.ru",
+        "proton.me",
+        "protonmail.com",
+        "zoho.com",
+        "qq.com",
+        "163.com",
+    }
+)
+
+
+def email_domain(address: str | None) -> str | None:
+    """The domain of an address when it can name an employer (not a free mailbox)."""
+    if not address or "@" not in address:
+        return None
+    domain = normalise_domain(address.rsplit("@", 1)[1])
+    return None if domain is None or domain in FREE_MAIL else domain

@@ -80,6 +80,19 @@ class PeopleStore(Protocol):
     ) -> UpsertResult:
         """Create or update companies, matched by id, then by website domain."""
 
+    async def apply_company_batch(
+        self,
+        inputs: list[CompanyInput],
+        *,
+        origin: str,
+        links: Callable[[list[str | None]], Sequence[ExternalLink]],
+        state: tuple[str, dict[str, Any]] | None = None,
+    ) -> UpsertResult:
+        """Upsert companies and save their links and a sync-state value in one transaction."""
+
+    async def count_companies(self) -> int:
+        """How many companies the store holds."""
+
     async def get_companies(self, ids: Sequence[str]) -> dict[str, Company]:
         """Companies by id."""
 

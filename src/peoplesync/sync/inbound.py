@@ -16,6 +16,7 @@ from typing import Any
 
 from peoplesync.clock import Clock
 from peoplesync.errors import RecordError
+from peoplesync.people.domain_name import email_domain
 from peoplesync.people.model import ExternalLink, Person, PersonInput
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
@@ -65,6 +66,8 @@ class InboundStep:
         wanted = [line.salesforce_field for line in self.lines]
         if self.sobject == "Lead":
             wanted += list(CONVERSION_FIELDS)
+        if self.sobject == "Contact":
+            wanted.append("AccountId")
         wanted.append("IsDeleted")
         if self.sobject in MERGEABLE:
             wanted.append("MasterRecordId")
@@ -226,6 +229,31 @@ class InboundRunner:
             taken.setdefault(address, record["Id"])
         return primaries
 
+    async def _companies(self, records: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
+        """The People company of each record: its Account's (True), or else the one whose
+        website has the domain of the record's email (False: only fills an empty company)."""
+        step = self.step
+        accounts = {r["Id"]: str(r["AccountId"]) for r in records if r.get("AccountId")}
+        linked = await self.store.find_links(step.system, "Account", list(set(accounts.values())))
+        found = {
+            record_id: (linked[account].entity_id, True)
+            for record_id, account in accounts.items()
+            if account in linked
+        }
+        domains = {
+            r["Id"]: domain
+            for r in records
+            if r["Id"] not in found and (domain := email_domain(_email_of(r, step.lines)))
+        }
+        if domains:
+            owners = await self.store.find_companies_by_domains(set(domains.values()))
+            found |= {
+                record_id: (owners[domain], False)
+                for record_id, domain in domains.items()
+                if domain in owners
+            }
+        return found
+
     async def _apply(
         self,
         records: list[dict[str, Any]],
@@ -317,6 +345,7 @@ class InboundRunner:
         sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
         extra_links: list[ExternalLink] = []
         primaries = await self._primaries(records, links)
+        companies = await self._companies(records)
         for record in records:
             snapshot = _snapshot(record, mapped_fields)
             link = links.get(record["Id"])
@@ -378,6 +407,11 @@ class InboundRunner:
             except RecordError as error:
                 report.rejected.append(error)
                 continue
+            company = _company_to_set(
+                companies.get(record["Id"]), person.company_id if person else None
+            )
+            if company is not None:
+                values.values["company_id"] = company
             inputs.append(
                 PersonInput(
                     values=values.values,
@@ -411,6 +445,15 @@ class InboundRunner:
         report.unchanged += len(result.unchanged)
         report.rejected += [_in_salesforce_terms(error, step.lines) for error in result.rejected]
         return new_cursor
+
+
+def _company_to_set(found: tuple[str, bool] | None, current: str | None) -> str | None:
+    """The company id to write for a person: its Account's company always, an email-domain
+    match only when the person has none."""
+    if found is None or found[0] == current:
+        return None
+    company_id, from_account = found
+    return company_id if from_account or current is None else None
 
 
 def _email_of(record: Mapping[str, Any], lines: Sequence[FieldMapping]) -> str | None:
