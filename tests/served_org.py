@@ -19,6 +19,8 @@ PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
 @contextmanager
 def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
     """Start the org (``options`` are CLI flags such as ``--seed-leads 10``); yield its info line."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "server.log").open("w")  # what the org printed, for failing tests
     process = subprocess.Popen(
         [
             *PEOPLESYNC,
@@ -31,7 +33,7 @@ def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
             *options,
         ],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
     )
     try:
@@ -42,6 +44,7 @@ def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
         process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
+        log.close()
 
 
 def call(

@@ -74,6 +74,9 @@ class ChangeEventLog:
         self._conn: aiosqlite.Connection | None = None
         self._arrived = asyncio.Event()
         self.commit_number = 0
+        # A read statement left open while this connection writes would hold an old snapshot
+        # and make the write fail at once ("database is locked"): one use at a time.
+        self._using = asyncio.Lock()
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -110,26 +113,27 @@ class ChangeEventLog:
                 change, key, sequence, commit_ms, commit_ms * 1_000_000 + self.commit_number
             )
             rows.append((change.entity_name, now.timestamp(), json.dumps(body)))
-        await self.conn.executemany(
-            "INSERT INTO cdc_events (entity, created_at, payload) VALUES (?, ?, ?)", rows
-        )
         horizon = (now - timedelta(hours=self.config.event_retention_hours)).timestamp()
-        await self.conn.execute("DELETE FROM cdc_events WHERE created_at < ?", (horizon,))
-        await self.conn.commit()
+        async with self._using:
+            await self.conn.executemany(
+                "INSERT INTO cdc_events (entity, created_at, payload) VALUES (?, ?, ?)", rows
+            )
+            await self.conn.execute("DELETE FROM cdc_events WHERE created_at < ?", (horizon,))
+            await self.conn.commit()
         self._arrived.set()
         self._arrived = asyncio.Event()
 
     async def bounds(self) -> tuple[int, int]:
         """(earliest retained replay id, latest replay id); (0, 0) when empty."""
-        async with self.conn.execute(
-            "SELECT MIN(replay_id), MAX(replay_id) FROM cdc_events"
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None or row[1] is None:
-            async with self.conn.execute(
+        async with self._using:
+            (row,) = await self.conn.execute_fetchall(
+                "SELECT MIN(replay_id), MAX(replay_id) FROM cdc_events"
+            )
+            sequence = await self.conn.execute_fetchall(
                 "SELECT seq FROM sqlite_sequence WHERE name = 'cdc_events'"
-            ) as cursor:
-                seq = await cursor.fetchone()
+            )
+        if row is None or row[1] is None:
+            seq = next(iter(sequence), None)
             latest = int(seq[0]) if seq else 0
             return latest + 1, latest
         return int(row[0]), int(row[1])
@@ -138,11 +142,11 @@ class ChangeEventLog:
         self, replay_id: int, entities: set[str] | None, limit: int = 1000
     ) -> list[tuple[int, str, dict[str, Any]]]:
         """Events with a replay id above ``replay_id`` (of ``entities``; None means all)."""
-        async with self.conn.execute(
-            "SELECT replay_id, entity, payload FROM cdc_events WHERE replay_id > ? ORDER BY replay_id LIMIT ?",
-            (replay_id, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        async with self._using:
+            rows = await self.conn.execute_fetchall(
+                "SELECT replay_id, entity, payload FROM cdc_events WHERE replay_id > ? ORDER BY replay_id LIMIT ?",
+                (replay_id, limit),
+            )
         return [
             (int(r[0]), str(r[1]), json.loads(r[2]))
             for r in rows
