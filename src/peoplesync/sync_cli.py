@@ -29,16 +29,17 @@ from peoplesync.salesforce.failure import SalesforceUnavailableError
 from peoplesync.salesforce.streaming import NEW_EVENTS
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
-from peoplesync.sync.company_inbound import CompanyRunner, account_step
-from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep
+from peoplesync.sync.company_inbound import CompanyRunner
+from peoplesync.sync.inbound import InboundReport, InboundRunner
 from peoplesync.sync.integration import Integration, load_integration, save_integration
-from peoplesync.sync.mapping import DEFAULT_MAPPINGS
+from peoplesync.sync.mapping import Direction
+from peoplesync.sync.profile import Profile, Target
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.wiring import people_store
 
 salesforce_app = typer.Typer(help="Salesforce integrations.", no_args_is_help=True)
 sync_app = typer.Typer(help="Run synchronisation.", no_args_is_help=True)
 console = Console(stderr=True)
-INBOUND_OBJECTS = ("Account", "Lead", "Contact")  # companies first, so persons find theirs
 
 
 @salesforce_app.command("connect")
@@ -107,29 +108,41 @@ def _for_object(
 
 
 @asynccontextmanager
+async def connected_client(
+    settings: Settings, store: PeopleStore, name: str = "default"
+) -> AsyncIterator[SalesforceClient]:
+    """A client for the stored integration ``name`` (its HTTP connections closed on exit)."""
+    integration = await load_integration(
+        store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), name
+    )
+    async with httpx.AsyncClient(verify=integration.ca_cert or True, timeout=180) as http:
+        yield SalesforceClient(
+            http, Authenticator(http, integration.login_url, integration.credentials())
+        )
+
+
+def profile_runners(
+    client: SalesforceClient, store: PeopleStore, profile: Profile, name: str = "default"
+) -> dict[str, InboundRunner]:
+    """One runner per enabled inbound step, by step name: company steps first (so persons
+    find their companies), then person steps, each group in profile order."""
+    clock = SystemClock()
+    enabled = [s for s in profile.steps if s.enabled and s.direction is Direction.INBOUND]
+    runners: dict[str, InboundRunner] = {}
+    for step in sorted(enabled, key=lambda s: s.target is not Target.COMPANY):
+        kind = CompanyRunner if step.target is Target.COMPANY else InboundRunner
+        runners[step.name] = kind(client, store, step.inbound_step(name), clock)
+    return runners
+
+
+@asynccontextmanager
 async def connected_runners(
     settings: Settings, name: str = "default"
 ) -> AsyncIterator[tuple[SalesforceClient, PeopleStore, dict[str, InboundRunner]]]:
-    """The integration's client, the People store and one runner per default step."""
-    async with people_store(settings) as store:
-        integration = await load_integration(
-            store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), name
-        )
-        async with httpx.AsyncClient(verify=integration.ca_cert or True, timeout=180) as http:
-            client = SalesforceClient(
-                http, Authenticator(http, integration.login_url, integration.credentials())
-            )
-            runners: dict[str, InboundRunner] = {
-                "Account": CompanyRunner(client, store, account_step(name), SystemClock())
-            }
-            for sobject in ("Lead", "Contact"):
-                runners[sobject] = InboundRunner(
-                    client,
-                    store,
-                    InboundStep(sobject, DEFAULT_MAPPINGS[sobject], integration=name),
-                    SystemClock(),
-                )
-            yield client, store, runners
+    """The integration's client, the People store and the runners of its profile's steps."""
+    async with people_store(settings) as store, connected_client(settings, store, name) as client:
+        profile = await load_profile(store, name)
+        yield client, store, profile_runners(client, store, profile, name)
 
 
 def _report_summary(report: InboundReport) -> dict[str, Any]:
@@ -156,11 +169,11 @@ async def inbound_pass(
     runners: dict[str, InboundRunner],
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """One polling pass of every step; returns a summary."""
+    """One polling pass of every step; returns a summary keyed by step name."""
     summary: dict[str, Any] = {}
-    for sobject, runner in runners.items():
-        report = await runner.run_once(_for_object(progress, sobject))
-        summary[sobject] = _report_summary(report)
+    for step_name, runner in runners.items():
+        report = await runner.run_once(_for_object(progress, step_name))
+        summary[step_name] = _report_summary(report)
     summary["api_calls"] = client.usage.calls
     summary["persons"] = await store.count_persons()
     summary["companies"] = await store.count_companies()
@@ -170,7 +183,7 @@ async def inbound_pass(
 async def run_inbound(
     settings: Settings, name: str = "default", progress: ProgressCallback | None = None
 ) -> dict[str, Any]:
-    """One inbound pass of the default steps (Lead, then Contact); returns a summary."""
+    """One inbound pass of the profile's enabled steps; returns a summary."""
     async with connected_runners(settings, name) as (client, store, runners):
         return await inbound_pass(client, store, runners, progress)
 
@@ -219,7 +232,7 @@ def run_sync(
     interval: Annotated[float, typer.Option(help="Seconds between passes with --follow")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
-    """Bring new and changed Salesforce Leads and Contacts into People (once, or --follow)."""
+    """Run the profile's enabled steps: Salesforce changes into People (once, or --follow)."""
     settings = Settings()
 
     async def passes() -> None:
@@ -261,19 +274,20 @@ async def _pass_with_progress(
     with Progress(*columns, console=console, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
-        def show(sobject: str, done: int, total: int) -> None:
-            if sobject not in tasks:
-                tasks[sobject] = bar.add_task(f"{sobject}s", total=total)
-            bar.update(tasks[sobject], completed=done, total=total)
+        def show(step_name: str, done: int, total: int) -> None:
+            if step_name not in tasks:
+                tasks[step_name] = bar.add_task(step_name, total=total)
+            bar.update(tasks[step_name], completed=done, total=total)
 
         return await inbound_pass(client, store, runners, show)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    for sobject in INBOUND_OBJECTS:
-        part = summary[sobject]
+    for step_name, part in summary.items():
+        if not isinstance(part, dict):
+            continue
         console.print(
-            f"{sobject}: read {part['read']}, created {part['created']}, "
+            f"{step_name}: read {part['read']}, created {part['created']}, "
             f"updated {part['updated']}, unchanged {part['skipped']}, rejected {part['rejected']}"
         )
     calls = summary["api_calls"]

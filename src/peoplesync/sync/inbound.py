@@ -35,7 +35,9 @@ class InboundStep:
 
     ``create`` / ``update`` switch new persons and changes to linked ones on or off;
     ``delete`` decides what a record deleted in Salesforce does to its person: the person is
-    deleted with its last link to the org (on), or only unlinked (off).
+    deleted with its last link to the org (on), or only unlinked (off). ``name`` is the
+    profile step's name; it keeps the cursors of several steps on one object apart (a step
+    named after its object uses the object's keys).
     """
 
     sobject: str
@@ -45,6 +47,7 @@ class InboundStep:
     create: bool = True
     update: bool = True
     delete: bool = True
+    name: str | None = None
 
     @property
     def system(self) -> str:
@@ -54,12 +57,12 @@ class InboundStep:
     @property
     def stream_key(self) -> str:
         """Where the step's Change Data Capture replay id is kept."""
-        return f"{self.system}:{self.sobject}:replay"
+        return f"{self.system}:{self.name or self.sobject}:replay"
 
     @property
     def cursor_key(self) -> str:
         """Where the step's cursor is kept."""
-        return f"{self.system}:{self.sobject}:cursor"
+        return f"{self.system}:{self.name or self.sobject}:cursor"
 
     def fields(self) -> list[str]:
         """Fields to query: mapped ones, plus what matching and conversion need."""

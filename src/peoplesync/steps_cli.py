@@ -1,0 +1,349 @@
+"""CLI: an integration's sync steps (list, add, clone, remove, switches, filters, mappings)
+and its whole profile as a YAML file (``config export`` / ``config import``).
+
+Every change is checked before it is saved: against People's attributes always, and against
+the org (describe for mapping fields, a ``LIMIT 1`` query for filters) unless ``--offline``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.settings import Settings
+from peoplesync.sync.mapping import FieldMapping, Mode
+from peoplesync.sync.profile import (
+    Profile,
+    ProfileError,
+    Step,
+    StepFilter,
+    Target,
+    default_lines,
+    on_switches,
+)
+from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
+from peoplesync.sync.profile_store import SaveResult, load_profile, save_profile
+from peoplesync.sync_cli import connected_client
+from peoplesync.wiring import people_store
+
+steps_app = typer.Typer(help="Sync steps of an integration's profile.", no_args_is_help=True)
+config_app = typer.Typer(help="The sync profile as a YAML file.", no_args_is_help=True)
+console = Console(stderr=True)
+
+NameOption = Annotated[str, typer.Option("--name", help="Integration name")]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="Check against People only, not against the org (no connection needed)"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+StepArgument = Annotated[str, typer.Argument(help="Step name (see `peoplesync steps list`)")]
+
+
+def _fail(error: PeopleSyncError) -> typer.Exit:
+    if isinstance(error, ProfileError):
+        console.print(f"[red]error:[/red] {len(error.problems)} problem(s); nothing was saved:")
+        for problem in error.problems:
+            console.print(f"  {problem}")
+    else:
+        console.print(f"[red]error:[/red] {error}")
+    return typer.Exit(code=1)
+
+
+async def _save(
+    settings: Settings, name: str, profile: Profile, *, offline: bool, dry_run: bool = False
+) -> SaveResult:
+    async with people_store(settings) as store:
+        if offline:
+            return await save_profile(store, None, profile, integration=name, dry_run=dry_run)
+        try:
+            async with connected_client(settings, store, name) as client:
+                return await save_profile(store, client, profile, integration=name, dry_run=dry_run)
+        except ConfigurationError as error:
+            if "no Salesforce integration" not in error.message:
+                raise
+            raise ConfigurationError(
+                error.message,
+                hint=f"{error.hint}; or pass --offline to check against People only",
+            ) from None
+
+
+def _edit(name: str, offline: bool, change: Callable[[Profile], Profile], done: str) -> None:
+    """Load the profile, change it, check and save it; report resyncs."""
+    settings = Settings()
+
+    async def run() -> SaveResult:
+        async with people_store(settings) as store:
+            profile = change(await load_profile(store, name))
+        return await _save(settings, name, profile, offline=offline)
+
+    try:
+        result = asyncio.run(run())
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+    console.print(done)
+    _report(result)
+
+
+def _report(result: SaveResult) -> None:
+    for step_name, why in result.resync.items():
+        console.print(
+            f"step {step_name!r}: {why}; the next `peoplesync sync run` re-reads all its records"
+        )
+
+
+def _load(name: str) -> Profile:
+    async def run() -> Profile:
+        async with people_store(Settings()) as store:
+            return await load_profile(store, name)
+
+    try:
+        return asyncio.run(run())
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+
+
+def _describe_step(step: Step) -> dict[str, Any]:
+    row = step.to_dict()
+    try:
+        row["condition"] = step.filter.soql()
+    except PeopleSyncError as error:
+        row["condition"] = f"(invalid: {error.message})"
+    return row
+
+
+@steps_app.command("list")
+def list_steps(name: NameOption = "default", as_json: JsonOption = False) -> None:
+    """List the steps in the order they run, with switches and filters."""
+    profile = _load(name)
+    rows = [_describe_step(step) for step in profile.steps]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        switches = ",".join(s for s in ("create", "update", "delete") if row[s]) or "-"
+        state = "enabled" if row["enabled"] else "disabled"
+        typer.echo(
+            f"{row['name']:20} {row['sobject'] + ' -> ' + row['target']:24} {row['direction']:8} "
+            f"{state:9} {switches:20} {len(row['mapping']):3} fields  "
+            f"{row['condition'] or '(all records)'}"
+        )
+
+
+@steps_app.command("add")
+def add_step(
+    sobject: Annotated[
+        str | None, typer.Option("--object", help="Salesforce object, e.g. Lead or Score__c")
+    ] = None,
+    clone: Annotated[str | None, typer.Option(help="Copy this step's settings")] = None,
+    step_name: Annotated[
+        str | None, typer.Option(help="Name of the new step (default: the object's name)")
+    ] = None,
+    name: NameOption = "default",
+    offline: OfflineOption = False,
+) -> None:
+    """Add a step: a copy of another (--clone), or a new one with the object's shipped mapping.
+
+    An object without a shipped mapping gets a disabled step: map fields, then enable it.
+    """
+    if sobject is None and clone is None:
+        raise _fail(
+            ConfigurationError("say what to add", hint="give --object OBJECT or --clone STEP")
+        )
+    created: list[Step] = []
+
+    def change(profile: Profile) -> Profile:
+        if clone is not None:
+            original = profile.step(clone)
+            if sobject is not None and sobject != original.sobject:
+                raise ConfigurationError(
+                    f"step {clone!r} reads {original.sobject}, not {sobject}",
+                    hint="leave out --object when cloning, or clone a step of that object",
+                )
+            new = dataclasses.replace(original, name=step_name or profile.free_name(clone))
+        else:
+            assert sobject is not None
+            lines = default_lines(sobject)
+            new = Step(
+                step_name or profile.free_name(sobject),
+                sobject,
+                Target.COMPANY if sobject == "Account" else Target.PERSON,
+                enabled=bool(lines),
+                lines=lines,
+            )
+        created.append(new)
+        return profile.add(new)
+
+    _edit(name, offline, change, "step added")
+    step = created[0]
+    if not step.enabled:
+        console.print(
+            f"step {step.name!r} is disabled until it maps fields: "
+            f"peoplesync steps map {step.name!r} --field Email --attribute emails, "
+            f"then peoplesync steps enable {step.name!r}"
+        )
+
+
+@steps_app.command("remove")
+def remove_step(step: StepArgument, name: NameOption = "default") -> None:
+    """Remove a step (People keeps what it brought)."""
+    _edit(name, True, lambda profile: profile.remove(step), f"step {step!r} removed")
+
+
+@steps_app.command("enable")
+def enable_step(
+    step: StepArgument, name: NameOption = "default", offline: OfflineOption = False
+) -> None:
+    """Run a step again from where it stopped."""
+    _edit(name, offline, lambda p: p.set_enabled(step, True), f"step {step!r} enabled")
+
+
+@steps_app.command("disable")
+def disable_step(step: StepArgument, name: NameOption = "default") -> None:
+    """Stop running a step (its cursor is kept)."""
+    _edit(name, True, lambda p: p.set_enabled(step, False), f"step {step!r} disabled")
+
+
+@steps_app.command("set")
+def set_step(
+    step: StepArgument,
+    create: Annotated[
+        bool | None, typer.Option("--create/--no-create", help="Create persons for new records")
+    ] = None,
+    update: Annotated[
+        bool | None, typer.Option("--update/--no-update", help="Update linked persons")
+    ] = None,
+    delete: Annotated[
+        bool | None,
+        typer.Option("--delete/--no-delete", help="Delete a person with its last deleted record"),
+    ] = None,
+    condition: Annotated[
+        str | None,
+        typer.Option("--filter", help='SOQL condition after WHERE; "" removes it'),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--modified-within-days", help="Only records modified in N days; 0 removes"),
+    ] = None,
+    statuses: Annotated[
+        list[str] | None,
+        typer.Option("--lead-status", help="Only Leads with this status (repeat for more)"),
+    ] = None,
+    clear_statuses: Annotated[
+        bool, typer.Option("--clear-lead-statuses", help="Remove the Lead Status filter")
+    ] = False,
+    name: NameOption = "default",
+    offline: OfflineOption = False,
+) -> None:
+    """Change a step's create / update / delete switches and its filter."""
+
+    def change(profile: Profile) -> Profile:
+        profile = profile.set_switches(step, create=create, update=update, delete=delete)
+        old = profile.step(step).filter
+        new = StepFilter(
+            old.condition if condition is None else (condition.strip() or None),
+            old.modified_within_days if days is None else (days or None),
+            () if clear_statuses else tuple(statuses) if statuses else old.lead_statuses,
+        )
+        return profile.set_filter(step, new) if new != old else profile
+
+    _edit(name, offline, change, f"step {step!r} saved")
+
+
+@steps_app.command("map")
+def map_field(
+    step: StepArgument,
+    salesforce_field: Annotated[
+        str, typer.Option("--field", help="Salesforce field, e.g. Email or Account.Name")
+    ],
+    attribute: Annotated[
+        str, typer.Option(help="People attribute (standard, custom, emails or phones)")
+    ],
+    mode: Annotated[Mode, typer.Option(help="overwrite, fill (only empty) or dont_sync")] = (
+        Mode.OVERWRITE
+    ),
+    on: Annotated[str, typer.Option(help="Apply when a person is: create, update or both")] = (
+        "both"
+    ),
+    name: NameOption = "default",
+    offline: OfflineOption = False,
+) -> None:
+    """Map a Salesforce field to a People attribute (replaces the field's line if mapped)."""
+
+    def change(profile: Profile) -> Profile:
+        on_create, on_update = on_switches(on)
+        line = FieldMapping(
+            salesforce_field, attribute, mode=mode, on_create=on_create, on_update=on_update
+        )
+        return profile.set_line(step, line)
+
+    _edit(name, offline, change, f"step {step!r}: {salesforce_field} -> {attribute} saved")
+
+
+@steps_app.command("unmap")
+def unmap_field(
+    step: StepArgument,
+    salesforce_field: Annotated[str, typer.Option("--field", help="Salesforce field to unmap")],
+    name: NameOption = "default",
+    offline: OfflineOption = False,
+) -> None:
+    """Remove a Salesforce field's mapping line from a step."""
+    _edit(
+        name,
+        offline,
+        lambda p: p.remove_line(step, salesforce_field),
+        f"step {step!r}: {salesforce_field} unmapped",
+    )
+
+
+@config_app.command("export")
+def export_config(
+    name: NameOption = "default",
+    file: Annotated[Path | None, typer.Option(help="Write here instead of to stdout")] = None,
+) -> None:
+    """Write the profile (the default one when none is saved) as YAML."""
+    text = profile_to_yaml(_load(name), name)
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    console.print(f"profile of {name!r} written to {file}")
+
+
+@config_app.command("import")
+def import_config(
+    file: Annotated[Path, typer.Argument(help="A YAML file from `peoplesync config export`")],
+    name: NameOption = "default",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything and say what would change")
+    ] = False,
+    offline: OfflineOption = False,
+) -> None:
+    """Replace the profile with a YAML file; every step is checked before anything is saved."""
+    settings = Settings()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise _fail(
+            ConfigurationError(f"cannot read {file}: {error.strerror}", hint="check the path")
+        ) from None
+    try:
+        profile = profile_from_yaml(text)
+        result = asyncio.run(_save(settings, name, profile, offline=offline, dry_run=dry_run))
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+    steps = ", ".join(profile.names()) or "(none)"
+    if dry_run:
+        console.print(f"{file} is valid ({steps}); nothing was saved (--dry-run)")
+    else:
+        console.print(f"profile of {name!r} replaced: {steps}")
+    _report(result)

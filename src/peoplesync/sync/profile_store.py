@@ -1,0 +1,195 @@
+"""Where an integration's sync profile is kept, and the checks that run before it is saved.
+
+The profile lives as JSON in the sync state table under ``profile:<integration>``; an
+integration without one runs the default profile. ``save_profile`` is the Python API behind
+``peoplesync steps`` and ``peoplesync config import``: it checks every step (names, switches,
+filters, mapping targets against People's attributes and, given a client, mapping fields
+against the object's describe and each filter against the org itself), and saves nothing
+unless everything passes.
+
+**Resync.** A step whose records or values change (new step, other object, other filter,
+other mapping lines) has its polling cursor reset, so the next ``sync run`` re-reads all its
+records under the new rules: records the old filter left out arrive, and records whose
+mapped values now differ are updated (unchanged ones are skipped as always). Records a
+narrower filter now leaves out stay in People. Cursors are reset *before* the profile is
+saved, so a crash in between costs at most one extra full read, never a missed resync. A
+``sync run --follow`` already running keeps the profile it started with until restarted.
+Switch changes (enable, create / update / delete) need no resync: they apply from the next
+record on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.people.attribute import AttributeDefinition
+from peoplesync.people.store import PeopleStore
+from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.sync.mapping import Mode, attribute_type, validate_lines
+from peoplesync.sync.profile import (
+    Profile,
+    ProfileError,
+    Step,
+    StepProblem,
+    Target,
+    default_profile,
+)
+from peoplesync.sync.step_filter import validate_filter
+
+
+def profile_key(integration: str) -> str:
+    """Where the integration's profile is stored."""
+    return f"profile:{integration}"
+
+
+async def load_profile(store: PeopleStore, integration: str = "default") -> Profile:
+    """The stored profile of ``integration``, or the default profile when none is stored."""
+    stored = await store.get_state(profile_key(integration))
+    if not stored:
+        return default_profile()
+    return Profile.from_dict(stored)
+
+
+@dataclass
+class SaveResult:
+    """What saving did: the steps that will re-read all their records, and why."""
+
+    resync: dict[str, str] = field(default_factory=dict)
+    saved: bool = True
+
+
+async def check_profile(
+    store: PeopleStore, client: SalesforceClient | None, profile: Profile
+) -> list[StepProblem]:
+    """Everything wrong with ``profile``; with a client, checked against the org as well."""
+    problems = profile.problems()
+    definitions = await store.attributes()
+    for step in profile.steps:
+        if client is None:
+            problems += _attribute_problems(step, definitions)
+            continue
+        try:
+            describe = await client.describe(step.sobject)
+        except PeopleSyncError as error:
+            problems.append(
+                StepProblem(
+                    step.name,
+                    "sobject",
+                    f"Salesforce cannot describe {step.sobject}: {error.message}",
+                    hint="check the object's API name and the integration user's access to it",
+                )
+            )
+            continue
+        problems += _describe_problems(step, describe, definitions)
+        condition = _condition(step)
+        if condition:
+            try:
+                await validate_filter(client, step.sobject, condition)
+            except ConfigurationError as error:
+                problems.append(StepProblem(step.name, "filter", error.message, hint=error.hint))
+    return problems
+
+
+async def save_profile(
+    store: PeopleStore,
+    client: SalesforceClient | None,
+    profile: Profile,
+    *,
+    integration: str = "default",
+    dry_run: bool = False,
+) -> SaveResult:
+    """Check ``profile`` (against the org when ``client`` is given) and store it.
+
+    Raises ``ProfileError`` naming every step and field at fault; then nothing is saved.
+    With ``dry_run`` everything is checked and the result says what would happen.
+    """
+    problems = await check_profile(store, client, profile)
+    if problems:
+        raise ProfileError(problems)
+    before = await load_profile(store, integration)
+    result = SaveResult(saved=not dry_run)
+    for step in profile.steps:
+        old = before.find(step.name)
+        if old is None:
+            result.resync[step.name] = "new step"
+        elif not step.reads_like(old):
+            result.resync[step.name] = _what_changed(old, step)
+    if dry_run:
+        return result
+    for name in result.resync:
+        step = profile.step(name)
+        await store.set_state(step.inbound_step(integration).cursor_key, {})
+    await store.set_state(profile_key(integration), profile.to_dict())
+    return result
+
+
+def _condition(step: Step) -> str | None:
+    try:
+        return step.filter.soql()
+    except PeopleSyncError:
+        return None  # reported by the pure checks already
+
+
+def _what_changed(old: Step, new: Step) -> str:
+    changed = [
+        label
+        for label, before, after in (
+            ("object", old.sobject, new.sobject),
+            ("target", old.target, new.target),
+            ("filter", old.filter, new.filter),
+            ("mapping", old.lines, new.lines),
+        )
+        if before != after
+    ]
+    return " and ".join(changed) + " changed"
+
+
+def _attribute_problems(
+    step: Step, definitions: Mapping[str, AttributeDefinition]
+) -> list[StepProblem]:
+    if step.target is not Target.PERSON:
+        return []
+    return [
+        StepProblem(
+            step.name,
+            f"mapping[{index}] ({line.salesforce_field})",
+            f"People has no attribute {line.attribute}",
+            hint="create it (peoplesync attributes add NAME --type TYPE) or map another one",
+        )
+        for index, line in enumerate(step.lines)
+        if line.mode is not Mode.DONT_SYNC and attribute_type(line.attribute, definitions) is None
+    ]
+
+
+def _describe_problems(
+    step: Step, describe: Mapping[str, Any], definitions: Mapping[str, AttributeDefinition]
+) -> list[StepProblem]:
+    if step.target is Target.PERSON:
+        return [
+            StepProblem(
+                step.name,
+                f"mapping ({error.field})",
+                error.detail,
+                hint=error.hint,
+            )
+            for error in validate_lines(step.sobject, step.lines, describe, definitions)
+        ]
+    fields = {f["name"].lower() for f in describe.get("fields", [])}
+    return [
+        StepProblem(
+            step.name,
+            f"mapping[{index}] ({line.salesforce_field})",
+            f"{step.sobject} has no field {line.salesforce_field}",
+            hint="pick a field from the object's describe, or create it in Salesforce",
+        )
+        for index, line in enumerate(step.lines)
+        if line.mode is not Mode.DONT_SYNC
+        and line.salesforce_field.lower() not in fields
+        and (line.salesforce_field.split(".")[0] + "Id").lower() not in fields
+    ]
+
+
+__all__ = ["SaveResult", "check_profile", "load_profile", "profile_key", "save_profile"]

@@ -1,0 +1,147 @@
+"""Sync profiles: operations, problems naming step and field, dict and YAML round trips (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from peoplesync.errors import ConfigurationError
+from peoplesync.sync.mapping import DEFAULT_MAPPINGS, Direction, FieldMapping, Mode
+from peoplesync.sync.profile import (
+    Profile,
+    ProfileError,
+    Step,
+    StepFilter,
+    Target,
+    default_profile,
+)
+from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
+
+
+def test_default_profile() -> None:
+    profile = default_profile()
+    assert profile.names() == ["Account", "Lead", "Contact"]
+    assert profile.step("Account").target is Target.COMPANY
+    assert profile.step("Lead").lines == DEFAULT_MAPPINGS["Lead"]
+    assert profile.problems() == []
+    # Steps named after their object keep the object's cursor key (existing installs resume).
+    lead = profile.step("Lead").inbound_step("default")
+    assert lead.cursor_key == "salesforce:default:Lead:cursor"
+    assert lead.condition is None
+
+
+def test_operations_return_new_profiles() -> None:
+    profile = default_profile()
+    cloned = profile.clone("Lead")
+    assert cloned.names() == ["Account", "Lead", "Contact", "Lead 2"]
+    assert cloned.clone("Lead").names()[-1] == "Lead 3"
+    assert cloned.step("Lead 2").inbound_step().cursor_key == "salesforce:default:Lead 2:cursor"
+    assert profile.names() == ["Account", "Lead", "Contact"]  # unchanged
+    assert cloned.remove("Lead 2").names() == profile.names()
+    assert not profile.set_enabled("Contact", False).step("Contact").enabled
+    switched = profile.set_switches("Lead", create=False, delete=False).step("Lead")
+    assert (switched.create, switched.update, switched.delete) == (False, True, False)
+    filtered = profile.set_filter("Lead", StepFilter("Rating = 'Hot'", 30, ("Working",)))
+    assert filtered.step("Lead").inbound_step().condition == (
+        "(Rating = 'Hot') AND LastModifiedDate = LAST_N_DAYS:30 AND Status IN ('Working')"
+    )
+    mapped = profile.set_line("Lead", FieldMapping("title", "first_name", mode=Mode.FILL))
+    lines = mapped.step("Lead").lines
+    assert len(lines) == len(DEFAULT_MAPPINGS["Lead"])  # the Title line was replaced
+    assert FieldMapping("title", "first_name", mode=Mode.FILL) in lines
+    added = profile.set_line("Lead", FieldMapping("Rating", "rating"))
+    assert added.step("Lead").lines[-1] == FieldMapping("Rating", "rating")
+    assert len(added.remove_line("Lead", "rating").step("Lead").lines) == len(lines)
+
+
+def test_operation_errors_say_how_to_fix() -> None:
+    profile = default_profile()
+    with pytest.raises(ConfigurationError, match="no step named 'Opportunity'") as missing:
+        profile.remove("Opportunity")
+    assert "Account, Lead, Contact" in missing.value.hint
+    with pytest.raises(ConfigurationError, match="exists already"):
+        profile.add(Step("Lead", "Lead"))
+    with pytest.raises(ConfigurationError, match="maps no field Rating"):
+        profile.remove_line("Lead", "Rating")
+
+
+def test_problems_name_the_step_and_the_field() -> None:
+    profile = Profile(
+        (
+            Step("Leads!", "Lead", lines=DEFAULT_MAPPINGS["Lead"]),
+            Step("Hot", "Contact", lines=(), filter=StepFilter("Id != null LIMIT 1", 0, ("X",))),
+            Step("Acc", "Account", Target.COMPANY, lines=(FieldMapping("Name", "first_name"),)),
+            Step("Firm", "Contact", Target.COMPANY, enabled=False),
+            Step("Person", "Account", enabled=False),
+            Step("Out", "Lead", Target.PERSON, Direction.OUTBOUND, lines=DEFAULT_MAPPINGS["Lead"]),
+            Step("Custom", "Bad Object", enabled=False),
+        )
+    )
+    found = {(p.step, p.field) for p in profile.problems()}
+    assert found == {
+        ("Leads!", "name"),
+        ("Hot", "mapping"),
+        ("Hot", "filter.lead_statuses"),
+        ("Hot", "filter.condition"),
+        ("Hot", "filter.modified_within_days"),
+        ("Acc", "mapping[0] (Name)"),
+        ("Firm", "target"),
+        ("Person", "target"),
+        ("Out", "direction"),
+        ("Custom", "sobject"),
+    }
+    condition = next(p for p in profile.problems() if p.field == "filter.condition")
+    assert str(condition) == (
+        "step 'Hot', field filter.condition: LIMIT cannot appear in a filter condition "
+        "(how to fix: write only the condition that follows WHERE)"
+    )
+
+
+def test_dict_and_yaml_round_trip() -> None:
+    profile = (
+        default_profile()
+        .clone("Lead", "Web leads")
+        .set_filter("Web leads", StepFilter("LeadSource = 'Web'", 90, ("Open - Not Contacted",)))
+        .set_line(
+            "Web leads",
+            FieldMapping("Rating", "status", mode=Mode.FILL, on_create=True, on_update=False),
+        )
+        .set_switches("Web leads", delete=False)
+        .set_enabled("Contact", False)
+    )
+    assert Profile.from_dict(profile.to_dict()) == profile
+    text = profile_to_yaml(profile)
+    assert text.startswith("# peoplesync sync profile of integration 'default'")
+    assert "  - field: Rating\n    attribute: status\n    mode: fill\n    when: create\n" in text
+    assert profile_from_yaml(text) == profile
+
+
+def test_yaml_problems_are_all_reported() -> None:
+    text = """
+steps:
+- name: Lead
+  sobject: Lead
+  enabled: yes please
+  filtre: {}
+  filter: {modified_within_days: ninety, lead_statuses: Working}
+  mapping:
+  - {field: Email, attribute: emails, mode: sometimes, when: never}
+  - {field: Phone}
+- sobject: Contact
+"""
+    with pytest.raises(ProfileError) as caught:
+        profile_from_yaml(text)
+    found = {(p.step, p.field) for p in caught.value.problems}
+    assert found == {
+        ("Lead", "enabled"),
+        ("Lead", "filtre"),
+        ("Lead", "filter.modified_within_days"),
+        ("Lead", "filter.lead_statuses"),
+        ("Lead", "mapping[0].mode"),
+        ("Lead", "mapping[0].when"),
+        ("Lead", "mapping[1]"),
+        ("#2", "name"),
+    }
+    with pytest.raises(ConfigurationError, match="not valid YAML at line 3"):
+        profile_from_yaml("steps:\n  - name: 'Lead\n")
+    with pytest.raises(ProfileError, match="expected a mapping with a list of steps"):
+        profile_from_yaml("- Lead")
