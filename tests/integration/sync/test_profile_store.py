@@ -6,10 +6,12 @@ import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
+from peoplesync.sync.company_inbound import CompanyRunner
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.profile import ProfileError, StepFilter, default_profile
 from peoplesync.sync.profile_store import check_profile, load_profile, save_profile
+from peoplesync.sync_cli import profile_runners
 
 from .conftest import World
 
@@ -82,3 +84,18 @@ async def test_changed_filter_resyncs_the_step(world: World) -> None:
     assert (await load_profile(store)) == switches_only
     assert (await save_profile(store, client, widened)).resync == {"Lead": "filter changed"}
     assert await run() == (2, 1)  # everything re-read under the new filter; the web lead unchanged
+
+
+async def test_runners_follow_the_profile(world: World) -> None:
+    profile = (
+        default_profile()
+        .set_enabled("Contact", False)
+        .clone("Lead", "Hot leads")
+        .set_filter("Hot leads", StepFilter("Rating = 'Hot'"))
+    )
+    profile = profile.remove("Account").add(default_profile().step("Account"))
+    runners = profile_runners(world.leads.client, world.store, profile)
+    assert list(runners) == ["Account", "Lead", "Hot leads"]  # companies first
+    assert isinstance(runners["Account"], CompanyRunner)
+    assert runners["Hot leads"].step.condition == "(Rating = 'Hot')"
+    assert runners["Hot leads"].step.cursor_key != runners["Lead"].step.cursor_key
