@@ -227,9 +227,26 @@ async def stream_changes(runners: dict[str, InboundRunner]) -> None:
 def run_sync(
     name: str = "default",
     follow: Annotated[
-        bool, typer.Option("--follow", help="Stream changes (CDC) and keep polling until stopped")
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep syncing until stopped: real time (Change Data Capture) with a "
+            "reconciliation poll, or polling alone with --no-stream",
+        ),
     ] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between passes with --follow")] = 60.0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            help="With --follow, receive changes in real time through Change Data Capture"
+        ),
+    ] = True,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between polls with --follow when not streaming")
+    ] = 60.0,
+    reconcile_every: Annotated[
+        float,
+        typer.Option(help="Seconds between safety-net polls while the change streams are up"),
+    ] = 900.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
     """Run the profile's enabled steps: Salesforce changes into People (once, or --follow)."""
@@ -237,7 +254,7 @@ def run_sync(
 
     async def passes() -> None:
         async with connected_runners(settings, name) as (client, store, runners):
-            streams = asyncio.create_task(stream_changes(runners)) if follow else None
+            streams = asyncio.create_task(stream_changes(runners)) if follow and stream else None
             try:
                 while True:
                     if as_json:
@@ -248,7 +265,7 @@ def run_sync(
                         _print_summary(summary)
                     if not follow:
                         return
-                    await asyncio.sleep(interval)
+                    await _wait_for_next_poll(streams, interval, reconcile_every)
             finally:
                 if streams is not None:
                     streams.cancel()
@@ -260,6 +277,19 @@ def run_sync(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+async def _wait_for_next_poll(
+    streams: asyncio.Task[None] | None, interval: float, reconcile_every: float
+) -> None:
+    """Sleep until the next poll: the reconciliation period while the streams run, the
+    polling interval otherwise (and as soon as the streams give up)."""
+    if streams is None or streams.done():
+        await asyncio.sleep(interval)
+        return
+    await asyncio.wait({streams}, timeout=reconcile_every)
+    if streams.done() and reconcile_every > interval:
+        await asyncio.sleep(interval)
 
 
 async def _pass_with_progress(

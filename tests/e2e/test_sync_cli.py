@@ -82,7 +82,7 @@ def test_connect_then_sync_twice(tmp_path: Path) -> None:
         assert second["Lead"]["created"] == second["Contact"]["created"] == 0
         assert second["persons"] == summary["persons"]
         follow = subprocess.Popen(
-            [*PEOPLESYNC, "sync", "run", "--follow", "--interval", "0.2", "--json"],
+            [*PEOPLESYNC, "sync", "run", "--follow", "--no-stream", "--interval", "0.2", "--json"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -152,7 +152,7 @@ def test_follow_applies_change_events_between_polls(tmp_path: Path) -> None:
         log = tmp_path / "follow.log"
         with log.open("w") as errors:
             follow = subprocess.Popen(
-                [*PEOPLESYNC, "sync", "run", "--follow", "--interval", "3600", "--json"],
+                [*PEOPLESYNC, "sync", "run", "--follow", "--reconcile-every", "3600", "--json"],
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 text=True,

@@ -164,7 +164,7 @@ def test_kills_during_transfer_and_continuous_sync_lose_and_duplicate_nothing(
         editor = Editor(info, rng)
         for _ in range(12):  # continuous sync (CDC and polling) while the org changes
             process = subprocess.Popen(
-                [*PEOPLESYNC, "sync", "run", "--json", "--follow", "--interval", "0.5"],
+                [*PEOPLESYNC, "sync", "run", "--json", "--follow", "--reconcile-every", "0.5"],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 env=env,

@@ -78,7 +78,7 @@ def test_sync_completes_under_faults_and_equals_a_healthy_run(tmp_path: Path) ->
         query = urllib.parse.quote("SELECT Id FROM Lead WHERE IsConverted = false LIMIT 1")
         lead = steady_call(info, f"{API}/query?q={query}")["records"][0]["Id"]
         follow = subprocess.Popen(
-            [*PEOPLESYNC, "sync", "run", "--json", "--follow", "--interval", "1"],
+            [*PEOPLESYNC, "sync", "run", "--json", "--follow", "--reconcile-every", "1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
