@@ -174,9 +174,7 @@ class BulkQuery:
         while True:
             await self.client.sleep(delay)
             waited += delay
-            info: dict[str, Any] = (
-                await self.client.request("GET", f"{self.jobs}/{job_id}")
-            ).json()
+            info = await self.info(job_id)
             state = info.get("state")
             if state == "JobComplete":
                 return info
@@ -194,22 +192,38 @@ class BulkQuery:
         """Ask Salesforce to stop a query job."""
         await self.client.request("PATCH", f"{self.jobs}/{job_id}", json={"state": "Aborted"})
 
+    async def info(self, job_id: str) -> dict[str, Any]:
+        """A query job's JobInfo (``state``, ``numberRecordsProcessed``...)."""
+        body: dict[str, Any] = (await self.client.request("GET", f"{self.jobs}/{job_id}")).json()
+        return body
+
+    async def page(self, job_id: str, locator: str | None = None) -> tuple[str, str | None]:
+        """One results page (None: the first) as CSV text, and the locator of the next page.
+
+        Locators stay valid while the job's results are kept, so a reader that remembers the
+        locator of the page it was on can come back to it (after a crash, say).
+        """
+        params = {"maxRecords": str(self.page_size)}
+        if locator:
+            params["locator"] = locator
+        response = await self.client.request(
+            "GET",
+            f"{self.jobs}/{job_id}/results",
+            params=params,
+            headers={"Accept": "text/csv"},
+        )
+        following = response.headers.get("sforce-locator")
+        return response.content.decode("utf-8-sig"), (
+            None if not following or following == "null" else following
+        )
+
     async def pages(self, job_id: str) -> AsyncIterator[str]:
         """The CSV text of each results page of a complete job, following ``Sforce-Locator``."""
         locator: str | None = None
         while True:
-            params = {"maxRecords": str(self.page_size)}
-            if locator:
-                params["locator"] = locator
-            response = await self.client.request(
-                "GET",
-                f"{self.jobs}/{job_id}/results",
-                params=params,
-                headers={"Accept": "text/csv"},
-            )
-            yield response.content.decode("utf-8-sig")
-            locator = response.headers.get("sforce-locator")
-            if not locator or locator == "null":
+            text, locator = await self.page(job_id, locator)
+            yield text
+            if locator is None:
                 return
 
     async def records(

@@ -46,22 +46,14 @@ def parse_modstamp(value: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def poll_query(
-    sobject: str,
-    fields: Sequence[str],
+def poll_where(
     cursor: Cursor | None,
     *,
     overlap: timedelta = DEFAULT_OVERLAP,
     after: Cursor | None = None,
     condition: str | None = None,
-    limit: int | None = None,
 ) -> str:
-    """The SOQL of one polling page.
-
-    ``cursor`` is the committed position (None: from the beginning); ``after`` is the last
-    record of the previous page of the same poll.
-    """
-    wanted = list(dict.fromkeys(["Id", "SystemModstamp", *fields]))
+    """The WHERE clause of a poll (empty when it reads everything); see ``poll_query``."""
     clauses = []
     if cursor is not None:
         clauses.append(soql("SystemModstamp >= {}", cursor.modstamp - overlap))
@@ -76,13 +68,105 @@ def poll_query(
         )
     if condition:
         clauses.append(f"({guard_where(condition)})")
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def poll_query(
+    sobject: str,
+    fields: Sequence[str],
+    cursor: Cursor | None,
+    *,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    after: Cursor | None = None,
+    condition: str | None = None,
+    limit: int | None = None,
+    ordered: bool = True,
+) -> str:
+    """The SOQL of one polling page.
+
+    ``cursor`` is the committed position (None: from the beginning); ``after`` is the last
+    record of the previous page of the same poll. ``ordered=False`` leaves out ORDER BY, for
+    Bulk API 2.0 jobs (which do not support it; it would disable their PK chunking).
+    """
+    wanted = list(dict.fromkeys(["Id", "SystemModstamp", *fields]))
     query = soql("SELECT {:names} FROM {:name}", wanted, sobject)
-    if clauses:
-        query += " WHERE " + " AND ".join(clauses)
-    query += " ORDER BY SystemModstamp ASC, Id ASC"
+    query += poll_where(cursor, overlap=overlap, after=after, condition=condition)
+    if ordered:
+        query += " ORDER BY SystemModstamp ASC, Id ASC"
     if limit is not None:
         query += f" LIMIT {int(limit)}"
     return query
+
+
+def count_query(
+    sobject: str,
+    cursor: Cursor | None,
+    *,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    condition: str | None = None,
+) -> str:
+    """``SELECT COUNT()`` over the records the poll from ``cursor`` would read."""
+    return soql("SELECT COUNT() FROM {:name}", sobject) + poll_where(
+        cursor, overlap=overlap, condition=condition
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BulkProgress:
+    """How far an unordered Bulk API read has been applied; committed with every batch.
+
+    ``locator`` names the results page being applied (None: the first), ``skip`` how many of
+    its records are already applied; ``highest`` is the greatest position applied so far, which
+    becomes the cursor once the whole job is applied.
+    """
+
+    job_id: str
+    locator: str | None = None
+    skip: int = 0
+    applied: int = 0
+    total: int = 0
+    highest: Cursor | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON form for the step's state."""
+        return {
+            "job_id": self.job_id,
+            "locator": self.locator,
+            "skip": self.skip,
+            "applied": self.applied,
+            "total": self.total,
+            "highest": self.highest.to_json() if self.highest else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BulkProgress:
+        """Read what ``to_json`` wrote."""
+        highest = data.get("highest")
+        return cls(
+            str(data["job_id"]),
+            data.get("locator"),
+            int(data.get("skip") or 0),
+            int(data.get("applied") or 0),
+            int(data.get("total") or 0),
+            Cursor.from_json(highest) if highest else None,
+        )
+
+
+def load_state(data: Mapping[str, Any] | None) -> tuple[Cursor | None, BulkProgress | None]:
+    """The committed cursor and, while a bulk read is under way, its progress."""
+    if not data:
+        return None, None
+    cursor = Cursor.from_json(data) if data.get("modstamp") else None
+    bulk = BulkProgress.from_json(data["bulk"]) if data.get("bulk") else None
+    return cursor, bulk
+
+
+def dump_state(cursor: Cursor | None, bulk: BulkProgress | None = None) -> dict[str, Any]:
+    """The step's state: the cursor, plus the progress of an unfinished bulk read."""
+    state: dict[str, Any] = dict(cursor.to_json()) if cursor else {}
+    if bulk is not None:
+        state["bulk"] = bulk.to_json()
+    return state
 
 
 def position(record: Mapping[str, Any]) -> Cursor:

@@ -1,4 +1,8 @@
-"""A sync process for the crash test: runs the Lead step to the end against a served org."""
+"""A sync process for the crash test: runs the Lead step to the end against a served org.
+
+Arguments: org info (JSON), People database URL, batch size, and optionally the bulk threshold
+(without it the transfer goes through REST).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from peoplesync.sync.inbound import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 
 
-async def main(info: dict[str, str], url: str, batch: int) -> None:
+async def main(info: dict[str, str], url: str, batch: int, bulk_threshold: int | None) -> None:
     engine = create_engine(url)
     await migrate(engine)
     store = SqlPeopleStore(engine, SystemClock(), default_phone_region="US")
@@ -32,6 +36,9 @@ async def main(info: dict[str, str], url: str, batch: int) -> None:
             InboundStep("Lead", DEFAULT_MAPPINGS["Lead"]),
             SystemClock(),
             batch_size=batch,
+            bulk_threshold=bulk_threshold,
+            bulk_batch_size=batch,
+            bulk_page_size=150,
         )
         report = await runner.run_once()
     await engine.dispose()
@@ -44,4 +51,5 @@ async def main(info: dict[str, str], url: str, batch: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
+    threshold = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    asyncio.run(main(json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), threshold))
