@@ -87,7 +87,9 @@ class RecordShape:
     def __init__(self, header: Sequence[str], types: Mapping[str, str] | None = None) -> None:
         lowered = {k.lower(): v for k, v in (types or {}).items()}
         self.paths = [tuple(column.split(".")) for column in header]
-        self.kinds = [lowered.get(column.lower()) for column in header]
+        self.kinds = [
+            _kind(kind) if (kind := lowered.get(column.lower())) else None for column in header
+        ]
         self.nested = any(len(path) > 1 for path in self.paths)
 
     def record(self, row: Sequence[str]) -> dict[str, Any]:
