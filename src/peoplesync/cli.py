@@ -14,6 +14,7 @@ from peoplesync.demo import run_demo
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.settings import Settings
+from peoplesync.status_cli import status_command
 from peoplesync.steps_cli import config_app, steps_app
 from peoplesync.sync_cli import salesforce_app, sync_app
 
@@ -31,6 +32,7 @@ app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(sync_app, name="sync")
 app.add_typer(steps_app, name="steps")
 app.add_typer(config_app, name="config")
+app.command("status")(status_command)
 
 
 @app.callback()

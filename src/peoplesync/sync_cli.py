@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
@@ -21,11 +23,15 @@ from rich.progress import (
 )
 
 from peoplesync.clock import SystemClock
-from peoplesync.errors import PeopleSyncError, StopError
+from peoplesync.errors import PeopleSyncError, RetryableError, StopError
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.salesforce.failure import SalesforceUnavailableError
+from peoplesync.salesforce.failure import (
+    ApiLimitReachedError,
+    ReconnectNeededError,
+    SalesforceUnavailableError,
+)
 from peoplesync.salesforce.streaming import NEW_EVENTS
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
@@ -35,11 +41,15 @@ from peoplesync.sync.integration import Integration, load_integration, save_inte
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.profile import Profile, Target
 from peoplesync.sync.profile_store import load_profile
-from peoplesync.wiring import people_store
+from peoplesync.sync.status import RECHECK, State, resumed
+from peoplesync.sync.status_recorder import StatusRecorder
+from peoplesync.wiring import people_store, status_store
 
 salesforce_app = typer.Typer(help="Salesforce integrations.", no_args_is_help=True)
 sync_app = typer.Typer(help="Run synchronisation.", no_args_is_help=True)
 console = Console(stderr=True)
+EXIT_REFUSED = 3  # paused by a person, or the org must be connected again
+EXIT_API_LIMIT = 4  # the API budget or the org's allowance is spent
 
 
 @salesforce_app.command("connect")
@@ -86,6 +96,13 @@ def connect(
             await save_integration(
                 store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
             )
+            statuses = status_store(store)
+            now = SystemClock().now()
+            await statuses.transition(
+                name,
+                lambda s: resumed(s, now) if s.state is State.RECONNECT_NEEDED else s,
+            )
+            await statuses.log(name, "connect", detail=f"{login_url} as {username or client_id}")
         return {"integration": name, "daily_api_requests": limits["DailyApiRequests"]}
 
     try:
@@ -168,11 +185,15 @@ async def inbound_pass(
     store: PeopleStore,
     runners: dict[str, InboundRunner],
     progress: ProgressCallback | None = None,
+    recorder: StatusRecorder | None = None,
 ) -> dict[str, Any]:
-    """One polling pass of every step; returns a summary keyed by step name."""
+    """One polling pass of every step (recorded in the status when a recorder is given)."""
     summary: dict[str, Any] = {}
     for step_name, runner in runners.items():
-        report = await runner.run_once(_for_object(progress, step_name))
+        if recorder is None:
+            report = await runner.run_once(_for_object(progress, step_name))
+        else:
+            report = await recorder.run_step(step_name, runner, _for_object(progress, step_name))
         summary[step_name] = _report_summary(report)
     summary["api_calls"] = client.usage.calls
     summary["persons"] = await store.count_persons()
@@ -185,21 +206,35 @@ async def run_inbound(
 ) -> dict[str, Any]:
     """One inbound pass of the profile's enabled steps; returns a summary."""
     async with connected_runners(settings, name) as (client, store, runners):
-        return await inbound_pass(client, store, runners, progress)
+        recorder = StatusRecorder(status_store(store), name, client, SystemClock())
+        try:
+            return await inbound_pass(client, store, runners, progress, recorder)
+        finally:
+            await recorder.flush()
 
 
-async def stream_changes(runners: dict[str, InboundRunner]) -> None:
+async def stream_changes(
+    runners: dict[str, InboundRunner],
+    on_batch: Callable[[str, InboundReport], Any] | None = None,
+) -> None:
     """Apply Change Data Capture events for every step until cancelled.
 
     Polling keeps running beside it as the safety net; an org without CDC (or a replay id
-    that left the retention window) falls back to polling alone.
+    that left the retention window) falls back to polling alone. ``on_batch`` hears each
+    step's running report after every batch of events.
     """
 
     async def follow(sobject: str, runner: InboundRunner) -> None:
         delay = 1.0
+
+        def heard(report: InboundReport) -> bool:
+            if on_batch is not None:
+                on_batch(sobject, report)
+            return False
+
         while True:
             try:
-                await runner.follow_changes(stop=lambda _report: False)
+                await runner.follow_changes(stop=heard)
             except SalesforceUnavailableError as error:
                 if error.error_code == "REPLAY_GAP":
                     # Events were lost to the retention window; polling reads what changed,
@@ -247,36 +282,122 @@ def run_sync(
         float,
         typer.Option(help="Seconds between safety-net polls while the change streams are up"),
     ] = 900.0,
+    recheck: Annotated[
+        float, typer.Option(help="Seconds between reads of the org's allowance once it is spent")
+    ] = RECHECK.total_seconds(),
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
-    """Run the profile's enabled steps: Salesforce changes into People (once, or --follow)."""
+    """Run the profile's enabled steps: Salesforce changes into People (once, or --follow).
+
+    Exits with 3 when the integration is paused or must be connected again, and with 4 when
+    the API budget is spent (--follow waits for the allowance instead).
+    """
     settings = Settings()
 
-    async def passes() -> None:
+    def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
+        when = f" until {until.isoformat(timespec='seconds')}" if until else ""
+        console.print(f"[red]{state}{when}:[/red] {reason}")
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "state": state,
+                        "reason": reason,
+                        "until": until.isoformat() if until else None,
+                    }
+                )
+            )
+        return code
+
+    async def passes() -> int:
         async with connected_runners(settings, name) as (client, store, runners):
-            streams = asyncio.create_task(stream_changes(runners)) if follow and stream else None
+            clock = SystemClock()
+            recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
+            await recorder.install_budget()
+            streams: asyncio.Task[None] | None = None
+            streams_gave_up = False  # the org has no change streams: polling alone
             try:
                 while True:
+                    if streams is not None and streams.done():
+                        streams_gave_up = not streams.cancelled() and streams.exception() is None
+                        await _reap(streams, recorder)
+                        streams = None
+                    decision = await recorder.gate()
+                    if decision.action == "refuse":
+                        return stop(EXIT_REFUSED, "refused", decision.reason)
+                    if decision.action == "wait":
+                        await _cancel(streams)
+                        streams = None
+                        if not follow:
+                            return stop(
+                                EXIT_API_LIMIT, "api_limit_reached", decision.reason, decision.until
+                            )
+                        left = (decision.until or clock.now()) - clock.now()
+                        await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
+                        continue
+                    if follow and stream and streams is None and not streams_gave_up:
+                        streams = asyncio.create_task(stream_changes(runners, recorder.note_stream))
+                    try:
+                        if as_json:
+                            summary = await inbound_pass(client, store, runners, None, recorder)
+                        else:
+                            summary = await _pass_with_progress(client, store, runners, recorder)
+                    except PeopleSyncError as error:
+                        await recorder.failed(error)
+                        if follow and isinstance(error, ApiLimitReachedError | RetryableError):
+                            console.print(f"[yellow]{error}[/yellow]")
+                            if isinstance(error, RetryableError):
+                                await asyncio.sleep(interval)
+                            continue
+                        if isinstance(error, ApiLimitReachedError):
+                            return stop(
+                                EXIT_API_LIMIT, "api_limit_reached", error.message, error.until
+                            )
+                        if isinstance(error, ReconnectNeededError):
+                            return stop(EXIT_REFUSED, "reconnect_needed", str(error))
+                        raise
+                    await recorder.succeeded()
                     if as_json:
-                        summary = await inbound_pass(client, store, runners)
                         typer.echo(json.dumps(summary))
                     else:
-                        summary = await _pass_with_progress(client, store, runners)
                         _print_summary(summary)
                     if not follow:
-                        return
+                        return 0
                     await _wait_for_next_poll(streams, interval, reconcile_every)
             finally:
-                if streams is not None:
-                    streams.cancel()
+                await _cancel(streams)
+                await recorder.flush()
 
     try:
-        asyncio.run(passes())
+        code = asyncio.run(passes())
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("stopped")
+        return
+    if code:
+        raise typer.Exit(code)
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Stop a background task and wait for it to end."""
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _reap(streams: asyncio.Task[None], recorder: StatusRecorder) -> None:
+    """Record why the change streams ended (a stop such as the API budget being spent)."""
+    if streams.cancelled():
+        return
+    error = streams.exception()
+    if isinstance(error, PeopleSyncError):
+        await recorder.failed(error)
+    elif error is not None:
+        raise error
 
 
 async def _wait_for_next_poll(
@@ -293,7 +414,10 @@ async def _wait_for_next_poll(
 
 
 async def _pass_with_progress(
-    client: SalesforceClient, store: PeopleStore, runners: dict[str, InboundRunner]
+    client: SalesforceClient,
+    store: PeopleStore,
+    runners: dict[str, InboundRunner],
+    recorder: StatusRecorder,
 ) -> dict[str, Any]:
     columns = (
         TextColumn("{task.description}"),
@@ -309,7 +433,7 @@ async def _pass_with_progress(
                 tasks[step_name] = bar.add_task(step_name, total=total)
             bar.update(tasks[step_name], completed=done, total=total)
 
-        return await inbound_pass(client, store, runners, show)
+        return await inbound_pass(client, store, runners, show, recorder)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

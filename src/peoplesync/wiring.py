@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from peoplesync.clock import Clock, SystemClock
 from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.status_store import StatusStore
 
 
 @asynccontextmanager
@@ -27,3 +29,10 @@ async def people_store(
         )
     finally:
         await engine.dispose()
+
+
+def status_store(store: PeopleStore, clock: Clock | None = None) -> StatusStore:
+    """The integration status tables beside a People store, on its database."""
+    if not isinstance(store, SqlPeopleStore):
+        raise TypeError("integration status needs the SQL People store")
+    return StatusStore(store.engine, clock or store.clock)

@@ -153,3 +153,62 @@ sync_state = sa.Table(
     sa.Column("value", Json, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# --- integration status (statistics and logs; never part of a data transaction) -----------
+
+sync_status = sa.Table(
+    "sync_status",
+    metadata,
+    sa.Column("integration", sa.String(100), primary_key=True),
+    sa.Column("state", sa.String(30), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("since", UtcDateTime),
+    sa.Column("until", UtcDateTime),
+    sa.Column("api_share", sa.Float, nullable=False),
+    sa.Column("last_sync", Json, nullable=False),
+)
+
+sync_counters = sa.Table(
+    "sync_counters",
+    metadata,
+    sa.Column("integration", sa.String(100), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("step", sa.String(100), nullable=False),
+    sa.Column("created", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("api_calls", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("integration", "day", "step"),
+)
+
+sync_problems = sa.Table(
+    "sync_problems",
+    metadata,
+    sa.Column("integration", sa.String(100), nullable=False),
+    sa.Column("step", sa.String(100), nullable=False),
+    sa.Column("code", sa.String(100), nullable=False),
+    sa.Column("record_id", sa.String(100), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("field", sa.String(255), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("hint", sa.Text, nullable=False),
+    sa.Column("first_seen", UtcDateTime, nullable=False),
+    sa.Column("last_seen", UtcDateTime, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("integration", "step", "code", "record_id"),
+)
+
+sync_operations = sa.Table(
+    "sync_operations",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("integration", sa.String(100), nullable=False),
+    sa.Column("operation", sa.String(30), nullable=False),
+    sa.Column("object", sa.String(100), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_sync_operations_integration_at", "integration", "at"),
+)

@@ -58,6 +58,7 @@ class SalesforceClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
         on_call: Callable[[], Any] | None = None,
+        guard: Callable[[], None] | None = None,
     ) -> None:
         self.http = http
         self.authenticator = authenticator
@@ -65,6 +66,8 @@ class SalesforceClient:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.on_call = on_call
+        # Asked before every call; raises (ApiLimitReachedError) to spend no more.
+        self.guard = guard
         self.session: Session | None = None
         self.usage = ApiUsage()
         self._describes: dict[str, dict[str, Any]] = {}
@@ -94,6 +97,8 @@ class SalesforceClient:
         attempt = 0
         while True:
             attempt += 1
+            if self.guard is not None:
+                self.guard()
             session = await self._session()
             url = path if path.startswith("http") else f"{session.instance_url}{path}"
             try:

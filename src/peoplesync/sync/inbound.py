@@ -149,10 +149,17 @@ class InboundRunner:
         # record seen by both is linked once.
         self._applying = asyncio.Lock()
 
-    async def run_once(self, progress: Callable[[int, int], Any] | None = None) -> InboundReport:
+    async def run_once(
+        self,
+        progress: Callable[[int, int], Any] | None = None,
+        *,
+        report: InboundReport | None = None,
+    ) -> InboundReport:
         """Read everything changed since the cursor (all records the first time) and apply it.
 
-        ``progress`` is called with (records done, records in all) after every batch.
+        ``progress`` is called with (records done, records in all) after every batch. A
+        ``report`` given by the caller holds what the committed batches did even when the run
+        stops on an error.
 
         Reads of ``bulk_threshold`` records or more go through one Bulk API 2.0 job, smaller
         ones through REST pages (see ``BULK_THRESHOLD``). The size is estimated with a
@@ -163,7 +170,7 @@ class InboundRunner:
         first page's ``totalSize`` (free) switches to the bulk path if the read is large after
         all. An interrupted bulk read resumes from its job before anything else.
         """
-        report = InboundReport()
+        report = report if report is not None else InboundReport()
         cursor, resume = load_state(await self.store.get_state(self.step.cursor_key))
         bulk = resume is not None
         if resume is None:

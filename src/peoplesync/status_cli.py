@@ -1,0 +1,239 @@
+"""CLI: an integration's status page, and pause, resume, budget and delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from peoplesync.clock import SystemClock
+from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.people.store import PeopleStore
+from peoplesync.settings import Settings
+from peoplesync.sync.status import (
+    Counts,
+    budget_calls,
+    group_problems,
+    last_days,
+    paused,
+    replace_share,
+    resumed,
+)
+from peoplesync.sync.status_recorder import API_STEP
+from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync_cli import salesforce_app
+from peoplesync.wiring import people_store, status_store
+
+console = Console(stderr=True)
+NameOption = Annotated[str, typer.Option("--name", help="The integration")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+T = TypeVar("T")
+
+
+def _run(work: Callable[[PeopleStore, StatusStore], Awaitable[T]], name: str) -> T:
+    """Run ``work`` on the store of a connected integration; errors exit with code 1."""
+
+    async def run() -> T:
+        async with people_store(Settings()) as store:
+            if await store.get_state(f"integration:{name}") is None:
+                raise ConfigurationError(
+                    f"no Salesforce integration named {name!r}",
+                    hint="connect one first: peoplesync salesforce connect ...",
+                )
+            return await work(store, status_store(store, SystemClock()))
+
+    try:
+        return asyncio.run(run())
+    except PeopleSyncError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+
+
+async def status_report(
+    statuses: StatusStore, name: str, *, days: int = 7, per_code: int = 10, log: int = 20
+) -> dict[str, Any]:
+    """The status page of an integration as data."""
+    status = await statuses.status(name)
+    today = statuses.clock.now().date()
+    window = last_days(today, days)
+    daily = await statuses.daily(name, window[0])
+    rows = []
+    for day in window:
+        steps = daily.get(day, {})
+        total = sum((c for step, c in steps.items() if step != API_STEP), Counts())
+        rows.append(
+            {
+                "day": day.isoformat(),
+                "api_calls": sum(c.api_calls for c in steps.values()),
+                "created": total.created,
+                "updated": total.updated,
+                "deleted": total.deleted,
+                "rejected": total.rejected,
+                "steps": {
+                    step: {
+                        "created": c.created,
+                        "updated": c.updated,
+                        "deleted": c.deleted,
+                        "rejected": c.rejected,
+                    }
+                    for step, c in sorted(steps.items())
+                    if step != API_STEP
+                },
+            }
+        )
+    return {
+        "integration": name,
+        "state": status.state.value,
+        "reason": status.reason,
+        "since": status.since.isoformat() if status.since else None,
+        "until": status.until.isoformat() if status.until else None,
+        "api_budget": {"share": status.api_share, "calls_today": rows[-1]["api_calls"]},
+        "last_sync": await statuses.last_sync(name),
+        "days": rows,
+        "problems": group_problems(await statuses.problems(name), per_code=per_code),
+        "log": [
+            {
+                "at": o.at.isoformat(),
+                "operation": o.operation,
+                "object": o.object,
+                "records": o.records,
+                "outcome": o.outcome,
+                "detail": o.detail,
+            }
+            for o in await statuses.operations(name, limit=log)
+        ],
+    }
+
+
+def status_command(
+    name: NameOption = "default",
+    days: Annotated[int, typer.Option(min=1, max=90, help="Days of counts to show")] = 7,
+    records: Annotated[int, typer.Option(min=1, help="Record ids shown per error code")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """An integration's state, last sync per step, counts and API calls per day, warnings and
+    errors grouped by code (record, field, how to fix), and the recent operation log."""
+
+    async def work(_store: PeopleStore, statuses: StatusStore) -> dict[str, Any]:
+        return await status_report(statuses, name, days=days, per_code=records)
+
+    report = _run(work, name)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    out = Console()
+    until = f" until {report['until']}" if report["until"] else ""
+    reason = f" ({report['reason']})" if report["reason"] else ""
+    out.print(f"[bold]{report['integration']}[/bold]: {report['state']}{until}{reason}")
+    out.print(f"API budget: {report['api_budget']['share']:.0%} of the org's daily allowance")
+    for step, at in sorted(report["last_sync"].items()):
+        out.print(f"last sync of {step}: {at}")
+    days = Table("day", "API calls", "created", "updated", "deleted", "rejected")
+    for row in report["days"]:
+        days.add_row(
+            row["day"],
+            *(str(row[k]) for k in ("api_calls", "created", "updated", "deleted", "rejected")),
+        )
+    out.print(days)
+    for group in report["problems"]:
+        out.print(
+            f"[{'red' if group['severity'] == 'error' else 'yellow'}]{group['code']}[/]: "
+            f"{group['records']} record(s); how to fix: {group['hint'] or '-'}"
+        )
+        for example in group["examples"]:
+            field = f" field {example['field']}" if example["field"] else ""
+            out.print(f"  {example['step']} {example['record']}{field}: {example['message']}")
+    log = Table("time", "operation", "object", "records", "outcome", "detail")
+    for entry in report["log"]:
+        log.add_row(
+            entry["at"][:19],
+            entry["operation"],
+            entry["object"],
+            str(entry["records"]),
+            entry["outcome"],
+            entry["detail"],
+        )
+    out.print(log)
+
+
+@salesforce_app.command("pause")
+def pause(name: NameOption = "default") -> None:
+    """Pause an integration: `sync run` refuses to run (and --follow stops) until resumed."""
+
+    async def work(_store: PeopleStore, statuses: StatusStore) -> str:
+        now = statuses.clock.now()
+        after = await statuses.transition(name, lambda s: paused(s, now))
+        await statuses.log(name, "pause", detail="paused by a person")
+        return after.state.value
+
+    typer.echo(json.dumps({"integration": name, "state": _run(work, name)}))
+
+
+@salesforce_app.command("resume")
+def resume(name: NameOption = "default") -> None:
+    """Resume a paused integration (also clears an API-limit or reconnect state; the next
+    run checks again)."""
+
+    async def work(_store: PeopleStore, statuses: StatusStore) -> str:
+        now = statuses.clock.now()
+        after = await statuses.transition(name, lambda s: resumed(s, now))
+        await statuses.log(name, "resume", detail="resumed by a person")
+        return after.state.value
+
+    typer.echo(json.dumps({"integration": name, "state": _run(work, name)}))
+
+
+@salesforce_app.command("budget")
+def budget(
+    name: NameOption = "default",
+    share: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=1.0, help="Share of the org's daily API allowance, 0.01-1"),
+    ] = None,
+) -> None:
+    """Show or set the share of the org's daily API allowance this integration may spend."""
+
+    async def work(_store: PeopleStore, statuses: StatusStore) -> float:
+        if share is not None:
+            await statuses.transition(name, lambda s: replace_share(s, share))
+            await statuses.log(name, "budget", detail=f"API share set to {share:.0%}")
+        return (await statuses.status(name)).api_share
+
+    current = _run(work, name)
+    typer.echo(
+        json.dumps(
+            {
+                "integration": name,
+                "share": current,
+                "calls_of_1000": budget_calls(current, 1000),
+            }
+        )
+    )
+
+
+@salesforce_app.command("delete")
+def delete(
+    name: NameOption = "default",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Delete an integration: its sealed credentials, steps, cursors, links to Salesforce records,
+    state, counters and errors. Persons and companies stay in People; the log keeps a line."""
+    if not yes:
+        typer.confirm(f"Delete the Salesforce integration {name!r}?", abort=True)
+
+    async def work(_store: PeopleStore, statuses: StatusStore) -> int:
+        links = await statuses.delete_integration(name, f"salesforce:{name}")
+        await statuses.log(name, "delete", records=links, detail=f"{links} link(s) removed")
+        return links
+
+    links = _run(work, name)
+    typer.echo(json.dumps({"integration": name, "deleted": True, "links_removed": links}))
