@@ -72,7 +72,7 @@ def test_status_pause_resume_and_the_allowance(tmp_path: Path) -> None:
 
         status = _status(env)
         assert status["state"] == "active"
-        assert set(status["last_sync"]) == {"Lead", "Contact"}
+        assert {"Lead", "Contact"} <= set(status["last_sync"])
         assert len(status["days"]) == 7
         today = status["days"][-1]
         assert today["api_calls"] >= 2
