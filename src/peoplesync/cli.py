@@ -17,6 +17,7 @@ from peoplesync.settings import Settings
 from peoplesync.status_cli import status_command
 from peoplesync.steps_cli import config_app, steps_app
 from peoplesync.sync_cli import salesforce_app, sync_app
+from peoplesync.transfer_cli import transfer as _transfer_commands  # noqa: F401 (registers)
 
 app = typer.Typer(
     name="peoplesync",

@@ -177,7 +177,7 @@ def _report_summary(report: InboundReport) -> dict[str, Any]:
         "errors": [
             {"record": e.record, "field": e.field, "error": e.detail} for e in report.rejected[:20]
         ],
-    }
+    } | ({"samples": report.samples} if report.samples else {})
 
 
 async def inbound_pass(
@@ -341,7 +341,7 @@ def run_sync(
                         if as_json:
                             summary = await inbound_pass(client, store, runners, None, recorder)
                         else:
-                            summary = await _pass_with_progress(client, store, runners, recorder)
+                            summary = await pass_with_progress(client, store, runners, recorder)
                     except PeopleSyncError as error:
                         await recorder.failed(error)
                         if follow and isinstance(error, ApiLimitReachedError | RetryableError):
@@ -360,7 +360,7 @@ def run_sync(
                     if as_json:
                         typer.echo(json.dumps(summary))
                     else:
-                        _print_summary(summary)
+                        print_summary(summary)
                     if not follow:
                         return 0
                     await _wait_for_next_poll(streams, interval, reconcile_every)
@@ -413,11 +413,11 @@ async def _wait_for_next_poll(
         await asyncio.sleep(interval)
 
 
-async def _pass_with_progress(
+async def pass_with_progress(
     client: SalesforceClient,
     store: PeopleStore,
     runners: dict[str, InboundRunner],
-    recorder: StatusRecorder,
+    recorder: StatusRecorder | None,
 ) -> dict[str, Any]:
     columns = (
         TextColumn("{task.description}"),
@@ -436,7 +436,7 @@ async def _pass_with_progress(
         return await inbound_pass(client, store, runners, show, recorder)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def print_summary(summary: dict[str, Any]) -> None:
     for step_name, part in summary.items():
         if not isinstance(part, dict):
             continue

@@ -183,3 +183,49 @@ def test_follow_applies_change_events_between_polls(tmp_path: Path) -> None:
             follow.wait(timeout=30)
             if follow.stdout is not None:
                 follow.stdout.close()
+
+
+def test_transfer_preview_filters_and_resync(tmp_path: Path) -> None:
+    with served_org(tmp_path / "org", "--seed-leads", "120", "--seed", "3") as info:
+        env = {
+            **os.environ,
+            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
+            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
+            "PEOPLESYNC_SF_PASSWORD": info["password"],
+        }
+        _connect(info, env)
+
+        def run(*args: str) -> dict[str, Any]:
+            done = subprocess.run(
+                [*PEOPLESYNC, "sync", *args, "--json"],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr
+            return dict(json.loads(done.stdout))
+
+        preview = run("transfer", "--preview")
+        assert preview["preview"] is True
+        assert preview["Lead"]["read"] == 120
+        assert preview["Lead"]["created"] > 0
+        assert preview["Lead"]["samples"]["create"]
+        assert preview["persons"] == 0  # nothing was written
+
+        working = run("transfer", "--step", "Lead", "--lead-status", "Working - Contacted")
+        assert set(working) >= {"Lead"} and "Contact" not in working
+        assert 0 < working["Lead"]["read"] < 120
+        assert working["persons"] == working["Lead"]["created"]
+
+        resynced = run("resync", "--step", "Lead")
+        assert resynced["Lead"]["read"] == 120
+        bad = subprocess.run(
+            [*PEOPLESYNC, "sync", "transfer", "--step", "Nope"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert bad.returncode == 1
+        assert "no enabled step named Nope" in bad.stderr

@@ -77,16 +77,17 @@ class CompanyStore(LinkStore):
         origin: str,
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
+        dry_run: bool = False,
     ) -> UpsertResult:
         """Upsert companies, then save their links and a sync-state value, in one transaction
-        (invalid companies are rejected, the rest written)."""
+        (invalid companies are rejected, the rest written); ``dry_run`` writes nothing."""
 
         async def after(conn: AsyncConnection, result: UpsertResult) -> None:
             await self._save_links(conn, links(result.ids))
             if state is not None:
                 await self._set_state(conn, *state)
 
-        return await self._upsert_companies(inputs, origin, True, after)
+        return await self._upsert_companies(inputs, origin, True, after, dry_run=dry_run)
 
     async def _set_state(self, conn: AsyncConnection, key: str, value: dict[str, Any]) -> None:
         """Provided by the store that mixes this in."""
@@ -98,6 +99,8 @@ class CompanyStore(LinkStore):
         origin: str,
         reject_invalid: bool,
         then: Callable[[AsyncConnection, UpsertResult], Awaitable[None]] | None,
+        *,
+        dry_run: bool = False,
     ) -> UpsertResult:
         now = self.clock.now()
         async with self.engine.begin() as conn:
@@ -162,6 +165,8 @@ class CompanyStore(LinkStore):
                     plan.changes.append(ChangeDraft(company_id, "update", version, changes))
                 else:
                     plan.result.unchanged.append(company_id)
+            if dry_run:
+                return plan.result
             if plan.inserts:
                 await conn.execute(t.companies.insert(), plan.inserts)
             for row in plan.updates:

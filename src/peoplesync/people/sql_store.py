@@ -186,12 +186,13 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         origin: str,
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
+        dry_run: bool = False,
     ) -> UpsertResult:
         """Upsert one batch, then save its links and a sync-state value, in one transaction.
 
         ``links`` receives the person id of every input (None when rejected) and returns the
         links to save; ``state`` is a (key, value) pair such as a cursor. A crash leaves all
-        of it or none of it.
+        of it or none of it. ``dry_run`` plans the batch and writes nothing.
         """
         definitions = await self.attributes()
         prepared = await self._prepare(inputs, definitions, 0)
@@ -202,7 +203,9 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                 await self._set_state(conn, *state)
 
         with paused_gc():
-            return await self._upsert_chunk(prepared, definitions, origin, True, after)
+            return await self._upsert_chunk(
+                prepared, definitions, origin, True, after, dry_run=dry_run
+            )
 
     async def get_state(self, key: str) -> dict[str, Any] | None:
         """A sync-state value (a cursor...) or None."""
@@ -230,6 +233,8 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         origin: str,
         reject_invalid: bool,
         after: Callable[[AsyncConnection, UpsertResult], Awaitable[None]] | None = None,
+        *,
+        dry_run: bool = False,
     ) -> UpsertResult:
         for attempt in range(_RETRIES):
             try:
@@ -237,6 +242,8 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                     plan = await self._plan(conn, prepared, definitions)
                     if plan.result.rejected and not reject_invalid:
                         raise BatchValidationError(plan.result.rejected)
+                    if dry_run:
+                        return plan.result
                     await self._write(conn, plan, origin)
                     if after is not None:
                         await after(conn, plan.result)

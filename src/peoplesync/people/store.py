@@ -41,8 +41,10 @@ class PeopleStore(Protocol):
         origin: str,
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
+        dry_run: bool = False,
     ) -> UpsertResult:
-        """Upsert one batch and save its links and a sync-state value in one transaction."""
+        """Upsert one batch and save its links and a sync-state value in one transaction
+        (``dry_run``: plan only)."""
 
     async def apply_removals(
         self,
@@ -87,8 +89,10 @@ class PeopleStore(Protocol):
         origin: str,
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
+        dry_run: bool = False,
     ) -> UpsertResult:
-        """Upsert companies and save their links and a sync-state value in one transaction."""
+        """Upsert companies and save their links and a sync-state value in one transaction
+        (``dry_run``: plan only)."""
 
     async def count_companies(self) -> int:
         """How many companies the store holds."""

@@ -16,7 +16,7 @@ from peoplesync.people.attribute import AttributeType
 from peoplesync.people.domain_name import normalise_domain
 from peoplesync.people.model import CompanyInput, ExternalLink
 from peoplesync.sync.cursor import Cursor, advance
-from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep
+from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep, collect_samples
 from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
 
 COMPANY_TYPES: dict[str, AttributeType] = {
@@ -105,7 +105,7 @@ class CompanyRunner(InboundRunner):
         for record in records:
             snapshot = {name: read_path(record, name) for name in fields}
             link = links.get(record["Id"])
-            if link is not None and dict(link.state) == snapshot:
+            if not self.force and link is not None and dict(link.state) == snapshot:
                 report.skipped += 1
                 continue
             if (link is None and not step.create) or (link is not None and not step.update):
@@ -115,7 +115,7 @@ class CompanyRunner(InboundRunner):
             current = {name: getattr(company, name) for name in COMPANY_TYPES} if company else None
             lines = (
                 step.lines
-                if link is None or not link.state
+                if link is None or not link.state or self.force
                 else tuple(
                     line
                     for line in step.lines
@@ -150,12 +150,14 @@ class CompanyRunner(InboundRunner):
             ]
 
         result = await self.store.apply_company_batch(
-            inputs, origin=step.system, links=links_for, state=state
+            inputs, origin=step.system, links=links_for, state=state, dry_run=self.dry_run
         )
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)
         report.rejected += result.rejected
+        if self.dry_run:
+            collect_samples(report, [(i.key, dict(i.values)) for i in inputs], result)
         return new_cursor
 
     async def _follow_removals(self, records: list[dict[str, Any]], report: InboundReport) -> None:
@@ -167,4 +169,5 @@ class CompanyRunner(InboundRunner):
         report.unlinked += len(unlink)
         report.merged += sum(1 for r in records if r["Id"] in links and r.get("MasterRecordId"))
         report.skipped += len(records) - len(unlink)
-        await self.store.apply_removals(origin=step.system, unlink=unlink)
+        if not self.dry_run:
+            await self.store.apply_removals(origin=step.system, unlink=unlink)

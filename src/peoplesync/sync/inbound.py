@@ -18,7 +18,7 @@ from typing import Any
 from peoplesync.clock import Clock
 from peoplesync.errors import RecordError
 from peoplesync.people.domain_name import email_domain
-from peoplesync.people.model import ExternalLink, Person, PersonInput
+from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.bulk import PAGE_SIZE
 from peoplesync.salesforce.client import SalesforceClient
@@ -112,6 +112,8 @@ class InboundReport:
     deleted: int = 0
     unlinked: int = 0
     merged: int = 0
+    # A preview's examples by outcome (create, update, unchanged, reject): record and values.
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _snapshot(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
@@ -134,8 +136,14 @@ class InboundRunner:
         bulk_batch_size: int = 5000,
         bulk_page_size: int = PAGE_SIZE,
         count_after: timedelta = COUNT_AFTER,
+        dry_run: bool = False,
+        force: bool = False,
     ) -> None:
+        """``dry_run`` plans every batch and writes nothing (a preview); ``force`` applies
+        every mapped field of every record read, even unchanged ones (a resync)."""
         self.client = client
+        self.dry_run = dry_run
+        self.force = force
         self.store = store
         self.step = step
         self.clock = clock
@@ -442,9 +450,10 @@ class InboundRunner:
                 report.deleted += 1
             else:
                 report.unlinked += 1
-        await self.store.apply_removals(
-            origin=step.system, unlink=unlink, delete=delete, merge=merge, link=relink
-        )
+        if not self.dry_run:
+            await self.store.apply_removals(
+                origin=step.system, unlink=unlink, delete=delete, merge=merge, link=relink
+            )
 
     async def _apply_locked(
         self,
@@ -468,7 +477,7 @@ class InboundRunner:
         for record in records:
             snapshot = _snapshot(record, mapped_fields)
             link = links.get(record["Id"])
-            if link is not None and dict(link.state) == snapshot:
+            if not self.force and link is not None and dict(link.state) == snapshot:
                 report.skipped += 1
                 continue
             if (link is None and not step.create) or (link is not None and not step.update):
@@ -507,7 +516,7 @@ class InboundRunner:
             # so a Lead edit does not undo what the person's Contact brought.
             lines = (
                 step.lines
-                if link is None or not link.state
+                if link is None or not link.state or self.force
                 else tuple(
                     line
                     for line in step.lines
@@ -557,13 +566,43 @@ class InboundRunner:
             return made + extra_links
 
         result = await self.store.apply_batch(
-            inputs, origin=step.system, links=links_for, state=state
+            inputs, origin=step.system, links=links_for, state=state, dry_run=self.dry_run
         )
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)
         report.rejected += [_in_salesforce_terms(error, step.lines) for error in result.rejected]
+        if self.dry_run:
+            collect_samples(report, [(i.key, dict(i.values)) for i in inputs], result)
         return new_cursor
+
+
+SAMPLES = 5
+
+
+def collect_samples(
+    report: InboundReport, inputs: Sequence[tuple[str | None, dict[str, Any]]], result: UpsertResult
+) -> None:
+    """Keep the first few planned records of each outcome in the report (for a preview)."""
+    created, updated = set(result.created), set(result.updated)
+    rejected = {error.record: error for error in result.rejected}
+    for (key, values), entity_id in zip(inputs, result.ids, strict=True):
+        if entity_id is None:
+            error = rejected.get(key)
+            outcome, shown = "reject", {"error": str(error) if error else "rejected"}
+        elif entity_id in created:
+            outcome, shown = "create", values
+        elif entity_id in updated:
+            outcome, shown = "update", values
+        else:
+            outcome, shown = "unchanged", {}
+        kept = report.samples.setdefault(outcome, [])
+        if len(kept) < SAMPLES:
+            kept.append({"record": key, **{k: _plain(v) for k, v in shown.items()}})
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | None) else str(value)
 
 
 def _company_to_set(found: tuple[str, bool] | None, current: str | None) -> str | None:

@@ -1,0 +1,71 @@
+"""Bulk transfers with their own filters, previews that write nothing, and resyncs."""
+
+from __future__ import annotations
+
+from peoplesync.people.model import PersonInput
+from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
+
+from .conftest import World
+
+OPEN = "Open - Not Contacted"
+WORKING = "Working - Contacted"
+
+
+async def seed(world: World) -> None:
+    for number, status in enumerate([OPEN, OPEN, OPEN, WORKING, WORKING]):
+        await world.org.create(
+            "Lead",
+            LastName=f"Prospect {number}",
+            Company="Acme",
+            Email=f"prospect{number}@acme.example",
+            City="Zagreb",
+            Status=status,
+        )
+    await world.org.create(
+        "Lead", LastName="Bad", Company="Acme", Email="bad@acme.example", Phone="not a phone"
+    )
+
+
+async def test_preview_writes_nothing_and_shows_outcomes(world: World) -> None:
+    await seed(world)
+    preview = transfer_runner(world.leads, transfer_condition(world.leads), preview=True)
+    report = await preview.run_once()
+    assert (report.read, report.created, len(report.rejected)) == (6, 5, 1)
+    assert await world.store.count_persons() == 0
+    assert await world.store.last_change_seq() == 0
+    created = report.samples["create"]
+    assert created[0]["record"].startswith("Lead 00Q") and created[0]["city"] == "Zagreb"
+    (rejected,) = report.samples["reject"]
+    assert "not a phone" in rejected["error"]
+    assert await world.store.get_state(preview.step.cursor_key) is None
+
+
+async def test_transfer_filters_keep_the_continuous_cursor_and_resync_restores(
+    world: World,
+) -> None:
+    await seed(world)
+    working = transfer_runner(
+        world.leads, transfer_condition(world.leads, lead_statuses=(WORKING,))
+    )
+    report = await working.run_once()
+    assert (report.read, report.created) == (2, 2)
+    assert await world.store.count_persons() == 2
+    assert await world.store.get_state(world.leads.step.cursor_key) is None  # untouched
+    assert await world.store.get_state(working.step.cursor_key)  # resumable while under way
+    await finish(working)
+    assert not await world.store.get_state(working.step.cursor_key)
+
+    continuous = await world.leads.run_once()
+    assert (continuous.created, continuous.skipped) == (3, 2)  # the transferred two: unchanged
+
+    person_id = (await world.store.find_by_emails(["prospect0@acme.example"]))[
+        "prospect0@acme.example"
+    ]
+    await world.store.upsert_persons(
+        [PersonInput({"city": "Edited by hand"}, id=person_id)], origin="people"
+    )
+    assert (await world.leads.run_once()).updated == 0  # nothing changed in Salesforce
+    resync = transfer_runner(world.leads, transfer_condition(world.leads), force=True)
+    restored = await resync.run_once()
+    assert restored.updated == 1
+    assert (await world.store.get_persons([person_id]))[person_id].get("city") == "Zagreb"
