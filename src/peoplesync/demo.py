@@ -1,7 +1,9 @@
 """``peoplesync demo``: the product on embedded defaults, with no account anywhere.
 
-Today it starts the Salesforce sandbox org seeded with realistic, messy data and tells the
-user how to reach it; the sync engine joins it as it lands.
+It starts the Salesforce sandbox org seeded with realistic, messy data, connects People to
+it, runs the initial transfer with a progress bar, then keeps syncing in real time (Change
+Data Capture, with a poll every minute as safety net) and says how to edit a record in the
+org and watch it arrive.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
+from peoplesync.sync.inbound import InboundReport
 from peoplesync.sync.integration import Integration, save_integration
-from peoplesync.sync_cli import run_inbound
+from peoplesync.sync_cli import connected_runners, inbound_pass, pass_with_progress, stream_changes
 from peoplesync.wiring import people_store
 
 DEMO_COUNTS = {"accounts": 300, "contacts": 2000, "leads": 1000}
@@ -63,17 +66,66 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
         await save_integration(
             store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
         )
-    with console.status("syncing Accounts, Leads and Contacts into People..."):
-        summary = await run_inbound(settings)
+    async with connected_runners(settings) as (client, store, runners):
+        summary = await pass_with_progress(client, store, runners, None)
     rejected = sum(summary[sobject]["rejected"] for sobject in ("Account", "Lead", "Contact"))
     console.print(
         f"People holds {summary['persons']} persons from {summary['Lead']['read']} leads and "
         f"{summary['Contact']['read']} contacts, and {summary['companies']} companies from "
         f"{summary['Account']['read']} accounts ({summary['api_calls']} API calls; "
         f"{rejected} records rejected, "
-        "see `peoplesync sync run --json`). Run `peoplesync sync run` again after editing a record."
+        "see `peoplesync status`)."
     )
     return summary
+
+
+def _an_edit_to_try(info: dict[str, Any]) -> str:
+    """How to create a lead in the org from a shell, and see the person appear in People."""
+    base, ca = info["instance_url"], info["ca_cert"]
+    lead = '{"LastName": "Marulic", "Company": "Split Press", "Email": "marko@split.example"}'
+    return "\n".join(
+        [
+            "[b]Watch a change arrive[/b]: in another shell, take a token (the first curl above), "
+            "then create a lead (or PATCH any lead's City) and look for it in People:",
+            f"  curl -s --cacert {ca} -H 'Authorization: Bearer TOKEN' "
+            f"-H 'Content-Type: application/json' -d '{lead}' "
+            f"{base}/services/data/v59.0/sobjects/Lead",
+            "  .venv/bin/peoplesync people export | grep marko@split.example",
+            "Changes are applied here as they arrive (Change Data Capture).",
+        ]
+    )
+
+
+async def keep_syncing(settings: Settings, console: Console, *, interval: float = 60.0) -> None:
+    """Real-time sync until cancelled, telling the user what arrives."""
+    seen: dict[str, tuple[int, int, int]] = {}
+
+    def heard(step: str, report: InboundReport) -> None:
+        now = (report.created, report.updated, report.deleted + report.unlinked)
+        before = seen.get(step, (0, 0, 0))
+        seen[step] = now
+        created, updated, removed = (a - b for a, b in zip(now, before, strict=True))
+        if created or updated or removed:
+            console.print(
+                f"{step} changes arrived from Salesforce: {created} created, {updated} updated, "
+                f"{removed} removed in People"
+            )
+
+    async with connected_runners(settings) as (client, store, runners):
+        streams = asyncio.create_task(stream_changes(runners, heard))
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                summary = await inbound_pass(client, store, runners)
+                changed = sum(
+                    part["created"] + part["updated"]
+                    for part in summary.values()
+                    if isinstance(part, dict)
+                )
+                if changed:
+                    console.print(f"polling brought {changed} changes")
+        finally:
+            streams.cancel()
 
 
 async def run_demo(
@@ -113,9 +165,17 @@ async def run_demo(
     server = asyncio.create_task(serve(config, "127.0.0.1", port, ready.set_result, stop))
     info = await asyncio.wait_for(ready, timeout=60)
     console.print(_instructions(info), soft_wrap=True)
+    follower: asyncio.Task[None] | None = None
     if settings is not None:
         info["sync"] = await _first_sync(settings, info, console)
+        if not once:
+            console.print(_an_edit_to_try(info), soft_wrap=True)
+            follower = asyncio.create_task(keep_syncing(settings, console))
     if once:
         stop.set()
-    await server
+    try:
+        await server
+    finally:
+        if follower is not None:
+            follower.cancel()
     return info

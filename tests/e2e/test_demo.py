@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
+import threading
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -66,3 +69,73 @@ def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) ->
         assert call(info, f"/services/data/v59.0/query?q={deals}", token)["records"][0]["Account"][
             "Name"
         ]
+
+
+def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
+    env = {**os.environ, "PEOPLESYNC_DATA_DIR": str(tmp_path / "data")}
+    demo = subprocess.Popen(
+        [*PEOPLESYNC, "demo", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "COLUMNS": "400"},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert demo.stderr is not None
+        for line in demo.stderr:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def wait_for(text: str, seconds: float = 240) -> list[str]:
+        seen: list[str] = []
+        deadline = time.monotonic() + seconds
+        while not any(text in line for line in seen):
+            assert time.monotonic() < deadline, f"never printed {text!r}: {seen[-20:]}"
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert demo.poll() is None, seen[-20:]
+        return seen
+
+    try:
+        shown = wait_for("Watch a change arrive")
+        fields = {}
+        for line in shown:
+            for label in ("login URL", "username", "password", "client id", "client secret"):
+                if line.strip().startswith(label):
+                    fields[label] = line.strip()[len(label) :].strip()
+            if line.strip().startswith("CA certificate"):
+                fields["ca"] = line.strip()[len("CA certificate") :].strip()
+        info = {
+            "instance_url": fields["login URL"],
+            "login_url": fields["login URL"],
+            "username": fields["username"],
+            "password": fields["password"],
+            "client_id": fields["client id"],
+            "client_secret": fields["client secret"],
+            "ca_cert": fields["ca"],
+        }
+        call(
+            info,
+            "/services/data/v59.0/sobjects/Lead",
+            login(info),
+            body={"LastName": "Marulic", "Company": "Split Press", "Email": "marko@split.example"},
+        )
+        wait_for("Lead changes arrived from Salesforce: 1 created", 60)
+        exported = subprocess.run(
+            [*PEOPLESYNC, "people", "export"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        ).stdout
+        assert "marko@split.example" in exported
+    finally:
+        demo.terminate()
+        demo.wait(timeout=60)
+        if demo.stderr is not None:
+            demo.stderr.close()
