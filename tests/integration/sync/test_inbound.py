@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.mapping import DEFAULT_MAPPINGS, FieldMapping
 from tests.integration.sandbox.conftest import API
 
 from .conftest import World
@@ -120,4 +122,34 @@ async def test_records_sharing_an_email_link_the_primary_and_report_the_rest(wor
         link.external_id for link in (await world.store.links_of("person", [person_id]))[person_id]
     ]
     assert leads == [first]
+    assert await world.store.count_persons() == 1
+
+
+async def test_bad_records_are_rejected_with_their_field_and_the_rest_proceeds(
+    world: World,
+) -> None:
+    org = world.org
+    good = await org.create("Lead", LastName="Good", Company="Fine", Email="good@fine.example")
+    # Salesforce accepts this address; People does not (two dots in a row).
+    dotted = await org.create(
+        "Lead", LastName="Dotted", Company="X", Email="ada..lovelace@example.com"
+    )
+    wordy = await org.create(
+        "Lead", LastName="Wordy", Company="X", Email="wordy@x.example", Description="x" * 1500
+    )
+    lines = tuple(
+        FieldMapping("Description", "address") if line.salesforce_field == "Street" else line
+        for line in DEFAULT_MAPPINGS["Lead"]
+    )
+    runner = InboundRunner(
+        world.leads.client, world.store, InboundStep("Lead", lines), world.leads.clock
+    )
+    report = await runner.run_once()
+    assert (report.read, report.created) == (3, 1)
+    errors = {error.record: error for error in report.rejected}
+    assert errors[f"Lead {dotted}"].field == "Email"
+    assert "ada..lovelace@example.com" in str(errors[f"Lead {dotted}"])
+    assert errors[f"Lead {wordy}"].field == "Description"
+    assert "1000" in str(errors[f"Lead {wordy}"])
+    assert f"Lead {good}" not in errors
     assert await world.store.count_persons() == 1
