@@ -7,7 +7,13 @@ from typing import Any
 
 from peoplesync.errors import ConfigurationError
 from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce.auth import ClientCredentials, Credentials, PasswordCredentials
+from peoplesync.salesforce.auth import (
+    ClientCredentials,
+    Credentials,
+    JwtBearerCredentials,
+    PasswordCredentials,
+    RefreshTokenCredentials,
+)
 from peoplesync.secret_box import SecretBox
 
 
@@ -22,6 +28,8 @@ class Integration:
     username: str | None = None
     password: str | None = None
     ca_cert: str | None = None
+    refresh_token: str | None = None  # from the web-server flow
+    jwt_key: str | None = None  # PEM private key of the connected app's certificate
 
     def __repr__(self) -> str:
         return f"Integration({self.name!r}, {self.login_url!r}, user={self.username!r})"
@@ -32,7 +40,18 @@ class Integration:
         return f"integration:{self.name}"
 
     def credentials(self) -> Credentials:
-        """Headless credentials: username-password when a user is set, else client credentials."""
+        """How to log in: a refresh token from the browser flow, a JWT bearer assertion,
+        username-password, or client credentials, in that order of preference."""
+        if self.refresh_token:
+            return RefreshTokenCredentials(
+                self.client_id, self.refresh_token, self.client_secret or None
+            )
+        if self.jwt_key and self.username:
+            sandbox = "test.salesforce.com" in self.login_url or ".sandbox." in self.login_url
+            audience = f"https://{'test' if sandbox else 'login'}.salesforce.com"
+            return JwtBearerCredentials(
+                self.client_id, self.username, self.jwt_key.encode(), audience=audience
+            )
         if self.username and self.password:
             return PasswordCredentials(
                 self.client_id, self.client_secret, self.username, self.password
@@ -49,6 +68,8 @@ async def save_integration(store: PeopleStore, box: SecretBox, integration: Inte
         "username": integration.username,
         "password": box.seal(integration.password) if integration.password else None,
         "ca_cert": integration.ca_cert,
+        "refresh_token": box.seal(integration.refresh_token) if integration.refresh_token else None,
+        "jwt_key": box.seal(integration.jwt_key) if integration.jwt_key else None,
     }
     await store.set_state(integration.key, value)
 
@@ -71,4 +92,6 @@ async def load_integration(
         username=value.get("username"),
         password=box.open(value["password"]) if value.get("password") else None,
         ca_cert=value.get("ca_cert"),
+        refresh_token=box.open(value["refresh_token"]) if value.get("refresh_token") else None,
+        jwt_key=box.open(value["jwt_key"]) if value.get("jwt_key") else None,
     )
