@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from peoplesync.sync.inbound import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, FieldMapping
 from tests.integration.sandbox.conftest import API
@@ -153,3 +155,28 @@ async def test_bad_records_are_rejected_with_their_field_and_the_rest_proceeds(
     assert "1000" in str(errors[f"Lead {wordy}"])
     assert f"Lead {good}" not in errors
     assert await world.store.count_persons() == 1
+
+
+async def test_records_committed_late_behind_the_cursor_are_not_missed(world: World) -> None:
+    org = world.org
+    await org.create("Lead", LastName="First", Company="A", Email="first@a.example")
+    org.clock.advance(seconds=30)
+    await org.create("Lead", LastName="Second", Company="A", Email="second@a.example")
+    assert (await world.leads.run_once()).created == 2
+    # A transaction that started before the poll commits after it: its SystemModstamp lies
+    # behind the cursor.
+    org.clock.advance(seconds=-20)
+    await org.create("Lead", LastName="Late", Company="A", Email="late@a.example")
+    org.clock.advance(seconds=40)
+    no_overlap = InboundRunner(
+        world.leads.client,
+        world.store,
+        world.leads.step,
+        world.leads.clock,
+        overlap=timedelta(0),
+        dry_run=True,
+    )
+    assert (await no_overlap.run_once()).created == 0  # a bare cursor would miss it
+    report = await world.leads.run_once()
+    assert report.created == 1
+    assert "late@a.example" in await world.store.find_by_emails(["late@a.example"])
