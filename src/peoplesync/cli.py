@@ -11,6 +11,7 @@ from rich.console import Console
 
 from peoplesync import __version__
 from peoplesync.demo import run_demo
+from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.settings import Settings
@@ -31,6 +32,7 @@ app.add_typer(attributes_app, name="attributes")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(sync_app, name="sync")
+app.add_typer(push_app, name="push")
 app.add_typer(steps_app, name="steps")
 app.add_typer(config_app, name="config")
 app.command("status")(status_command)

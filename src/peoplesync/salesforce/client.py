@@ -91,8 +91,14 @@ class SalesforceClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         wait_seconds: float | None = None,
+        retry_unsure: bool = True,
     ) -> httpx.Response:
-        """One API call; retries transient failures, logs in again once on an expired session."""
+        """One API call; retries transient failures, logs in again once on an expired session.
+
+        With ``retry_unsure`` off, a failure that leaves unknown whether Salesforce applied
+        the call (a timeout after sending, a 504) is raised at once instead of retried, so
+        the caller can check before writing again (creates must not be repeated blindly).
+        """
         refreshed = False
         attempt = 0
         while True:
@@ -116,11 +122,15 @@ class SalesforceClient:
                 error: SalesforceError = from_response(
                     response.status_code, response.json() if response.content else None
                 )
+                unsure = response.status_code == 504
             except httpx.TransportError as exc:
                 self.usage.calls += 1
                 error = SalesforceUnavailableError(
                     f"{method} {path}: {type(exc).__name__}", error_code="TIMEOUT"
                 )
+                unsure = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            if unsure and not retry_unsure:
+                raise error
             if isinstance(error, SessionExpiredError) and not refreshed:
                 refreshed = True
                 self.session = None
@@ -182,10 +192,18 @@ class SalesforceClient:
         return body
 
     async def create_many(
-        self, sobject: str, records: Sequence[Mapping[str, Any]], *, all_or_none: bool = False
+        self,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+        retry_unsure: bool = True,
     ) -> list[dict[str, Any]]:
-        """Create records 200 per call; one result per record, in order."""
-        return await self._collection("POST", sobject, records, all_or_none)
+        """Create records 200 per call; one result per record, in order.
+
+        ``retry_unsure=False``: a timeout is raised, not retried (see ``request``).
+        """
+        return await self._collection("POST", sobject, records, all_or_none, retry_unsure)
 
     async def update_many(
         self, sobject: str, records: Sequence[Mapping[str, Any]], *, all_or_none: bool = False
@@ -194,7 +212,12 @@ class SalesforceClient:
         return await self._collection("PATCH", sobject, records, all_or_none)
 
     async def _collection(
-        self, method: str, sobject: str, records: Sequence[Mapping[str, Any]], all_or_none: bool
+        self,
+        method: str,
+        sobject: str,
+        records: Sequence[Mapping[str, Any]],
+        all_or_none: bool,
+        retry_unsure: bool = True,
     ) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         for start in range(0, len(records), COLLECTION_SIZE):
@@ -206,6 +229,7 @@ class SalesforceClient:
                 "POST" if method == "POST" else "PATCH",
                 f"{self.base}/composite/sobjects",
                 json={"allOrNone": all_or_none, "records": chunk},
+                retry_unsure=retry_unsure,
             )
             results += response.json()
         return results

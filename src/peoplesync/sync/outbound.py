@@ -1,0 +1,418 @@
+"""People -> Salesforce: a change-log consumer writing persons to Leads and Contacts.
+
+A pass reads People's change log from the stored position, collapses the changes of each
+person, leaves out the changes this integration made itself, and writes with sObject
+Collections (200 records a call): a linked person updates its record with the fields that
+differ from the link's last synced state; an unlinked person is first looked up by email
+(``Email IN (...)``) and linked when found, and only then created as a Lead. The new links
+(with the values written as their state), the log position and the retry list are committed
+in one People transaction after Salesforce accepted the writes, so a crash repeats at most one
+page, and the repeat finds what was created by email instead of creating it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from peoplesync.clock import Clock
+from peoplesync.errors import MissingMandatoryAttributeError, PeopleSyncError, RecordError
+from peoplesync.people.attribute import AttributeDefinition
+from peoplesync.people.model import ExternalLink, Person
+from peoplesync.people.store import PeopleStore
+from peoplesync.salesforce.client import COLLECTION_SIZE, SalesforceClient
+from peoplesync.salesforce.failure import SalesforceRecordError
+from peoplesync.salesforce.soql import select, soql
+from peoplesync.sync.mapping import FieldMapping
+from peoplesync.sync.outbound_plan import (
+    DEFAULT_GAP_TIMEOUT,
+    OUTBOUND_MAPPINGS,
+    LogPosition,
+    RetryEntry,
+    create_values,
+    due,
+    missing_on_create,
+    next_retry,
+    persons_to_push,
+    update_values,
+)
+
+LOOKUP_SIZE = 200  # emails per lookup query
+
+
+@dataclass(frozen=True)
+class OutboundStep:
+    """Persons flowing into one Salesforce object (Lead or Contact).
+
+    ``create`` lets unlinked persons become new records (Person -> Lead); ``update`` lets
+    changes reach linked records.
+    """
+
+    sobject: str
+    lines: tuple[FieldMapping, ...]
+    create: bool = True
+    update: bool = True
+
+    def fields(self) -> list[str]:
+        """The Salesforce fields the step writes (relationship paths are read-only)."""
+        return list(
+            dict.fromkeys(
+                line.salesforce_field
+                for line in self.lines
+                if "." not in line.salesforce_field
+                and (
+                    line.applies(inbound=False, creating=True)
+                    or line.applies(inbound=False, creating=False)
+                )
+            )
+        )
+
+
+def default_steps() -> tuple[OutboundStep, ...]:
+    """Person -> Lead (new persons become Leads) and Person -> Contact (linked contacts)."""
+    return (
+        OutboundStep("Lead", OUTBOUND_MAPPINGS["Lead"]),
+        OutboundStep("Contact", OUTBOUND_MAPPINGS["Contact"], create=False),
+    )
+
+
+@dataclass
+class OutboundReport:
+    """What a pass did."""
+
+    changes: int = 0
+    persons: int = 0
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    retrying: int = 0
+    given_up: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "changes": self.changes,
+            "persons": self.persons,
+            "created": self.created,
+            "updated": self.updated,
+            "linked": self.linked,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "retrying": self.retrying,
+            "given_up": self.given_up,
+            "duplicates": self.duplicates[:20],
+            "errors": [
+                {
+                    "record": e.record,
+                    "code": e.code,
+                    "field": e.field,
+                    "error": e.detail,
+                    "hint": e.hint,
+                }
+                for e in self.errors[:50]
+            ],
+        }
+
+
+@dataclass
+class _Pass:
+    """What one page collects before it is committed."""
+
+    links: list[ExternalLink] = field(default_factory=list)
+    retries: dict[str, RetryEntry] = field(default_factory=dict)
+
+
+class OutboundRunner:
+    """Pushes People changes to Salesforce for the steps of one integration."""
+
+    def __init__(
+        self,
+        client: SalesforceClient,
+        store: PeopleStore,
+        steps: Sequence[OutboundStep],
+        clock: Clock,
+        *,
+        integration: str = "default",
+        page_size: int = 1000,
+        gap_timeout: timedelta = DEFAULT_GAP_TIMEOUT,
+        phone_region: str | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.steps = {step.sobject: step for step in steps}
+        self.clock = clock
+        self.system = f"salesforce:{integration}"
+        self.page_size = page_size
+        self.gap_timeout = gap_timeout
+        self.phone_region = phone_region or getattr(store, "default_phone_region", None)
+
+    @property
+    def state_key(self) -> str:
+        """Where the log position and the retry list are kept."""
+        return f"{self.system}:push"
+
+    async def run_once(self, *, retry_failed: bool = False) -> OutboundReport:
+        """Push every change since the stored position, and the failed persons whose retry is
+        due (all of them with ``retry_failed``)."""
+        report = OutboundReport()
+        stored = await self.store.get_state(self.state_key) or {}
+        position = LogPosition.from_json(stored.get("position"))
+        work = _Pass(
+            retries={k: RetryEntry.from_json(v) for k, v in dict(stored.get("retry", {})).items()}
+        )
+        retry_now = due(work.retries, self.clock.now(), everything=retry_failed)
+        after = position.read_from()
+        while True:
+            page = await self.store.changes_since(after, limit=self.page_size)
+            wanted = [change for change in page if position.wanted(change.seq)]
+            ids, skipped = persons_to_push(wanted, own_origin=self.system)
+            report.changes += len(wanted)
+            report.skipped += skipped
+            ids = list(dict.fromkeys([*ids, *retry_now]))
+            retry_now = []
+            try:
+                if ids:
+                    await self._push(ids, report, work)
+            except PeopleSyncError:
+                # Keep what Salesforce accepted before the failure; the page is read again.
+                await self._commit(work, position, stored)
+                raise
+            position = position.advance([c.seq for c in page], self.clock.now(), self.gap_timeout)
+            stored = await self._commit(work, position, stored)
+            work.links = []
+            if len(page) < self.page_size:
+                break
+            after = page[-1].seq
+        report.retrying = len(work.retries)
+        return report
+
+    async def _commit(
+        self, work: _Pass, position: LogPosition, stored: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        value = {
+            "position": position.to_json(),
+            "retry": {pid: entry.to_json() for pid, entry in work.retries.items()},
+        }
+        if work.links or value != stored:
+            # A record linked by email and then updated appears twice: the last state wins.
+            links = {(x.system, x.object, x.external_id): x for x in work.links}
+            await self.store.apply_removals(
+                origin=self.system, link=list(links.values()), state=(self.state_key, value)
+            )
+        return value
+
+    async def _push(self, ids: list[str], report: OutboundReport, work: _Pass) -> None:
+        persons = await self.store.get_persons(ids)
+        for gone in set(ids) - set(persons):
+            work.retries.pop(gone, None)
+        report.persons += len(persons)
+        all_links = await self.store.links_of("person", list(persons))
+        definitions = await self.store.attributes()
+        updates: dict[str, list[tuple[Person, ExternalLink]]] = {}
+        creates: list[Person] = []
+        creator = next((s for s in self.steps.values() if s.create), None)
+        for person in persons.values():
+            mine = {
+                link.object: link
+                for link in reversed(all_links.get(person.id, []))
+                if link.system == self.system
+            }
+            # A person linked to a Contact (a converted Lead's) is written to the Contact only.
+            target = "Contact" if "Contact" in mine else "Lead" if "Lead" in mine else None
+            step = self.steps.get(target) if target else creator
+            if step is None or (target is not None and not step.update):
+                report.skipped += 1
+                work.retries.pop(person.id, None)
+            elif target is None:
+                creates.append(person)
+            else:
+                updates.setdefault(step.sobject, []).append((person, mine[step.sobject]))
+        if creates and creator is not None:
+            for sobject, found in (await self._match(creates, creator, report, work)).items():
+                updates.setdefault(sobject, []).extend(found)
+            matched = {person.id for pairs in updates.values() for person, _ in pairs}
+            creates = [p for p in creates if p.id not in matched]
+        for sobject, pairs in updates.items():
+            await self._update(self.steps[sobject], pairs, definitions, report, work)
+        if creates and creator is not None:
+            await self._create(creator, creates, report, work)
+
+    async def _match(
+        self, persons: list[Person], creator: OutboundStep, report: OutboundReport, work: _Pass
+    ) -> dict[str, list[tuple[Person, ExternalLink]]]:
+        """Link unlinked persons to records that have their email (Contacts first, then
+        unconverted Leads) instead of creating duplicates; also what finds the records a
+        crashed or timed-out create made."""
+        by_email = {p.email.casefold(): p for p in persons if p.email}
+        found: dict[str, list[tuple[Person, ExternalLink]]] = {}
+        now = self.clock.now()
+        order = [s for s in ("Contact", "Lead") if s in self.steps or s == creator.sobject]
+        for sobject in order:
+            step = self.steps.get(sobject, creator)
+            if sobject != creator.sobject and not step.update:
+                continue
+            emails = list(by_email)
+            for start in range(0, len(emails), LOOKUP_SIZE):
+                where = soql("Email IN {}", emails[start : start + LOOKUP_SIZE])
+                if sobject == "Lead":
+                    where += " AND IsConverted = false"
+                fields = list(dict.fromkeys(["Id", "Email", *step.fields()]))
+                query = select(sobject, fields, where=where, order_by="CreatedDate, Id")
+                async for record in self.client.query(query):
+                    email = str(record.get("Email") or "").casefold()
+                    person = by_email.pop(email, None)
+                    if person is None:
+                        if email in {(p.email or "").casefold() for p, _ in found.get(sobject, [])}:
+                            report.duplicates.append(
+                                f"{sobject} {record['Id']} has the email {email} of a record "
+                                "already linked; it is left alone (merge the duplicates)"
+                            )
+                        continue
+                    state = {name: record.get(name) for name in step.fields()}
+                    link = ExternalLink(
+                        "person", person.id, self.system, sobject, str(record["Id"]), state, now
+                    )
+                    work.links.append(link)
+                    report.linked += 1
+                    found.setdefault(sobject, []).append((person, link))
+        return found
+
+    async def _refresh_unknown(
+        self, step: OutboundStep, pairs: list[tuple[Person, ExternalLink]]
+    ) -> list[tuple[Person, ExternalLink]]:
+        """Links without a synced state (made when a Lead was converted) get the record's
+        current values, so Fill lines and the echo check compare against the truth."""
+        unknown = [link.external_id for _, link in pairs if not link.state]
+        if not unknown:
+            return pairs
+        current: dict[str, dict[str, Any]] = {}
+        fields = list(dict.fromkeys(["Id", *step.fields()]))
+        for start in range(0, len(unknown), LOOKUP_SIZE):
+            where = soql("Id IN {}", unknown[start : start + LOOKUP_SIZE])
+            async for record in self.client.query(select(step.sobject, fields, where=where)):
+                current[str(record["Id"])[:15]] = {n: record.get(n) for n in step.fields()}
+        return [
+            (p, dataclasses.replace(link, state=current.get(link.external_id[:15], {})))
+            if not link.state
+            else (p, link)
+            for p, link in pairs
+        ]
+
+    async def _update(
+        self,
+        step: OutboundStep,
+        pairs: list[tuple[Person, ExternalLink]],
+        definitions: Mapping[str, AttributeDefinition],
+        report: OutboundReport,
+        work: _Pass,
+    ) -> None:
+        pairs = await self._refresh_unknown(step, pairs)
+        rows: list[tuple[Person, ExternalLink, dict[str, Any]]] = []
+        for person, link in pairs:
+            diff = update_values(
+                person, step.lines, link.state, definitions, phone_region=self.phone_region
+            )
+            if diff:
+                rows.append((person, link, diff))
+            else:
+                report.unchanged += 1
+                work.retries.pop(person.id, None)
+        for start in range(0, len(rows), COLLECTION_SIZE):
+            chunk = rows[start : start + COLLECTION_SIZE]
+            results = await self.client.update_many(
+                step.sobject, [{"Id": link.external_id, **diff} for _, link, diff in chunk]
+            )
+            now = self.clock.now()
+            for (person, link, diff), result in zip(chunk, results, strict=True):
+                if result.get("success"):
+                    state = {**link.state, **diff}
+                    work.links.append(dataclasses.replace(link, state=state, synced_at=now))
+                    report.updated += 1
+                    work.retries.pop(person.id, None)
+                else:
+                    self._failed(person, f"{step.sobject} {link.external_id}", result, report, work)
+
+    async def _create(
+        self, step: OutboundStep, persons: list[Person], report: OutboundReport, work: _Pass
+    ) -> None:
+        rows: list[tuple[Person, dict[str, Any]]] = []
+        for person in persons:
+            values = create_values(person, step.lines)
+            missing = missing_on_create(step.sobject, values)
+            if missing:
+                sf_field, attribute = missing[0]
+                report.errors.append(
+                    MissingMandatoryAttributeError(
+                        f"a new {step.sobject} needs {sf_field}, and the person has no {attribute}",
+                        record=f"person {person.id}",
+                        field=attribute,
+                        hint=f"set the person's {attribute} in People "
+                        f"(Salesforce requires {step.sobject}.{sf_field})",
+                    )
+                )
+                # Waits for the person's next change in People; retrying cannot help.
+                work.retries.pop(person.id, None)
+                continue
+            rows.append((person, values))
+        for start in range(0, len(rows), COLLECTION_SIZE):
+            chunk = rows[start : start + COLLECTION_SIZE]
+            # A timeout here is not retried blindly: the page is read again and the email
+            # lookup finds what the lost answer had created.
+            results = await self.client.create_many(
+                step.sobject, [values for _, values in chunk], retry_unsure=False
+            )
+            now = self.clock.now()
+            for (person, values), result in zip(chunk, results, strict=True):
+                if result.get("success"):
+                    work.links.append(
+                        ExternalLink(
+                            "person",
+                            person.id,
+                            self.system,
+                            step.sobject,
+                            str(result["id"]),
+                            values,
+                            now,
+                        )
+                    )
+                    report.created += 1
+                    work.retries.pop(person.id, None)
+                else:
+                    self._failed(person, f"new {step.sobject}", result, report, work)
+
+    def _failed(
+        self,
+        person: Person,
+        target: str,
+        result: Mapping[str, Any],
+        report: OutboundReport,
+        work: _Pass,
+    ) -> None:
+        """A record Salesforce rejected: an error entry with its code, field and fix hint,
+        and a retry later (with backoff) that blocks nobody else."""
+        first: Mapping[str, Any] = (result.get("errors") or [{}])[0]
+        code = str(first.get("statusCode") or first.get("errorCode") or "UNKNOWN_EXCEPTION")
+        report.errors.append(
+            SalesforceRecordError(
+                f"{target}: {first.get('message') or code}",
+                error_code=code,
+                record=f"person {person.id}",
+                fields=list(first.get("fields") or []),
+            )
+        )
+        entry = next_retry(work.retries.get(person.id), code, self.clock.now())
+        if entry is None:
+            work.retries.pop(person.id, None)
+            report.given_up += 1
+        else:
+            work.retries[person.id] = entry
+
+
+__all__ = ["OutboundReport", "OutboundRunner", "OutboundStep", "default_steps"]
