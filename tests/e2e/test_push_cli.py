@@ -1,0 +1,63 @@
+"""Pushing People changes to the sandbox org from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.parse
+from pathlib import Path
+
+from tests.served_org import PEOPLESYNC, call, login, served_org
+
+
+def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
+    with served_org(tmp_path / "org", "--seed", "3") as info:
+        env = {
+            **os.environ,
+            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
+            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
+            "PEOPLESYNC_SF_PASSWORD": info["password"],
+        }
+
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            done = subprocess.run(
+                [*PEOPLESYNC, *args], capture_output=True, text=True, env=env, timeout=300
+            )
+            assert done.returncode == 0, done.stderr
+            return done
+
+        cli(
+            "salesforce",
+            "connect",
+            "--login-url",
+            info["login_url"],
+            "--client-id",
+            info["client_id"],
+            "--username",
+            info["username"],
+            "--ca-cert",
+            info["ca_cert"],
+        )
+        people = tmp_path / "people.jsonl"
+        people.write_text(
+            "\n".join(
+                json.dumps(
+                    {"email": f"cli{i}@push.example", "last_name": f"Cli {i}", "company": "P"}
+                )
+                for i in range(5)
+            )
+            + "\n"
+            + json.dumps({"email": "nocompany@push.example", "last_name": "None"})
+            + "\n"
+        )
+        cli("people", "import", str(people), "--json")
+        first = json.loads(cli("push", "run", "--json").stdout)
+        assert first["created"] == 5
+        (error,) = first["errors"]
+        assert (error["code"], error["field"]) == ("MANDATORY_MISSING", "company")
+        again = json.loads(cli("push", "run", "--json").stdout)
+        assert (again["created"], again["changes"]) == (0, 0)
+        query = urllib.parse.quote("SELECT Id FROM Lead WHERE Email LIKE '%@push.example'")
+        body = call(info, f"/services/data/v59.0/query?q={query}", login(info))
+        assert body["totalSize"] == 5
