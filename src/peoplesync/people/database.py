@@ -50,6 +50,11 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Apply every pending migration (idempotent)."""
+    """Apply every pending migration (idempotent) in one transaction: a process killed in the
+    middle leaves the database as it was, and concurrent starts wait for each other."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # The sqlite3 driver starts transactions only before DML; without this, each
+            # CREATE TABLE would commit on its own and a kill would leave half a schema.
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
         await connection.run_sync(_upgrade)
