@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from peoplesync.clock import Clock
@@ -153,6 +153,9 @@ class InboundRunner:
         self.bulk_batch_size = bulk_batch_size
         self.bulk_page_size = bulk_page_size
         self.count_after = count_after
+        # When the last poll of this runner that completed started: an old cursor of a quiet
+        # object is not a stopped sync when this runner polled it a moment ago.
+        self._polled_at: datetime | None = None
         # Polling and streaming may share a runner; one batch is applied at a time so a new
         # record seen by both is linked once.
         self._applying = asyncio.Lock()
@@ -172,13 +175,16 @@ class InboundRunner:
         Reads of ``bulk_threshold`` records or more go through one Bulk API 2.0 job, smaller
         ones through REST pages (see ``BULK_THRESHOLD``). The size is estimated with a
         ``SELECT COUNT()`` over the poll's WHERE only when it may be large: on the first load,
-        and when the cursor is older than ``count_after`` (the sync was stopped for a while).
+        and when neither the cursor nor this runner's last completed poll is within
+        ``count_after`` (the sync was stopped for a while; a quiet object polled a moment ago
+        is not counted again on every poll).
         A recent cursor means a routine poll of a few changes; the COUNT call would cost as
         much as the REST page that answers most such polls, so REST starts directly and its
         first page's ``totalSize`` (free) switches to the bulk path if the read is large after
         all. An interrupted bulk read resumes from its job before anything else.
         """
         report = report if report is not None else InboundReport()
+        started = self.clock.now()
         cursor, resume = load_state(await self.store.get_state(self.step.cursor_key))
         bulk = resume is not None
         if resume is None:
@@ -193,10 +199,16 @@ class InboundRunner:
                 bulk = not await self._read_rest(cursor, report, progress, switch_at=switch_at)
         if bulk:
             await self._read_bulk(cursor, resume, report, progress)
+        self._polled_at = started
         return report
 
     def _worth_counting(self, cursor: Cursor | None) -> bool:
-        return cursor is None or self.clock.now() - cursor.modstamp >= self.count_after
+        if cursor is None:
+            return True
+        since = cursor.modstamp
+        if self._polled_at is not None and self._polled_at > since:
+            since = self._polled_at  # everything up to then was read by the last poll
+        return self.clock.now() - since >= self.count_after
 
     async def _read_rest(
         self,

@@ -209,3 +209,36 @@ async def test_a_job_that_is_gone_starts_over_from_the_cursor(world: World) -> N
     assert progress is None
     assert cursor is not None
     assert cursor > old
+
+
+class OrgTime:
+    """The runner's clock, following the org's (which the test moves)."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+
+    def now(self) -> datetime:
+        return self.org.clock.now
+
+
+async def test_a_quiet_object_polled_regularly_is_not_counted_on_every_poll(
+    world: World,
+) -> None:
+    await seed(world.org)
+    client = world.contacts.client
+    await client.describe("Contact")
+    polls = InboundRunner(
+        client, world.store, contacts_step(), OrgTime(world.org), bulk_threshold=CONTACTS + 1
+    )
+    await polls.run_once()  # the first load is counted
+    # No changes for hours: the cursor is old, but this runner polled a moment ago.
+    for _ in range(3):
+        world.org.clock.advance(minutes=50)
+        before = calls(client)
+        assert (await polls.run_once()).created == 0
+        assert calls(client) - before == 1  # one REST page, no COUNT
+    # Not polled for longer than count_after (a stopped sync): counted again.
+    world.org.clock.advance(hours=2)
+    before = calls(client)
+    await polls.run_once()
+    assert calls(client) - before == 2  # COUNT, one REST page
