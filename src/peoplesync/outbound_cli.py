@@ -1,9 +1,10 @@
-"""CLI: push People changes to Salesforce (Person -> Lead, Person -> Contact)."""
+"""CLI: push People changes to Salesforce (the profile's outbound steps)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -11,10 +12,15 @@ from rich.console import Console
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError, RetryableError
+from peoplesync.salesforce.failure import ApiLimitReachedError, ReconnectNeededError
 from peoplesync.settings import Settings
-from peoplesync.sync.outbound import OutboundReport, OutboundRunner, default_steps
-from peoplesync.sync_cli import connected_client
-from peoplesync.wiring import people_store
+from peoplesync.sync.outbound import OutboundReport, OutboundRunner
+from peoplesync.sync.outbound_preview import PreviewClient, preview_summary
+from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.status import RECHECK
+from peoplesync.sync.status_recorder import StatusRecorder
+from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, connected_client
+from peoplesync.wiring import people_store, status_store
 
 push_app = typer.Typer(help="Push People changes to Salesforce.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -24,6 +30,7 @@ def _print(report: OutboundReport, calls: int) -> None:
     console.print(
         f"changes {report.changes} ({report.skipped} skipped), persons {report.persons}: "
         f"created {report.created}, linked by email {report.linked}, updated {report.updated}, "
+        f"deleted {report.deleted} (links forgotten {report.forgotten}), "
         f"unchanged {report.unchanged}, errors {len(report.errors)} "
         f"({report.retrying} to retry) - {calls} Salesforce API calls"
     )
@@ -31,6 +38,18 @@ def _print(report: OutboundReport, calls: int) -> None:
         console.print(f"  [red]{error.code}[/red] {error}")
     for warning in report.duplicates[:20]:
         console.print(f"  [yellow]{warning}[/yellow]")
+
+
+def _print_preview(summary: dict[str, Any]) -> None:
+    console.print(
+        f"preview of {summary['changes']} change(s), {summary['persons']} person(s): would "
+        f"create {summary['would_create']}, update {summary['would_update']}, delete "
+        f"{summary['would_delete']}, link by email {summary['would_link_by_email']}, reject "
+        f"{summary['would_reject']}; nothing was written ({summary['api_calls']} lookups)"
+    )
+    for kind, samples in summary["samples"].items():
+        for sample in samples:
+            console.print(f"  {kind}: {json.dumps(sample, default=str)}")
 
 
 @push_app.command("run")
@@ -43,42 +62,124 @@ def push_run(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Retry failed persons now, not at their time")
     ] = False,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Dry run: counts and samples of what would be created, updated, deleted and "
+            "rejected; looks records up but writes nothing",
+        ),
+    ] = False,
+    recheck: Annotated[
+        float, typer.Option(help="Seconds between reads of the org's allowance once it is spent")
+    ] = RECHECK.total_seconds(),
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
-    """Push People changes to Salesforce: new persons become Leads, linked Leads and
-    Contacts get the changed fields (once, or --follow)."""
+    """Push People changes through the profile's enabled outbound steps: new persons become
+    Leads, linked Leads and Contacts get the changed fields, deletes follow the step switches
+    (once, or --follow).
+
+    Exits with 3 when the integration is paused or must be connected again, and with 4 when
+    the API budget is spent (--follow waits for the allowance instead).
+    """
     settings = Settings()
 
-    async def passes() -> None:
+    def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
+        when = f" until {until.isoformat(timespec='seconds')}" if until else ""
+        console.print(f"[red]{state}{when}:[/red] {reason}")
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "state": state,
+                        "reason": reason,
+                        "until": until.isoformat() if until else None,
+                    }
+                )
+            )
+        return code
+
+    async def passes() -> int:
         async with (
             people_store(settings) as store,
             connected_client(settings, store, name) as client,
         ):
-            runner = OutboundRunner(client, store, default_steps(), SystemClock(), integration=name)
-            first = True
-            while True:
-                try:
-                    report = await runner.run_once(retry_failed=retry_failed and first)
-                except RetryableError as error:
-                    if not follow:
-                        raise
-                    console.print(f"[yellow]{error}; retrying[/yellow]")
-                    await asyncio.sleep(interval)
-                    continue
-                first = False
-                summary: dict[str, Any] = {**report.summary(), "api_calls": client.usage.calls}
+            steps = (await load_profile(store, name)).outbound_steps()
+            if not steps:
+                # Running without steps would move past changes nobody pushed.
+                console.print(
+                    "[yellow]the profile has no enabled outbound steps; nothing pushed[/yellow] "
+                    "(peoplesync steps add --object Lead --direction outbound)"
+                )
+                return 0
+            clock = SystemClock()
+            if preview:
+                dry = PreviewClient(client)
+                runner = OutboundRunner(dry, store, steps, clock, integration=name, dry_run=True)
+                report = await runner.run_once()
+                shown = preview_summary(report, dry)
                 if as_json:
-                    typer.echo(json.dumps(summary))
+                    typer.echo(json.dumps(shown, default=str))
                 else:
-                    _print(report, client.usage.calls)
-                if not follow:
-                    return
-                await asyncio.sleep(interval)
+                    _print_preview(shown)
+                return 0
+            runner = OutboundRunner(client, store, steps, clock, integration=name)
+            recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
+            await recorder.install_budget()
+            first = True
+            try:
+                while True:
+                    decision = await recorder.gate()
+                    if decision.action == "refuse":
+                        return stop(EXIT_REFUSED, "refused", decision.reason)
+                    if decision.action == "wait":
+                        if not follow:
+                            return stop(
+                                EXIT_API_LIMIT, "api_limit_reached", decision.reason, decision.until
+                            )
+                        left = (decision.until or clock.now()) - clock.now()
+                        await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
+                        continue
+                    try:
+                        report = await recorder.run_push(
+                            runner, retry_failed=retry_failed and first
+                        )
+                    except PeopleSyncError as error:
+                        await recorder.failed(error)
+                        if follow and isinstance(error, ApiLimitReachedError | RetryableError):
+                            console.print(f"[yellow]{error}; retrying[/yellow]")
+                            await asyncio.sleep(interval)
+                            continue
+                        if isinstance(error, ApiLimitReachedError):
+                            return stop(
+                                EXIT_API_LIMIT, "api_limit_reached", error.message, error.until
+                            )
+                        if isinstance(error, ReconnectNeededError):
+                            return stop(EXIT_REFUSED, "reconnect_needed", str(error))
+                        raise
+                    await recorder.succeeded()
+                    first = False
+                    summary: dict[str, Any] = {
+                        **report.summary(),
+                        "api_calls": client.usage.calls,
+                    }
+                    if as_json:
+                        typer.echo(json.dumps(summary))
+                    else:
+                        _print(report, client.usage.calls)
+                    if not follow:
+                        return 0
+                    await asyncio.sleep(interval)
+            finally:
+                await recorder.flush()
 
     try:
-        asyncio.run(passes())
+        code = asyncio.run(passes())
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("stopped")
+        return
+    if code:
+        raise typer.Exit(code)

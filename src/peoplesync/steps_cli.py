@@ -19,7 +19,7 @@ from rich.console import Console
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.settings import Settings
-from peoplesync.sync.mapping import FieldMapping, Mode
+from peoplesync.sync.mapping import Direction, FieldMapping, Mode
 from peoplesync.sync.profile import (
     Profile,
     ProfileError,
@@ -28,6 +28,7 @@ from peoplesync.sync.profile import (
     Target,
     default_lines,
     on_switches,
+    outbound_step,
 )
 from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
 from peoplesync.sync.profile_store import SaveResult, load_profile, save_profile
@@ -146,14 +147,20 @@ def add_step(
     ] = None,
     clone: Annotated[str | None, typer.Option(help="Copy this step's settings")] = None,
     step_name: Annotated[
-        str | None, typer.Option(help="Name of the new step (default: the object's name)")
+        str | None,
+        typer.Option(help="Name of the new step (default: the object's name, or Person to OBJECT)"),
     ] = None,
+    direction: Annotated[
+        Direction,
+        typer.Option(help="inbound (Salesforce -> People) or outbound (People -> Salesforce)"),
+    ] = Direction.INBOUND,
     name: NameOption = "default",
     offline: OfflineOption = False,
 ) -> None:
     """Add a step: a copy of another (--clone), or a new one with the object's shipped mapping.
 
     An object without a shipped mapping gets a disabled step: map fields, then enable it.
+    An outbound step (Person -> Lead or Contact) starts with deletes off.
     """
     if sobject is None and clone is None:
         raise _fail(
@@ -172,7 +179,12 @@ def add_step(
             new = dataclasses.replace(original, name=step_name or profile.free_name(clone))
         else:
             assert sobject is not None
-            lines = default_lines(sobject)
+            lines = default_lines(sobject, direction)
+            if direction is Direction.OUTBOUND:
+                base = f"Person to {sobject}"
+                new = outbound_step(sobject, name=step_name or profile.free_name(base))
+                created.append(new)
+                return profile.add(new)
             new = Step(
                 step_name or profile.free_name(sobject),
                 sobject,
@@ -224,7 +236,11 @@ def set_step(
     ] = None,
     delete: Annotated[
         bool | None,
-        typer.Option("--delete/--no-delete", help="Delete a person with its last deleted record"),
+        typer.Option(
+            "--delete/--no-delete",
+            help="Inbound: delete a person with its last deleted record; outbound: delete "
+            "the linked record of a person deleted in People",
+        ),
     ] = None,
     condition: Annotated[
         str | None,
@@ -274,6 +290,10 @@ def map_field(
     on: Annotated[str, typer.Option(help="Apply when a person is: create, update or both")] = (
         "both"
     ),
+    direction: Annotated[
+        Direction | None,
+        typer.Option(help="inbound, outbound or both (default: the step's direction)"),
+    ] = None,
     name: NameOption = "default",
     offline: OfflineOption = False,
 ) -> None:
@@ -282,7 +302,12 @@ def map_field(
     def change(profile: Profile) -> Profile:
         on_create, on_update = on_switches(on)
         line = FieldMapping(
-            salesforce_field, attribute, mode=mode, on_create=on_create, on_update=on_update
+            salesforce_field,
+            attribute,
+            direction or profile.step(step).direction,
+            mode=mode,
+            on_create=on_create,
+            on_update=on_update,
         )
         return profile.set_line(step, line)
 
@@ -343,7 +368,7 @@ def import_config(
         raise _fail(error) from None
     steps = ", ".join(profile.names()) or "(none)"
     if dry_run:
-        console.print(f"{file} is valid ({steps}); nothing was saved (--dry-run)")
+        console.print(f"{file} is valid ({steps}); nothing was saved (--dry-run)", soft_wrap=True)
     else:
-        console.print(f"profile of {name!r} replaced: {steps}")
+        console.print(f"profile of {name!r} replaced: {steps}", soft_wrap=True)
     _report(result)

@@ -20,11 +20,11 @@ def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
             "PEOPLESYNC_SF_PASSWORD": info["password"],
         }
 
-        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
             done = subprocess.run(
                 [*PEOPLESYNC, *args], capture_output=True, text=True, env=env, timeout=300
             )
-            assert done.returncode == 0, done.stderr
+            assert done.returncode == code, done.stderr
             return done
 
         cli(
@@ -52,10 +52,29 @@ def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
             + "\n"
         )
         cli("people", "import", str(people), "--json")
+        preview = json.loads(cli("push", "run", "--preview", "--json").stdout)
+        assert (preview["would_create"], preview["would_reject"]) == (5, 1)
+        assert len(preview["samples"]["create Lead"]) == 5
+        cli("salesforce", "pause")
+        refused = cli("push", "run", "--json", code=3)
+        assert json.loads(refused.stdout)["state"] == "refused"
+        cli("salesforce", "resume")
         first = json.loads(cli("push", "run", "--json").stdout)
         assert first["created"] == 5
         (error,) = first["errors"]
         assert (error["code"], error["field"]) == ("MANDATORY_MISSING", "company")
+        status = json.loads(cli("status", "--json").stdout)
+        today = status["days"][-1]
+        assert today["steps"]["Person to Lead"]["created"] == 5
+        assert today["steps"]["Person to Lead"]["rejected"] == 1
+        assert today["api_calls"] >= 2
+        [problem] = status["problems"]
+        assert (problem["code"], problem["examples"][0]["field"]) == (
+            "MANDATORY_MISSING",
+            "company",
+        )
+        assert status["log"][0]["operation"] == "push"
+        assert "Person to Lead" in status["last_sync"]
         again = json.loads(cli("push", "run", "--json").stdout)
         assert (again["created"], again["changes"]) == (0, 0)
         query = urllib.parse.quote("SELECT Id FROM Lead WHERE Email LIKE '%@push.example'")

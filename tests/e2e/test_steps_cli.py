@@ -74,6 +74,8 @@ def test_steps_filters_and_yaml_round_trip(tmp_path: Path) -> None:
             ("Account", True),
             ("Lead", True),
             ("Contact", False),
+            ("Person to Lead", True),
+            ("Person to Contact", True),
         ]
         web = _count(
             info,

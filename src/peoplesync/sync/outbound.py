@@ -13,7 +13,8 @@ page, and the repeat finds what was created by email instead of creating it agai
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -33,14 +34,19 @@ from peoplesync.sync.outbound_plan import (
     LogPosition,
     RetryEntry,
     create_values,
+    deleted_links,
     due,
     missing_on_create,
     next_retry,
     persons_to_push,
     update_values,
 )
+from peoplesync.sync.status import Counts
 
 LOOKUP_SIZE = 200  # emails per lookup query
+# Answers to a delete that mean the record is gone already (a repeated page, a person
+# deleted in Salesforce as well): nothing left to do.
+GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,21 @@ class OutboundStep:
     """Persons flowing into one Salesforce object (Lead or Contact).
 
     ``create`` lets unlinked persons become new records (Person -> Lead); ``update`` lets
-    changes reach linked records.
+    changes reach linked records; ``delete`` deletes a deleted person's linked record (off
+    by default: without it the person's links are only forgotten).
     """
 
     sobject: str
     lines: tuple[FieldMapping, ...]
     create: bool = True
     update: bool = True
+    delete: bool = False
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """The step's name in the status (its profile name, else ``Person to <object>``)."""
+        return self.name or f"Person to {self.sobject}"
 
     def fields(self) -> list[str]:
         """The Salesforce fields the step writes (relationship paths are read-only)."""
@@ -87,6 +101,8 @@ class OutboundReport:
     persons: int = 0
     created: int = 0
     updated: int = 0
+    deleted: int = 0
+    forgotten: int = 0
     linked: int = 0
     unchanged: int = 0
     skipped: int = 0
@@ -94,6 +110,11 @@ class OutboundReport:
     duplicates: list[str] = field(default_factory=list)
     retrying: int = 0
     given_up: int = 0
+    # By step label: what each step wrote, the errors of its records and its warnings.
+    steps: dict[str, Counts] = field(default_factory=dict)
+    step_errors: dict[str, list[RecordError]] = field(default_factory=dict)
+    step_duplicates: dict[str, list[str]] = field(default_factory=dict)
+    clean: list[str] = field(default_factory=list)  # persons pushed without an error
 
     def summary(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -102,12 +123,23 @@ class OutboundReport:
             "persons": self.persons,
             "created": self.created,
             "updated": self.updated,
+            "deleted": self.deleted,
+            "forgotten": self.forgotten,
             "linked": self.linked,
             "unchanged": self.unchanged,
             "skipped": self.skipped,
             "retrying": self.retrying,
             "given_up": self.given_up,
             "duplicates": self.duplicates[:20],
+            "steps": {
+                name: {
+                    "created": c.created,
+                    "updated": c.updated,
+                    "deleted": c.deleted,
+                    "rejected": c.rejected,
+                }
+                for name, c in self.steps.items()
+            },
             "errors": [
                 {
                     "record": e.record,
@@ -143,8 +175,10 @@ class OutboundRunner:
         page_size: int = 1000,
         gap_timeout: timedelta = DEFAULT_GAP_TIMEOUT,
         phone_region: str | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.client = client
+        self.dry_run = dry_run  # plan and look up, write nothing (with a PreviewClient)
         self.store = store
         self.steps = {step.sobject: step for step in steps}
         self.clock = clock
@@ -158,10 +192,13 @@ class OutboundRunner:
         """Where the log position and the retry list are kept."""
         return f"{self.system}:push"
 
-    async def run_once(self, *, retry_failed: bool = False) -> OutboundReport:
+    async def run_once(
+        self, *, retry_failed: bool = False, report: OutboundReport | None = None
+    ) -> OutboundReport:
         """Push every change since the stored position, and the failed persons whose retry is
-        due (all of them with ``retry_failed``)."""
-        report = OutboundReport()
+        due (all of them with ``retry_failed``). ``report`` (when given) is filled as the pass
+        goes, so what was done before an error is known too."""
+        report = report if report is not None else OutboundReport()
         stored = await self.store.get_state(self.state_key) or {}
         position = LogPosition.from_json(stored.get("position"))
         work = _Pass(
@@ -177,7 +214,10 @@ class OutboundRunner:
             report.skipped += skipped
             ids = list(dict.fromkeys([*ids, *retry_now]))
             retry_now = []
+            gone = deleted_links(wanted, own_origin=self.system)
             try:
+                if gone:
+                    await self._delete(gone, report, work)
                 if ids:
                     await self._push(ids, report, work)
             except PeopleSyncError:
@@ -200,6 +240,8 @@ class OutboundRunner:
             "position": position.to_json(),
             "retry": {pid: entry.to_json() for pid, entry in work.retries.items()},
         }
+        if self.dry_run:
+            return value
         if work.links or value != stored:
             # A record linked by email and then updated appears twice: the last state wins.
             links = {(x.system, x.object, x.external_id): x for x in work.links}
@@ -234,15 +276,93 @@ class OutboundRunner:
                 creates.append(person)
             else:
                 updates.setdefault(step.sobject, []).append((person, mine[step.sobject]))
+        first_error = len(report.errors)
         if creates and creator is not None:
-            for sobject, found in (await self._match(creates, creator, report, work)).items():
+            with self._tally(creator, report):
+                matches = await self._match(creates, creator, report, work)
+            for sobject, found in matches.items():
                 updates.setdefault(sobject, []).extend(found)
             matched = {person.id for pairs in updates.values() for person, _ in pairs}
             creates = [p for p in creates if p.id not in matched]
         for sobject, pairs in updates.items():
-            await self._update(self.steps[sobject], pairs, definitions, report, work)
+            with self._tally(self.steps[sobject], report):
+                await self._update(self.steps[sobject], pairs, definitions, report, work)
         if creates and creator is not None:
-            await self._create(creator, creates, report, work)
+            with self._tally(creator, report):
+                await self._create(creator, creates, report, work)
+        failed = {error.record for error in report.errors[first_error:]}
+        report.clean += [pid for pid in persons if f"person {pid}" not in failed]
+
+    @contextmanager
+    def _tally(self, step: OutboundStep, report: OutboundReport) -> Iterator[None]:
+        """Credit what the report gains inside the block to ``step``."""
+        before = (report.created, report.updated, report.deleted)
+        errors, duplicates = len(report.errors), len(report.duplicates)
+        try:
+            yield
+        finally:
+            gained = Counts(
+                report.created - before[0],
+                report.updated - before[1],
+                report.deleted - before[2],
+                len(report.errors) - errors,
+            )
+            report.steps[step.label] = report.steps.get(step.label, Counts()) + gained
+            report.step_errors.setdefault(step.label, []).extend(report.errors[errors:])
+            report.step_duplicates.setdefault(step.label, []).extend(report.duplicates[duplicates:])
+
+    async def _delete(
+        self, gone: Mapping[str, list[tuple[str, str]]], report: OutboundReport, work: _Pass
+    ) -> None:
+        """Persons deleted in People: delete their linked records where the step's delete
+        switch is on (never a converted Lead), else only forget the links (the store dropped
+        them with the person)."""
+        targets: dict[str, list[str]] = {}
+        for person_id, pairs in gone.items():
+            work.retries.pop(person_id, None)
+            for sobject, record_id in pairs:
+                step = self.steps.get(sobject)
+                if step is None or not step.delete:
+                    report.forgotten += 1
+                else:
+                    targets.setdefault(sobject, []).append(record_id)
+        if targets.get("Lead"):
+            targets["Lead"] = await self._unconverted(targets["Lead"], report)
+        for sobject, ids in targets.items():
+            step = self.steps[sobject]
+            with self._tally(step, report):
+                results = await self.client.delete_many(ids) if ids else []
+                for record_id, result in zip(ids, results, strict=True):
+                    first: Mapping[str, Any] = (result.get("errors") or [{}])[0]
+                    code = str(first.get("statusCode") or first.get("errorCode") or "")
+                    if result.get("success"):
+                        report.deleted += 1
+                        continue
+                    if code in GONE:
+                        continue
+                    report.errors.append(
+                        SalesforceRecordError(
+                            f"deleting {sobject} {record_id}: {first.get('message') or code}",
+                            error_code=code or "UNKNOWN_EXCEPTION",
+                            record=f"{sobject} {record_id}",
+                            fields=list(first.get("fields") or []),
+                        )
+                    )
+
+    async def _unconverted(self, ids: list[str], report: OutboundReport) -> list[str]:
+        """The Leads of ``ids`` that exist and are not converted: a converted Lead belongs
+        to its Contact and Account now and is never deleted (its link is forgotten)."""
+        keep: list[str] = []
+        for start in range(0, len(ids), LOOKUP_SIZE):
+            where = soql("Id IN {}", ids[start : start + LOOKUP_SIZE])
+            async for record in self.client.query(
+                select("Lead", ["Id", "IsConverted"], where=where)
+            ):
+                if record.get("IsConverted"):
+                    report.forgotten += 1
+                else:
+                    keep.append(str(record["Id"]))
+        return keep
 
     async def _match(
         self, persons: list[Person], creator: OutboundStep, report: OutboundReport, work: _Pass

@@ -184,17 +184,42 @@ def missing_on_create(sobject: str, values: Mapping[str, Any]) -> list[tuple[str
 
 def persons_to_push(changes: Iterable[Change], *, own_origin: str) -> tuple[list[str], int]:
     """Person ids changed by others (collapsed, in first-change order) and how many changes
-    were skipped as our own (or were deletes, which this slice does not push)."""
+    were skipped as our own. Deletes are not in the ids (see ``deleted_links``)."""
     ids: dict[str, None] = {}
     skipped = 0
     for change in changes:
         if change.entity_type != "person":
             continue
-        if change.origin == own_origin or change.operation == "delete":
+        if change.origin == own_origin:
             skipped += 1
             continue
-        ids[change.entity_id] = None
+        if change.operation != "delete":
+            ids[change.entity_id] = None
     return list(ids), skipped
+
+
+def deleted_links(
+    changes: Iterable[Change], *, own_origin: str
+) -> dict[str, list[tuple[str, str]]]:
+    """(object, record id) pairs of this integration's records linked to persons deleted in
+    People by others, by person id, from the snapshot the change log keeps of a deleted
+    person. A person deleted because its Salesforce record went (our own origin) is left out."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for change in changes:
+        if (
+            change.entity_type != "person"
+            or change.operation != "delete"
+            or change.origin == own_origin
+        ):
+            continue
+        system = own_origin
+        pairs = [
+            (str(link[1]), str(link[2]))
+            for link in change.changes.get("links") or []
+            if len(link) == 3 and link[0] == system
+        ]
+        found[change.entity_id] = pairs
+    return found
 
 
 # --- where the consumer stands in the change log -------------------------------------------
@@ -299,6 +324,7 @@ __all__ = [
     "LogPosition",
     "RetryEntry",
     "create_values",
+    "deleted_links",
     "missing_on_create",
     "next_retry",
     "persons_to_push",

@@ -20,6 +20,8 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError, RecordError
 from peoplesync.sync.company_inbound import ACCOUNT_MAPPING, COMPANY_TYPES
 from peoplesync.sync.inbound import InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
+from peoplesync.sync.outbound import OutboundStep
+from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS
 from peoplesync.sync.step_filter import compose_filter
 
 FORMAT_VERSION = 1
@@ -35,6 +37,7 @@ class Target(StrEnum):
 
 
 COMPANY_FIELDS = tuple(COMPANY_TYPES)
+OUTBOUND_OBJECTS = ("Lead", "Contact")
 
 
 class StepProblem(ConfigurationError):
@@ -111,6 +114,17 @@ class Step:
             name=self.name,
         )
 
+    def outbound_step(self) -> OutboundStep:
+        """The push runner's view of this (outbound) step."""
+        return OutboundStep(
+            self.sobject,
+            self.lines,
+            create=self.create,
+            update=self.update,
+            delete=self.delete,
+            name=self.name,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data (YAML/JSON); mapping lines leave out their default settings."""
         filters: dict[str, Any] = {}
@@ -158,20 +172,41 @@ def on_switches(on: str) -> tuple[bool, bool]:
     return ON_SWITCHES[on]
 
 
-def default_lines(sobject: str) -> tuple[FieldMapping, ...]:
+def default_lines(
+    sobject: str, direction: Direction = Direction.INBOUND
+) -> tuple[FieldMapping, ...]:
     """The shipped mapping of an object (empty for objects without one)."""
+    if direction is Direction.OUTBOUND:
+        return OUTBOUND_MAPPINGS.get(sobject, ())
     if sobject == "Account":
         return ACCOUNT_MAPPING
     return DEFAULT_MAPPINGS.get(sobject, ())
 
 
+def outbound_step(sobject: str, *, name: str | None = None) -> Step:
+    """A Person -> ``sobject`` step with the shipped outbound mapping: Person -> Lead creates
+    (a new person becomes a Lead), Person -> Contact only updates linked Contacts, and
+    neither deletes until switched on."""
+    return Step(
+        name or f"Person to {sobject}",
+        sobject,
+        direction=Direction.OUTBOUND,
+        create=sobject == "Lead",
+        delete=False,
+        lines=OUTBOUND_MAPPINGS.get(sobject, ()),
+    )
+
+
 def default_profile() -> Profile:
-    """Account -> Company, Lead -> Person, Contact -> Person, all inbound, with shipped mappings."""
+    """Account -> Company, Lead -> Person, Contact -> Person (inbound), then Person -> Lead and
+    Person -> Contact (outbound), with shipped mappings."""
     return Profile(
         (
             Step("Account", "Account", Target.COMPANY, lines=ACCOUNT_MAPPING),
             Step("Lead", "Lead", lines=DEFAULT_MAPPINGS["Lead"]),
             Step("Contact", "Contact", lines=DEFAULT_MAPPINGS["Contact"]),
+            outbound_step("Lead"),
+            outbound_step("Contact"),
         )
     )
 
@@ -293,7 +328,27 @@ class Profile:
                 )
             seen.add(step.name)
             found += _step_problems(step)
+        creators = [
+            s.name
+            for s in self.steps
+            if s.enabled and s.create and s.direction is Direction.OUTBOUND
+        ]
+        for extra in creators[1:]:
+            found.append(
+                StepProblem(
+                    extra,
+                    "create",
+                    f"only one outbound step creates records, and {creators[0]!r} does",
+                    hint=f"peoplesync steps set {extra!r} --no-create",
+                )
+            )
         return found
+
+    def outbound_steps(self) -> tuple[OutboundStep, ...]:
+        """The enabled outbound steps, for the push runner."""
+        return tuple(
+            s.outbound_step() for s in self.steps if s.enabled and s.direction is Direction.OUTBOUND
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for storage and YAML."""
@@ -322,11 +377,27 @@ def _step_problems(step: Step) -> list[StepProblem]:
         )
     if not _API_NAME.fullmatch(step.sobject):
         problem("sobject", f"{step.sobject!r} is not a Salesforce API name", "e.g. Lead, Score__c")
-    if step.direction is not Direction.INBOUND:
+    outbound = step.direction is Direction.OUTBOUND
+    if step.direction is Direction.BOTH:
+        # Two-way is one inbound and one outbound step on the same object: each keeps its
+        # own switches and mapping, and lines with direction both serve either.
         problem(
             "direction",
-            f"{step.direction.value} steps are not supported yet",
-            "set direction to inbound",
+            "a step runs one way; two-way sync is an inbound step plus an outbound step",
+            "set direction to inbound or outbound, and add a step for the other way",
+        )
+    if outbound and (step.sobject not in OUTBOUND_OBJECTS or step.target is not Target.PERSON):
+        problem(
+            "sobject",
+            f"an outbound step writes persons to {' or '.join(OUTBOUND_OBJECTS)}, "
+            f"not {step.target.value}s to {step.sobject}",
+            "set sobject to Lead or Contact and target to person",
+        )
+    if outbound and step.filter != StepFilter():
+        problem(
+            "filter",
+            "an outbound step has no Salesforce filter (it pushes every changed person)",
+            "remove the filter",
         )
     if step.target is Target.COMPANY and step.sobject != "Account":
         problem("target", "only Accounts become companies", "set target to person")
@@ -340,6 +411,14 @@ def _step_problems(step: Step) -> list[StepProblem]:
         keys.add((line.salesforce_field.lower(), line.attribute))
         if line.direction is Direction.OUTBOUND and step.direction is Direction.INBOUND:
             problem(where, "an outbound line never runs in an inbound step", "make it inbound")
+        if line.direction is Direction.INBOUND and outbound:
+            problem(where, "an inbound line never runs in an outbound step", "make it outbound")
+        if outbound and "." in line.salesforce_field:
+            problem(
+                where,
+                "a relationship field cannot be written",
+                "map a field of the object itself",
+            )
         if step.target is Target.COMPANY and line.attribute not in COMPANY_FIELDS:
             problem(
                 where,
@@ -377,4 +456,5 @@ __all__ = [
     "StepProblem",
     "Target",
     "default_profile",
+    "outbound_step",
 ]

@@ -64,11 +64,11 @@ class _Reader:
             return None
         return value
 
-    def flag(self, data: Mapping[str, Any], key: str) -> bool:
-        value = data.get(key, True)
+    def flag(self, data: Mapping[str, Any], key: str, default: bool = True) -> bool:
+        value = data.get(key, default)
         if not isinstance(value, bool):
             self.fail(key, f"expected true or false, got {value!r}", "write true or false")
-            return True
+            return default
         return value
 
     def choice(
@@ -142,24 +142,31 @@ def _read_step(item: Any, reader: _Reader) -> Step | None:
     if not isinstance(statuses, list) or not all(isinstance(s, str) for s in statuses):
         reader.fail("filter.lead_statuses", "expected a list of texts", "e.g. [Working]")
         statuses = []
-    lines = _read_lines(item.get("mapping") or [], reader)
+    direction = reader.choice(item, "direction", Direction, Direction.INBOUND)
+    # A line without a direction flows the way its step does.
+    line_default = Direction.OUTBOUND if direction is Direction.OUTBOUND else Direction.INBOUND
+    lines = _read_lines(item.get("mapping") or [], reader, line_default)
     if not name or not sobject:
         return None
+    # Outbound steps create only Leads and delete nothing unless told (see profile.py).
+    outbound = direction is Direction.OUTBOUND
     return Step(
         name=name,
         sobject=sobject,
         target=reader.choice(item, "target", Target, Target.PERSON),
-        direction=reader.choice(item, "direction", Direction, Direction.INBOUND),
+        direction=direction,
         enabled=reader.flag(item, "enabled"),
-        create=reader.flag(item, "create"),
+        create=reader.flag(item, "create", not outbound or sobject == "Lead"),
         update=reader.flag(item, "update"),
-        delete=reader.flag(item, "delete"),
+        delete=reader.flag(item, "delete", not outbound),
         lines=lines,
         filter=StepFilter(reader.text(filters, "condition", "filter."), days, tuple(statuses)),
     )
 
 
-def _read_lines(data: Any, reader: _Reader) -> tuple[FieldMapping, ...]:
+def _read_lines(
+    data: Any, reader: _Reader, direction: Direction = Direction.INBOUND
+) -> tuple[FieldMapping, ...]:
     if not isinstance(data, list):
         reader.fail(
             "mapping", "expected a list of lines", "e.g. - {field: Email, attribute: emails}"
@@ -186,7 +193,7 @@ def _read_lines(data: Any, reader: _Reader) -> tuple[FieldMapping, ...]:
             FieldMapping(
                 salesforce_field,
                 attribute,
-                reader.choice(item, "direction", Direction, Direction.INBOUND, where),
+                reader.choice(item, "direction", Direction, direction, where),
                 reader.choice(item, "mode", Mode, Mode.OVERWRITE, where),
                 on_create,
                 on_update,

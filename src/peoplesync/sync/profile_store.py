@@ -28,7 +28,8 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.mapping import Mode, attribute_type, validate_lines
+from peoplesync.sync.mapping import Direction, Mode, attribute_type, validate_lines
+from peoplesync.sync.outbound_preview import required_on_create
 from peoplesync.sync.profile import (
     Profile,
     ProfileError,
@@ -112,6 +113,8 @@ async def save_profile(
     before = await load_profile(store, integration)
     result = SaveResult(saved=not dry_run)
     for step in profile.steps:
+        if step.direction is not Direction.INBOUND:
+            continue  # a push follows People's change log; it has no cursor to reset
         old = before.find(step.name)
         if old is None:
             result.resync[step.name] = "new step"
@@ -164,9 +167,76 @@ def _attribute_problems(
     ]
 
 
+def _outbound_problems(
+    step: Step, describe: Mapping[str, Any], definitions: Mapping[str, AttributeDefinition]
+) -> list[StepProblem]:
+    """An outbound step against the object's describe: every line writes a field that
+    exists and may be written, and a creating step fills every field Salesforce requires."""
+    fields = {str(f["name"]).lower(): f for f in describe.get("fields", [])}
+    found: list[StepProblem] = []
+    for index, line in enumerate(step.lines):
+        where = f"mapping[{index}] ({line.salesforce_field})"
+        creates = step.create and line.applies(inbound=False, creating=True)
+        updates = step.update and line.applies(inbound=False, creating=False)
+        if not (creates or updates) or "." in line.salesforce_field:
+            continue  # relationship paths are reported by the pure checks
+        meta = fields.get(line.salesforce_field.lower())
+        if meta is None:
+            found.append(
+                StepProblem(
+                    step.name,
+                    where,
+                    f"{step.sobject} has no field {line.salesforce_field}",
+                    hint="pick a field from the object's describe, or create it in Salesforce",
+                )
+            )
+            continue
+        if attribute_type(line.attribute, definitions) is None:
+            found.append(
+                StepProblem(
+                    step.name,
+                    where,
+                    f"People has no attribute {line.attribute}",
+                    hint="create it (peoplesync attributes add NAME --type TYPE) or map another",
+                )
+            )
+        for needed, allowed in (("createable", creates), ("updateable", updates)):
+            if allowed and not meta.get(needed):
+                verb = "set on new" if needed == "createable" else "changed on existing"
+                found.append(
+                    StepProblem(
+                        step.name,
+                        where,
+                        f"{step.sobject}.{meta['name']} cannot be {verb} records",
+                        hint="map it inbound only, or limit the line with --on",
+                    )
+                )
+    if step.create:
+        filled = {
+            line.salesforce_field.lower()
+            for line in step.lines
+            if line.applies(inbound=False, creating=True)
+        }
+        for name in required_on_create(describe):
+            if name.lower() not in filled:
+                found.append(
+                    StepProblem(
+                        step.name,
+                        f"mapping ({name})",
+                        f"Salesforce requires {step.sobject}.{name} on a new record, and no "
+                        "outbound line fills it on create",
+                        hint=f"map a People attribute to {name} (peoplesync steps map "
+                        f"{step.name!r} --field {name} --attribute ...), or --no-create",
+                    )
+                )
+    return found
+
+
 def _describe_problems(
     step: Step, describe: Mapping[str, Any], definitions: Mapping[str, AttributeDefinition]
 ) -> list[StepProblem]:
+    if step.direction is Direction.OUTBOUND:
+        return _outbound_problems(step, describe, definitions)
     if step.target is Target.PERSON:
         return [
             StepProblem(

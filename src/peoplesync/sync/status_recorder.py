@@ -1,4 +1,5 @@
-"""Around each inbound pass: the state gate, the API budget, counters, problems and the log."""
+"""Around each sync pass (inbound polls, streams and pushes): the state gate, the API budget,
+counters, problems and the log."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError
 from peoplesync.sync.inbound import InboundReport, InboundRunner
+from peoplesync.sync.outbound import OutboundReport, OutboundRunner
 from peoplesync.sync.status import (
     RECHECK,
     BudgetGuard,
@@ -170,6 +172,61 @@ class StatusRecorder:
             "poll",
             object=sobject,
             records=report.read,
+            outcome=outcome,
+            detail=detail,
+        )
+
+    async def run_push(
+        self, runner: OutboundRunner, *, retry_failed: bool = False
+    ) -> OutboundReport:
+        """One push pass, recorded per outbound step even when it stops on an error: counters,
+        errors by code (a person's cleared once it pushes fine), the log, the last sync."""
+        report = OutboundReport()
+        try:
+            await runner.run_once(retry_failed=retry_failed, report=report)
+        except PeopleSyncError as error:
+            await self._record_push(runner, report, error)
+            raise
+        await self._record_push(runner, report, None)
+        return report
+
+    async def _record_push(
+        self, runner: OutboundRunner, report: OutboundReport, error: PeopleSyncError | None
+    ) -> None:
+        now = self.clock.now()
+        for name, counts in report.steps.items():
+            await self.store.add_counts(self.integration, now.date(), name, counts)
+        await self.flush()
+        for name, errors in report.step_errors.items():
+            problems = [error_problem(e) for e in errors]
+            problems += [
+                warning_problem("DUPLICATE_EMAIL_IN_SALESFORCE", d)
+                for d in report.step_duplicates.get(name, [])
+            ]
+            await self.store.record_problems(self.integration, name, problems)
+        failed_now = {e.record for e in report.errors}
+        await self.store.clear_records(
+            self.integration,
+            [f"person {p}" for p in report.clean if f"person {p}" not in failed_now],
+        )
+        if error is None:
+            for step in runner.steps.values():
+                await self.store.mark_synced(self.integration, step.label, now)
+        if error is None and not (report.changes or report.persons or report.errors):
+            return  # an idle pass of --follow leaves no log line
+        detail = (
+            f"changes {report.changes}, persons {report.persons}: created {report.created}, "
+            f"updated {report.updated}, deleted {report.deleted}, linked {report.linked}, "
+            f"rejected {len(report.errors)}"
+        )
+        outcome = "partial" if report.errors else "ok"
+        if error is not None:
+            outcome, detail = "failed", f"{detail}; stopped: {error}"
+        await self.store.log(
+            self.integration,
+            "push",
+            object=", ".join(step.label for step in runner.steps.values()),
+            records=report.persons,
             outcome=outcome,
             detail=detail,
         )

@@ -246,6 +246,22 @@ class StatusStore:
             )
         return int(resolved.rowcount or 0) + int(stale.rowcount or 0)
 
+    async def clear_records(self, integration: str, records: Sequence[str]) -> int:
+        """Forget the problems of records that have since gone through (a pushed person's
+        ``person <id>``); returns how many went."""
+        gone = 0
+        problems = t.sync_problems
+        async with self.engine.begin() as conn:
+            for start in range(0, len(records), 500):
+                result = await conn.execute(
+                    problems.delete().where(
+                        problems.c.integration == integration,
+                        problems.c.record_id.in_(records[start : start + 500]),
+                    )
+                )
+                gone += int(result.rowcount or 0)
+        return gone
+
     async def problems(self, integration: str) -> list[dict[str, Any]]:
         """Every open problem, most recent first."""
         async with self.engine.connect() as conn:

@@ -1,4 +1,5 @@
-"""SIGKILL the push at random points; in the end every person is one Lead, none twice."""
+"""SIGKILL the push at random points, at least 20 times mid-run; in the end every person is
+one Lead, none twice."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from tests.served_org import call, login, served_org
 
 WORKER = Path(__file__).with_name("outbound_worker.py")
 PERSONS = 1200
+KILLS = 20  # kills that land while a push runs
+TOP_UP = 150  # persons added before each kill, so every run has work to be killed in
 
 
 @pytest.fixture
@@ -57,7 +60,7 @@ def run(info: dict[str, Any], url: str, *, kill_after: float | None = None) -> f
     return kill_after if running else 0.0
 
 
-async def people(url: str, prefix: str) -> None:
+async def people(url: str, prefix: str, start: int = 0, count: int = PERSONS) -> None:
     engine = create_engine(url)
     await migrate(engine)
     store = SqlPeopleStore(engine, SystemClock())
@@ -67,7 +70,7 @@ async def people(url: str, prefix: str) -> None:
                 values={"last_name": f"Person {i}", "company": f"Company {i % 7}"},
                 emails=[f"{prefix}{i}@crash.example"],
             )
-            for i in range(PERSONS)
+            for i in range(start, start + count)
         ],
         origin="import",
     )
@@ -106,14 +109,18 @@ async def test_kills_during_a_push_lose_and_duplicate_nothing(
     await people(probe, "probe")
     duration = run(served, probe)
     rng = random.Random(7)
-    hits = attempts = 0
-    while hits < 5 and attempts < 15:  # a kill may land after the push finished: try again
-        hits += run(served, url, kill_after=rng.uniform(0.05, 0.5) * duration) > 0
+    total, hits, attempts = PERSONS, 0, 0
+    # A kill may land after the push finished: try again until KILLS landed mid-run. New
+    # persons before each attempt keep the remaining work near a full push.
+    while hits < KILLS and attempts < 3 * KILLS:
+        hits += run(served, url, kill_after=rng.uniform(0.05, 0.6) * duration) > 0
         attempts += 1
+        await people(url, "person", total, TOP_UP)
+        total += TOP_UP
     run(served, url)
-    assert hits >= 3
+    assert hits >= KILLS
     found = [r for r in leads(served) if str(r["Email"]).startswith("person")]
     emails = [str(r["Email"]).lower() for r in found]
-    assert len(emails) == len(set(emails)) == PERSONS
+    assert len(emails) == len(set(emails)) == total
     links = await lead_links(url)
     assert sorted(links) == sorted(r["Id"] for r in found)

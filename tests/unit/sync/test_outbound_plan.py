@@ -15,6 +15,7 @@ from peoplesync.sync.outbound_plan import (
     MAX_ATTEMPTS,
     LogPosition,
     create_values,
+    deleted_links,
     missing_on_create,
     next_retry,
     persons_to_push,
@@ -103,7 +104,20 @@ def test_changes_collapse_per_person_and_our_own_are_skipped() -> None:
         change(4, "c"),
         change(5, "d", operation="delete"),
     ]
-    assert persons_to_push(changes, own_origin="salesforce:default") == (["a", "c"], 2)
+    assert persons_to_push(changes, own_origin="salesforce:default") == (["a", "c"], 1)
+
+
+def test_deletes_carry_the_links_of_this_integration_from_the_snapshot() -> None:
+    links = [
+        ["salesforce:default", "Lead", "00Q000000000001AAA"],
+        ["salesforce:other", "Lead", "00Q000000000002AAA"],
+        ["salesforce:default", "Contact", "003000000000001AAA"],
+    ]
+    gone = Change(7, NOW, "person", "p", "delete", {"links": links}, "ui", 2)
+    ours = Change(8, NOW, "person", "q", "delete", {"links": links}, "salesforce:default", 2)
+    assert deleted_links([change(1, "a"), gone, ours], own_origin="salesforce:default") == {
+        "p": [("Lead", "00Q000000000001AAA"), ("Contact", "003000000000001AAA")]
+    }
 
 
 def test_a_gap_is_read_again_until_it_appears_or_times_out() -> None:

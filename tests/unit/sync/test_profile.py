@@ -19,7 +19,7 @@ from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
 
 def test_default_profile() -> None:
     profile = default_profile()
-    assert profile.names() == ["Account", "Lead", "Contact"]
+    assert profile.names() == ["Account", "Lead", "Contact", "Person to Lead", "Person to Contact"]
     assert profile.step("Account").target is Target.COMPANY
     assert profile.step("Lead").lines == DEFAULT_MAPPINGS["Lead"]
     assert profile.problems() == []
@@ -27,15 +27,51 @@ def test_default_profile() -> None:
     lead = profile.step("Lead").inbound_step("default")
     assert lead.cursor_key == "salesforce:default:Lead:cursor"
     assert lead.condition is None
+    # A new person becomes a Lead; linked Contacts are updated; nothing is deleted by default.
+    pushed = {s.sobject: (s.create, s.update, s.delete) for s in profile.outbound_steps()}
+    assert pushed == {"Lead": (True, True, False), "Contact": (False, True, False)}
+    assert profile.outbound_steps()[0].label == "Person to Lead"
+
+
+def test_outbound_step_problems() -> None:
+    out = Direction.OUTBOUND
+    lines = (FieldMapping("LastName", "last_name", out),)
+    profile = Profile(
+        (
+            Step("A", "Lead", direction=out, lines=(FieldMapping("LastName", "last_name"),)),
+            Step("B", "Contact", direction=out, lines=(FieldMapping("Account.Name", "x", out),)),
+            Step("C", "Account", Target.COMPANY, out, lines=lines),
+            Step("D", "Lead", direction=out, lines=lines, filter=StepFilter("Rating = 'Hot'")),
+            Step("E", "Lead", direction=Direction.BOTH, lines=lines),
+        )
+    )
+    found = {(p.step, p.field) for p in profile.problems()}
+    assert found == {
+        ("A", "mapping[0] (LastName)"),  # an inbound line in an outbound step
+        ("B", "mapping[0] (Account.Name)"),
+        ("B", "create"),  # only one outbound step creates (A does)
+        ("C", "sobject"),
+        ("C", "create"),
+        ("C", "mapping[0] (LastName)"),  # not a company field
+        ("D", "filter"),
+        ("D", "create"),
+        ("E", "direction"),
+    }
+    # Read from YAML, an outbound step's lines flow outbound and deletes stay off.
+    read = profile_from_yaml(
+        "steps:\n- {name: Out, sobject: Contact, direction: outbound,"
+        " mapping: [{field: LastName, attribute: last_name}]}\n"
+    ).step("Out")
+    assert (read.create, read.delete, read.lines) == (False, False, lines)
 
 
 def test_operations_return_new_profiles() -> None:
     profile = default_profile()
     cloned = profile.clone("Lead")
-    assert cloned.names() == ["Account", "Lead", "Contact", "Lead 2"]
+    assert cloned.names()[-1] == "Lead 2"
     assert cloned.clone("Lead").names()[-1] == "Lead 3"
     assert cloned.step("Lead 2").inbound_step().cursor_key == "salesforce:default:Lead 2:cursor"
-    assert profile.names() == ["Account", "Lead", "Contact"]  # unchanged
+    assert "Lead 2" not in profile.names()  # unchanged
     assert cloned.remove("Lead 2").names() == profile.names()
     assert not profile.set_enabled("Contact", False).step("Contact").enabled
     switched = profile.set_switches("Lead", create=False, delete=False).step("Lead")
@@ -72,7 +108,7 @@ def test_problems_name_the_step_and_the_field() -> None:
             Step("Acc", "Account", Target.COMPANY, lines=(FieldMapping("Name", "first_name"),)),
             Step("Firm", "Contact", Target.COMPANY, enabled=False),
             Step("Person", "Account", enabled=False),
-            Step("Out", "Lead", Target.PERSON, Direction.OUTBOUND, lines=DEFAULT_MAPPINGS["Lead"]),
+            Step("Out", "Lead", Target.PERSON, Direction.BOTH, lines=DEFAULT_MAPPINGS["Lead"]),
             Step("Custom", "Bad Object", enabled=False),
         )
     )
