@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["people_upsert", "sandbox_org", "inbound_transfer", "sync_latency"]
+MODULES = ["people_upsert", "sandbox_org", "inbound_transfer", "sync_latency", "outbound_push"]
 
 
 def main() -> int:

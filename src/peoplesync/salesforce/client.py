@@ -88,6 +88,7 @@ class SalesforceClient:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         wait_seconds: float | None = None,
@@ -112,6 +113,7 @@ class SalesforceClient:
                     method,
                     url,
                     json=json,
+                    content=content,
                     params=params,
                     headers={"Authorization": f"Bearer {session.access_token}", **(headers or {})},
                     timeout=httpx.USE_CLIENT_DEFAULT if wait_seconds is None else wait_seconds,
@@ -230,6 +232,30 @@ class SalesforceClient:
                 f"{self.base}/composite/sobjects",
                 json={"allOrNone": all_or_none, "records": chunk},
                 retry_unsure=retry_unsure,
+            )
+            results += response.json()
+        return results
+
+    async def upsert_many(
+        self,
+        sobject: str,
+        external_id_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Upsert records keyed on an external-id field 200 per call (``created`` tells which
+        were new). Repeating an upsert is harmless, so unsure calls are retried."""
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(records), COLLECTION_SIZE):
+            chunk = [
+                {"attributes": {"type": sobject}, **r}
+                for r in records[start : start + COLLECTION_SIZE]
+            ]
+            response = await self.request(
+                "PATCH",
+                f"{self.base}/composite/sobjects/{sobject}/{external_id_field}",
+                json={"allOrNone": all_or_none, "records": chunk},
             )
             results += response.json()
         return results

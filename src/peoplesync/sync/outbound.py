@@ -1,13 +1,21 @@
 """People -> Salesforce: a change-log consumer writing persons to Leads and Contacts.
 
-A pass reads People's change log from the stored position, collapses the changes of each
-person, leaves out the changes this integration made itself, and writes with sObject
-Collections (200 records a call): a linked person updates its record with the fields that
-differ from the link's last synced state; an unlinked person is first looked up by email
-(``Email IN (...)``) and linked when found, and only then created as a Lead. The new links
-(with the values written as their state), the log position and the retry list are committed
-in one People transaction after Salesforce accepted the writes, so a crash repeats at most one
-page, and the repeat finds what was created by email instead of creating it again.
+A pass reads People's change log from the stored position (pages of up to 50,000 changes),
+collapses the changes of each person, leaves out the changes this integration made itself,
+and writes each object's batch with whichever path spends fewer API calls for its size
+(``bulk_ingest.prefer_bulk``): sObject Collections (200 records a call) up to about a
+thousand records, one Bulk API 2.0 ingest job above (about 5 calls whatever the size). A
+linked person updates its record with the fields that differ from the link's last synced
+state. An unlinked person is first checked against the inbound mirror (a record linked to
+another person with its email is not created again), then looked up by email (``Email IN
+(...)`` lists as long as the SOQL limit allows, five queries a Composite call) and linked
+when found, and only then created as a Lead; when the org has the step's external-id field
+(``PeopleSync_Id__c``, ``externalId`` in describe), the create is an upsert keyed on the
+person id. The new links (with the values written as their state), the log position and the
+retry list are committed in one People transaction after Salesforce accepted the writes, so a
+crash repeats at most one page, and the repeat finds what was created by email (or by the
+upsert key) instead of creating it again; a bulk job that ends with records of unknown
+outcome is treated the same way.
 """
 
 from __future__ import annotations
@@ -24,8 +32,10 @@ from peoplesync.errors import MissingMandatoryAttributeError, PeopleSyncError, R
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.model import ExternalLink, Person
 from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce.client import COLLECTION_SIZE, SalesforceClient
-from peoplesync.salesforce.failure import SalesforceRecordError
+from peoplesync.salesforce.bulk_ingest import BulkIngest, prefer_bulk
+from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.failure import SalesforceRecordError, SalesforceUnavailableError
+from peoplesync.salesforce.lookup import in_batches, query_many
 from peoplesync.salesforce.soql import select, soql
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_plan import (
@@ -47,6 +57,8 @@ LOOKUP_SIZE = 200  # emails per lookup query
 # Answers to a delete that mean the record is gone already (a repeated page, a person
 # deleted in Salesforce as well): nothing left to do.
 GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
+STORE_CHUNK = 5_000  # ids per People store read (SQL parameter limits)
+EXTERNAL_ID_FIELD = "PeopleSync_Id__c"  # used for upserts when the org has it as an external id
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class OutboundStep:
     update: bool = True
     delete: bool = False
     name: str = ""
+    # The field that holds the person id, used for upserts when the org marks it externalId.
+    external_id: str | None = EXTERNAL_ID_FIELD
 
     @property
     def label(self) -> str:
@@ -172,7 +186,7 @@ class OutboundRunner:
         clock: Clock,
         *,
         integration: str = "default",
-        page_size: int = 1000,
+        page_size: int = 50_000,
         gap_timeout: timedelta = DEFAULT_GAP_TIMEOUT,
         phone_region: str | None = None,
         dry_run: bool = False,
@@ -186,6 +200,7 @@ class OutboundRunner:
         self.page_size = page_size
         self.gap_timeout = gap_timeout
         self.phone_region = phone_region or getattr(store, "default_phone_region", None)
+        self._external_ids: dict[str, str | None] = {}
 
     @property
     def state_key(self) -> str:
@@ -255,7 +270,12 @@ class OutboundRunner:
         for gone in set(ids) - set(persons):
             work.retries.pop(gone, None)
         report.persons += len(persons)
-        all_links = await self.store.links_of("person", list(persons))
+        all_links: dict[str, list[ExternalLink]] = {}
+        person_ids = list(persons)
+        for start in range(0, len(person_ids), STORE_CHUNK):
+            all_links.update(
+                await self.store.links_of("person", person_ids[start : start + STORE_CHUNK])
+            )
         definitions = await self.store.attributes()
         updates: dict[str, list[tuple[Person, ExternalLink]]] = {}
         creates: list[Person] = []
@@ -277,6 +297,8 @@ class OutboundRunner:
             else:
                 updates.setdefault(step.sobject, []).append((person, mine[step.sobject]))
         first_error = len(report.errors)
+        if creates and creator is not None:
+            creates = await self._known_to_mirror(creates, report, work)
         if creates and creator is not None:
             with self._tally(creator, report):
                 matches = await self._match(creates, creator, report, work)
@@ -364,44 +386,95 @@ class OutboundRunner:
                     keep.append(str(record["Id"]))
         return keep
 
+    async def _known_to_mirror(
+        self, persons: list[Person], report: OutboundReport, work: _Pass
+    ) -> list[Person]:
+        """Persons to create less those whose email a record in the inbound mirror already
+        has (a Lead or Contact linked to another person): creating would duplicate it, and
+        no lookup is spent on them. What the mirror does not know is looked up by email."""
+        emails = {e.casefold(): p for p in persons for e in p.emails}
+        if not emails:
+            return persons
+        owners = await self.store.find_by_emails(list(emails))
+        others = {
+            owner: key for key, owner in owners.items() if key in emails and owner != emails[key].id
+        }
+        if not others:
+            return persons
+        links = await self.store.links_of("person", list(others))
+        known: set[str] = set()
+        for owner, owner_links in links.items():
+            for link in owner_links:
+                if link.system != self.system or link.object not in ("Lead", "Contact"):
+                    continue
+                email = str(link.state.get("Email") or "").casefold()
+                person = emails.get(email)
+                if person is None or person.id in known:
+                    continue
+                known.add(person.id)
+                work.retries.pop(person.id, None)
+                report.duplicates.append(
+                    f"person {person.id} has the email {email} of {link.object} "
+                    f"{link.external_id}, linked to person {owner}; it is not created again "
+                    "(merge the two persons in People)"
+                )
+        return [p for p in persons if p.id not in known]
+
     async def _match(
         self, persons: list[Person], creator: OutboundStep, report: OutboundReport, work: _Pass
     ) -> dict[str, list[tuple[Person, ExternalLink]]]:
         """Link unlinked persons to records that have their email (Contacts first, then
         unconverted Leads) instead of creating duplicates; also what finds the records a
-        crashed or timed-out create made."""
+        crashed or timed-out create made.
+
+        The ``Email IN (...)`` lists are as long as the SOQL limit allows and run five to a
+        Composite call (``salesforce.lookup``): 10,000 persons cost 2 calls for both objects.
+        """
         by_email = {p.email.casefold(): p for p in persons if p.email}
         found: dict[str, list[tuple[Person, ExternalLink]]] = {}
+        if not by_email:
+            return found
         now = self.clock.now()
+        queries: list[tuple[str, OutboundStep, str]] = []
         order = [s for s in ("Contact", "Lead") if s in self.steps or s == creator.sobject]
         for sobject in order:
             step = self.steps.get(sobject, creator)
             if sobject != creator.sobject and not step.update:
                 continue
-            emails = list(by_email)
-            for start in range(0, len(emails), LOOKUP_SIZE):
-                where = soql("Email IN {}", emails[start : start + LOOKUP_SIZE])
+            fields = list(dict.fromkeys(["Id", "Email", *step.fields()]))
+
+            def build(batch: list[str], sobject: str = sobject, fields: list[str] = fields) -> str:
+                where = soql("Email IN {}", batch)
                 if sobject == "Lead":
                     where += " AND IsConverted = false"
-                fields = list(dict.fromkeys(["Id", "Email", *step.fields()]))
-                query = select(sobject, fields, where=where, order_by="CreatedDate, Id")
-                async for record in self.client.query(query):
-                    email = str(record.get("Email") or "").casefold()
-                    person = by_email.pop(email, None)
-                    if person is None:
-                        if email in {(p.email or "").casefold() for p, _ in found.get(sobject, [])}:
-                            report.duplicates.append(
-                                f"{sobject} {record['Id']} has the email {email} of a record "
-                                "already linked; it is left alone (merge the duplicates)"
-                            )
-                        continue
-                    state = {name: record.get(name) for name in step.fields()}
-                    link = ExternalLink(
-                        "person", person.id, self.system, sobject, str(record["Id"]), state, now
+                return select(sobject, fields, where=where, order_by="CreatedDate, Id")
+
+            queries += [(q, step, sobject) for q in in_batches(list(by_email), build)]
+        records = await query_many(self.client, [q for q, _, _ in queries])
+        steps = {sobject: step for _, step, sobject in queries}
+        linked_emails: dict[str, set[str]] = {}
+        for record in records:
+            kind = str((record.get("attributes") or {}).get("type") or "")
+            if kind not in steps:
+                kind = "Contact" if str(record.get("Id", "")).startswith("003") else "Lead"
+            step = steps[kind]
+            email = str(record.get("Email") or "").casefold()
+            person = by_email.pop(email, None)
+            if person is None:
+                if email in linked_emails.get(kind, set()):
+                    report.duplicates.append(
+                        f"{kind} {record['Id']} has the email {email} of a record "
+                        "already linked; it is left alone (merge the duplicates)"
                     )
-                    work.links.append(link)
-                    report.linked += 1
-                    found.setdefault(sobject, []).append((person, link))
+                continue
+            state = {name: record.get(name) for name in step.fields()}
+            link = ExternalLink(
+                "person", person.id, self.system, kind, str(record["Id"]), state, now
+            )
+            work.links.append(link)
+            report.linked += 1
+            linked_emails.setdefault(kind, set()).add(email)
+            found.setdefault(kind, []).append((person, link))
         return found
 
     async def _refresh_unknown(
@@ -414,16 +487,41 @@ class OutboundRunner:
             return pairs
         current: dict[str, dict[str, Any]] = {}
         fields = list(dict.fromkeys(["Id", *step.fields()]))
-        for start in range(0, len(unknown), LOOKUP_SIZE):
-            where = soql("Id IN {}", unknown[start : start + LOOKUP_SIZE])
-            async for record in self.client.query(select(step.sobject, fields, where=where)):
-                current[str(record["Id"])[:15]] = {n: record.get(n) for n in step.fields()}
+        queries = in_batches(
+            unknown, lambda batch: select(step.sobject, fields, where=soql("Id IN {}", batch))
+        )
+        for record in await query_many(self.client, queries):
+            current[str(record["Id"])[:15]] = {n: record.get(n) for n in step.fields()}
         return [
             (p, dataclasses.replace(link, state=current.get(link.external_id[:15], {})))
             if not link.state
             else (p, link)
             for p, link in pairs
         ]
+
+    async def _write(
+        self,
+        sobject: str,
+        operation: str,
+        records: list[dict[str, Any]],
+        external_id_field: str | None = None,
+    ) -> list[dict[str, Any] | None]:
+        """Write with whichever path spends fewer API calls for this volume (see
+        ``bulk_ingest.prefer_bulk``): sObject Collections up to about a thousand records,
+        one Bulk API 2.0 ingest job above. One result per record, None when its outcome is
+        unknown (a bulk job that ended early)."""
+        if not self.dry_run and prefer_bulk(operation, len(records)):
+            job = await BulkIngest(self.client).run(
+                sobject, operation, records, external_id_field=external_id_field
+            )
+            return job.results
+        if operation == "update":
+            return list(await self.client.update_many(sobject, records))
+        if operation == "upsert" and external_id_field:
+            return list(await self.client.upsert_many(sobject, external_id_field, records))
+        # A timeout here is not retried blindly: the page is read again and the email
+        # lookup finds what the lost answer had created.
+        return list(await self.client.create_many(sobject, records, retry_unsure=False))
 
     async def _update(
         self,
@@ -444,20 +542,45 @@ class OutboundRunner:
             else:
                 report.unchanged += 1
                 work.retries.pop(person.id, None)
-        for start in range(0, len(rows), COLLECTION_SIZE):
-            chunk = rows[start : start + COLLECTION_SIZE]
-            results = await self.client.update_many(
-                step.sobject, [{"Id": link.external_id, **diff} for _, link, diff in chunk]
+        if not rows:
+            return
+        results = await self._write(
+            step.sobject, "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
+        )
+        now = self.clock.now()
+        unknown = 0
+        for (person, link, diff), result in zip(rows, results, strict=True):
+            if result is None:
+                unknown += 1
+            elif result.get("success"):
+                state = {**link.state, **diff}
+                work.links.append(dataclasses.replace(link, state=state, synced_at=now))
+                report.updated += 1
+                work.retries.pop(person.id, None)
+            else:
+                self._failed(person, f"{step.sobject} {link.external_id}", result, report, work)
+        if unknown:
+            raise SalesforceUnavailableError(
+                f"{unknown} {step.sobject} updates have no known outcome; the page is pushed again",
+                error_code="JOB_INCOMPLETE",
             )
-            now = self.clock.now()
-            for (person, link, diff), result in zip(chunk, results, strict=True):
-                if result.get("success"):
-                    state = {**link.state, **diff}
-                    work.links.append(dataclasses.replace(link, state=state, synced_at=now))
-                    report.updated += 1
-                    work.retries.pop(person.id, None)
-                else:
-                    self._failed(person, f"{step.sobject} {link.external_id}", result, report, work)
+
+    async def _external_id(self, step: OutboundStep) -> str | None:
+        """The step's external-id field when the org's describe marks it ``externalId``."""
+        if step.external_id is None:
+            return None
+        if step.sobject not in self._external_ids:
+            fields = (await self.client.describe(step.sobject)).get("fields", [])
+            self._external_ids[step.sobject] = next(
+                (
+                    str(f["name"])
+                    for f in fields
+                    if str(f.get("name", "")).casefold() == step.external_id.casefold()
+                    and f.get("externalId")
+                ),
+                None,
+            )
+        return self._external_ids[step.sobject]
 
     async def _create(
         self, step: OutboundStep, persons: list[Person], report: OutboundReport, work: _Pass
@@ -481,31 +604,52 @@ class OutboundRunner:
                 work.retries.pop(person.id, None)
                 continue
             rows.append((person, values))
-        for start in range(0, len(rows), COLLECTION_SIZE):
-            chunk = rows[start : start + COLLECTION_SIZE]
-            # A timeout here is not retried blindly: the page is read again and the email
-            # lookup finds what the lost answer had created.
-            results = await self.client.create_many(
-                step.sobject, [values for _, values in chunk], retry_unsure=False
+        if not rows:
+            return
+        # With an external-id field holding the person id, the write is an upsert: a repeat
+        # after a lost answer or a crash finds the record it made instead of making another.
+        external_id = await self._external_id(step)
+        if external_id:
+            results = await self._write(
+                step.sobject,
+                "upsert",
+                [{**values, external_id: person.id} for person, values in rows],
+                external_id,
             )
-            now = self.clock.now()
-            for (person, values), result in zip(chunk, results, strict=True):
-                if result.get("success"):
-                    work.links.append(
-                        ExternalLink(
-                            "person",
-                            person.id,
-                            self.system,
-                            step.sobject,
-                            str(result["id"]),
-                            values,
-                            now,
-                        )
+        else:
+            results = await self._write(step.sobject, "insert", [v for _, v in rows])
+        now = self.clock.now()
+        unknown = 0
+        for (person, values), result in zip(rows, results, strict=True):
+            if result is None:
+                unknown += 1
+            elif result.get("success"):
+                work.links.append(
+                    ExternalLink(
+                        "person",
+                        person.id,
+                        self.system,
+                        step.sobject,
+                        str(result["id"]),
+                        values,
+                        now,
                     )
+                )
+                if result.get("created", True):
                     report.created += 1
-                    work.retries.pop(person.id, None)
                 else:
-                    self._failed(person, f"new {step.sobject}", result, report, work)
+                    report.linked += 1
+                work.retries.pop(person.id, None)
+            else:
+                self._failed(person, f"new {step.sobject}", result, report, work)
+        if unknown:
+            # Not retried here: the page is read again, and the email lookup (or the upsert
+            # key) finds what the job made before anything is created again.
+            raise SalesforceUnavailableError(
+                f"{unknown} new {step.sobject} records have no known outcome; "
+                "they are looked up before being created again",
+                error_code="JOB_INCOMPLETE",
+            )
 
     def _failed(
         self,

@@ -14,6 +14,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
+from peoplesync.errors import ConfigurationError
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.outbound import OutboundReport
 
@@ -122,6 +125,47 @@ class PreviewClient(SalesforceClient):
     ) -> list[dict[str, Any]]:
         """What an update would answer (nothing is sent)."""
         return await self._answer(sobject, records, creating=False)
+
+    async def upsert_many(
+        self,
+        sobject: str,
+        external_id_field: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        all_or_none: bool = False,
+    ) -> list[dict[str, Any]]:
+        """What an upsert would answer, as a create (nothing is sent)."""
+        return await self._answer(sobject, records, creating=True)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        wait_seconds: float | None = None,
+        retry_unsure: bool = True,
+    ) -> httpx.Response:
+        """Reads only: a write that did not come through the methods above (a Bulk API job,
+        say) is refused rather than sent."""
+        if method != "GET" and not path.rstrip("/").endswith("/composite"):
+            raise ConfigurationError(
+                f"a preview does not send {method} {path}",
+                hint="this is a bug in the preview: report it",
+            )
+        return await super().request(
+            method,
+            path,
+            json=json,
+            content=content,
+            params=params,
+            headers=headers,
+            wait_seconds=wait_seconds,
+            retry_unsure=retry_unsure,
+        )
 
     async def delete_many(
         self, ids: Sequence[str], *, all_or_none: bool = False

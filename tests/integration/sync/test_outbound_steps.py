@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from peoplesync.clock import ManualClock
+from peoplesync.people.model import PersonInput
 from peoplesync.sync.mapping import Direction, FieldMapping
 from peoplesync.sync.outbound import OutboundRunner
 from peoplesync.sync.outbound_preview import PreviewClient
@@ -156,3 +157,24 @@ async def test_saving_checks_outbound_steps_against_describe(world: World) -> No
     }
     await save_profile(world.store, client, updating)
     assert (await load_profile(world.store)).outbound_steps()[0].create is False
+
+
+async def test_a_preview_above_the_bulk_break_even_sends_no_job(world: World) -> None:
+    org = world.org
+    await world.store.upsert_persons(
+        [
+            PersonInput(
+                values={"last_name": f"Many {i}", "company": "Bulk"},
+                emails=[f"many{i}@bulk.example"],
+            )
+            for i in range(1300)
+        ],
+        origin="ui",
+    )
+    push = pusher(world, default_profile().outbound_steps())
+    dry = PreviewClient(push.client)
+    preview = OutboundRunner(dry, world.store, push.steps.values(), push.clock, dry_run=True)
+    report = await preview.run_once()
+    assert report.created == 1300
+    log = (await org.client.get("/sandbox/admin/requests", params={"limit": "100000"})).json()
+    assert not [e for e in log if e["method"] != "GET" and "/jobs/" in e["path"]]

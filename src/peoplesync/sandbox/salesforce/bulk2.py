@@ -240,6 +240,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         service = ctx.records
         if job.operation == "insert":
             return await service.create(user_id, job.sobject, records, from_csv=True)
+        if job.operation in ("update", "upsert"):
+            # An empty field leaves the value as it is; #N/A sets it to null.
+            records = [{k: v for k, v in r.items() if v != ""} for r in records]
         if job.operation == "update":
             return await service.update(user_id, job.sobject, records, from_csv=True)
         if job.operation == "upsert":

@@ -1,0 +1,65 @@
+"""Bulk API 2.0 ingest: error parsing, CSV writing, the collections/bulk break-even, lookups."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from peoplesync.salesforce.bulk_ingest import (
+    collection_calls,
+    ingest_calls,
+    parse_error,
+    prefer_bulk,
+    to_csv,
+)
+from peoplesync.salesforce.lookup import in_batches
+from peoplesync.salesforce.soql import select, soql
+
+
+def test_sf_error_keeps_code_message_and_fields() -> None:
+    error = parse_error(
+        "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    )
+    assert error == {
+        "statusCode": "REQUIRED_FIELD_MISSING",
+        "message": "Required fields are missing: [LastName]",
+        "fields": ["LastName"],
+    }
+
+
+def test_sf_error_fields_from_the_message_when_not_trailing() -> None:
+    error = parse_error("STRING_TOO_LONG:Title: data value too large: [Title]")
+    assert error["statusCode"] == "STRING_TOO_LONG"
+    assert error["fields"] == ["Title"]
+
+
+def test_sf_error_without_a_code() -> None:
+    assert parse_error("something broke")["statusCode"] == "UNKNOWN_EXCEPTION"
+
+
+def test_csv_leaves_absent_fields_empty_and_nulls_as_na_on_update() -> None:
+    header, body = to_csv(
+        [{"Id": "00Q1", "Title": None}, {"Id": "00Q2", "City": "Split"}], "update"
+    )
+    assert header == ["Id", "Title", "City"]
+    assert body.decode().splitlines() == ["Id,Title,City", "00Q1,#N/A,", "00Q2,,Split"]
+
+
+def test_break_even_between_collections_and_a_job() -> None:
+    assert ingest_calls("update") == 5 and ingest_calls("insert") == 6
+    assert not prefer_bulk("update", 1000) and prefer_bulk("update", 1001)
+    assert not prefer_bulk("insert", 1200) and prefer_bulk("insert", 1201)
+    for count in (1, 200, 999, 5_000, 100_000):
+        chosen = ingest_calls("update", count) if prefer_bulk("update", count) else None
+        assert (chosen or collection_calls(count)) <= collection_calls(count)
+
+
+def test_lookups_fill_queries_up_to_the_limits() -> None:
+    emails = [f"person{i}@lookup.example" for i in range(10_000)]
+
+    def build(batch: list[str]) -> str:
+        return select("Lead", ["Id", "Email"], where=soql("Email IN {}", batch))
+
+    queries = in_batches(emails, build, max_url_chars=60_000, max_chars=100_000)
+    assert len(queries) <= 8  # 200 a query (a GET URL's worth) would need 50
+    assert all(len(urlencode({"q": q})) <= 60_000 for q in queries)
+    assert sum(q.count("@lookup.example") for q in queries) == len(emails)
