@@ -20,7 +20,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## Run the demo on embedded defaults (sandbox org, seeded)
 	$(BIN)/peoplesync demo
 
-test: $(STAMP) ## Run unit and integration tests on SQLite and PostgreSQL
+CHROMIUM := /usr/bin/chromium
+
+# Debian's Chromium for the browser tests (tests/browser); installed when missing and root.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install -y chromium' (browser tests skip, fail in CI)"; \
+	fi
+
+test: $(STAMP) $(CHROMIUM) ## Run unit, integration and browser tests on SQLite and PostgreSQL
 	$(BIN)/pytest tests
 
 check: $(STAMP) ## Lint, format check and mypy strict

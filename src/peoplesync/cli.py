@@ -19,6 +19,7 @@ from peoplesync.status_cli import status_command
 from peoplesync.steps_cli import config_app, steps_app
 from peoplesync.sync_cli import salesforce_app, sync_app
 from peoplesync.transfer_cli import transfer as _transfer_commands  # noqa: F401 (registers)
+from peoplesync.web.cli import serve, users_app
 
 app = typer.Typer(
     name="peoplesync",
@@ -36,6 +37,8 @@ app.add_typer(push_app, name="push")
 app.add_typer(steps_app, name="steps")
 app.add_typer(config_app, name="config")
 app.command("status")(status_command)
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 
 @app.callback()

@@ -1,0 +1,116 @@
+"""``create_app``: the web UI and the REST API on one People store, in one ASGI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+from starlette.middleware.base import RequestResponseEndpoint
+
+from peoplesync.clock import Clock
+from peoplesync.errors import PeopleSyncError
+from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.sync.status_store import StatusStore
+from peoplesync.web.access import LoginRequired, PasswordChangeRequired, WebContext
+from peoplesync.web.accounts import Accounts
+from peoplesync.web.api import create_api
+from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
+from peoplesync.web.pages import router
+
+HERE = Path(__file__).resolve().parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["csrf_field"] = "csrf_token"
+    return templates
+
+
+def create_app(
+    store: SqlPeopleStore,
+    *,
+    clock: Clock | None = None,
+    secure_cookies: bool = True,
+    password_hasher: PasswordHasher | None = None,
+) -> FastAPI:
+    """The whole web application: pages at /, REST API at /api/v1, assets at /static.
+
+    ``secure_cookies`` marks cookies Secure (sent over HTTPS only; browsers also accept them
+    from http://localhost); turn it off only behind plain HTTP on a trusted network.
+    """
+    clock = clock or store.clock
+    web = WebContext(
+        store=store,
+        accounts=Accounts(store.engine, clock, hasher=password_hasher),
+        statuses=StatusStore(store.engine, clock),
+        templates=_templates(),
+        secure_cookies=secure_cookies,
+    )
+    app = FastAPI(title="peoplesync", docs_url=None, redoc_url=None, openapi_url=None)
+    api = create_api()
+    app.state.web = web
+    api.state.web = web
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/api/v1", api)
+
+    def page_error(request: Request, body: ErrorBody) -> HTMLResponse:
+        return web.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"error": body, "user": None, "session": None},
+            status_code=body.status,
+        )
+
+    @app.exception_handler(LoginRequired)
+    async def _login(_request: Request, signal: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(signal.path)}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password(_request: Request, _signal: PasswordChangeRequired) -> RedirectResponse:
+        return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(PeopleSyncError)
+    async def _ours(request: Request, error: PeopleSyncError) -> HTMLResponse:
+        return page_error(request, from_error(error))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> Response:
+        body = from_http(error)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(body.json(), status_code=body.status, headers=error.headers)
+        return page_error(request, body)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> HTMLResponse:
+        return page_error(request, from_validation(error))
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/people", "/salesforce", "/account", "/api/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+__all__ = ["create_app"]

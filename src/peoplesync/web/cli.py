@@ -1,0 +1,128 @@
+"""CLI: ``peoplesync serve`` (web app and REST API) and ``peoplesync users`` (accounts, tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from peoplesync.errors import PeopleSyncError
+from peoplesync.settings import Settings
+from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
+from peoplesync.web.app import create_app
+from peoplesync.wiring import people_store
+
+PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
+console = Console(stderr=True)
+users_app = typer.Typer(
+    help="Web and API users: add, list, issue API tokens.", no_args_is_help=True
+)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Accounts], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with people_store(Settings()) as store:
+            return await work(Accounts(store.engine, store.clock))
+
+    try:
+        return asyncio.run(run())
+    except PeopleSyncError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+
+
+@users_app.command("add")
+def add_user(
+    email: Annotated[str, typer.Argument(help="Login email")],
+    role: Annotated[Role, typer.Option(help="admin (may change) or viewer (read only)")] = (
+        Role.VIEWER
+    ),
+) -> None:
+    """Add a user; the password comes from $PEOPLESYNC_USER_PASSWORD or a prompt."""
+    password = os.environ.get(PASSWORD_ENV) or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+
+    async def work(accounts: Accounts) -> dict[str, str]:
+        user = await accounts.add_user(email, password, role)
+        return {"id": user.id, "email": user.email, "role": user.role.value}
+
+    typer.echo(json.dumps(_run(work)))
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Every user with their role (JSON lines)."""
+
+    async def work(accounts: Accounts) -> list[str]:
+        return [
+            json.dumps({"id": u.id, "email": u.email, "role": u.role.value})
+            for u in await accounts.users()
+        ]
+
+    for line in _run(work):
+        typer.echo(line)
+
+
+@users_app.command("token")
+def issue_token(
+    email: Annotated[str, typer.Argument(help="The user the token acts as")],
+    name: Annotated[str, typer.Option(help="A label for the token")] = "api",
+) -> None:
+    """Issue an API token (shown once; send it as 'Authorization: Bearer <token>')."""
+
+    async def work(accounts: Accounts) -> str:
+        return await accounts.issue_token(await accounts.user_by_email(email), name)
+
+    typer.echo(_run(work))
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    admin_email: Annotated[
+        str, typer.Option(help="Email of the first admin, created when there is no user")
+    ] = "admin@example.com",
+    insecure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-cookies",
+            help="Send cookies over plain HTTP too (only behind a trusted network)",
+        ),
+    ] = False,
+) -> None:
+    """Serve the web app and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
+    settings = Settings()
+
+    async def run() -> None:
+        async with people_store(settings) as store:
+            password = await ensure_first_admin(Accounts(store.engine, store.clock), admin_email)
+            if password is not None:
+                console.print(
+                    f"First admin created: [bold]{admin_email}[/bold] with one-time password "
+                    f"[bold]{password}[/bold] (you choose your own at the first login)."
+                )
+            app = create_app(store, secure_cookies=not insecure_cookies)
+            config = uvicorn.Config(
+                app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="off"
+            )
+            console.print(f"peoplesync is serving on http://{host}:{port}/")
+            await uvicorn.Server(config).serve()
+
+    try:
+        asyncio.run(run())
+    except PeopleSyncError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        return
+
+
+__all__ = ["serve", "users_app"]

@@ -1,0 +1,106 @@
+"""The project's exception tree as HTTP answers: a status and {"error": {code, message, field,
+hint}}. Bad input is a 4xx naming the field, never a 500."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from peoplesync.errors import (
+    AmbiguousMatchError,
+    BatchValidationError,
+    DuplicateEmailError,
+    NotFoundError,
+    PeopleSyncError,
+    RecordError,
+    RetryableError,
+    StopError,
+)
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "INVALID_REQUEST",
+    429: "TOO_MANY_REQUESTS",
+}
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """What went wrong, for a person or a program."""
+
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+    hint: str = ""
+
+    def json(self) -> dict[str, Any]:
+        """The response body."""
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "field": self.field,
+                "hint": self.hint,
+            }
+        }
+
+
+def record_status(error: RecordError) -> int:
+    """404 for a missing record, 409 when it clashes with another, 422 otherwise."""
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, DuplicateEmailError | AmbiguousMatchError):
+        return 409
+    return 422
+
+
+def from_error(error: PeopleSyncError) -> ErrorBody:
+    """The answer for one of our own errors: skip-record errors are the caller's input (4xx),
+    stop errors a conflict with the current state (409), retryable ones 503."""
+    if isinstance(error, BatchValidationError) and error.errors:
+        return from_error(error.errors[0])
+    if isinstance(error, RecordError):
+        return ErrorBody(record_status(error), error.code, error.detail, error.field, error.hint)
+    if isinstance(error, RetryableError):
+        return ErrorBody(503, "TRY_AGAIN", error.message, hint=error.hint or "try again shortly")
+    if isinstance(error, StopError):
+        return ErrorBody(409, "CONFLICT", error.message, hint=error.hint)
+    return ErrorBody(400, "BAD_REQUEST", error.message, hint=error.hint)
+
+
+def from_http(error: HTTPException) -> ErrorBody:
+    """The answer for a routing or authorization failure."""
+    code = _HTTP_CODES.get(
+        error.status_code, "ERROR" if error.status_code >= 500 else "BAD_REQUEST"
+    )
+    return ErrorBody(error.status_code, code, str(error.detail))
+
+
+def from_validation(error: RequestValidationError) -> ErrorBody:
+    """The answer for a request body or parameter that does not fit the schema (422)."""
+    problems = list(error.errors())
+    if not problems:
+        return ErrorBody(422, "INVALID_REQUEST", "the request is not valid")
+    first = problems[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    field = ".".join(location) or None
+    if first.get("type") == "json_invalid":
+        return ErrorBody(
+            422, "INVALID_JSON", "the request body is not valid JSON", hint="send JSON"
+        )
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return ErrorBody(422, "INVALID_REQUEST", f"{first.get('msg', 'invalid')}{more}", field)
+
+
+__all__ = ["ErrorBody", "from_error", "from_http", "from_validation", "record_status"]
