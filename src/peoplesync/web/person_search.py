@@ -8,6 +8,7 @@ the last id shown, never an offset.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,24 +38,35 @@ def _prefix(column: sa.ColumnElement[str], prefix: str, dialect: str) -> sa.Colu
     return sa.and_(column >= prefix, column < upper)
 
 
-def search_condition(query: str, dialect: str) -> sa.ColumnElement[bool] | None:
-    """Persons whose first name, last name or any email starts with ``query``; "ada lov"
-    also finds first name "Ada" with last name "Lovelace"."""
+def _matching_ids(query: str, dialect: str, after: str | None, limit: int) -> sa.Select[Any] | None:
+    """Ids of persons whose first name, last name or any email starts with ``query`` ("ada
+    lov" also finds first name "Ada" with last name "Lovelace"), newest first.
+
+    One branch per index, each already ordered and cut to ``limit``, so the database picks
+    per branch between walking the primary key (common prefixes) and the prefix index (rare
+    ones); an OR of the conditions would make PostgreSQL scan every person for a rare prefix.
+    """
     text = " ".join(query.lower().split())
     if not text:
         return None
     first = sa.func.lower(persons.c.first_name)
     last = sa.func.lower(persons.c.last_name)
-    by_email = persons.c.id.in_(
-        sa.select(person_emails.c.person_id).where(
-            _prefix(person_emails.c.email_key, text, dialect)
-        )
-    )
-    options = [_prefix(first, text, dialect), _prefix(last, text, dialect), by_email]
+    branches: list[tuple[sa.ColumnElement[str], sa.ColumnElement[bool]]] = [
+        (persons.c.id, _prefix(first, text, dialect)),
+        (persons.c.id, _prefix(last, text, dialect)),
+        (person_emails.c.person_id, _prefix(person_emails.c.email_key, text, dialect)),
+    ]
     if " " in text:
         given, family = text.split(" ", 1)
-        options.append(sa.and_(first == given, _prefix(last, family, dialect)))
-    return sa.or_(*options)
+        branches.append((persons.c.id, sa.and_(first == given, _prefix(last, family, dialect))))
+    parts = []
+    for column, condition in branches:
+        branch = sa.select(column.label("id")).where(condition)
+        if after:
+            branch = branch.where(column < after)
+        parts.append(branch.order_by(column.desc()).limit(limit).subquery().select())
+    found = sa.union(*parts).subquery()
+    return sa.select(found.c.id).order_by(found.c.id.desc()).limit(limit)
 
 
 async def list_persons(
@@ -67,14 +79,13 @@ async def list_persons(
 ) -> PersonPage:
     """A page of persons, newest first, after the cursor ``after``."""
     limit = max(1, min(limit, MAX_PAGE))
-    statement = sa.select(persons.c.id).order_by(persons.c.id.desc()).limit(limit + 1)
-    condition = search_condition(query, engine.dialect.name)
-    if condition is not None:
-        statement = statement.where(condition)
-    if after:
-        statement = statement.where(persons.c.id < after)
+    statement = _matching_ids(query, engine.dialect.name, after, limit + 1)
+    if statement is None:
+        statement = sa.select(persons.c.id).order_by(persons.c.id.desc()).limit(limit + 1)
+        if after:
+            statement = statement.where(persons.c.id < after)
     async with engine.connect() as conn:
-        ids = list((await conn.scalars(statement)).all())
+        ids = [str(found_id) for found_id in (await conn.scalars(statement)).all()]
     more = len(ids) > limit
     ids = ids[:limit]
     found = await store.get_persons(ids)
@@ -82,4 +93,4 @@ async def list_persons(
     return PersonPage(page, ids[-1] if more and ids else None)
 
 
-__all__ = ["MAX_PAGE", "PersonPage", "list_persons", "search_condition"]
+__all__ = ["MAX_PAGE", "PersonPage", "list_persons"]
