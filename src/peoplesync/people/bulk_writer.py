@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -60,24 +60,26 @@ class BulkWriter:
         self, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> list[Any]:
         converters = [(i, c) for i, c in enumerate(self._convert(table, columns)) if c is not None]
-        if not converters:
+        if not converters or not rows:
             return list(rows)
-        converted: list[Any] = []
-        memo: dict[Any, Any] = {}  # batches share timestamps; convert each once
-        for row in rows:
-            values = list(row)
-            for index, convert in converters:
-                value = values[index]
+        # Column by column: the transposes run in C, and a column's converter is looked up
+        # once. Batches share timestamps; each distinct one is converted once.
+        values: list[Any] = list(zip(*rows, strict=True))
+        for index, convert in converters:
+            memo: dict[Any, Any] = {}
+            converted: list[Any] = []
+            for value in values[index]:
                 if value is None:
-                    continue
-                if isinstance(value, datetime):
-                    if value not in memo:
-                        memo[value] = convert(value)
-                    values[index] = memo[value]
+                    converted.append(None)
+                elif type(value) is datetime:
+                    done = memo.get(value)
+                    if done is None:
+                        done = memo[value] = convert(value)
+                    converted.append(done)
                 else:
-                    values[index] = convert(value)
-            converted.append(tuple(values))
-        return converted
+                    converted.append(convert(value))
+            values[index] = converted
+        return list(zip(*values, strict=True))
 
     async def insert(
         self, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -113,18 +115,19 @@ class BulkWriter:
         key: str,
         values: Sequence[Any],
         order_by: Sequence[str] = (),
+        where: Mapping[str, Any] | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Rows whose ``key`` is one of ``values``, as tuples in ``columns`` order."""
+        """Rows whose ``key`` is one of ``values`` (and whose ``where`` columns equal the
+        given values), as tuples in ``columns`` order."""
         if not values:
             return []
-        mark = "%s" if self.postgres else "?"
         names = ", ".join(f'"{c}"' for c in columns)
         order = (
             f" ORDER BY {', '.join(chr(34) + c + chr(34) for c in order_by)}" if order_by else ""
         )
-        marks = ", ".join(mark for _ in values)
+        condition, parameters = self._where_in(key, values, where)
         result = await self.conn.exec_driver_sql(
-            f'SELECT {names} FROM "{table.name}" WHERE "{key}" IN ({marks}){order}', tuple(values)
+            f'SELECT {names} FROM "{table.name}" WHERE {condition}{order}', parameters
         )
         rows = result.all()
         readers = [(i, r) for i, r in enumerate(self._readers(table, columns)) if r is not None]
@@ -138,6 +141,29 @@ class BulkWriter:
                     items[index] = read(items[index])
             out.append(tuple(items))
         return out
+
+    def _where_in(
+        self, key: str, values: Sequence[Any], where: Mapping[str, Any] | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        mark = "%s" if self.postgres else "?"
+        equal = [f'"{name}" = {mark}' for name in where or {}]
+        marks = ", ".join(mark for _ in values)
+        condition = " AND ".join([*equal, f'"{key}" IN ({marks})'])
+        return condition, (*(where or {}).values(), *values)
+
+    async def delete_in(
+        self,
+        table: sa.Table,
+        key: str,
+        values: Sequence[Any],
+        where: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Delete the rows whose ``key`` is one of ``values`` (and whose ``where`` columns
+        equal the given values)."""
+        if not values:
+            return
+        condition, parameters = self._where_in(key, values, where)
+        await self.conn.exec_driver_sql(f'DELETE FROM "{table.name}" WHERE {condition}', parameters)
 
     def _readers(self, table: sa.Table, columns: Sequence[str]) -> list[Any]:
         readers: list[Any] = []
@@ -185,7 +211,12 @@ def _utc(value: datetime) -> datetime:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    if type(value) is dict and not value:
+        return "{}"  # most persons' custom attributes
+    return _ENCODE(value)
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _bool(value: Any) -> int:

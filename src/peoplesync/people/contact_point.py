@@ -7,6 +7,7 @@ lower-cased address. A phone number is kept in E.164.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +23,13 @@ from peoplesync.errors import InvalidEmailError, InvalidPhoneError
 # Addresses it matches skip the slower full validation; everything else takes the full path.
 _SIMPLE_EMAIL = re.compile(
     r"(?P<local>[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+# The same with letters beyond ASCII in the local part (Jürgen, Šurbek): accepted on the fast
+# path when every such character is a letter and the local part is already in NFC, which is
+# what email-validator's internationalized dot-atom rule and its normal form come down to then.
+_LETTERS_EMAIL = re.compile(
+    r"(?P<local>(?:[A-Za-z0-9_+-]|[^\x00-\x7F])+(?:\.(?:[A-Za-z0-9_+-]|[^\x00-\x7F])+)*)"
     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
 )
 _SPECIAL_USE = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
@@ -41,6 +49,13 @@ def _is_special_use(domain: str) -> bool:
     return any(".".join(labels[i:]) in _SPECIAL_USE for i in range(len(labels)))
 
 
+def _plain_letters(local: str) -> bool:
+    """Whether every non-ASCII character of ``local`` is a letter, in NFC already."""
+    return all(
+        unicodedata.category(c)[0] == "L" for c in local if c > "\x7f"
+    ) and unicodedata.is_normalized("NFC", local)
+
+
 def normalise_email(raw: str, *, record: str | None = None, field: str = "email") -> EmailAddress:
     """Validate ``raw`` and return its normal form; raise InvalidEmailError naming the field."""
     if not isinstance(raw, str):
@@ -49,9 +64,13 @@ def normalise_email(raw: str, *, record: str | None = None, field: str = "email"
         )
     text = raw.strip()
     match = _SIMPLE_EMAIL.fullmatch(text)
+    if match is None and not text.isascii():
+        match = _LETTERS_EMAIL.fullmatch(text)
+        if match is not None and not _plain_letters(match["local"]):
+            match = None
     if (
         match is not None
-        and len(text) <= _MAX_EMAIL
+        and len(text.encode()) <= _MAX_EMAIL
         and len(match["local"]) <= 64
         and len(match["domain"]) <= 253
         and "--" not in match["domain"]  # IDNA label rules: leave those to email-validator
@@ -79,25 +98,61 @@ _INTERNATIONAL = re.compile(r"\+[0-9 ().-]{6,30}")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
+# (possible national lengths, empty meaning any; compiled national number pattern or None)
+_Desc = tuple[frozenset[int], re.Pattern[str] | None]
+
+
+def _compiled(desc: Any) -> _Desc | None:
+    if desc is None:
+        return None
+    pattern = desc.national_number_pattern
+    return frozenset(desc.possible_length), re.compile(pattern) if pattern else None
+
+
+_DESCS: dict[str, tuple[_Desc | None, tuple[_Desc | None, ...]]] = {}
+
+
+def _descs(metadata: Any) -> tuple[_Desc | None, tuple[_Desc | None, ...]]:
+    """A region's general description and its number types, common ones first, compiled once
+    (phonenumbers looks each pattern up again on every test)."""
+    found = _DESCS.get(metadata.id)
+    if found is not None:
+        return found
+    types = (
+        metadata.mobile,
+        metadata.fixed_line,
+        metadata.toll_free,
+        metadata.premium_rate,
+        metadata.shared_cost,
+        metadata.voip,
+        metadata.personal_number,
+        metadata.pager,
+        metadata.uan,
+        metadata.voicemail,
+    )
+    found = _DESCS[metadata.id] = (
+        _compiled(metadata.general_desc),
+        tuple(_compiled(desc) for desc in types),
+    )
+    return found
+
+
+def _matches(national: str, desc: _Desc | None) -> bool:
+    # phonenumbers' _is_number_matching_desc.
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    if lengths and len(national) not in lengths:
+        return False
+    return pattern is not None and pattern.fullmatch(national) is not None
+
+
 def _type_known(national: str, metadata: Any) -> bool:
     # The same test phonenumbers' is_valid_number makes, with the common types tried first.
-    if not pnu._is_number_matching_desc(national, metadata.general_desc):
+    general, types = _descs(metadata)
+    if not _matches(national, general):
         return False
-    return any(
-        pnu._is_number_matching_desc(national, desc)
-        for desc in (
-            metadata.mobile,
-            metadata.fixed_line,
-            metadata.toll_free,
-            metadata.premium_rate,
-            metadata.shared_cost,
-            metadata.voip,
-            metadata.personal_number,
-            metadata.pager,
-            metadata.uan,
-            metadata.voicemail,
-        )
-    )
+    return any(_matches(national, desc) for desc in types)
 
 
 def _fast_e164(text: str) -> str | None:

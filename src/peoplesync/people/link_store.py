@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from peoplesync.clock import Clock
 from peoplesync.errors import NotFoundError
 from peoplesync.people import tables as t
+from peoplesync.people.bulk_writer import BulkWriter
 from peoplesync.people.model import EntityType, ExternalLink, TimelineEvent, new_id
+
+_IN_SIZE = 10_000  # values in one IN list
+_LINK_COLUMNS = ("entity_type", "entity_id", "external_id", "state", "synced_at")
 
 
 def _link(row: Any) -> ExternalLink:
@@ -40,27 +44,29 @@ class LinkStore:
     async def _save_links(self, conn: AsyncConnection, links: Sequence[ExternalLink]) -> None:
         if not links:
             return
+        writer = BulkWriter(conn)
         for system, sobject in {(link.system, link.object) for link in links}:
             ids = [x.external_id for x in links if (x.system, x.object) == (system, sobject)]
-            await conn.execute(
-                t.external_links.delete().where(
-                    t.external_links.c.system == system,
-                    t.external_links.c.object == sobject,
-                    t.external_links.c.external_id.in_(ids),
+            for part in range(0, len(ids), _IN_SIZE):
+                await writer.delete_in(
+                    t.external_links,
+                    "external_id",
+                    ids[part : part + _IN_SIZE],
+                    where={"system": system, "object": sobject},
                 )
-            )
-        await conn.execute(
-            t.external_links.insert(),
+        await writer.insert(
+            t.external_links,
+            ("system", "object", "external_id", "entity_type", "entity_id", "state", "synced_at"),
             [
-                {
-                    "system": x.system,
-                    "object": x.object,
-                    "external_id": x.external_id,
-                    "entity_type": x.entity_type,
-                    "entity_id": x.entity_id,
-                    "state": dict(x.state),
-                    "synced_at": x.synced_at,
-                }
+                (
+                    x.system,
+                    x.object,
+                    x.external_id,
+                    x.entity_type,
+                    x.entity_id,
+                    dict(x.state),
+                    x.synced_at,
+                )
                 for x in links
             ],
         )
@@ -69,15 +75,31 @@ class LinkStore:
         self, system: str, sobject: str, external_ids: Iterable[str]
     ) -> dict[str, ExternalLink]:
         """Links by external id."""
+        ids = list(external_ids)
+        found: dict[str, ExternalLink] = {}
+        if not ids:
+            return found
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(t.external_links).where(
-                    t.external_links.c.system == system,
-                    t.external_links.c.object == sobject,
-                    t.external_links.c.external_id.in_(list(external_ids)),
+            reader = BulkWriter(conn)
+            for part in range(0, len(ids), _IN_SIZE):
+                rows = await reader.fetch_in(
+                    t.external_links,
+                    _LINK_COLUMNS,
+                    "external_id",
+                    ids[part : part + _IN_SIZE],
+                    where={"system": system, "object": sobject},
                 )
-            )
-            return {r.external_id: _link(r) for r in rows}
+                for row in rows:
+                    found[row[2]] = ExternalLink(
+                        entity_type=row[0],
+                        entity_id=row[1],
+                        system=system,
+                        object=sobject,
+                        external_id=row[2],
+                        state=row[3],
+                        synced_at=row[4],
+                    )
+        return found
 
     async def links_of(
         self, entity_type: EntityType, entity_ids: Sequence[str]

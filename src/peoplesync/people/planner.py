@@ -103,15 +103,26 @@ def prepare_inputs(
     first_index: int = 0,
 ) -> list[Prepared]:
     """Validate every input on its own (no database state needed)."""
-    prepared = []
-    for offset, item in enumerate(inputs):
-        record = record_name(item, first_index + offset)
-        try:
-            norm = normalise_input(item, definitions, record=record, default_region=default_region)
-            prepared.append(Prepared(item, record, norm, None))
-        except RecordError as error:
-            prepared.append(Prepared(item, record, None, error))
-    return prepared
+    return [
+        prepare_input(item, definitions, default_region=default_region, index=first_index + offset)
+        for offset, item in enumerate(inputs)
+    ]
+
+
+def prepare_input(
+    item: PersonInput,
+    definitions: Mapping[str, AttributeDefinition],
+    *,
+    default_region: str | None,
+    index: int,
+) -> Prepared:
+    """Validate one input, the ``index``-th of its batch (no database state needed)."""
+    record = record_name(item, index)
+    try:
+        norm = normalise_input(item, definitions, record=record, default_region=default_region)
+    except RecordError as error:
+        return Prepared(item, record, None, error)
+    return Prepared(item, record, norm, None)
 
 
 def record_name(item: PersonInput, index: int) -> str:
@@ -132,7 +143,8 @@ def normalise_input(
     company_id: tuple[str | None] | None = None
     for name, value in item.values.items():
         if name in STANDARD_ATTRIBUTES:
-            standard[name] = coerce_standard(name, value, record=record)
+            # An absent value is valid for every standard attribute.
+            standard[name] = None if value is None else coerce_standard(name, value, record=record)
         elif name in definitions:
             attributes[name] = coerce_value(
                 definitions[name].type, value, record=record, field=name
@@ -242,24 +254,28 @@ class _Batch:
         base = self.target(norm, item, record)
         creating = base is None
         if base is None:
-            base = PersonState(
+            # A new person: no stored values to merge with.
+            previous_emails: tuple[EmailAddress, ...] = ()
+            state = PersonState(
                 id=self.make_id(),
                 version=0,
-                standard={},
-                attributes={},
+                standard=dict(norm.standard),
+                attributes={k: v for k, v in norm.attributes.items() if v is not None},
                 emails=(),
                 phones=(),
                 company_id=None,
                 created_at=self.now,
                 updated_at=self.now,
             )
-        state = replace(
-            base,
-            standard={**base.standard, **norm.standard},
-            attributes={
-                k: v for k, v in {**base.attributes, **norm.attributes}.items() if v is not None
-            },
-        )
+        else:
+            previous_emails = base.emails
+            state = replace(
+                base,
+                standard={**base.standard, **norm.standard},
+                attributes={
+                    k: v for k, v in {**base.attributes, **norm.attributes}.items() if v is not None
+                },
+            )
         if norm.company_id is not None:
             state.company_id = norm.company_id[0]
         if norm.phones is not None:
@@ -278,7 +294,7 @@ class _Batch:
             state, norm, creating=creating and state.id not in self.working, record=record
         )
         if norm.emails is not None:
-            for old in base.emails:
+            for old in previous_emails:
                 self.owners.pop(old.key, None)
             for address in norm.emails:
                 self.owners[address.key] = state.id

@@ -37,6 +37,7 @@ from peoplesync.people.planner import (
     PersonState,
     Prepared,
     plan_person_upserts,
+    prepare_input,
     prepare_inputs,
 )
 
@@ -179,9 +180,13 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             await asyncio.sleep(0)
         return prepared
 
+    async def validate_inputs(self, inputs: Sequence[PersonInput]) -> list[Prepared]:
+        """Validate inputs ahead of ``apply_batch``, in slices that let other work proceed."""
+        return await self._prepare(list(inputs), await self.attributes(), 0)
+
     async def apply_batch(
         self,
-        inputs: list[PersonInput],
+        inputs: Sequence[PersonInput | Prepared],
         *,
         origin: str,
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
@@ -190,12 +195,27 @@ class SqlPeopleStore(CompanyStore, LinkStore):
     ) -> UpsertResult:
         """Upsert one batch, then save its links and a sync-state value, in one transaction.
 
-        ``links`` receives the person id of every input (None when rejected) and returns the
-        links to save; ``state`` is a (key, value) pair such as a cursor. A crash leaves all
-        of it or none of it. ``dry_run`` plans the batch and writes nothing.
+        ``inputs`` may hold results of ``validate_inputs`` (validated ahead, while another
+        batch was written). ``links`` receives the person id of every input (None when
+        rejected) and returns the links to save; ``state`` is a (key, value) pair such as a
+        cursor. A crash leaves all of it or none of it. ``dry_run`` plans the batch and
+        writes nothing.
         """
         definitions = await self.attributes()
-        prepared = await self._prepare(inputs, definitions, 0)
+        prepared: list[Prepared] = []
+        for start in range(0, len(inputs), _SLICE):
+            prepared += [
+                item
+                if isinstance(item, Prepared)
+                else prepare_input(
+                    item,
+                    definitions,
+                    default_region=self.default_phone_region,
+                    index=start + offset,
+                )
+                for offset, item in enumerate(inputs[start : start + _SLICE])
+            ]
+            await asyncio.sleep(0)
 
         async def after(conn: AsyncConnection, result: UpsertResult) -> None:
             await self._save_links(conn, links(result.ids))
@@ -267,14 +287,7 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         definitions: dict[str, AttributeDefinition],
     ) -> PersonPlan:
         keys = {key for entry in prepared for key in entry.email_keys}
-        owners: dict[str, str] = {}
-        for part in chunked(keys, 10_000):
-            rows = await conn.execute(
-                sa.select(t.person_emails.c.email_key, t.person_emails.c.person_id).where(
-                    t.person_emails.c.email_key.in_(part)
-                )
-            )
-            owners.update({r.email_key: r.person_id for r in rows})
+        owners = await _email_owners(conn, keys)
         wanted = set(owners.values()) | {e.item.id for e in prepared if e.item.id}
         existing = await self._load_states(conn, wanted)
         return plan_person_upserts(
@@ -368,16 +381,11 @@ class SqlPeopleStore(CompanyStore, LinkStore):
 
     async def find_by_emails(self, emails: Iterable[str]) -> dict[str, str]:
         """Person ids by email key for the addresses that are known."""
-        found: dict[str, str] = {}
+        keys = {email_key(e) for e in emails}
+        if not keys:
+            return {}
         async with self.engine.connect() as conn:
-            for part in chunked({email_key(e) for e in emails}, 10_000):
-                rows = await conn.execute(
-                    sa.select(t.person_emails.c.email_key, t.person_emails.c.person_id).where(
-                        t.person_emails.c.email_key.in_(part)
-                    )
-                )
-                found.update({r.email_key: r.person_id for r in rows})
-        return found
+            return await _email_owners(conn, keys)
 
     async def delete_persons(self, ids: Sequence[str], *, origin: str) -> list[str]:
         """Delete persons and everything hanging off them; the change log keeps a snapshot."""
@@ -547,6 +555,16 @@ _PERSON_COLUMNS = (
 _UPDATED_SLICE = slice(2, None)
 _STANDARD_END = 2 + len(STANDARD_NAMES)
 _UPDATED_COLUMNS = _PERSON_COLUMNS[_UPDATED_SLICE]
+
+
+async def _email_owners(conn: AsyncConnection, keys: Iterable[str]) -> dict[str, str]:
+    """Person ids by email key, for the keys that are taken."""
+    owners: dict[str, str] = {}
+    reader = BulkWriter(conn)
+    for part in chunked(keys, 10_000):
+        rows = await reader.fetch_in(t.person_emails, ("email_key", "person_id"), "email_key", part)
+        owners.update(rows)
+    return owners
 
 
 def _person_row(state: PersonState) -> tuple[Any, ...]:

@@ -17,6 +17,7 @@ from peoplesync.people.model import (
     TimelineEvent,
     UpsertResult,
 )
+from peoplesync.people.planner import Prepared
 
 
 class PeopleStore(Protocol):
@@ -34,9 +35,13 @@ class PeopleStore(Protocol):
         """Create or update many persons; invalid records raise, or are returned when
         ``reject_invalid`` is set while the valid ones are written."""
 
+    async def validate_inputs(self, inputs: Sequence[PersonInput]) -> list[Prepared]:
+        """Validate inputs ahead of ``apply_batch`` (no database writes; the result can be
+        passed to ``apply_batch`` in place of the inputs, in any mix)."""
+
     async def apply_batch(
         self,
-        inputs: list[PersonInput],
+        inputs: Sequence[PersonInput | Prepared],
         *,
         origin: str,
         links: Callable[[list[str | None]], Sequence[ExternalLink]],

@@ -81,6 +81,44 @@ def convert(value: str, kind: str | None) -> Any:
     return value
 
 
+def _converter(kind: str | None) -> Callable[[str], Any]:
+    """``convert`` with ``kind`` fixed, resolved once per column instead of once per value."""
+    if kind is None:
+        return _text
+    kind = _kind(kind)
+    if kind == "boolean":
+        return _boolean
+    if kind in _INTEGER_TYPES:
+        return _integer
+    if kind in _NUMBER_TYPES:
+        return _number
+    if kind == "datetime":
+        return _datetime
+    return _text
+
+
+def _text(value: str) -> str | None:
+    return value if value != "" else None
+
+
+def _boolean(value: str) -> bool | None:
+    return value.lower() == "true" if value != "" else None
+
+
+def _integer(value: str) -> int | None:
+    return int(value) if value != "" else None
+
+
+def _number(value: str) -> float | None:
+    return float(value) if value != "" else None
+
+
+def _datetime(value: str) -> str | None:
+    if value == "":
+        return None
+    return value[:-1] + "+0000" if value.endswith("Z") else value
+
+
 class RecordShape:
     """How the columns of a result header turn into a nested record."""
 
@@ -91,20 +129,38 @@ class RecordShape:
             _kind(kind) if (kind := lowered.get(column.lower())) else None for column in header
         ]
         self.nested = any(len(path) > 1 for path in self.paths)
+        converters = [_converter(kind) for kind in self.kinds]
+        self._flat = [
+            (path[0], convert_one) for path, convert_one in zip(self.paths, converters, strict=True)
+        ]
+        # Columns of a relationship, grouped by its first part: (top, [(path rest, convert)]).
+        self._top = [
+            (index, path[0], convert_one)
+            for index, (path, convert_one) in enumerate(zip(self.paths, converters, strict=True))
+            if len(path) == 1
+        ]
+        self._deep = [
+            (index, path, convert_one)
+            for index, (path, convert_one) in enumerate(zip(self.paths, converters, strict=True))
+            if len(path) > 1
+        ]
+        self._width = len(header)
 
     def record(self, row: Sequence[str]) -> dict[str, Any]:
         """The record for one CSV row."""
+        if len(row) != self._width:
+            raise ValueError(f"a CSV row has {len(row)} fields, the header {self._width}")
         if not self.nested:
             return {
-                path[0]: convert(value, kind)
-                for path, value, kind in zip(self.paths, row, self.kinds, strict=True)
+                name: convert_one(value)
+                for (name, convert_one), value in zip(self._flat, row, strict=True)
             }
-        record: dict[str, Any] = {}
-        for path, value, kind in zip(self.paths, row, self.kinds, strict=True):
+        record: dict[str, Any] = {name: convert_one(row[i]) for i, name, convert_one in self._top}
+        for index, path, convert_one in self._deep:
             target = record
             for part in path[:-1]:
                 target = target.setdefault(part, {})
-            target[path[-1]] = convert(value, kind)
+            target[path[-1]] = convert_one(row[index])
         for key, child in record.items():
             if isinstance(child, dict):
                 record[key] = _empty_to_none(child)

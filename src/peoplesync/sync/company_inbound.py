@@ -85,6 +85,11 @@ def company_values(
 class CompanyRunner(InboundRunner):
     """Runs an Account -> Company step (polling, Bulk and streaming come from the base)."""
 
+    async def _draft_ahead(self, records: list[dict[str, Any]]) -> None:
+        # The person draft does not apply; an Account batch also writes the links that a
+        # draft would read, so nothing is done ahead.
+        return None
+
     async def _apply_locked(
         self,
         records: list[dict[str, Any]],
@@ -92,6 +97,7 @@ class CompanyRunner(InboundRunner):
         report: InboundReport,
         state: tuple[str, dict[str, Any]] | None,
         everything: list[dict[str, Any]],
+        drafted: object = None,
     ) -> Cursor | None:
         step = self.step
         report.read += len(records)

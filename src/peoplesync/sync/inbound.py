@@ -19,6 +19,7 @@ from peoplesync.clock import Clock
 from peoplesync.errors import RecordError
 from peoplesync.people.domain_name import email_domain
 from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
+from peoplesync.people.planner import Prepared
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.bulk import PAGE_SIZE
 from peoplesync.salesforce.client import SalesforceClient
@@ -35,7 +36,7 @@ from peoplesync.sync.cursor import (
     load_state,
     poll_query,
 )
-from peoplesync.sync.mapping import FieldMapping, inbound_values, read_path
+from peoplesync.sync.mapping import FieldMapping, InboundMapper
 
 CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
 MERGEABLE = frozenset({"Lead", "Contact", "Account"})
@@ -47,6 +48,8 @@ MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 BULK_THRESHOLD = 10_000
 # Polls whose cursor is older than this may hold many changes: count them first.
 COUNT_AFTER = timedelta(hours=1)
+# Records drafted between two chances for a concurrent batch write to proceed.
+_SLICE = 250
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,31 @@ class InboundReport:
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def _snapshot(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    return {name: read_path(record, name) for name in fields}
+@dataclass(slots=True)
+class _Draft:
+    """What one live record gives without looking at People's persons and links."""
+
+    record: dict[str, Any]
+    snapshot: dict[str, Any]
+    email: str | None
+    # As a new person, drafted ahead (see ``_Drafted``): its validated input, or why it is
+    # rejected; None when not drafted.
+    create: Prepared | RecordError | None = None
+
+
+@dataclass(slots=True)
+class _Drafted:
+    """A batch's work that needs no earlier batch to be committed, so it can be done while
+    the previous batch is written: the link snapshots, emails, companies (from Account links
+    and company domains, which person batches never write) and, when the records are
+    probably new, their mapping and validation as new persons. Whether a record is linked or
+    duplicates an email is only decided when the batch is applied.
+
+    Records in the recycle bin are left out (they are followed when the batch is applied)."""
+
+    mapper: InboundMapper
+    drafts: list[_Draft]  # the records not in the recycle bin
+    companies: dict[str, tuple[str, bool]]
 
 
 class InboundRunner:
@@ -159,6 +185,9 @@ class InboundRunner:
         # Polling and streaming may share a runner; one batch is applied at a time so a new
         # record seen by both is linked once.
         self._applying = asyncio.Lock()
+        # Share of new (unlinked) records in the last batch applied: above one half, the next
+        # batch's records are mapped and validated as new persons ahead.
+        self._new_share = 0.0
 
     async def run_once(
         self,
@@ -284,19 +313,46 @@ class InboundRunner:
             page_size=self.bulk_page_size,
             on_total=remember,
         )
-        async with contextlib.aclosing(batches):
-            async for records, done, last in batches:
-                state = (
-                    (step.cursor_key, dump_state(done.highest))
-                    if last
-                    else (step.cursor_key, dump_state(cursor, done))
-                )
-                if records:
-                    await self._apply(records, cursor, report, state=state)
-                else:
-                    await self.store.set_state(*state)
-                if progress is not None:
-                    progress(base + report.read, max(total, base + report.read))
+
+        def tell() -> None:
+            if progress is not None:
+                progress(base + report.read, max(total, base + report.read))
+
+        async def apply(
+            records: list[dict[str, Any]],
+            state: tuple[str, dict[str, Any]],
+            drafted: _Drafted | None,
+        ) -> None:
+            await self._apply(records, cursor, report, state=state, drafted=drafted)
+            tell()
+
+        # Batch N+1 is drafted while batch N is written (the database works in its own
+        # thread or server); N+1 is applied only once N is committed.
+        if cursor is None:
+            self._new_share = 1.0
+        writing: asyncio.Task[None] | None = None
+        try:
+            async with contextlib.aclosing(batches):
+                async for records, done, last in batches:
+                    state = (
+                        (step.cursor_key, dump_state(done.highest))
+                        if last
+                        else (step.cursor_key, dump_state(cursor, done))
+                    )
+                    drafted = (
+                        await self._draft(records, ahead=self._new_share > 0.5) if records else None
+                    )
+                    if writing is not None:
+                        task, writing = writing, None
+                        await task
+                    if records:
+                        writing = asyncio.create_task(apply(records, state, drafted))
+                    else:
+                        await self.store.set_state(*state)
+                        tell()
+        finally:
+            if writing is not None:
+                await writing
 
     async def follow_changes(
         self, *, stop: Callable[[InboundReport], bool], poll_timeout: float = 120.0
@@ -344,45 +400,52 @@ class InboundRunner:
         return report
 
     async def _primaries(
-        self, records: list[dict[str, Any]], links: Mapping[str, ExternalLink]
+        self, drafts: Sequence[_Draft], links: Mapping[str, ExternalLink]
     ) -> dict[str, str]:
         """For unlinked records whose email already belongs to another record of the same
         object (linked before, or earlier in this batch): that other record's id."""
         step = self.step
-        emails = {r["Id"]: _email_of(r, step.lines) for r in records if r["Id"] not in links}
-        owners = await self.store.find_by_emails([e for e in emails.values() if e])
-        linked = await self.store.links_of("person", list(set(owners.values())))
+        emails = [d.email for d in drafts if d.email and d.record["Id"] not in links]
+        owners = await self.store.find_by_emails(emails) if emails else {}
+        linked = await self.store.links_of("person", list(set(owners.values()))) if owners else {}
         taken: dict[str, str] = {}
         for email, person_id in owners.items():
             for link in linked.get(person_id, []):
                 if link.system == step.system and link.object == step.sobject:
                     taken[email] = link.external_id
         primaries: dict[str, str] = {}
-        for record in records:
-            address = _email_of(record, step.lines)
+        for draft in drafts:
+            address = draft.email
             if address is None:
                 continue
+            record_id = draft.record["Id"]
             other = taken.get(address)
-            if other is not None and other != record["Id"] and record["Id"] not in links:
-                primaries[record["Id"]] = other
-            taken.setdefault(address, record["Id"])
+            if other is not None and other != record_id and record_id not in links:
+                primaries[record_id] = other
+            taken.setdefault(address, record_id)
         return primaries
 
-    async def _companies(self, records: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
+    async def _companies(self, drafts: Sequence[_Draft]) -> dict[str, tuple[str, bool]]:
         """The People company of each record: its Account's (True), or else the one whose
         website has the domain of the record's email (False: only fills an empty company)."""
         step = self.step
-        accounts = {r["Id"]: str(r["AccountId"]) for r in records if r.get("AccountId")}
-        linked = await self.store.find_links(step.system, "Account", list(set(accounts.values())))
+        accounts = {
+            d.record["Id"]: str(d.record["AccountId"]) for d in drafts if d.record.get("AccountId")
+        }
+        linked = (
+            await self.store.find_links(step.system, "Account", list(set(accounts.values())))
+            if accounts
+            else {}
+        )
         found = {
             record_id: (linked[account].entity_id, True)
             for record_id, account in accounts.items()
             if account in linked
         }
         domains = {
-            r["Id"]: domain
-            for r in records
-            if r["Id"] not in found and (domain := email_domain(_email_of(r, step.lines)))
+            d.record["Id"]: domain
+            for d in drafts
+            if d.record["Id"] not in found and (domain := email_domain(d.email))
         }
         if domains:
             owners = await self.store.find_companies_by_domains(set(domains.values()))
@@ -393,20 +456,84 @@ class InboundRunner:
             }
         return found
 
+    async def _draft_ahead(self, records: list[dict[str, Any]]) -> _Drafted | None:
+        """The draft of a batch made while the previous one is written (None: none)."""
+        return await self._draft(records, ahead=self._new_share > 0.5)
+
+    async def _draft(self, records: list[dict[str, Any]], *, ahead: bool = False) -> _Drafted:
+        """A batch's work that does not depend on earlier batches (see ``_Drafted``);
+        ``ahead`` maps and validates the unconverted records as new persons too."""
+        step = self.step
+        mapper = InboundMapper(step.lines, await self.store.attributes())
+        readers = [
+            (line.salesforce_field, mapper.reader(line.salesforce_field)) for line in step.lines
+        ]
+        emails = [
+            mapper.reader(line.salesforce_field)
+            for line in step.lines
+            if line.attribute == "emails"
+        ]
+        drafts: list[_Draft] = []
+        for record in records:
+            if record.get("IsDeleted"):
+                continue
+            email = None
+            for read in emails:
+                value = read(record)
+                if isinstance(value, str) and value.strip():
+                    email = value.strip().lower()
+                    break
+            drafts.append(_Draft(record, {name: read(record) for name, read in readers}, email))
+        companies = await self._companies(drafts)
+        if ahead and step.create:
+            inputs: list[PersonInput] = []
+            pending: list[_Draft] = []
+            for index, draft in enumerate(drafts):
+                if index % _SLICE == _SLICE - 1:
+                    await asyncio.sleep(0)
+                record = draft.record
+                if step.sobject == "Lead" and record.get("IsConverted"):
+                    continue
+                try:
+                    values = mapper.values(record, current=None, fields=draft.snapshot)
+                except RecordError as error:
+                    draft.create = error
+                    continue
+                company = _company_to_set(companies.get(record["Id"]), None)
+                if company is not None:
+                    values.values["company_id"] = company
+                inputs.append(
+                    PersonInput(
+                        values=values.values,
+                        emails=values.emails,
+                        phones=values.phones,
+                        key=f"{step.sobject} {record['Id']}",
+                    )
+                )
+                pending.append(draft)
+            for draft, prepared in zip(
+                pending, await self.store.validate_inputs(inputs), strict=True
+            ):
+                draft.create = prepared
+        return _Drafted(mapper, drafts, companies)
+
     async def _apply(
         self,
         records: list[dict[str, Any]],
         cursor: Cursor | None,
         report: InboundReport,
         state: tuple[str, dict[str, Any]] | None = None,
+        drafted: _Drafted | None = None,
     ) -> Cursor | None:
-        """Apply records; commit with them the advanced cursor, or ``state`` when given."""
+        """Apply records; commit with them the advanced cursor, or ``state`` when given.
+
+        ``drafted`` is the records' draft (see ``_draft``) when it was made ahead."""
         async with self._applying:
             live = [r for r in records if not r.get("IsDeleted")]
             if len(live) < len(records):
                 report.read += len(records) - len(live)
                 await self._follow_removals([r for r in records if r.get("IsDeleted")], report)
-            return await self._apply_locked(live, cursor, report, state, records)
+            return await self._apply_locked(live, cursor, report, state, records, drafted)
 
     async def _follow_removals(self, records: list[dict[str, Any]], report: InboundReport) -> None:
         """Records in the recycle bin: merged ones fold their person into the master's,
@@ -474,20 +601,30 @@ class InboundRunner:
         report: InboundReport,
         state: tuple[str, dict[str, Any]] | None,
         everything: list[dict[str, Any]],
+        drafted: _Drafted | None = None,
     ) -> Cursor | None:
         step = self.step
         report.read += len(records)
-        links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
-        persons = await self.store.get_persons(list({link.entity_id for link in links.values()}))
-        definitions = await self.store.attributes()
-        mapped_fields = [line.salesforce_field for line in step.lines]
-        inputs: list[PersonInput] = []
+        if drafted is None:
+            drafted = await self._draft(records)
+        drafts = drafted.drafts
+        links = await self.store.find_links(
+            step.system, step.sobject, [d.record["Id"] for d in drafts]
+        )
+        persons = (
+            await self.store.get_persons(list({link.entity_id for link in links.values()}))
+            if links
+            else {}
+        )
+        self._new_share = 1 - len(links) / len(drafts) if drafts else 0.0
+        mapper = drafted.mapper
+        inputs: list[PersonInput | Prepared] = []
         sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
         extra_links: list[ExternalLink] = []
-        primaries = await self._primaries(records, links)
-        companies = await self._companies(records)
-        for record in records:
-            snapshot = _snapshot(record, mapped_fields)
+        primaries = await self._primaries(drafts, links)
+        companies = drafted.companies
+        for draft in drafts:
+            record, snapshot = draft.record, draft.snapshot
             link = links.get(record["Id"])
             if not self.force and link is not None and dict(link.state) == snapshot:
                 report.skipped += 1
@@ -522,6 +659,14 @@ class InboundRunner:
                     "it is not linked (merge the duplicates in Salesforce)"
                 )
                 continue
+            if link is None and draft.create is not None:
+                # Mapped and validated as a new person ahead of the batch.
+                if isinstance(draft.create, RecordError):
+                    report.rejected.append(draft.create)
+                    continue
+                inputs.append(draft.create)
+                sources.append((record, snapshot))
+                continue
             person: Person | None = persons.get(link.entity_id) if link else None
             current = {**person.standard, **person.attributes} if person else None
             # A linked record contributes only the fields that changed since its last sync,
@@ -536,13 +681,13 @@ class InboundRunner:
                 )
             )
             try:
-                values = inbound_values(
+                values = mapper.values(
                     record,
                     lines,
-                    definitions,
                     current=current,
                     current_emails=person.emails if person else (),
                     current_phones=person.phones if person else (),
+                    fields=snapshot,
                 )
             except RecordError as error:
                 report.rejected.append(error)
@@ -585,7 +730,8 @@ class InboundRunner:
         report.unchanged += len(result.unchanged)
         report.rejected += [_in_salesforce_terms(error, step.lines) for error in result.rejected]
         if self.dry_run:
-            collect_samples(report, [(i.key, dict(i.values)) for i in inputs], result)
+            given = [i.item if isinstance(i, Prepared) else i for i in inputs]
+            collect_samples(report, [(i.key, dict(i.values)) for i in given], result)
         return new_cursor
 
 
@@ -624,15 +770,6 @@ def _company_to_set(found: tuple[str, bool] | None, current: str | None) -> str 
         return None
     company_id, from_account = found
     return company_id if from_account or current is None else None
-
-
-def _email_of(record: Mapping[str, Any], lines: Sequence[FieldMapping]) -> str | None:
-    for line in lines:
-        if line.attribute == "emails":
-            value = read_path(record, line.salesforce_field)
-            if isinstance(value, str) and value.strip():
-                return value.strip().lower()
-    return None
 
 
 def _in_salesforce_terms(error: RecordError, lines: Sequence[FieldMapping]) -> RecordError:

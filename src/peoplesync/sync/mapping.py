@@ -7,7 +7,7 @@ record is created, updated or both. Everything here is pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -168,6 +168,39 @@ def read_path(record: Mapping[str, Any], path: str) -> Any:
     return current
 
 
+def field_reader(path: str) -> Callable[[Mapping[str, Any]], Any]:
+    """``read_path`` for one path, with the path split once instead of on every read."""
+    parts = tuple(path.split("."))
+    if len(parts) == 1:
+        (name,) = parts
+
+        def read_top(record: Mapping[str, Any]) -> Any:
+            return record.get(name) if type(record) is dict else read_path(record, path)
+
+        return read_top
+
+    if len(parts) == 2:
+        parent, child = parts
+
+        def read_child(record: Mapping[str, Any]) -> Any:
+            related = record.get(parent) if type(record) is dict else read_path(record, parent)
+            if type(related) is dict:
+                return related.get(child)
+            return related.get(child) if isinstance(related, Mapping) else None
+
+        return read_child
+
+    def read_nested(record: Mapping[str, Any]) -> Any:
+        current: Any = record
+        for part in parts:
+            if type(current) is not dict and not isinstance(current, Mapping):
+                return None
+            current = current.get(part)
+        return current
+
+    return read_nested
+
+
 @dataclass(frozen=True, slots=True)
 class InboundValues:
     """What one Salesforce record contributes to a person."""
@@ -175,6 +208,120 @@ class InboundValues:
     values: dict[str, Any]
     emails: list[str] | None
     phones: list[str] | None
+
+
+# What a mapping line does inbound: its target's kind (None: People lacks the target) and
+# where its value goes (an attribute, or the email or phone list).
+_VALUE, _EMAIL, _PHONE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    line: FieldMapping
+    kind: AttributeType | None
+    read: Callable[[Mapping[str, Any]], Any]
+    goes_to: int
+    overwrite: bool
+    fill: bool
+
+
+class InboundMapper:
+    """``inbound_values`` for many records of one mapping: each line's target type, direction
+    and field path are resolved once instead of once per record and line."""
+
+    def __init__(
+        self, lines: Sequence[FieldMapping], definitions: Mapping[str, AttributeDefinition]
+    ) -> None:
+        self.lines = tuple(lines)
+        self.definitions = definitions
+        self._readers: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
+        self._plans: dict[tuple[int, bool], tuple[_Target, ...]] = {}
+
+    def reader(self, path: str) -> Callable[[Mapping[str, Any]], Any]:
+        """The (cached) reader of one field path."""
+        read = self._readers.get(path)
+        if read is None:
+            read = self._readers[path] = field_reader(path)
+        return read
+
+    def _plan(self, lines: Sequence[FieldMapping], creating: bool) -> tuple[_Target, ...]:
+        key = (id(lines), creating)
+        plan = self._plans.get(key) if lines is self.lines else None
+        if plan is not None:
+            return plan
+        plan = tuple(
+            _Target(
+                line,
+                attribute_type(line.attribute, self.definitions),
+                self.reader(line.salesforce_field),
+                _EMAIL
+                if line.attribute == "emails"
+                else _PHONE
+                if line.attribute == "phones"
+                else _VALUE,
+                line.mode is Mode.OVERWRITE,
+                line.mode is Mode.FILL,
+            )
+            for line in lines
+            if line.applies(inbound=True, creating=creating)
+        )
+        if lines is self.lines:
+            self._plans[key] = plan
+        return plan
+
+    def values(
+        self,
+        record: Mapping[str, Any],
+        lines: Sequence[FieldMapping] | None = None,
+        *,
+        current: Mapping[str, Any] | None,
+        current_emails: Sequence[str] = (),
+        current_phones: Sequence[str] = (),
+        fields: Mapping[str, Any] | None = None,
+    ) -> InboundValues:
+        """See ``inbound_values``; ``lines`` defaults to the mapper's. ``fields`` may hold the
+        record's values by mapped field path, already read."""
+        creating = current is None
+        name = str(record.get("Id") or "(new record)")
+        values: dict[str, Any] = {}
+        emails: list[str] = []
+        phones: list[str] = []
+        touched_emails = touched_phones = False
+        for target in self._plan(self.lines if lines is None else lines, creating):
+            kind = target.kind
+            if kind is None:
+                raise ConfigurationError(
+                    f"the mapping targets {target.line.attribute!r}, which People does not have",
+                    hint="create the attribute in People, or remove the mapping line",
+                )
+            raw = target.read(record) if fields is None else fields[target.line.salesforce_field]
+            if raw is None or raw == "":
+                value = None
+            elif kind is AttributeType.TEXT and type(raw) is str:
+                value = raw.strip()
+            else:
+                value = from_salesforce(raw, kind, record=name, field=target.line.salesforce_field)
+            goes_to = target.goes_to
+            if goes_to == _EMAIL:
+                touched_emails = True
+                if value and (target.overwrite or not current_emails):
+                    emails.append(value)
+                continue
+            if goes_to == _PHONE:
+                touched_phones = True
+                if value and (target.overwrite or not current_phones):
+                    phones.append(value)
+                continue
+            if (
+                target.fill
+                and current is not None
+                and current.get(target.line.attribute) not in (None, "", [])
+            ):
+                continue
+            values[target.line.attribute] = value
+        merged_emails = _merge(emails, current_emails) if touched_emails and emails else None
+        merged_phones = _merge(phones, current_phones) if touched_phones and phones else None
+        return InboundValues(values, merged_emails, merged_phones)
 
 
 def inbound_values(
@@ -190,48 +337,19 @@ def inbound_values(
 
     ``current`` holds the person's attribute values (None when the person is being created).
     Emails and phones from Salesforce become the primary entries; other known ones are kept.
+    Mapping many records: ``InboundMapper`` does the same with the lines resolved once.
     """
-    creating = current is None
-    name = str(record.get("Id") or "(new record)")
-    values: dict[str, Any] = {}
-    emails: list[str] = []
-    phones: list[str] = []
-    touched_emails = touched_phones = False
-    for line in lines:
-        if not line.applies(inbound=True, creating=creating):
-            continue
-        kind = attribute_type(line.attribute, definitions)
-        if kind is None:
-            raise ConfigurationError(
-                f"the mapping targets {line.attribute!r}, which People does not have",
-                hint="create the attribute in People, or remove the mapping line",
-            )
-        value = from_salesforce(
-            read_path(record, line.salesforce_field), kind, record=name, field=line.salesforce_field
-        )
-        if line.attribute == "emails":
-            touched_emails = True
-            if value and (line.mode is Mode.OVERWRITE or not current_emails):
-                emails.append(value)
-            continue
-        if line.attribute == "phones":
-            touched_phones = True
-            if value and (line.mode is Mode.OVERWRITE or not current_phones):
-                phones.append(value)
-            continue
-        if (
-            line.mode is Mode.FILL
-            and current is not None
-            and current.get(line.attribute) not in (None, "", [])
-        ):
-            continue
-        values[line.attribute] = value
-    merged_emails = _merge(emails, current_emails) if touched_emails and emails else None
-    merged_phones = _merge(phones, current_phones) if touched_phones and phones else None
-    return InboundValues(values, merged_emails, merged_phones)
+    return InboundMapper(lines, definitions).values(
+        record,
+        current=current,
+        current_emails=current_emails,
+        current_phones=current_phones,
+    )
 
 
 def _merge(first: Sequence[str], rest: Sequence[str]) -> list[str]:
+    if len(first) == 1 and not rest:
+        return [first[0]]
     seen: dict[str, str] = {}
     for item in (*first, *rest):
         seen.setdefault(item.strip().lower(), item)
@@ -329,4 +447,12 @@ def validate_lines(
     return problems
 
 
-__all__ = ["DEFAULT_MAPPINGS", "ConflictRule", "Direction", "FieldMapping", "InboundValues", "Mode"]
+__all__ = [
+    "DEFAULT_MAPPINGS",
+    "ConflictRule",
+    "Direction",
+    "FieldMapping",
+    "InboundMapper",
+    "InboundValues",
+    "Mode",
+]

@@ -26,6 +26,43 @@ def test_fast_path_agrees_with_email_validator(raw: str) -> None:
     assert normalise_email(raw).address == checked.normalized
 
 
+_atom = st.text(
+    st.one_of(
+        st.sampled_from("abcXYZ019_+-"),
+        st.characters(categories=("Ll", "Lu", "Lo", "Lm", "Mn", "Nd", "So"), min_codepoint=128),
+    ),
+    min_size=1,
+    max_size=12,
+)
+letter_emails = st.builds(
+    lambda atoms, domain: ".".join(atoms) + "@" + domain,
+    st.lists(_atom, min_size=1, max_size=3),
+    st.sampled_from(["example.com", "Beispiel.DE", "mail.example.hr"]),
+)
+
+
+@given(letter_emails)
+@settings(max_examples=500)
+def test_letters_beyond_ascii_agree_with_email_validator(raw: str) -> None:
+    try:
+        checked = email_validator.validate_email(
+            raw, check_deliverability=False, allow_smtputf8=True
+        )
+    except email_validator.EmailNotValidError:
+        with pytest.raises(InvalidEmailError):
+            normalise_email(raw)
+        return
+    assert normalise_email(raw).address == checked.normalized
+
+
+@pytest.mark.parametrize(
+    "raw", ["hélène.salmon2@Example.com", "philip.šurbek7@example.com", "e\u0301lise@example.com"]
+)
+def test_letters_beyond_ascii_by_example(raw: str) -> None:
+    checked = email_validator.validate_email(raw, check_deliverability=False)
+    assert normalise_email(raw).address == checked.normalized
+
+
 @given(simple_emails)
 def test_normal_form_is_idempotent_and_case_blind(raw: str) -> None:
     try:
