@@ -193,7 +193,10 @@ def decode_value(kind: AttributeType, stored: object) -> object:
 def coerce_standard(name: str, value: object, *, record: str | None) -> object:
     """Check a standard attribute's value; returns the value to store."""
     spec = STANDARD_ATTRIBUTES[name]
-    stored = coerce_value(spec.type, value, record=record, field=name)
+    if type(value) is str and spec.type is AttributeType.TEXT:
+        stored: object = value  # what coerce_value returns for text
+    else:
+        stored = coerce_value(spec.type, value, record=record, field=name)
     if isinstance(stored, str) and spec.type is AttributeType.TEXT:
         stored = stored.strip() or None
         if stored is not None and spec.max_length is not None and len(stored) > spec.max_length:

@@ -187,8 +187,7 @@ def _fast_e164(text: str) -> str | None:
                 chosen = metadata
                 break
         elif _type_known(national, metadata):
-            chosen = metadata
-            break
+            return "+" + digits  # chosen by its type already
     if chosen is None or not _type_known(national, chosen):
         return None
     return "+" + digits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
@@ -54,5 +55,11 @@ def email_domain(address: str | None) -> str | None:
     """The domain of an address when it can name an employer (not a free mailbox)."""
     if not address or "@" not in address:
         return None
-    domain = normalise_domain(address.rsplit("@", 1)[1])
+    return _employer_domain(address.rsplit("@", 1)[1])
+
+
+@lru_cache(maxsize=4096)
+def _employer_domain(part: str) -> str | None:
+    # Many addresses share a domain: each distinct one is reduced once.
+    domain = normalise_domain(part)
     return None if domain is None or domain in FREE_MAIL else domain

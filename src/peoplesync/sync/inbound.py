@@ -465,8 +465,14 @@ class InboundRunner:
         ``ahead`` maps and validates the unconverted records as new persons too."""
         step = self.step
         mapper = InboundMapper(step.lines, await self.store.attributes())
+        # Top-level fields are read with dict.get, relationship paths by their reader.
         readers = [
-            (line.salesforce_field, mapper.reader(line.salesforce_field)) for line in step.lines
+            (
+                line.salesforce_field,
+                "." not in line.salesforce_field,
+                mapper.reader(line.salesforce_field),
+            )
+            for line in step.lines
         ]
         emails = [
             mapper.reader(line.salesforce_field)
@@ -483,7 +489,9 @@ class InboundRunner:
                 if isinstance(value, str) and value.strip():
                     email = value.strip().lower()
                     break
-            drafts.append(_Draft(record, {name: read(record) for name, read in readers}, email))
+            get = record.get
+            snapshot = {name: get(name) if top else read(record) for name, top, read in readers}
+            drafts.append(_Draft(record, snapshot, email))
         companies = await self._companies(drafts)
         if ahead and step.create:
             inputs: list[PersonInput] = []

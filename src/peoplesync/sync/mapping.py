@@ -235,7 +235,8 @@ class InboundMapper:
         self.lines = tuple(lines)
         self.definitions = definitions
         self._readers: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
-        self._plans: dict[tuple[int, bool], tuple[_Target, ...]] = {}
+        self._create_plan: tuple[_Target, ...] | None = None
+        self._update_plan: tuple[_Target, ...] | None = None
 
     def reader(self, path: str) -> Callable[[Mapping[str, Any]], Any]:
         """The (cached) reader of one field path."""
@@ -245,11 +246,7 @@ class InboundMapper:
         return read
 
     def _plan(self, lines: Sequence[FieldMapping], creating: bool) -> tuple[_Target, ...]:
-        key = (id(lines), creating)
-        plan = self._plans.get(key) if lines is self.lines else None
-        if plan is not None:
-            return plan
-        plan = tuple(
+        return tuple(
             _Target(
                 line,
                 attribute_type(line.attribute, self.definitions),
@@ -265,9 +262,6 @@ class InboundMapper:
             for line in lines
             if line.applies(inbound=True, creating=creating)
         )
-        if lines is self.lines:
-            self._plans[key] = plan
-        return plan
 
     def values(
         self,
@@ -287,7 +281,17 @@ class InboundMapper:
         emails: list[str] = []
         phones: list[str] = []
         touched_emails = touched_phones = False
-        for target in self._plan(self.lines if lines is None else lines, creating):
+        if lines is None or lines is self.lines:
+            plan = self._create_plan if creating else self._update_plan
+            if plan is None:
+                plan = self._plan(self.lines, creating)
+                if creating:
+                    self._create_plan = plan
+                else:
+                    self._update_plan = plan
+        else:
+            plan = self._plan(lines, creating)
+        for target in plan:
             kind = target.kind
             if kind is None:
                 raise ConfigurationError(
