@@ -125,6 +125,15 @@ def prepare_input(
     return Prepared(item, record, norm, None)
 
 
+def with_company(prepared: Prepared, company_id: str) -> Prepared:
+    """A validated input with a company id added (the id comes from the store itself, so
+    there is nothing more to check)."""
+    if prepared.norm is None:
+        return prepared
+    item = replace(prepared.item, values={**prepared.item.values, "company_id": company_id})
+    return replace(prepared, item=item, norm=replace(prepared.norm, company_id=(company_id,)))
+
+
 def record_name(item: PersonInput, index: int) -> str:
     """How an input is named in errors: its key, its id, or its position in the batch."""
     return item.key or (f"person {item.id}" if item.id else f"#{index}")

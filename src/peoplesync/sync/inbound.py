@@ -19,7 +19,7 @@ from peoplesync.clock import Clock
 from peoplesync.errors import RecordError
 from peoplesync.people.domain_name import email_domain
 from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
-from peoplesync.people.planner import Prepared
+from peoplesync.people.planner import Prepared, with_company
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.bulk import PAGE_SIZE
 from peoplesync.salesforce.client import SalesforceClient
@@ -134,16 +134,15 @@ class _Draft:
 @dataclass(slots=True)
 class _Drafted:
     """A batch's work that needs no earlier batch to be committed, so it can be done while
-    the previous batch is written: the link snapshots, emails, companies (from Account links
-    and company domains, which person batches never write) and, when the records are
-    probably new, their mapping and validation as new persons. Whether a record is linked or
-    duplicates an email is only decided when the batch is applied.
+    the previous batch is written, without reading the store: the link snapshots, emails
+    and, when the records are probably new, their mapping and validation as new persons.
+    Whether a record is linked or duplicates an email, and its company, are only decided
+    when the batch is applied.
 
     Records in the recycle bin are left out (they are followed when the batch is applied)."""
 
     mapper: InboundMapper
     drafts: list[_Draft]  # the records not in the recycle bin
-    companies: dict[str, tuple[str, bool]]
 
 
 class InboundRunner:
@@ -339,9 +338,7 @@ class InboundRunner:
                         if last
                         else (step.cursor_key, dump_state(cursor, done))
                     )
-                    drafted = (
-                        await self._draft(records, ahead=self._new_share > 0.5) if records else None
-                    )
+                    drafted = await self._draft_ahead(records) if records else None
                     if writing is not None:
                         task, writing = writing, None
                         await task
@@ -492,7 +489,6 @@ class InboundRunner:
             get = record.get
             snapshot = {name: get(name) if top else read(record) for name, top, read in readers}
             drafts.append(_Draft(record, snapshot, email))
-        companies = await self._companies(drafts)
         if ahead and step.create:
             inputs: list[PersonInput] = []
             pending: list[_Draft] = []
@@ -507,9 +503,6 @@ class InboundRunner:
                 except RecordError as error:
                     draft.create = error
                     continue
-                company = _company_to_set(companies.get(record["Id"]), None)
-                if company is not None:
-                    values.values["company_id"] = company
                 inputs.append(
                     PersonInput(
                         values=values.values,
@@ -523,7 +516,7 @@ class InboundRunner:
                 pending, await self.store.validate_inputs(inputs), strict=True
             ):
                 draft.create = prepared
-        return _Drafted(mapper, drafts, companies)
+        return _Drafted(mapper, drafts)
 
     async def _apply(
         self,
@@ -630,7 +623,7 @@ class InboundRunner:
         sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
         extra_links: list[ExternalLink] = []
         primaries = await self._primaries(drafts, links)
-        companies = drafted.companies
+        companies = await self._companies(drafts)
         for draft in drafts:
             record, snapshot = draft.record, draft.snapshot
             link = links.get(record["Id"])
@@ -672,7 +665,10 @@ class InboundRunner:
                 if isinstance(draft.create, RecordError):
                     report.rejected.append(draft.create)
                     continue
-                inputs.append(draft.create)
+                company = _company_to_set(companies.get(record["Id"]), None)
+                inputs.append(
+                    draft.create if company is None else with_company(draft.create, company)
+                )
                 sources.append((record, snapshot))
                 continue
             person: Person | None = persons.get(link.entity_id) if link else None

@@ -11,6 +11,7 @@ import pytest
 
 from peoplesync.clock import ManualClock
 from peoplesync.people.database import create_engine, migrate
+from peoplesync.people.model import CompanyInput
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.cursor import BulkProgress, Cursor, dump_state, load_state
@@ -242,3 +243,31 @@ async def test_a_quiet_object_polled_regularly_is_not_counted_on_every_poll(
     before = calls(client)
     await polls.run_once()
     assert calls(client) - before == 2  # COUNT, one REST page
+
+
+async def test_each_bulk_batch_sees_the_batches_before_it(
+    world: World, reference: SqlPeopleStore
+) -> None:
+    """The next batch is mapped and validated while one is written; duplicates across
+    batches and companies still come out as on the REST path, which applies one by one."""
+    for store in (world.store, reference):
+        await store.upsert_companies(
+            [CompanyInput({"name": "Analytical", "website_domain": "analytical.org"})],
+            origin="test",
+        )
+    ids = []
+    for i in range(8):
+        # Contact 4 (second batch) has the email of contact 1 (first batch).
+        email = "Person1@Analytical.org" if i == 4 else f"person{i}@analytical.org"
+        ids.append(await world.org.create("Contact", LastName=f"Last{i}", Email=email))
+
+    rest = await runner(world, reference, threshold=None).run_once()
+    bulk = await runner(world, threshold=3).run_once()
+
+    assert (bulk.read, bulk.created, len(bulk.duplicates)) == (8, 7, 1)
+    assert (rest.read, rest.created, len(rest.duplicates)) == (8, 7, 1)
+    assert ids[4] in bulk.duplicates[0]
+    assert await people(world.store, ids) == await people(reference, ids)
+    links = await world.store.find_links("salesforce:default", "Contact", ids)
+    persons = await world.store.get_persons([link.entity_id for link in links.values()])
+    assert all(person.company_id is not None for person in persons.values())
