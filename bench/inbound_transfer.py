@@ -31,7 +31,7 @@ from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.inbound import BULK_THRESHOLD, InboundRunner, InboundStep
+from peoplesync.sync.inbound import BULK_BATCH, BULK_THRESHOLD, InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 
 POSTGRES_URL = os.environ.get(
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--threshold", type=int, default=BULK_THRESHOLD)
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=BULK_BATCH)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         print(json.dumps(measure(args, Path(tmp))), flush=True)

@@ -46,6 +46,10 @@ MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 # at 100,000 5 against 50, at 1,000,000 24 against 500. Below 10,000 the job's queueing delay
 # on a real org (seconds) and the daily job allowance are not worth the saving.
 BULK_THRESHOLD = 10_000
+# Records a bulk-read batch (one transaction). Two batches are in memory at a time (one
+# written, the next drafted), so 2,500 keeps a 1,000,000-record transfer under 400 MB; 5,000
+# saved about 5% of the CPU and peaked at 421 MB (docs/benchmarks.md).
+BULK_BATCH = 2500
 # Polls whose cursor is older than this may hold many changes: count them first.
 COUNT_AFTER = timedelta(hours=1)
 # Records drafted between two chances for a concurrent batch write to proceed.
@@ -158,7 +162,7 @@ class InboundRunner:
         batch_size: int = 2000,
         overlap: timedelta = DEFAULT_OVERLAP,
         bulk_threshold: int | None = BULK_THRESHOLD,
-        bulk_batch_size: int = 5000,
+        bulk_batch_size: int = BULK_BATCH,
         bulk_page_size: int = PAGE_SIZE,
         count_after: timedelta = COUNT_AFTER,
         dry_run: bool = False,
