@@ -38,6 +38,8 @@ def _print(report: OutboundReport, calls: int) -> None:
         console.print(f"  [red]{error.code}[/red] {error}")
     for warning in report.duplicates[:20]:
         console.print(f"  [yellow]{warning}[/yellow]")
+    for conflict in report.conflicts[:20]:
+        console.print(f"  [yellow]conflict[/yellow] {conflict.describe()}")
 
 
 def _print_preview(summary: dict[str, Any]) -> None:

@@ -237,6 +237,7 @@ def _report_summary(report: InboundReport) -> dict[str, Any]:
         "rejected": len(report.rejected),
         "warnings": len(report.warnings),
         "duplicates": len(report.duplicates),
+        "conflicts": [c.to_json() for c in report.conflicts[:50]],
         "deleted": report.deleted,
         "unlinked": report.unlinked,
         "merged": report.merged,

@@ -17,6 +17,7 @@ from typing import Any
 
 from peoplesync.clock import Clock
 from peoplesync.errors import RecordError
+from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.domain_name import email_domain
 from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
 from peoplesync.people.planner import Prepared, with_company
@@ -26,6 +27,7 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.soql import guard_where, select, soql
 from peoplesync.salesforce.streaming import ALL_RETAINED, ChangeStream
 from peoplesync.sync.bulk_read import bulk_batches
+from peoplesync.sync.conflict import Conflict, Moment, Side, losing, settle, two_way
 from peoplesync.sync.cursor import (
     DEFAULT_OVERLAP,
     BulkProgress,
@@ -34,9 +36,11 @@ from peoplesync.sync.cursor import (
     count_query,
     dump_state,
     load_state,
+    parse_modstamp,
     poll_query,
 )
 from peoplesync.sync.mapping import FieldMapping, InboundMapper
+from peoplesync.sync.outbound_plan import person_values
 
 CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
 MERGEABLE = frozenset({"Lead", "Contact", "Account"})
@@ -101,7 +105,14 @@ class InboundStep:
         wanted.append("IsDeleted")
         if self.sobject in MERGEABLE:
             wanted.append("MasterRecordId")
+        if self.two_way:
+            wanted.append("LastModifiedDate")  # when Salesforce changed it: most recent wins
         return list(dict.fromkeys(wanted))
+
+    @property
+    def two_way(self) -> bool:
+        """Whether some line is two-way, so a change may meet one made in People."""
+        return any(two_way(line) for line in self.lines)
 
 
 @dataclass
@@ -121,6 +132,8 @@ class InboundReport:
     merged: int = 0
     # A preview's examples by outcome (create, update, unchanged, reject): record and values.
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Two-way fields changed on both sides since the last sync, with both values and the winner.
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -688,6 +701,13 @@ class InboundRunner:
                     if snapshot.get(line.salesforce_field) != link.state.get(line.salesforce_field)
                 )
             )
+            if step.two_way and link is not None and link.state and person and not self.force:
+                conflicts = self._settle(
+                    record, snapshot, link.state, person, lines, mapper.definitions
+                )
+                report.conflicts += conflicts
+                beaten = losing(conflicts, Side.SALESFORCE)
+                lines = tuple(line for line in lines if line.salesforce_field not in beaten)
             try:
                 values = mapper.values(
                     record,
@@ -718,6 +738,8 @@ class InboundRunner:
         new_cursor = advance(cursor, everything) if state is None else cursor
         if state is None and new_cursor is not None:
             state = (step.cursor_key, new_cursor.to_json())
+        if step.two_way and not self.dry_run:
+            sources = await self._keep_pushed(sources, links)
         now = self.clock.now()
 
         def links_for(ids: list[str | None]) -> list[ExternalLink]:
@@ -741,6 +763,58 @@ class InboundRunner:
             given = [i.item if isinstance(i, Prepared) else i for i in inputs]
             collect_samples(report, [(i.key, dict(i.values)) for i in given], result)
         return new_cursor
+
+    async def _keep_pushed(
+        self,
+        sources: list[tuple[dict[str, Any], dict[str, Any]]],
+        links: Mapping[str, ExternalLink],
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Snapshots that keep the values a push recorded on the links after this batch read
+        them: such a field is unchanged in the record read (read before the push wrote it),
+        and rolling its state back would make the push's write look like a Salesforce change
+        (and a later People edit of the field like a conflict)."""
+        step = self.step
+        ids = [str(record["Id"]) for record, _ in sources if record["Id"] in links]
+        if not ids:
+            return sources
+        stored = await self.store.find_links(step.system, step.sobject, ids)
+        kept: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for record, snapshot in sources:
+            read, now = links.get(record["Id"]), stored.get(record["Id"])
+            if read is None or now is None or dict(now.state) == dict(read.state):
+                kept.append((record, snapshot))
+                continue
+            merged = dict(snapshot)
+            for name, value in now.state.items():
+                before = read.state.get(name)
+                if name in merged and value != before and snapshot.get(name) == before:
+                    merged[name] = value
+            kept.append((record, merged))
+        return kept
+
+    def _settle(
+        self,
+        record: Mapping[str, Any],
+        snapshot: Mapping[str, Any],
+        synced: Mapping[str, Any],
+        person: Person,
+        lines: tuple[FieldMapping, ...],
+        definitions: Mapping[str, AttributeDefinition],
+    ) -> list[Conflict]:
+        """The conflicts among a linked record's changed lines. A field whose People value
+        wins is not applied; the link still takes Salesforce's value as its state, so the
+        outbound push sees People's value differ from it and writes it."""
+        modified = record.get("LastModifiedDate") or record.get("SystemModstamp")
+        return settle(
+            f"{self.step.sobject} {record['Id']}",
+            lines,
+            synced,
+            snapshot,
+            person_values(person, self.step.lines, creating=False),
+            definitions,
+            Moment(parse_modstamp(str(modified)) if modified else None, person.updated_at),
+            phone_region=getattr(self.store, "default_phone_region", None),
+        )
 
 
 SAMPLES = 5

@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from peoplesync.clock import Clock
@@ -37,6 +37,16 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import SalesforceRecordError, SalesforceUnavailableError
 from peoplesync.salesforce.lookup import in_batches, query_many
 from peoplesync.salesforce.soql import select, soql
+from peoplesync.sync.conflict import (
+    Conflict,
+    Moment,
+    Side,
+    losing,
+    needs_salesforce_values,
+    settle,
+    two_way,
+)
+from peoplesync.sync.cursor import parse_modstamp
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_plan import (
     DEFAULT_GAP_TIMEOUT,
@@ -48,6 +58,7 @@ from peoplesync.sync.outbound_plan import (
     due,
     missing_on_create,
     next_retry,
+    person_values,
     persons_to_push,
     update_values,
 )
@@ -59,6 +70,10 @@ LOOKUP_SIZE = 200  # emails per lookup query
 GONE = frozenset({"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"})
 STORE_CHUNK = 5_000  # ids per People store read (SQL parameter limits)
 EXTERNAL_ID_FIELD = "PeopleSync_Id__c"  # used for upserts when the org has it as an external id
+# A person whose two-way field lost to a Salesforce change waits for the inbound sync to bring
+# that value; it is looked at again on the next pass (see ``_settle``).
+AWAITING_INBOUND = "CONFLICT_SALESFORCE_WINS"
+_NO_RETRY = RetryEntry(0, datetime.min.replace(tzinfo=UTC), "")
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ class OutboundReport:
     step_errors: dict[str, list[RecordError]] = field(default_factory=dict)
     step_duplicates: dict[str, list[str]] = field(default_factory=dict)
     clean: list[str] = field(default_factory=list)  # persons pushed without an error
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -154,6 +170,7 @@ class OutboundReport:
                 }
                 for name, c in self.steps.items()
             },
+            "conflicts": [c.to_json() for c in self.conflicts[:50]],
             "errors": [
                 {
                     "record": e.record,
@@ -542,21 +559,25 @@ class OutboundRunner:
             else:
                 report.unchanged += 1
                 work.retries.pop(person.id, None)
+        rows = await self._settle(step, rows, definitions, report, work)
         if not rows:
             return
         results = await self._write(
             step.sobject, "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
         )
         now = self.clock.now()
+        fresh = await self._fresh_links(step, [link for _, link, _ in rows])
         unknown = 0
         for (person, link, diff), result in zip(rows, results, strict=True):
             if result is None:
                 unknown += 1
             elif result.get("success"):
-                state = {**link.state, **diff}
+                base = fresh.get(link.external_id)
+                state = {**(base.state if base and base.state else link.state), **diff}
                 work.links.append(dataclasses.replace(link, state=state, synced_at=now))
                 report.updated += 1
-                work.retries.pop(person.id, None)
+                if work.retries.get(person.id, _NO_RETRY).code != AWAITING_INBOUND:
+                    work.retries.pop(person.id, None)
             else:
                 self._failed(person, f"{step.sobject} {link.external_id}", result, report, work)
         if unknown:
@@ -581,6 +602,75 @@ class OutboundRunner:
                 None,
             )
         return self._external_ids[step.sobject]
+
+    async def _fresh_links(
+        self, step: OutboundStep, links: list[ExternalLink]
+    ) -> dict[str, ExternalLink]:
+        """For two-way steps, the links as stored now: the inbound sync may have recorded
+        newer Salesforce values since this pass read them, and the new state must keep those
+        (an older state would make a later People edit look like a conflict it is not)."""
+        if not any(two_way(line) for line in step.lines):
+            return {}
+        ids = [link.external_id for link in links]
+        stored: dict[str, ExternalLink] = {}
+        for start in range(0, len(ids), STORE_CHUNK):
+            chunk = ids[start : start + STORE_CHUNK]
+            stored |= await self.store.find_links(self.system, step.sobject, chunk)
+        return stored
+
+    async def _settle(
+        self,
+        step: OutboundStep,
+        rows: list[tuple[Person, ExternalLink, dict[str, Any]]],
+        definitions: Mapping[str, AttributeDefinition],
+        report: OutboundReport,
+        work: _Pass,
+    ) -> list[tuple[Person, ExternalLink, dict[str, Any]]]:
+        """Rows without the two-way fields whose Salesforce change wins over People's.
+
+        Only rows writing a two-way field whose rule may let Salesforce win cost a read of
+        the records' current values (Id IN queries, several per composite call). A person with a
+        losing field is looked at again on the next pass: by then the inbound sync has either
+        brought Salesforce's value (nothing left to write) or decided for People and recorded
+        Salesforce's value as synced (People's value is written then).
+        """
+        asked = [row for row in rows if needs_salesforce_values(step.lines, list(row[2]))]
+        if not asked:
+            return rows
+        wanted = sorted({name for _, _, diff in asked for name in diff})
+        fields = list(dict.fromkeys(["Id", "LastModifiedDate", *wanted]))
+        queries = in_batches(
+            [link.external_id for _, link, _ in asked],
+            lambda batch: select(step.sobject, fields, where=soql("Id IN {}", batch)),
+        )
+        current = {str(r["Id"])[:15]: r for r in await query_many(self.client, queries)}
+        kept: list[tuple[Person, ExternalLink, dict[str, Any]]] = []
+        for person, link, diff in rows:
+            record = current.get(link.external_id[:15])
+            if record is None:
+                kept.append((person, link, diff))
+                continue
+            modified = record.get("LastModifiedDate")
+            conflicts = settle(
+                f"{step.sobject} {link.external_id}",
+                [line for line in step.lines if line.salesforce_field in diff],
+                link.state,
+                record,
+                person_values(person, step.lines, creating=False),
+                definitions,
+                Moment(parse_modstamp(str(modified)) if modified else None, person.updated_at),
+                phone_region=self.phone_region,
+            )
+            report.conflicts += conflicts
+            beaten = losing(conflicts, Side.PEOPLE)
+            if beaten:
+                work.retries[person.id] = RetryEntry(0, self.clock.now(), AWAITING_INBOUND)
+            diff = {name: value for name, value in diff.items() if name not in beaten}
+            if diff:
+                kept.append((person, link, diff))
+            elif not beaten:
+                report.unchanged += 1
+        return kept
 
     async def _create(
         self, step: OutboundStep, persons: list[Person], report: OutboundReport, work: _Pass

@@ -12,6 +12,7 @@ from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError
+from peoplesync.sync.conflict import Conflict
 from peoplesync.sync.inbound import InboundReport, InboundRunner
 from peoplesync.sync.outbound import OutboundReport, OutboundRunner
 from peoplesync.sync.status import (
@@ -24,6 +25,7 @@ from peoplesync.sync.status import (
     error_problem,
     failed,
     gate,
+    record_id,
     succeeded,
     warning_problem,
 )
@@ -37,11 +39,29 @@ def report_counts(report: InboundReport) -> Counts:
     return Counts(report.created, report.updated, report.deleted, len(report.rejected))
 
 
+def conflict_problem(conflict: Conflict) -> Problem:
+    """A two-way conflict as a warning naming the field and both values."""
+    return Problem(
+        "warning",
+        "FIELD_CONFLICT",
+        record_id(conflict.record),
+        conflict.salesforce_field,
+        conflict.describe(),
+        "nothing to do: the field's conflict rule chose the winner",
+    )
+
+
 def report_problems(
-    report: InboundReport, *, rejected: int = 0, warnings: int = 0, duplicates: int = 0
+    report: InboundReport,
+    *,
+    rejected: int = 0,
+    warnings: int = 0,
+    duplicates: int = 0,
+    conflicts: int = 0,
 ) -> list[Problem]:
     """The report's errors and warnings from the given positions on."""
     return [
+        *(conflict_problem(c) for c in report.conflicts[conflicts:]),
         *(error_problem(e) for e in report.rejected[rejected:]),
         *(warning_problem("LEAD_CONVERTED", w) for w in report.warnings[warnings:]),
         *(
@@ -60,6 +80,7 @@ class _Seen:
     rejected: int = 0
     warnings: int = 0
     duplicates: int = 0
+    conflicts: int = 0
 
 
 class StatusRecorder:
@@ -204,6 +225,11 @@ class StatusRecorder:
                 for d in report.step_duplicates.get(name, [])
             ]
             await self.store.record_problems(self.integration, name, problems)
+        for step in runner.steps.values():
+            conflicts = [c for c in report.conflicts if c.record.startswith(f"{step.sobject} ")]
+            if conflicts:
+                found = [conflict_problem(c) for c in conflicts]
+                await self.store.record_problems(self.integration, step.label, found)
         failed_now = {e.record for e in report.errors}
         await self.store.clear_records(
             self.integration,
@@ -243,6 +269,7 @@ class StatusRecorder:
             rejected=seen.rejected,
             warnings=seen.warnings,
             duplicates=seen.duplicates,
+            conflicts=seen.conflicts,
         )
         pending_counts, pending_problems = self._pending.get(sobject, (Counts(), []))
         self._pending[sobject] = (
@@ -252,6 +279,7 @@ class StatusRecorder:
         seen.counts = counts
         seen.rejected, seen.warnings = len(report.rejected), len(report.warnings)
         seen.duplicates = len(report.duplicates)
+        seen.conflicts = len(report.conflicts)
 
     async def flush(self) -> None:
         """Write the API calls and stream results not recorded yet."""

@@ -1,0 +1,200 @@
+"""Two-way fields: when both sides changed one since the last sync, who wins. All pure.
+
+A conflict is a two-way (``Direction.BOTH``) Overwrite line whose Salesforce value changed since
+the link's last synced state, whose People value changed too, and whose two new values differ.
+The line's rule decides: Salesforce wins, People wins, or the most recent change wins
+(Salesforce's LastModifiedDate against the person's last update). Both directions ask the same
+question with the same inputs, so the inbound and the outbound runner agree on the winner; the
+loser's side is then written with the winner's value by the runner of the winner's direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from peoplesync.people.attribute import AttributeDefinition
+from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode, attribute_type
+from peoplesync.sync.outbound_plan import same_value
+
+
+class Side(StrEnum):
+    """Where a value comes from."""
+
+    SALESFORCE = "salesforce"
+    PEOPLE = "people"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Both sides changed one field since the last sync; ``winner`` is whose value stays."""
+
+    record: str
+    salesforce_field: str
+    attribute: str
+    salesforce_value: Any
+    people_value: Any
+    rule: ConflictRule
+    winner: Side
+
+    def describe(self) -> str:
+        """One line for reports, status and logs, with both values."""
+        return (
+            f"{self.record}: {self.salesforce_field} changed in Salesforce to "
+            f"{self.salesforce_value!r} and {self.attribute} in People to {self.people_value!r}; "
+            f"{self.winner.value} wins ({self.rule.value})"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "record": self.record,
+            "field": self.salesforce_field,
+            "attribute": self.attribute,
+            "salesforce_value": _plain(self.salesforce_value),
+            "people_value": _plain(self.people_value),
+            "rule": self.rule.value,
+            "winner": self.winner.value,
+        }
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | None) else str(value)
+
+
+def winner(
+    rule: ConflictRule, *, salesforce_at: datetime | None, people_at: datetime | None
+) -> Side:
+    """Who wins a conflict under ``rule``. Most recent: the later change; a tie or an unknown
+    time goes to Salesforce (the record of reference), so both runners decide alike."""
+    if rule is ConflictRule.SALESFORCE_WINS:
+        return Side.SALESFORCE
+    if rule is ConflictRule.PEOPLE_WINS:
+        return Side.PEOPLE
+    if salesforce_at is None or people_at is None:
+        return Side.SALESFORCE
+    return Side.PEOPLE if people_at > salesforce_at else Side.SALESFORCE
+
+
+def two_way(line: FieldMapping) -> bool:
+    """Whether a line can meet a change from the other side (two-way, Overwrite, writable)."""
+    return (
+        line.direction is Direction.BOTH
+        and line.mode is Mode.OVERWRITE
+        and "." not in line.salesforce_field
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSides:
+    """One field seen from both sides: last synced, in Salesforce now, in People now (the
+    People value already in Salesforce form)."""
+
+    synced: Any
+    salesforce: Any
+    people: Any
+
+
+def in_conflict(
+    line: FieldMapping,
+    sides: FieldSides,
+    definitions: Mapping[str, AttributeDefinition],
+    *,
+    phone_region: str | None = None,
+) -> bool:
+    """Whether both sides changed the line's value since the last sync, to different values."""
+    if not two_way(line):
+        return False
+    kind = attribute_type(line.attribute, definitions)
+
+    def same(left: Any, right: Any) -> bool:
+        return same_value(left, right, kind, line.attribute, phone_region=phone_region)
+
+    return (
+        not same(sides.synced, sides.salesforce)
+        and not same(sides.synced, sides.people)
+        and not same(sides.salesforce, sides.people)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """When each side last changed the record and the person."""
+
+    salesforce_at: datetime | None
+    people_at: datetime | None
+
+
+def settle(
+    record: str,
+    lines: Sequence[FieldMapping],
+    state: Mapping[str, Any],
+    salesforce: Mapping[str, Any],
+    people: Mapping[str, Any],
+    definitions: Mapping[str, AttributeDefinition],
+    moment: Moment,
+    *,
+    phone_region: str | None = None,
+) -> list[Conflict]:
+    """The conflicts among ``lines`` of one record: ``state`` is the link's last synced
+    Salesforce values, ``salesforce`` the record's values now, ``people`` the person's values
+    in Salesforce form (``person_values``)."""
+    found: list[Conflict] = []
+    seen: set[str] = set()
+    for line in lines:
+        name = line.salesforce_field
+        if name in seen:
+            continue
+        seen.add(name)
+        sides = FieldSides(state.get(name), salesforce.get(name), people.get(name))
+        if in_conflict(line, sides, definitions, phone_region=phone_region):
+            found.append(
+                Conflict(
+                    record,
+                    name,
+                    line.attribute,
+                    sides.salesforce,
+                    sides.people,
+                    line.conflict,
+                    winner(
+                        line.conflict,
+                        salesforce_at=moment.salesforce_at,
+                        people_at=moment.people_at,
+                    ),
+                )
+            )
+    return found
+
+
+def losing(conflicts: Sequence[Conflict], side: Side) -> set[str]:
+    """The Salesforce fields whose change from ``side`` loses (must not be applied)."""
+    return {c.salesforce_field for c in conflicts if c.winner is not side}
+
+
+def needs_salesforce_values(lines: Sequence[FieldMapping], fields: Sequence[str]) -> bool:
+    """Whether writing ``fields`` may overwrite a Salesforce change that should win: some of
+    them are two-way lines whose rule can let Salesforce win."""
+    wanted = set(fields)
+    return any(
+        two_way(line)
+        and line.salesforce_field in wanted
+        and line.conflict is not ConflictRule.PEOPLE_WINS
+        for line in lines
+    )
+
+
+__all__ = [
+    "Conflict",
+    "FieldSides",
+    "Moment",
+    "Side",
+    "in_conflict",
+    "losing",
+    "needs_salesforce_values",
+    "settle",
+    "two_way",
+    "winner",
+]
