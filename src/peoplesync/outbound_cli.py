@@ -19,7 +19,7 @@ from peoplesync.sync.outbound_preview import PreviewClient, preview_summary
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import RECHECK
 from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, connected_client
+from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, connected_client, report_stop
 from peoplesync.wiring import people_store, status_store
 
 push_app = typer.Typer(help="Push People changes to Salesforce.", no_args_is_help=True)
@@ -87,19 +87,7 @@ def push_run(
     settings = Settings()
 
     def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-        when = f" until {until.isoformat(timespec='seconds')}" if until else ""
-        console.print(f"[red]{state}{when}:[/red] {reason}")
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "state": state,
-                        "reason": reason,
-                        "until": until.isoformat() if until else None,
-                    }
-                )
-            )
-        return code
+        return report_stop(code, state, reason, until, as_json=as_json)
 
     async def passes() -> int:
         async with (

@@ -325,6 +325,18 @@ async def stream_changes(
     await asyncio.gather(*(follow(sobject, runner) for sobject, runner in runners.items()))
 
 
+def report_stop(
+    code: int, state: str, reason: str, until: datetime | None, *, as_json: bool
+) -> int:
+    """Say why a run stops (on stderr, and as JSON with --json); returns the exit code."""
+    when = f" until {until.isoformat(timespec='seconds')}" if until else ""
+    console.print(f"[red]{state}{when}:[/red] {reason}")
+    if as_json:
+        payload = {"state": state, "reason": reason, "until": until.isoformat() if until else None}
+        typer.echo(json.dumps(payload))
+    return code
+
+
 @sync_app.command("run")
 def run_sync(
     name: str = "default",
@@ -362,19 +374,7 @@ def run_sync(
     settings = Settings()
 
     def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-        when = f" until {until.isoformat(timespec='seconds')}" if until else ""
-        console.print(f"[red]{state}{when}:[/red] {reason}")
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "state": state,
-                        "reason": reason,
-                        "until": until.isoformat() if until else None,
-                    }
-                )
-            )
-        return code
+        return report_stop(code, state, reason, until, as_json=as_json)
 
     async def passes() -> int:
         async with connected_runners(settings, name) as (client, store, runners):
