@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.model import PersonInput
+from peoplesync.people.person_search import MAX_PAGE, list_persons
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.integration_view import (
@@ -21,7 +22,6 @@ from peoplesync.web.integration_view import (
     pause_integration,
     resume_integration,
 )
-from peoplesync.web.person_search import MAX_PAGE, list_persons
 from peoplesync.web.person_view import details_json, person_details, person_json, save_person
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES
+from peoplesync.people.person_search import list_persons
 from peoplesync.web.access import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -30,7 +31,6 @@ from peoplesync.web.integration_view import (
     pause_integration,
     resume_integration,
 )
-from peoplesync.web.person_search import list_persons
 from peoplesync.web.person_view import (
     form_input,
     form_values,
