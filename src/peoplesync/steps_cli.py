@@ -8,30 +8,34 @@ the org (describe for mapping fields, a ``LIMIT 1`` query for filters) unless ``
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.people.store import PeopleStore
+from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
-from peoplesync.sync.mapping import Direction, FieldMapping, Mode
-from peoplesync.sync.profile import (
-    Profile,
-    ProfileError,
-    Step,
-    StepFilter,
-    Target,
-    default_lines,
-    on_switches,
-    outbound_step,
-)
+from peoplesync.sync.mapping import Direction, Mode
+from peoplesync.sync.profile import Profile, ProfileError, Step
 from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
-from peoplesync.sync.profile_store import SaveResult, load_profile, save_profile
+from peoplesync.sync.profile_store import SaveResult, load_profile
+from peoplesync.sync.step_edits import (
+    ClientOpener,
+    added_step,
+    change_step,
+    changed_filter,
+    edit_profile,
+    mapping_line,
+    save_checked,
+    step_row,
+    unmapped_hint,
+)
 from peoplesync.sync_cli import connected_client
 from peoplesync.wiring import people_store
 
@@ -48,6 +52,7 @@ OfflineOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
 StepArgument = Annotated[str, typer.Argument(help="Step name (see `peoplesync steps list`)")]
+T = TypeVar("T")
 
 
 def _fail(error: PeopleSyncError) -> typer.Exit:
@@ -60,39 +65,45 @@ def _fail(error: PeopleSyncError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-async def _save(
-    settings: Settings, name: str, profile: Profile, *, offline: bool, dry_run: bool = False
-) -> SaveResult:
-    async with people_store(settings) as store:
-        if offline:
-            return await save_profile(store, None, profile, integration=name, dry_run=dry_run)
-        try:
-            async with connected_client(settings, store, name) as client:
-                return await save_profile(store, client, profile, integration=name, dry_run=dry_run)
-        except ConfigurationError as error:
-            if "no Salesforce integration" not in error.message:
-                raise
-            raise ConfigurationError(
+def _opener(settings: Settings, offline: bool) -> ClientOpener | None:
+    if offline:
+        return None
+
+    def open_client(store: PeopleStore, name: str) -> AbstractAsyncContextManager[SalesforceClient]:
+        return connected_client(settings, store, name)
+
+    return open_client
+
+
+def _run_saving(work: Callable[[], T], offline: bool) -> T:
+    """Run a saving command; a missing integration suggests ``--offline``."""
+    try:
+        return work()
+    except ConfigurationError as error:
+        if offline or "no Salesforce integration" not in error.message:
+            raise _fail(error) from None
+        raise _fail(
+            ConfigurationError(
                 error.message,
                 hint=f"{error.hint}; or pass --offline to check against People only",
-            ) from None
+            )
+        ) from None
+    except PeopleSyncError as error:
+        raise _fail(error) from None
 
 
-def _edit(name: str, offline: bool, change: Callable[[Profile], Profile], done: str) -> None:
+def _edit(name: str, offline: bool, change: Callable[[Profile], Profile], done: str) -> Profile:
     """Load the profile, change it, check and save it; report resyncs."""
     settings = Settings()
 
-    async def run() -> SaveResult:
+    async def run() -> tuple[Profile, SaveResult]:
         async with people_store(settings) as store:
-            profile = change(await load_profile(store, name))
-        return await _save(settings, name, profile, offline=offline)
+            return await edit_profile(store, _opener(settings, offline), name, change)
 
-    try:
-        result = asyncio.run(run())
-    except PeopleSyncError as error:
-        raise _fail(error) from None
+    profile, result = _run_saving(lambda: asyncio.run(run()), offline)
     console.print(done)
     _report(result)
+    return profile
 
 
 def _report(result: SaveResult) -> None:
@@ -113,20 +124,11 @@ def _load(name: str) -> Profile:
         raise _fail(error) from None
 
 
-def _describe_step(step: Step) -> dict[str, Any]:
-    row = step.to_dict()
-    try:
-        row["condition"] = step.filter.soql()
-    except PeopleSyncError as error:
-        row["condition"] = f"(invalid: {error.message})"
-    return row
-
-
 @steps_app.command("list")
 def list_steps(name: NameOption = "default", as_json: JsonOption = False) -> None:
     """List the steps in the order they run, with switches and filters."""
     profile = _load(name)
-    rows = [_describe_step(step) for step in profile.steps]
+    rows = [step_row(step) for step in profile.steps]
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -162,47 +164,18 @@ def add_step(
     An object without a shipped mapping gets a disabled step: map fields, then enable it.
     An outbound step (Person -> Lead or Contact) starts with deletes off.
     """
-    if sobject is None and clone is None:
-        raise _fail(
-            ConfigurationError("say what to add", hint="give --object OBJECT or --clone STEP")
-        )
     created: list[Step] = []
 
     def change(profile: Profile) -> Profile:
-        if clone is not None:
-            original = profile.step(clone)
-            if sobject is not None and sobject != original.sobject:
-                raise ConfigurationError(
-                    f"step {clone!r} reads {original.sobject}, not {sobject}",
-                    hint="leave out --object when cloning, or clone a step of that object",
-                )
-            new = dataclasses.replace(original, name=step_name or profile.free_name(clone))
-        else:
-            assert sobject is not None
-            lines = default_lines(sobject, direction)
-            if direction is Direction.OUTBOUND:
-                base = f"Person to {sobject}"
-                new = outbound_step(sobject, name=step_name or profile.free_name(base))
-                created.append(new)
-                return profile.add(new)
-            new = Step(
-                step_name or profile.free_name(sobject),
-                sobject,
-                Target.COMPANY if sobject == "Account" else Target.PERSON,
-                enabled=bool(lines),
-                lines=lines,
-            )
-        created.append(new)
-        return profile.add(new)
+        created.append(
+            added_step(profile, sobject=sobject, clone=clone, name=step_name, direction=direction)
+        )
+        return profile.add(created[-1])
 
     _edit(name, offline, change, "step added")
-    step = created[0]
-    if not step.enabled:
-        console.print(
-            f"step {step.name!r} is disabled until it maps fields: "
-            f"peoplesync steps map {step.name!r} --field Email --attribute emails, "
-            f"then peoplesync steps enable {step.name!r}"
-        )
+    hint = unmapped_hint(created[0])
+    if hint:
+        console.print(hint)
 
 
 @steps_app.command("remove")
@@ -263,14 +236,16 @@ def set_step(
     """Change a step's create / update / delete switches and its filter."""
 
     def change(profile: Profile) -> Profile:
-        profile = profile.set_switches(step, create=create, update=update, delete=delete)
-        old = profile.step(step).filter
-        new = StepFilter(
-            old.condition if condition is None else (condition.strip() or None),
-            old.modified_within_days if days is None else (days or None),
-            () if clear_statuses else tuple(statuses) if statuses else old.lead_statuses,
+        new = changed_filter(
+            profile.step(step).filter,
+            condition=condition,
+            days=days,
+            statuses=statuses,
+            clear_statuses=clear_statuses,
         )
-        return profile.set_filter(step, new) if new != old else profile
+        return change_step(
+            profile, step, create=create, update=update, delete=delete, step_filter=new
+        )
 
     _edit(name, offline, change, f"step {step!r} saved")
 
@@ -300,14 +275,8 @@ def map_field(
     """Map a Salesforce field to a People attribute (replaces the field's line if mapped)."""
 
     def change(profile: Profile) -> Profile:
-        on_create, on_update = on_switches(on)
-        line = FieldMapping(
-            salesforce_field,
-            attribute,
-            direction or profile.step(step).direction,
-            mode=mode,
-            on_create=on_create,
-            on_update=on_update,
+        line = mapping_line(
+            profile, step, salesforce_field, attribute, mode=mode, on=on, direction=direction
         )
         return profile.set_line(step, line)
 
@@ -361,11 +330,17 @@ def import_config(
         raise _fail(
             ConfigurationError(f"cannot read {file}: {error.strerror}", hint="check the path")
         ) from None
+
+    async def run() -> SaveResult:
+        async with people_store(settings) as store:
+            opener = _opener(settings, offline)
+            return await save_checked(store, opener, profile, name, dry_run=dry_run)
+
     try:
         profile = profile_from_yaml(text)
-        result = asyncio.run(_save(settings, name, profile, offline=offline, dry_run=dry_run))
     except PeopleSyncError as error:
         raise _fail(error) from None
+    result = _run_saving(lambda: asyncio.run(run()), offline)
     steps = ", ".join(profile.names()) or "(none)"
     if dry_run:
         console.print(f"{file} is valid ({steps}); nothing was saved (--dry-run)", soft_wrap=True)
