@@ -17,7 +17,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from peoplesync.sandbox.salesforce import bulk1, bulk2, collections, cometd, oauth_routes, rest
+from peoplesync.sandbox.salesforce import (
+    bulk1,
+    bulk2,
+    collections,
+    cometd,
+    oauth_routes,
+    rest,
+    ui_convert,
+    ui_pages,
+)
 from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
 from peoplesync.sandbox.salesforce.auth import AuthServer
 from peoplesync.sandbox.salesforce.change import Publisher
@@ -30,6 +39,8 @@ from peoplesync.sandbox.salesforce.records import RecordService, RequestError
 from peoplesync.sandbox.salesforce.schema import Schema
 from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.storage import Storage
+from peoplesync.sandbox.salesforce.ui_access import UiAccess
+from peoplesync.sandbox.salesforce.ui_render import stylesheet
 
 Clock = Callable[[], datetime]
 METERED = ("/services/data/v", "/services/async/", "/services/Soap/u/", "/cometd/")
@@ -273,6 +284,18 @@ def admin_routes(org: _Org) -> list[Route]:
     ]
 
 
+def ui_routes(ctx: ApiContext) -> list[Route]:
+    """The record UI (not metered: its paths are outside the API's); the catch-all
+    ``/{id}`` address comes last."""
+    access = UiAccess(ctx)
+    return [
+        Route("/sandbox/ui/ui.css", stylesheet),
+        *access.routes(),
+        *ui_convert.routes(ctx, access),
+        *ui_pages.routes(ctx, access),
+    ]
+
+
 def create_sandbox_app(
     config: SandboxConfig, *, clock: Clock | None = None, publish: Publisher | None = None
 ) -> Starlette:
@@ -290,6 +313,7 @@ def create_sandbox_app(
             *bulk1.routes(ctx),
             *collections.routes(ctx),
             *cometd.routes(ctx, org.events),
+            *ui_routes(ctx),
         ]:
             app.router.routes.append(route)
         flusher = asyncio.create_task(_flush_periodically(org))

@@ -282,6 +282,22 @@ class AuthServer:
             raise SessionError("Session expired or invalid")
         return Principal(self.config.user_id, self.config.org_id, self.config.username, row[0])
 
+    async def start_ui_session(self, username: str, password: str) -> str:
+        """A browser session of the record UI (kept hashed like the API's sessions, but of
+        its own kind: it is no API token); SessionError for wrong credentials."""
+        if not self.check_password(username, password):
+            raise SessionError("INVALID_LOGIN")
+        token = secrets.token_urlsafe(32)
+        await self._store("ui", token, float(self.config.token_lifetime_seconds))
+        return token
+
+    async def ui_session(self, token: str) -> Principal:
+        """The principal of a record UI session; SessionError when it is not valid."""
+        row = await self._lookup("ui", token) if token else None
+        if row is None:
+            raise SessionError("Session expired or invalid")
+        return Principal(self.config.user_id, self.config.org_id, self.config.username, row[0])
+
     async def soap_session(self, username: str, password: str) -> str:
         """A session for a successful SOAP login."""
         if not self.check_password(username, password):
