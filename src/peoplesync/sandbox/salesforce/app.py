@@ -290,6 +290,7 @@ def ui_routes(ctx: ApiContext) -> list[Route]:
     access = UiAccess(ctx)
     return [
         Route("/sandbox/ui/ui.css", stylesheet),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         *access.routes(),
         *ui_convert.routes(ctx, access),
         *ui_pages.routes(ctx, access),
