@@ -185,6 +185,10 @@ def test_lead_created_in_the_ui_is_queryable_and_publishes_a_change_event(
     assert '<dd data-field="City">London</dd>' in page.text
     # UI pages and writes spend nothing of the API allowance (only this /limits call does)
     assert signed_in.api_used() == used_before + 1
+    logged = signed_in.http.get("/sandbox/admin/requests", headers=signed_in.api_headers).json()
+    assert {"method": "POST", "path": "/lightning/o/Lead/new", "status": 303} in [
+        {k: entry[k] for k in ("method", "path", "status")} for entry in logged
+    ]
 
     (found,) = signed_in.query(
         "SELECT Id, Name, City, CreatedById, LastModifiedDate, SystemModstamp FROM Lead "
@@ -260,6 +264,14 @@ def test_validation_errors_are_shown_on_the_form_with_the_field(signed_in: Brows
     assert 'data-field="Company">REQUIRED_FIELD_MISSING' in fixed_email.text
     assert "Review the errors on this page: Last Name, Company." in fixed_email.text
     assert signed_in.query("SELECT Id FROM Lead WHERE FirstName = 'Nameless'") == []
+    typed = signed_in.submit(
+        "/lightning/o/Lead/new",
+        {"LastName": "Typed", "Company": "T", "NumberOfEmployees": "many"},
+    )
+    assert typed.status_code == 400
+    assert 'data-field="NumberOfEmployees">INVALID_TYPE_ON_FIELD_IN_RECORD' in typed.text
+    far = signed_in.http.get("/lightning/o/Lead/list?page=99999999999999999999999")
+    assert far.status_code == 200 and "No items to display." in far.text
 
     lead_id = _view_id(
         signed_in.submit("/lightning/o/Lead/new", {"LastName": "Kept", "Company": "Kept Co"}),

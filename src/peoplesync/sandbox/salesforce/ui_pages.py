@@ -148,7 +148,7 @@ class RecordPages:
     ) -> Response:
         search = request.query_params.get("q", "").strip()
         try:
-            number = max(1, int(request.query_params.get("page", "1")))
+            number = min(max(1, int(request.query_params.get("page", "1"))), 100_000)
         except ValueError:
             number = 1
         where = ['"IsDeleted" = 0']
