@@ -20,6 +20,7 @@ outcome is treated the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,8 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.people.model import ExternalLink, Person
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.sync.account_plan import COMPANY_KEY, companies_to_push
+from peoplesync.sync.account_push import AccountPusher
 from peoplesync.sync.outbound_delete import OutboundDeleter
 from peoplesync.sync.outbound_match import OutboundMatcher
 from peoplesync.sync.outbound_plan import (
@@ -47,6 +50,8 @@ from peoplesync.sync.outbound_step import (
     default_steps,
 )
 from peoplesync.sync.outbound_write import OutboundWriter
+
+PERSON_OBJECTS = ("Lead", "Contact")
 
 
 class OutboundRunner:
@@ -77,6 +82,7 @@ class OutboundRunner:
         self._matcher = OutboundMatcher(self)
         self._writer = OutboundWriter(self)
         self._deleter = OutboundDeleter(self)
+        self._accounts = AccountPusher(self, self._writer)
 
     @property
     def state_key(self) -> str:
@@ -103,26 +109,69 @@ class OutboundRunner:
             ids, skipped = persons_to_push(wanted, own_origin=self.system)
             report.changes += len(wanted)
             report.skipped += skipped
+            companies, skipped = companies_to_push(wanted, own_origin=self.system)
+            report.skipped += skipped
             ids = list(dict.fromkeys([*ids, *retry_now]))
+            companies += [i.removeprefix(COMPANY_KEY) for i in ids if i.startswith(COMPANY_KEY)]
+            ids = [i for i in ids if not i.startswith(COMPANY_KEY)]
             retry_now = []
             gone = deleted_links(wanted, own_origin=self.system)
+            account_step = self.steps.get("Account")
             try:
                 if gone:
                     await self._deleter.delete(gone, report, work)
+                if companies and account_step is not None:
+                    # Before the persons: a Contact's AccountId comes from its company's link.
+                    with tally(account_step, report):
+                        await self._accounts.push(
+                            account_step, list(dict.fromkeys(companies)), report, work
+                        )
+                elif companies:
+                    for company_id in companies:
+                        work.retries.pop(COMPANY_KEY + company_id, None)
                 if ids:
                     await self._push(ids, report, work)
             except PeopleSyncError:
                 # Keep what Salesforce accepted before the failure; the page is read again.
                 await self._commit(work, position, stored)
+                await self._writer.attempts.forget(work.settled)
                 raise
             position = position.advance([c.seq for c in page], self.clock.now(), self.gap_timeout)
             stored = await self._commit(work, position, stored)
-            work.links = []
+            await self._writer.attempts.forget(work.settled)
+            work.links, work.settled = [], []
             if len(page) < self.page_size:
                 break
             after = page[-1].seq
         report.retrying = len(work.retries)
         return report
+
+    async def _with_account_ids(
+        self, persons: dict[str, Person], work: PageWork
+    ) -> dict[str, Person]:
+        """Persons whose ``company_id`` reads as their company's Account id (the link saved
+        or made in this pass), for lines mapping ``AccountId`` to ``company_id``."""
+        company_ids = list({p.company_id for p in persons.values() if p.company_id})
+        accounts: dict[str, str] = {}
+        for start in range(0, len(company_ids), STORE_CHUNK):
+            chunk = company_ids[start : start + STORE_CHUNK]
+            for company_id, links in (await self.store.links_of("company", chunk)).items():
+                for link in links:
+                    if link.system == self.system and link.object == "Account":
+                        accounts[company_id] = link.external_id
+        for link in work.links:
+            if link.entity_type == "company" and link.object == "Account":
+                accounts[link.entity_id] = link.external_id
+        return {
+            pid: dataclasses.replace(
+                person,
+                attributes={
+                    **person.attributes,
+                    "company_id": accounts.get(person.company_id or ""),
+                },
+            )
+            for pid, person in persons.items()
+        }
 
     async def _commit(
         self, work: PageWork, position: LogPosition, stored: Mapping[str, Any]
@@ -155,7 +204,11 @@ class OutboundRunner:
         definitions = await self.store.attributes()
         updates: dict[str, list[tuple[Person, ExternalLink]]] = {}
         creates: list[Person] = []
-        creator = next((s for s in self.steps.values() if s.create), None)
+        creator = next(
+            (s for s in self.steps.values() if s.create and s.sobject in PERSON_OBJECTS), None
+        )
+        if any(line.attribute == "company_id" for s in self.steps.values() for line in s.lines):
+            persons = await self._with_account_ids(persons, work)
         for person in persons.values():
             mine = {
                 link.object: link
@@ -178,6 +231,11 @@ class OutboundRunner:
         if creates and creator is not None:
             with tally(creator, report):
                 matches = await self._matcher.match(creates, creator, report, work)
+                earlier = await self._writer.attempts.find(creates, creator, report)
+                work.links += [link for _, link in earlier]
+                work.settled += [person.id for person, _ in earlier]
+                if earlier:
+                    matches.setdefault(creator.sobject, []).extend(earlier)
             for sobject, found in matches.items():
                 updates.setdefault(sobject, []).extend(found)
             matched = {person.id for pairs in updates.values() for person, _ in pairs}

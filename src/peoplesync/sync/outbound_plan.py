@@ -103,6 +103,11 @@ def person_values(
             values[line.salesforce_field] = person.email
         elif line.attribute == "phones":
             values[line.salesforce_field] = phone
+        elif line.attribute == "company_id":
+            # The company's Account id (see ``OutboundRunner``); a company without an Account
+            # leaves the field as it is rather than clearing it.
+            if person.get("company_id") is not None:
+                values[line.salesforce_field] = person.get("company_id")
         else:
             values[line.salesforce_field] = to_salesforce(person.get(line.attribute))
     return values

@@ -91,6 +91,8 @@ class PageWork:
 
     links: list[ExternalLink] = field(default_factory=list)
     retries: dict[str, RetryEntry] = field(default_factory=dict)
+    # Persons whose saved create attempt is done with once the page is committed.
+    settled: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -114,30 +116,34 @@ def tally(step: OutboundStep, report: OutboundReport) -> Iterator[None]:
 
 def record_failure(
     clock: Clock,
-    person: Person,
+    person: Person | str,
     target: str,
     result: Mapping[str, Any],
     report: OutboundReport,
     work: PageWork,
+    *,
+    record: str | None = None,
 ) -> None:
     """A record Salesforce rejected: an error entry with its code, field and fix hint,
-    and a retry later (with backoff) that blocks nobody else."""
+    and a retry later (with backoff) that blocks nobody else. ``person`` is a person or a
+    retry-list key (``company:<id>``), ``record`` what the error names."""
+    key = person if isinstance(person, str) else person.id
     first: Mapping[str, Any] = (result.get("errors") or [{}])[0]
     code = str(first.get("statusCode") or first.get("errorCode") or "UNKNOWN_EXCEPTION")
     report.errors.append(
         SalesforceRecordError(
             f"{target}: {first.get('message') or code}",
             error_code=code,
-            record=f"person {person.id}",
+            record=record or f"person {key}",
             fields=list(first.get("fields") or []),
         )
     )
-    entry = next_retry(work.retries.get(person.id), code, clock.now())
+    entry = next_retry(work.retries.get(key), code, clock.now())
     if entry is None:
-        work.retries.pop(person.id, None)
+        work.retries.pop(key, None)
         report.given_up += 1
     else:
-        work.retries[person.id] = entry
+        work.retries[key] = entry
 
 
 __all__ = [

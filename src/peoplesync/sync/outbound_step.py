@@ -39,8 +39,11 @@ class OutboundStep:
 
     @property
     def label(self) -> str:
-        """The step's name in the status (its profile name, else ``Person to <object>``)."""
-        return self.name or f"Person to {self.sobject}"
+        """The step's name in the status (its profile name, else ``Person to <object>``, or
+        ``Company to Account``)."""
+        if self.name:
+            return self.name
+        return "Company to Account" if self.sobject == "Account" else f"Person to {self.sobject}"
 
     def fields(self) -> list[str]:
         """The Salesforce fields the step writes (relationship paths are read-only)."""

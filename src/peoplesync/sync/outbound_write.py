@@ -19,6 +19,7 @@ from peoplesync.salesforce.lookup import in_batches, query_many
 from peoplesync.salesforce.soql import select, soql
 from peoplesync.sync.conflict import Moment, Side, losing, needs_salesforce_values, settle, two_way
 from peoplesync.sync.cursor import parse_modstamp
+from peoplesync.sync.outbound_attempts import CreateAttempts
 from peoplesync.sync.outbound_plan import (
     RetryEntry,
     create_values,
@@ -42,6 +43,7 @@ class OutboundWriter:
     def __init__(self, ctx: PushContext) -> None:
         self.ctx = ctx
         self._external_ids: dict[str, str | None] = {}
+        self.attempts = CreateAttempts(ctx)
 
     async def _refresh_unknown(
         self, step: OutboundStep, pairs: list[tuple[Person, ExternalLink]]
@@ -65,7 +67,7 @@ class OutboundWriter:
             for p, link in pairs
         ]
 
-    async def _write(
+    async def write(
         self,
         sobject: str,
         operation: str,
@@ -111,7 +113,7 @@ class OutboundWriter:
         rows = await self._settle(step, rows, definitions, report, work)
         if not rows:
             return
-        results = await self._write(
+        results = await self.write(
             step.sobject, "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
         )
         now = self.ctx.clock.now()
@@ -142,7 +144,7 @@ class OutboundWriter:
                 error_code="JOB_INCOMPLETE",
             )
 
-    async def _external_id(self, step: OutboundStep) -> str | None:
+    async def external_id(self, step: OutboundStep) -> str | None:
         """The step's external-id field when the org's describe marks it ``externalId``."""
         if step.external_id is None:
             return None
@@ -254,16 +256,22 @@ class OutboundWriter:
             return
         # With an external-id field holding the person id, the write is an upsert: a repeat
         # after a lost answer or a crash finds the record it made instead of making another.
-        external_id = await self._external_id(step)
+        external_id = await self.external_id(step)
         if external_id:
-            results = await self._write(
+            results = await self.write(
                 step.sobject,
                 "upsert",
                 [{**values, external_id: person.id} for person, values in rows],
                 external_id,
             )
         else:
-            results = await self._write(step.sobject, "insert", [v for _, v in rows])
+            # Persons without an email have no lookup key: the values sent are saved first,
+            # so that a lost answer is looked for by them before creating again.
+            unkeyed = [(p, v) for p, v in rows if not p.email]
+            await self.attempts.record(step.sobject, unkeyed)
+            results = await self.write(step.sobject, "insert", [v for _, v in rows])
+            done = zip(rows, results, strict=True)
+            work.settled += [p.id for (p, _), r in done if r is not None and not p.email]
         now = self.ctx.clock.now()
         unknown = 0
         for (person, values), result in zip(rows, results, strict=True):

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError, RecordError
+from peoplesync.sync.account_plan import ACCOUNT_OUTBOUND
 from peoplesync.sync.company_inbound import ACCOUNT_MAPPING, COMPANY_TYPES
 from peoplesync.sync.inbound import InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
@@ -37,7 +38,7 @@ class Target(StrEnum):
 
 
 COMPANY_FIELDS = tuple(COMPANY_TYPES)
-OUTBOUND_OBJECTS = ("Lead", "Contact")
+OUTBOUND_OBJECTS = ("Lead", "Contact", "Account")
 
 
 class StepProblem(ConfigurationError):
@@ -177,7 +178,7 @@ def default_lines(
 ) -> tuple[FieldMapping, ...]:
     """The shipped mapping of an object (empty for objects without one)."""
     if direction is Direction.OUTBOUND:
-        return OUTBOUND_MAPPINGS.get(sobject, ())
+        return ACCOUNT_OUTBOUND if sobject == "Account" else OUTBOUND_MAPPINGS.get(sobject, ())
     if sobject == "Account":
         return ACCOUNT_MAPPING
     return DEFAULT_MAPPINGS.get(sobject, ())
@@ -186,7 +187,16 @@ def default_lines(
 def outbound_step(sobject: str, *, name: str | None = None) -> Step:
     """A Person -> ``sobject`` step with the shipped outbound mapping: Person -> Lead creates
     (a new person becomes a Lead), Person -> Contact only updates linked Contacts, and
-    neither deletes until switched on."""
+    neither deletes until switched on. Company -> Account creates and updates Accounts."""
+    if sobject == "Account":
+        return Step(
+            name or "Company to Account",
+            sobject,
+            Target.COMPANY,
+            direction=Direction.OUTBOUND,
+            delete=False,
+            lines=ACCOUNT_OUTBOUND,
+        )
     return Step(
         name or f"Person to {sobject}",
         sobject,
@@ -331,7 +341,10 @@ class Profile:
         creators = [
             s.name
             for s in self.steps
-            if s.enabled and s.create and s.direction is Direction.OUTBOUND
+            if s.enabled
+            and s.create
+            and s.direction is Direction.OUTBOUND
+            and s.target is Target.PERSON
         ]
         for extra in creators[1:]:
             found.append(
@@ -386,7 +399,7 @@ def _step_problems(step: Step) -> list[StepProblem]:
             "a step runs one way; two-way sync is an inbound step plus an outbound step",
             "set direction to inbound or outbound, and add a step for the other way",
         )
-    if outbound and (step.sobject not in OUTBOUND_OBJECTS or step.target is not Target.PERSON):
+    if outbound and step.sobject not in OUTBOUND_OBJECTS:
         problem(
             "sobject",
             f"an outbound step writes persons to {' or '.join(OUTBOUND_OBJECTS)}, "

@@ -191,7 +191,11 @@ def _outbound_problems(
                 )
             )
             continue
-        if attribute_type(line.attribute, definitions) is None:
+        if (
+            step.target is Target.PERSON
+            and line.attribute != "company_id"  # the company's Account id (AccountId)
+            and attribute_type(line.attribute, definitions) is None
+        ):
             found.append(
                 StepProblem(
                     step.name,

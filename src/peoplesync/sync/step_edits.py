@@ -56,7 +56,8 @@ def added_step(
         return dataclasses.replace(original, name=name or profile.free_name(clone))
     assert sobject is not None
     if direction is Direction.OUTBOUND:
-        return outbound_step(sobject, name=name or profile.free_name(f"Person to {sobject}"))
+        base = "Company to Account" if sobject == "Account" else f"Person to {sobject}"
+        return outbound_step(sobject, name=name or profile.free_name(base))
     lines = default_lines(sobject, direction)
     return Step(
         name or profile.free_name(sobject),

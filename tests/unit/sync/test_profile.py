@@ -50,9 +50,7 @@ def test_outbound_step_problems() -> None:
         ("A", "mapping[0] (LastName)"),  # an inbound line in an outbound step
         ("B", "mapping[0] (Account.Name)"),
         ("B", "create"),  # only one outbound step creates (A does)
-        ("C", "sobject"),
-        ("C", "create"),
-        ("C", "mapping[0] (LastName)"),  # not a company field
+        ("C", "mapping[0] (LastName)"),  # not a company field (Company -> Account may create)
         ("D", "filter"),
         ("D", "create"),
         ("E", "direction"),
