@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -14,6 +15,54 @@ from pathlib import Path
 from typing import Any
 
 PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+
+
+def environment(
+    info: dict[str, Any], data_dir: Path, *, secrets: bool = True, **extra: str
+) -> dict[str, str]:
+    """The CLI's environment for a data folder: the org's consumer secret and password (unless
+    ``secrets`` is off, for the browser and JWT flows), US phone numbers, and ``extra``."""
+    env = {
+        **os.environ,
+        "PEOPLESYNC_DATA_DIR": str(data_dir),
+        "PEOPLESYNC_DEFAULT_PHONE_REGION": "US",
+    }
+    if secrets:
+        env["PEOPLESYNC_SF_CLIENT_SECRET"] = info["client_secret"]
+        env["PEOPLESYNC_SF_PASSWORD"] = info["password"]
+    return {**env, **extra}
+
+
+def connect_command(info: dict[str, Any], *options: str) -> list[str]:
+    """`salesforce connect` to the served org, with ``options`` (a flow's own flags)."""
+    return [
+        *PEOPLESYNC,
+        "salesforce",
+        "connect",
+        "--login-url",
+        info["login_url"],
+        "--client-id",
+        info["client_id"],
+        "--ca-cert",
+        info["ca_cert"],
+        *options,
+    ]
+
+
+def connect(
+    info: dict[str, Any], env: dict[str, str], *options: str
+) -> subprocess.CompletedProcess[str]:
+    """Connect as the org's integration user (password flow unless ``options`` say otherwise);
+    fails the test with the CLI's error output when it does not connect."""
+    done = subprocess.run(
+        connect_command(info, "--username", info["username"], *options),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import ssl
 import subprocess
 import urllib.parse
@@ -11,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.served_org import PEOPLESYNC, served_org
+from tests.served_org import PEOPLESYNC, connect, connect_command, environment, served_org
 
 
 def sync_runs(env: dict[str, str]) -> dict[str, Any]:
@@ -24,28 +23,17 @@ def sync_runs(env: dict[str, str]) -> dict[str, Any]:
 
 def test_browser_flow_stores_a_refresh_token_that_syncs(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed-leads", "30") as info:
-        env = {**os.environ, "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "1000"}
-        connect = subprocess.Popen(
-            [
-                *PEOPLESYNC,
-                "salesforce",
-                "connect",
-                "--login-url",
-                info["login_url"],
-                "--client-id",
-                info["client_id"],
-                "--ca-cert",
-                info["ca_cert"],
-                "--browser",
-            ],
+        env = environment(info, tmp_path / "data", secrets=False, COLUMNS="1000")
+        connecting = subprocess.Popen(
+            connect_command(info, "--browser"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        assert connect.stderr is not None and connect.stdout is not None
+        assert connecting.stderr is not None and connecting.stdout is not None
         link = ""
-        for line in connect.stderr:
+        for line in connecting.stderr:
             if line.startswith("https://"):
                 link = line.strip()
                 break
@@ -59,10 +47,10 @@ def test_browser_flow_stores_a_refresh_token_that_syncs(tmp_path: Path) -> None:
         allow = urllib.request.Request(info["login_url"] + "/services/oauth2/authorize", form)
         with urllib.request.urlopen(allow, context=context) as landed:
             assert b"peoplesync is connected" in landed.read()
-        assert connect.wait(timeout=60) == 0, connect.stderr.read()
-        assert json.loads(connect.stdout.read())["integration"] == "default"
-        connect.stdout.close()
-        connect.stderr.close()
+        assert connecting.wait(timeout=60) == 0, connecting.stderr.read()
+        assert json.loads(connecting.stdout.read())["integration"] == "default"
+        connecting.stdout.close()
+        connecting.stderr.close()
         stored = (tmp_path / "data" / "peoplesync.db").read_bytes()
         assert b"refresh_token" in stored  # the key is there, its value sealed
         assert sync_runs(env)["Lead"]["read"] == 30
@@ -70,30 +58,9 @@ def test_browser_flow_stores_a_refresh_token_that_syncs(tmp_path: Path) -> None:
 
 def test_jwt_bearer_key_connects_headlessly(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed-leads", "12") as info:
-        env = {**os.environ, "PEOPLESYNC_DATA_DIR": str(tmp_path / "data")}
+        env = environment(info, tmp_path / "data", secrets=False)
         key = tmp_path / "org" / "jwt-key.pem"
-        connected = subprocess.run(
-            [
-                *PEOPLESYNC,
-                "salesforce",
-                "connect",
-                "--login-url",
-                info["login_url"],
-                "--client-id",
-                info["client_id"],
-                "--username",
-                info["username"],
-                "--jwt-key",
-                str(key),
-                "--ca-cert",
-                info["ca_cert"],
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-        assert connected.returncode == 0, connected.stderr
+        connect(info, env, "--jwt-key", str(key))
         stored = (tmp_path / "data" / "peoplesync.db").read_bytes()
         assert b"PRIVATE KEY" not in stored  # sealed at rest
         assert sync_runs(env)["Lead"]["read"] == 12

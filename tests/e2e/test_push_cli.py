@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import urllib.parse
 from pathlib import Path
 
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 
 def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed", "3") as info:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
-            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-            "PEOPLESYNC_SF_PASSWORD": info["password"],
-        }
+        env = environment(info, tmp_path / "data")
 
         def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
             done = subprocess.run(
@@ -27,18 +21,7 @@ def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
             assert done.returncode == code, done.stderr
             return done
 
-        cli(
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        )
+        connect(info, env)
         people = tmp_path / "people.jsonl"
         people.write_text(
             "\n".join(

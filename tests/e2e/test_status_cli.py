@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 FAST = ("--interval", "0.2", "--recheck", "1")
 
@@ -33,27 +32,8 @@ def _set_limit(info: dict[str, Any], token: str, limit: int) -> None:
 
 def test_status_pause_resume_and_the_allowance(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed-leads", "20", "--seed-contacts", "10") as info:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
-            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-            "PEOPLESYNC_SF_PASSWORD": info["password"],
-            "PEOPLESYNC_DEFAULT_PHONE_REGION": "US",
-        }
-        connected = _cli(
-            env,
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        )
-        assert connected.returncode == 0, connected.stderr
+        env = environment(info, tmp_path / "data")
+        connect(info, env)
         token = login(info)
         bad = call(
             info,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import urllib.parse
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 
 def _run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -32,26 +31,8 @@ def test_steps_filters_and_yaml_round_trip(tmp_path: Path) -> None:
     with served_org(
         tmp_path / "org", "--seed-leads", "120", "--seed-contacts", "20", "--seed", "3"
     ) as info:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
-            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-            "PEOPLESYNC_SF_PASSWORD": info["password"],
-            "PEOPLESYNC_DEFAULT_PHONE_REGION": "US",
-        }
-        _run(
-            env,
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        )
+        env = environment(info, tmp_path / "data")
+        connect(info, env)
         token = login(info)
         _run(env, "steps", "disable", "Contact")
         bad = _run(env, "steps", "set", "Lead", "--filter", "Sauce__c = 'hot'", ok=False)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 
 def test_connect_then_sync_twice(tmp_path: Path) -> None:
@@ -25,33 +24,8 @@ def test_connect_then_sync_twice(tmp_path: Path) -> None:
         "--seed",
         "2",
     ) as info:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
-            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-            "PEOPLESYNC_SF_PASSWORD": info["password"],
-            "PEOPLESYNC_DEFAULT_PHONE_REGION": "US",
-        }
-        connected = subprocess.run(
-            [
-                *PEOPLESYNC,
-                "salesforce",
-                "connect",
-                "--login-url",
-                info["login_url"],
-                "--client-id",
-                info["client_id"],
-                "--username",
-                info["username"],
-                "--ca-cert",
-                info["ca_cert"],
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-        assert connected.returncode == 0, connected.stderr
+        env = environment(info, tmp_path / "data")
+        connected = connect(info, env)
         assert json.loads(connected.stdout)["integration"] == "default"
         stored = (tmp_path / "data" / "peoplesync.db").read_bytes()
         assert info["client_secret"].encode() not in stored  # sealed at rest
@@ -105,28 +79,6 @@ def test_connect_then_sync_twice(tmp_path: Path) -> None:
         assert "connect one first" in bad.stderr
 
 
-def _connect(info: dict[str, Any], env: dict[str, str]) -> None:
-    subprocess.run(
-        [
-            *PEOPLESYNC,
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        ],
-        capture_output=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-
-
 def _cities(env: dict[str, str]) -> set[str]:
     exported = subprocess.run(
         [*PEOPLESYNC, "people", "export"],
@@ -141,13 +93,8 @@ def _cities(env: dict[str, str]) -> set[str]:
 
 def test_follow_applies_change_events_between_polls(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed-leads", "40", "--seed-contacts", "20") as info:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
-            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-            "PEOPLESYNC_SF_PASSWORD": info["password"],
-        }
-        _connect(info, env)
+        env = environment(info, tmp_path / "data")
+        connect(info, env)
         # Polls only once an hour: the edit below can only arrive through Change Data Capture.
         log = tmp_path / "follow.log"
         with log.open("w") as errors:
@@ -187,13 +134,8 @@ def test_follow_applies_change_events_between_polls(tmp_path: Path) -> None:
 
 def test_transfer_preview_filters_and_resync(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed-leads", "120", "--seed", "3") as info:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
-            "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-            "PEOPLESYNC_SF_PASSWORD": info["password"],
-        }
-        _connect(info, env)
+        env = environment(info, tmp_path / "data")
+        connect(info, env)
 
         def run(*args: str) -> dict[str, Any]:
             done = subprocess.run(

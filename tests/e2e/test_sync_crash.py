@@ -4,7 +4,6 @@ Salesforce keeps changing; in the end People equals a clean sync of the final or
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -14,41 +13,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 API = "/services/data/v59.0"
-
-
-def environment(info: dict[str, Any], data_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PEOPLESYNC_DATA_DIR": str(data_dir),
-        "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-        "PEOPLESYNC_SF_PASSWORD": info["password"],
-        "PEOPLESYNC_DEFAULT_PHONE_REGION": "US",
-    }
-
-
-def connect(info: dict[str, Any], env: dict[str, str]) -> None:
-    subprocess.run(
-        [
-            *PEOPLESYNC,
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        ],
-        capture_output=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
 
 
 def sync_once(env: dict[str, str]) -> dict[str, Any]:

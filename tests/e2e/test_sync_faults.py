@@ -12,8 +12,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_sync_crash import API, connect, environment, picture, sync_once
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.e2e.test_sync_crash import API, picture, sync_once
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 
 def steady_call(info: dict[str, Any], path: str, **options: Any) -> Any:

@@ -24,8 +24,8 @@ import yaml
 from peoplesync.people.model import PersonInput
 from peoplesync.settings import Settings
 from peoplesync.wiring import people_store
-from tests.e2e.test_sync_crash import API, connect, environment, sync_once
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.e2e.test_sync_crash import API, sync_once
+from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
 
 CI_SECONDS = 300.0
 # Two-way fields (Salesforce field: People attribute, rule) and the values the test writes.
