@@ -21,7 +21,7 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
-from peoplesync.sync.mapping import Direction, Mode
+from peoplesync.sync.mapping import ConflictRule, Direction, Mode
 from peoplesync.sync.profile import Profile, ProfileError, Step
 from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
 from peoplesync.sync.profile_store import SaveResult, load_profile
@@ -31,6 +31,7 @@ from peoplesync.sync.step_edits import (
     change_step,
     changed_filter,
     edit_profile,
+    map_line,
     mapping_line,
     save_checked,
     step_row,
@@ -267,20 +268,40 @@ def map_field(
     ),
     direction: Annotated[
         Direction | None,
-        typer.Option(help="inbound, outbound or both (default: the step's direction)"),
+        typer.Option(help="inbound, outbound or both (two-way; default: the step's direction)"),
+    ] = None,
+    conflict: Annotated[
+        ConflictRule | None,
+        typer.Option(
+            help="Who wins when both sides changed a two-way field: salesforce_wins, "
+            "people_wins or most_recent; set on the field in every step of the object "
+            "(default: the field's rule, else most_recent)"
+        ),
     ] = None,
     name: NameOption = "default",
     offline: OfflineOption = False,
 ) -> None:
     """Map a Salesforce field to a People attribute (replaces the field's line if mapped)."""
+    also: list[str] = []
 
     def change(profile: Profile) -> Profile:
         line = mapping_line(
-            profile, step, salesforce_field, attribute, mode=mode, on=on, direction=direction
+            profile,
+            step,
+            salesforce_field,
+            attribute,
+            mode=mode,
+            on=on,
+            direction=direction,
+            conflict=conflict,
         )
-        return profile.set_line(step, line)
+        profile, changed = map_line(profile, step, line, conflict_everywhere=conflict is not None)
+        also.extend(changed)
+        return profile
 
     _edit(name, offline, change, f"step {step!r}: {salesforce_field} -> {attribute} saved")
+    for other in also:
+        console.print(f"step {other!r}: {salesforce_field} now settles conflicts by {conflict}")
 
 
 @steps_app.command("unmap")

@@ -365,8 +365,14 @@ def validate_lines(
     lines: Sequence[FieldMapping],
     describe: Mapping[str, Any],
     definitions: Mapping[str, AttributeDefinition],
+    *,
+    creates_records: bool = True,
 ) -> list[RecordError]:
-    """Everything wrong with a step's mapping, found before the step is saved."""
+    """Everything wrong with a step's mapping, found before the step is saved.
+
+    ``creates_records`` off (an inbound step, whose two-way lines only flow inbound there)
+    leaves out the fields Salesforce requires on create: the outbound step that creates
+    records checks those."""
     problems: list[RecordError] = []
     fields = {f["name"].lower(): f for f in describe.get("fields", [])}
     where = f"mapping {sobject}"
@@ -410,7 +416,9 @@ def validate_lines(
                     hint="map it inbound only",
                 )
             )
-    if any(line.direction in (Direction.OUTBOUND, Direction.BOTH) for line in lines):
+    if creates_records and any(
+        line.direction in (Direction.OUTBOUND, Direction.BOTH) for line in lines
+    ):
         mapped = {
             line.salesforce_field.lower()
             for line in lines

@@ -28,6 +28,7 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.sync.conflict_rules import rule_problems
 from peoplesync.sync.mapping import Direction, Mode, attribute_type, validate_lines
 from peoplesync.sync.outbound_preview import required_on_create
 from peoplesync.sync.profile import (
@@ -66,7 +67,7 @@ async def check_profile(
     store: PeopleStore, client: SalesforceClient | None, profile: Profile
 ) -> list[StepProblem]:
     """Everything wrong with ``profile``; with a client, checked against the org as well."""
-    problems = profile.problems()
+    problems = profile.problems() + rule_problems(profile.steps)
     definitions = await store.attributes()
     for step in profile.steps:
         if client is None:
@@ -249,7 +250,9 @@ def _describe_problems(
                 error.detail,
                 hint=error.hint,
             )
-            for error in validate_lines(step.sobject, step.lines, describe, definitions)
+            for error in validate_lines(
+                step.sobject, step.lines, describe, definitions, creates_records=False
+            )
         ]
     fields = {f["name"].lower() for f in describe.get("fields", [])}
     return [

@@ -16,6 +16,7 @@ from typing import Any
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.sync.conflict_rules import field_rule, with_field_rule
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
 from peoplesync.sync.profile import (
     Profile,
@@ -121,9 +122,10 @@ def mapping_line(
     mode: Mode = Mode.OVERWRITE,
     on: str = "both",
     direction: Direction | None = None,
-    conflict: ConflictRule = ConflictRule.MOST_RECENT,
+    conflict: ConflictRule | None = None,
 ) -> FieldMapping:
-    """A mapping line of ``step``; it flows the step's way unless ``direction`` says."""
+    """A mapping line of ``step``; it flows the step's way unless ``direction`` says. Without
+    ``conflict`` it keeps the field's rule (``conflict_rules.field_rule``)."""
     on_create, on_update = on_switches(on)
     return FieldMapping(
         salesforce_field.strip(),
@@ -132,8 +134,23 @@ def mapping_line(
         mode=mode,
         on_create=on_create,
         on_update=on_update,
-        conflict=conflict,
+        conflict=conflict or field_rule(profile, step, salesforce_field),
     )
+
+
+def map_line(
+    profile: Profile, step: str, line: FieldMapping, *, conflict_everywhere: bool = False
+) -> tuple[Profile, list[str]]:
+    """The profile with ``line`` set in ``step`` (replacing the field's line); with
+    ``conflict_everywhere`` the line's conflict rule goes to the field's lines in the other
+    steps of the object too (a field synced both ways has one rule). Also returns the other
+    steps whose rule changed."""
+    profile = profile.set_line(step, line)
+    if not conflict_everywhere:
+        return profile, []
+    sobject = profile.step(step).sobject
+    profile, changed = with_field_rule(profile, sobject, line.salesforce_field, line.conflict)
+    return profile, [name for name in changed if name != step]
 
 
 def set_lines(profile: Profile, step: str, lines: Sequence[FieldMapping]) -> Profile:
@@ -183,6 +200,7 @@ __all__ = [
     "change_step",
     "changed_filter",
     "edit_profile",
+    "map_line",
     "mapping_line",
     "save_checked",
     "set_lines",

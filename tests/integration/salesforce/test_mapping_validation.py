@@ -33,6 +33,10 @@ async def test_default_and_broken_mappings(tmp_path: Path) -> None:
     assert ("Name", "Lead.Name") in problems  # read-only
     assert ("shoe_size", "People") in problems  # missing attribute
     assert ("Company", "Lead.Company") in problems  # required on create, unmapped
+    # In an inbound step a two-way line flows inbound only: the outbound step creates records.
+    two_way = [FieldMapping("Title", "title", Direction.BOTH)]
+    assert validate_lines("Lead", two_way, lead, {}, creates_records=False) == []
+    assert {p.field for p in validate_lines("Lead", two_way, lead, {})} >= {"Company"}
     inbound_problems = validate_lines("Lead", DEFAULT_MAPPINGS["Lead"], lead, definitions)
     assert [p.field for p in inbound_problems] == ["tier"]  # People's mandatory attribute unmapped
     assert "map a Lead field to tier" in str(inbound_problems[0])
