@@ -1,12 +1,15 @@
-"""The People list: newest first, keyset-paginated, optionally searched by name or email prefix.
+"""The People list: newest first, keyset-paginated, optionally searched by name or email prefix
+and narrowed by attribute conditions (``person_filter``).
 
 Every query walks an index (the primary key, or the lower-cased name and email indexes of
-migration 0004), so a page costs the same at the first person and the millionth: the cursor is
-the last id shown, never an offset.
+migration 0004, or the (lower(column), id) indexes of migration 0005 for equality on country,
+city, company and status), so a page costs the same at the first person and the millionth: the
+cursor is the last id shown, never an offset.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.people.model import Person
+from peoplesync.people.person_filter import Checked, where_clause
 from peoplesync.people.store import PeopleStore
 from peoplesync.people.tables import person_emails, persons
 
@@ -38,7 +42,13 @@ def _prefix(column: sa.ColumnElement[str], prefix: str, dialect: str) -> sa.Colu
     return sa.and_(column >= prefix, column < upper)
 
 
-def _matching_ids(query: str, dialect: str, after: str | None, limit: int) -> sa.Select[Any] | None:
+def _matching_ids(
+    query: str,
+    dialect: str,
+    after: str | None,
+    limit: int | None,
+    condition: sa.ColumnElement[bool] | None = None,
+) -> sa.Select[Any] | None:
     """Ids of persons whose first name, last name or any email starts with ``query`` ("ada
     lov" also finds first name "Ada" with last name "Lovelace"), newest first.
 
@@ -60,13 +70,40 @@ def _matching_ids(query: str, dialect: str, after: str | None, limit: int) -> sa
         given, family = text.split(" ", 1)
         branches.append((persons.c.id, sa.and_(first == given, _prefix(last, family, dialect))))
     parts = []
-    for column, condition in branches:
-        branch = sa.select(column.label("id")).where(condition)
+    for column, prefix in branches:
+        branch = sa.select(column.label("id")).where(prefix)
+        if condition is not None:
+            if column is person_emails.c.person_id:
+                branch = branch.join(persons, persons.c.id == person_emails.c.person_id)
+            branch = branch.where(condition)
         if after:
             branch = branch.where(column < after)
-        parts.append(branch.order_by(column.desc()).limit(limit).subquery().select())
+        if limit is not None:
+            branch = branch.order_by(column.desc()).limit(limit)
+        parts.append(branch.subquery().select())
     found = sa.union(*parts).subquery()
-    return sa.select(found.c.id).order_by(found.c.id.desc()).limit(limit)
+    statement = sa.select(found.c.id).order_by(found.c.id.desc())
+    return statement.limit(limit) if limit is not None else statement
+
+
+def _ids_statement(
+    query: str,
+    conditions: Sequence[Checked],
+    dialect: str,
+    after: str | None,
+    limit: int | None,
+) -> sa.Select[Any]:
+    condition = where_clause(conditions, dialect)
+    statement = _matching_ids(query, dialect, after, limit, condition)
+    if statement is None:
+        statement = sa.select(persons.c.id).order_by(persons.c.id.desc())
+        if condition is not None:
+            statement = statement.where(condition)
+        if after:
+            statement = statement.where(persons.c.id < after)
+        if limit is not None:
+            statement = statement.limit(limit)
+    return statement
 
 
 async def list_persons(
@@ -74,16 +111,14 @@ async def list_persons(
     engine: AsyncEngine,
     *,
     query: str = "",
+    conditions: Sequence[Checked] = (),
     after: str | None = None,
     limit: int = 50,
 ) -> PersonPage:
-    """A page of persons, newest first, after the cursor ``after``."""
+    """A page of persons, newest first, after the cursor ``after``, that start with ``query``
+    and satisfy every condition."""
     limit = max(1, min(limit, MAX_PAGE))
-    statement = _matching_ids(query, engine.dialect.name, after, limit + 1)
-    if statement is None:
-        statement = sa.select(persons.c.id).order_by(persons.c.id.desc()).limit(limit + 1)
-        if after:
-            statement = statement.where(persons.c.id < after)
+    statement = _ids_statement(query, conditions, engine.dialect.name, after, limit + 1)
     async with engine.connect() as conn:
         ids = [str(found_id) for found_id in (await conn.scalars(statement)).all()]
     more = len(ids) > limit
@@ -93,4 +128,36 @@ async def list_persons(
     return PersonPage(page, ids[-1] if more and ids else None)
 
 
-__all__ = ["MAX_PAGE", "PersonPage", "list_persons"]
+async def count_matching(
+    engine: AsyncEngine, *, query: str = "", conditions: Sequence[Checked] = ()
+) -> int:
+    """How many persons start with ``query`` and satisfy every condition."""
+    found = _ids_statement(query, conditions, engine.dialect.name, None, None).subquery()
+    async with engine.connect() as conn:
+        return int(await conn.scalar(sa.select(sa.func.count()).select_from(found)) or 0)
+
+
+async def iter_matching(
+    store: PeopleStore,
+    engine: AsyncEngine,
+    *,
+    query: str = "",
+    conditions: Sequence[Checked] = (),
+    batch: int = 1000,
+) -> AsyncIterator[list[Person]]:
+    """Every matching person, newest first, in pages of ``batch`` (keyset; for exports)."""
+    after: str | None = None
+    while True:
+        statement = _ids_statement(query, conditions, engine.dialect.name, after, batch)
+        async with engine.connect() as conn:
+            ids = [str(found_id) for found_id in (await conn.scalars(statement)).all()]
+        if not ids:
+            return
+        found = await store.get_persons(ids)
+        yield [found[i] for i in ids if i in found]
+        if len(ids) < batch:
+            return
+        after = ids[-1]
+
+
+__all__ = ["MAX_PAGE", "PersonPage", "count_matching", "iter_matching", "list_persons"]

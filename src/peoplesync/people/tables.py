@@ -212,3 +212,17 @@ sync_operations = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_sync_operations_integration_at", "integration", "at"),
 )
+
+# --- saved segments (named person filters) ---------------------------------------------------
+
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("query", sa.String(200), nullable=False),
+    sa.Column("conditions", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

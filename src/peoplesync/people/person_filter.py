@@ -1,0 +1,376 @@
+"""Attribute filters on persons: parsed and checked once, then either compiled to SQL (the
+People list, segment counts, exports) or evaluated on a Person (pure; outbound segment
+membership). Both readings agree: tests compare them on the same persons.
+
+A condition names a field (a standard attribute, a custom attribute, ``email``, ``phone``,
+``created_at`` or ``updated_at``), an operator and a value. Text compares without regard to
+case; numbers, dates and datetimes also compare greater / less.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from peoplesync.errors import ValidationError
+from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeDefinition, AttributeType
+from peoplesync.people.model import Person
+from peoplesync.people.tables import person_emails, person_phones, persons
+
+MAX_CONDITIONS = 20
+
+
+class Op(StrEnum):
+    """What a condition checks."""
+
+    EQUALS = "equals"
+    CONTAINS = "contains"
+    EMPTY = "empty"
+    NOT_EMPTY = "not_empty"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+
+
+class Kind(StrEnum):
+    """How a field's values compare."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    LIST = "list"
+    CONTACT = "contact"  # emails and phones: any of the person's addresses or numbers
+
+
+_ORDERED = frozenset({Op.GT, Op.GTE, Op.LT, Op.LTE})
+_ALWAYS = frozenset({Op.EMPTY, Op.NOT_EMPTY})
+OPS_BY_KIND: dict[Kind, frozenset[Op]] = {
+    Kind.TEXT: _ALWAYS | {Op.EQUALS, Op.CONTAINS},
+    Kind.CONTACT: _ALWAYS | {Op.EQUALS, Op.CONTAINS},
+    Kind.LIST: _ALWAYS | {Op.CONTAINS},
+    Kind.BOOLEAN: _ALWAYS | {Op.EQUALS},
+    Kind.NUMBER: _ALWAYS | _ORDERED | {Op.EQUALS},
+    Kind.DATE: _ALWAYS | _ORDERED | {Op.EQUALS},
+    Kind.DATETIME: _ALWAYS | _ORDERED | {Op.EQUALS},
+}
+_KIND_OF_TYPE = {
+    AttributeType.TEXT: Kind.TEXT,
+    AttributeType.NUMBER: Kind.NUMBER,
+    AttributeType.DECIMAL: Kind.NUMBER,
+    AttributeType.BOOLEAN: Kind.BOOLEAN,
+    AttributeType.DATE: Kind.DATE,
+    AttributeType.DATETIME: Kind.DATETIME,
+    AttributeType.LIST: Kind.LIST,
+}
+SPECIAL_FIELDS: dict[str, Kind] = {
+    "email": Kind.CONTACT,
+    "phone": Kind.CONTACT,
+    "created_at": Kind.DATETIME,
+    "updated_at": Kind.DATETIME,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One condition as a user or a stored segment gives it (unchecked)."""
+
+    field: str
+    op: str
+    value: str = ""
+
+    def json(self) -> dict[str, str]:
+        """The condition as stored in a segment and shown by the API."""
+        return {"field": self.field, "op": self.op, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A condition whose field exists, whose operator fits, and whose value is parsed."""
+
+    field: str
+    kind: Kind
+    op: Op
+    value: Any  # str (lower-cased), Decimal, date, datetime or bool; None for empty checks
+    custom: bool
+
+
+def field_kinds(definitions: Mapping[str, AttributeDefinition]) -> dict[str, Kind]:
+    """Every field a condition may name, with how it compares."""
+    kinds = {name: _KIND_OF_TYPE[spec.type] for name, spec in STANDARD_ATTRIBUTES.items()}
+    kinds |= SPECIAL_FIELDS
+    kinds |= {name: _KIND_OF_TYPE[d.type] for name, d in definitions.items()}
+    return kinds
+
+
+def _bad(message: str, index: int, part: str, hint: str = "") -> ValidationError:
+    return ValidationError(message, record="filter", field=f"filters[{index}].{part}", hint=hint)
+
+
+def _parse(kind: Kind, text: str, index: int) -> Any:
+    raw = text.strip()
+    try:
+        if kind is Kind.NUMBER:
+            number = Decimal(raw)
+            if not number.is_finite():
+                raise InvalidOperation
+            return number
+        if kind is Kind.DATE:
+            return date.fromisoformat(raw)
+        if kind is Kind.DATETIME:
+            moment = datetime.fromisoformat(raw)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (InvalidOperation, ValueError):
+        example = {Kind.NUMBER: "42 or 12.5", Kind.DATE: "2024-05-31"}.get(
+            kind, "2024-05-31T12:00:00Z"
+        )
+        raise _bad(
+            f"{raw!r} is not a {kind.value}", index, "value", f"give e.g. {example}"
+        ) from None
+    if kind is Kind.BOOLEAN:
+        if raw.lower() in {"true", "yes", "1"}:
+            return True
+        if raw.lower() in {"false", "no", "0"}:
+            return False
+        raise _bad(f"{raw!r} is not true or false", index, "value")
+    if not raw:
+        raise _bad("give a value to compare with", index, "value")
+    return raw.lower()
+
+
+def check_conditions(
+    conditions: Sequence[Condition], definitions: Mapping[str, AttributeDefinition]
+) -> list[Checked]:
+    """Check every condition; ValidationError names the first bad one
+    (``filters[2].op``...)."""
+    if len(conditions) > MAX_CONDITIONS:
+        raise _bad(f"at most {MAX_CONDITIONS} conditions", MAX_CONDITIONS, "field")
+    kinds = field_kinds(definitions)
+    checked: list[Checked] = []
+    for index, condition in enumerate(conditions):
+        kind = kinds.get(condition.field)
+        if kind is None:
+            raise _bad(
+                f"{condition.field!r} is not an attribute",
+                index,
+                "field",
+                "pick a standard or custom attribute, email or phone",
+            )
+        try:
+            op = Op(condition.op)
+        except ValueError:
+            raise _bad(
+                f"{condition.op!r} is not an operator", index, "op", ", ".join(o.value for o in Op)
+            ) from None
+        if op not in OPS_BY_KIND[kind]:
+            allowed = ", ".join(sorted(o.value for o in OPS_BY_KIND[kind]))
+            raise _bad(f"{op.value!r} does not apply to {kind.value} values", index, "op", allowed)
+        value = None if op in _ALWAYS else _parse(kind, condition.value, index)
+        custom = condition.field in definitions
+        checked.append(Checked(condition.field, kind, op, value, custom))
+    return checked
+
+
+# --- pure evaluation -------------------------------------------------------------------------
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def _compare(op: Op, have: Any, want: Any) -> bool:
+    if op is Op.EQUALS:
+        return bool(have == want)
+    if op is Op.GT:
+        return bool(have > want)
+    if op is Op.GTE:
+        return bool(have >= want)
+    if op is Op.LT:
+        return bool(have < want)
+    return bool(have <= want)
+
+
+def _typed(kind: Kind, value: Any) -> Any:
+    if kind is Kind.NUMBER:
+        return Decimal(str(value))
+    if kind is Kind.DATE and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind is Kind.DATETIME and isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _holds(condition: Checked, person: Person) -> bool:
+    if condition.field == "email":
+        value: Any = list(person.emails)
+    elif condition.field == "phone":
+        value = list(person.phones)
+    elif condition.field in ("created_at", "updated_at"):
+        value = getattr(person, condition.field)
+    else:
+        value = person.get(condition.field)
+    if condition.op is Op.EMPTY:
+        return _empty(value)
+    if condition.op is Op.NOT_EMPTY:
+        return not _empty(value)
+    if _empty(value):
+        return False
+    want = condition.value
+    if condition.kind in (Kind.CONTACT, Kind.LIST):
+        items = [str(item).lower() for item in value]
+        if condition.op is Op.CONTAINS and condition.kind is Kind.CONTACT:
+            return any(want in item for item in items)
+        return want in items
+    if condition.kind is Kind.TEXT:
+        text = str(value).lower()
+        return want in text if condition.op is Op.CONTAINS else text == want
+    return _compare(condition.op, _typed(condition.kind, value), want)
+
+
+def matches(person: Person, conditions: Sequence[Checked]) -> bool:
+    """Whether the person satisfies every condition (all of them: AND)."""
+    return all(_holds(condition, person) for condition in conditions)
+
+
+# --- SQL -------------------------------------------------------------------------------------
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _stored(value: Any, kind: Kind) -> Any:
+    """A parsed value in the form the column holds (ISO text for dates in JSON...)."""
+    if kind is Kind.DATE:
+        return value.isoformat()
+    return value
+
+
+def _contact(condition: Checked) -> sa.ColumnElement[bool]:
+    table, column = (
+        (person_emails, person_emails.c.email_key)
+        if condition.field == "email"
+        else (person_phones, person_phones.c.number)
+    )
+    exists = sa.select(sa.literal(1)).where(table.c.person_id == persons.c.id)
+    if condition.op is Op.EMPTY:
+        return ~exists.exists()
+    if condition.op is Op.NOT_EMPTY:
+        return exists.exists()
+    if condition.op is Op.EQUALS:
+        return exists.where(sa.func.lower(column) == condition.value).exists()
+    return exists.where(sa.func.lower(column).like(_like(condition.value), escape="\\")).exists()
+
+
+def _custom_clause(condition: Checked, dialect: str) -> sa.ColumnElement[bool]:
+    element = persons.c.attributes[condition.field]
+    text = element.as_string()
+    if condition.op is Op.EMPTY:
+        return sa.or_(text.is_(None), text.in_(["", "[]"]))
+    if condition.op is Op.NOT_EMPTY:
+        return sa.and_(text.is_not(None), text.not_in(["", "[]"]))
+    kind, want = condition.kind, condition.value
+    if kind is Kind.TEXT:
+        lowered = sa.func.lower(text)
+        if condition.op is Op.CONTAINS:
+            return lowered.like(_like(want), escape="\\")
+        return _ordered(Op.EQUALS, lowered, want)
+    if kind is Kind.LIST:  # the JSON text of the list holds the item as a JSON string
+        return sa.func.lower(text).like(_like(json.dumps(want)), escape="\\")
+    if kind is Kind.BOOLEAN:
+        return _ordered(Op.EQUALS, element.as_boolean(), want)
+    if kind is Kind.NUMBER:
+        number: sa.ColumnElement[Any] = (
+            sa.cast(text, sa.Numeric) if dialect == "postgresql" else sa.cast(text, sa.Float)
+        )
+        return _ordered(condition.op, number, want if dialect == "postgresql" else float(want))
+    if kind is Kind.DATETIME:
+        return _ordered(condition.op, text, want.astimezone(UTC).isoformat())
+    return _ordered(condition.op, text, _stored(want, kind))
+
+
+def _ordered(op: Op, column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
+    compare = {
+        Op.EQUALS: operator.eq,
+        Op.GT: operator.gt,
+        Op.GTE: operator.ge,
+        Op.LT: operator.lt,
+        Op.LTE: operator.le,
+    }[op]
+    clause: sa.ColumnElement[bool] = compare(column, value)
+    return clause
+
+
+def _standard_clause(condition: Checked) -> sa.ColumnElement[bool]:
+    column = persons.c[condition.field]
+    if condition.op is Op.EMPTY:
+        return column.is_(None)
+    if condition.op is Op.NOT_EMPTY:
+        return column.is_not(None)
+    if condition.kind is Kind.TEXT:
+        lowered = sa.func.lower(column)
+        if condition.op is Op.CONTAINS:
+            return lowered.like(_like(condition.value), escape="\\")
+        return _ordered(Op.EQUALS, lowered, condition.value)
+    return _ordered(condition.op, column, _stored(condition.value, condition.kind))
+
+
+def where_clause(conditions: Sequence[Checked], dialect: str) -> sa.ColumnElement[bool] | None:
+    """The conditions as one SQL condition on ``persons`` (None when there are none)."""
+    parts: list[sa.ColumnElement[bool]] = []
+    for condition in conditions:
+        if condition.kind is Kind.CONTACT:
+            parts.append(_contact(condition))
+        elif condition.custom:
+            parts.append(_custom_clause(condition, dialect))
+        else:
+            parts.append(_standard_clause(condition))
+    return sa.and_(*parts) if parts else None
+
+
+def parse_conditions(raw: object) -> list[Condition]:
+    """Conditions from JSON (a list of {field, op, value}); ValidationError names the part."""
+    if not isinstance(raw, list):
+        raise ValidationError("expected a list of conditions", record="filter", field="filters")
+    found: list[Condition] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise _bad("expected {field, op, value}", index, "field")
+        values = {}
+        for part in ("field", "op", "value"):
+            value = item.get(part, "")
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise _bad("expected a text value", index, part)
+            values[part] = str(value)
+        found.append(Condition(values["field"], values["op"], values["value"]))
+    return found
+
+
+__all__ = [
+    "MAX_CONDITIONS",
+    "OPS_BY_KIND",
+    "Checked",
+    "Condition",
+    "Kind",
+    "Op",
+    "check_conditions",
+    "field_kinds",
+    "matches",
+    "parse_conditions",
+    "where_clause",
+]
