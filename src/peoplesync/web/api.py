@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.model import PersonInput
 from peoplesync.people.person_search import MAX_PAGE, list_persons
+from peoplesync.web import people_api
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.integration_view import (
@@ -22,6 +23,7 @@ from peoplesync.web.integration_view import (
     pause_integration,
     resume_integration,
 )
+from peoplesync.web.people_filters import conditions_from_text, resolve
 from peoplesync.web.person_view import details_json, person_details, person_json, save_person
 
 
@@ -104,9 +106,21 @@ def create_api() -> FastAPI:
         q: Annotated[str, Query(max_length=200, description="Name or email prefix")] = "",
         after: Annotated[str | None, Query(max_length=32, description="Cursor")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        filter: Annotated[
+            list[str], Query(max_length=50, description="field:op:value, e.g. country:equals:UK")
+        ] = [],  # noqa: B006 - FastAPI copies defaults
+        segment: Annotated[str | None, Query(max_length=32, description="Segment id")] = None,
     ) -> dict[str, Any]:
-        """Persons, newest first; search by name or email prefix; keyset pagination."""
-        page = await list_persons(web.store, web.store.engine, query=q, after=after, limit=limit)
+        """Persons, newest first; search by name or email prefix; filter by attributes
+        (equals, contains, empty, not_empty, gt, gte, lt, lte) or a segment; keyset pages."""
+        definitions = await web.store.attributes()
+        found, checked = await resolve(
+            web.store, conditions_from_text(filter), segment, definitions
+        )
+        query = q or (found.query if found else "")
+        page = await list_persons(
+            web.store, web.store.engine, query=query, conditions=checked, after=after, limit=limit
+        )
         return {"items": [person_json(p) for p in page.persons], "next": page.next_cursor}
 
     @api.get("/persons/{person_id}", tags=["persons"])
@@ -160,6 +174,7 @@ def create_api() -> FastAPI:
         """Who the caller is."""
         return {"id": user.id, "email": user.email, "role": user.role.value}
 
+    api.include_router(people_api.router)
     return api
 
 

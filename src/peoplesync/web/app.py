@@ -18,6 +18,7 @@ from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.sync.status_store import StatusStore
+from peoplesync.web import attribute_pages, import_pages, segment_pages
 from peoplesync.web.access import LoginRequired, PasswordChangeRequired, WebContext
 from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
@@ -67,6 +68,8 @@ def create_app(
     app.state.web = web
     api.state.web = web
     app.include_router(router)
+    for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
+        app.include_router(people_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 

@@ -12,7 +12,6 @@ from starlette.datastructures import FormData
 
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES
-from peoplesync.people.person_search import list_persons
 from peoplesync.web.access import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -26,11 +25,13 @@ from peoplesync.web.access import (
     same_secret,
 )
 from peoplesync.web.accounts import SESSION_LIFETIME, WebSession
+from peoplesync.web.error_bodies import record_status
 from peoplesync.web.integration_view import (
     integration_status,
     pause_integration,
     resume_integration,
 )
+from peoplesync.web.people_filters import OP_LABELS, people_listing
 from peoplesync.web.person_view import (
     form_input,
     form_values,
@@ -190,13 +191,31 @@ async def people(
     q: Annotated[str, Query(max_length=200)] = "",
     after: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
-    """The People list with search (htmx swaps only the rows while typing)."""
-    page = await list_persons(web.store, web.store.engine, query=q, after=after, limit=PAGE_SIZE)
+    """The People list with search and attribute filters (htmx swaps only the rows while
+    typing); ``segment`` opens a saved segment."""
+    listing = await people_listing(
+        web.store,
+        request.query_params,
+        limit=PAGE_SIZE,
+        with_total=bool(request.query_params.get("segment")),
+    )
     rows_only = request.headers.get("HX-Request") and not request.headers.get(
         "HX-History-Restore-Request"
     )
     template = "people_rows.html" if rows_only else "people.html"
-    return render(web, request, template, session, page=page, q=q, after=after)
+    status = record_status(listing.error) if listing.error else 200
+    return render(
+        web,
+        request,
+        template,
+        session,
+        status,
+        page=listing.page,
+        q=q,
+        after=after,
+        listing=listing,
+        op_labels=OP_LABELS,
+    )
 
 
 async def _form_page(
