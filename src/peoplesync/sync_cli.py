@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -198,7 +199,8 @@ async def connected_client(
     integration = await load_integration(
         store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), name
     )
-    async with httpx.AsyncClient(verify=integration.ca_cert or True, timeout=180) as http:
+    verify = ssl.create_default_context(cafile=integration.ca_cert) if integration.ca_cert else True
+    async with httpx.AsyncClient(verify=verify, timeout=180) as http:
         yield SalesforceClient(
             http, Authenticator(http, integration.login_url, integration.credentials())
         )

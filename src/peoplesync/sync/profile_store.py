@@ -24,11 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.errors import PeopleSyncError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.conflict_rules import rule_problems
+from peoplesync.sync.filter_check import org_problems
 from peoplesync.sync.mapping import Direction, Mode, attribute_type, validate_lines
 from peoplesync.sync.outbound_preview import required_on_create
 from peoplesync.sync.profile import (
@@ -39,7 +40,6 @@ from peoplesync.sync.profile import (
     Target,
     default_profile,
 )
-from peoplesync.sync.step_filter import validate_filter
 
 
 def profile_key(integration: str) -> str:
@@ -86,12 +86,7 @@ async def check_profile(
             )
             continue
         problems += _describe_problems(step, describe, definitions)
-        condition = _condition(step)
-        if condition:
-            try:
-                await validate_filter(client, step.sobject, condition)
-            except ConfigurationError as error:
-                problems.append(StepProblem(step.name, "filter", error.message, hint=error.hint))
+        problems += await org_problems(client, step, describe)
     return problems
 
 
@@ -128,13 +123,6 @@ async def save_profile(
         await store.set_state(step.inbound_step(integration).cursor_key, {})
     await store.set_state(profile_key(integration), profile.to_dict())
     return result
-
-
-def _condition(step: Step) -> str | None:
-    try:
-        return step.filter.soql()
-    except PeopleSyncError:
-        return None  # reported by the pure checks already
 
 
 def _what_changed(old: Step, new: Step) -> str:

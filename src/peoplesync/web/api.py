@@ -25,6 +25,7 @@ from peoplesync.web.integration_view import (
 )
 from peoplesync.web.people_filters import conditions_from_text, resolve
 from peoplesync.web.person_view import details_json, person_details, person_json, save_person
+from peoplesync.web.steps_api import router as steps_router
 
 
 class PersonCreate(BaseModel):
@@ -168,6 +169,8 @@ def create_api() -> FastAPI:
         """Resume the integration (admins only)."""
         state = await resume_integration(web.store, web.statuses, name, user)
         return {"integration": name, "state": state}
+
+    api.include_router(steps_router)
 
     @api.get("/me", tags=["access"])
     async def me(user: ApiUser) -> dict[str, str]:

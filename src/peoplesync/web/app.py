@@ -18,12 +18,14 @@ from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.step_edits import ClientOpener
 from peoplesync.web import attribute_pages, import_pages, segment_pages
 from peoplesync.web.access import LoginRequired, PasswordChangeRequired, WebContext
 from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.pages import router
+from peoplesync.web.steps_pages import router as steps_pages
 
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = {
@@ -49,6 +51,7 @@ def create_app(
     clock: Clock | None = None,
     secure_cookies: bool = True,
     password_hasher: PasswordHasher | None = None,
+    open_org: ClientOpener | None = None,
 ) -> FastAPI:
     """The whole web application: pages at /, REST API at /api/v1, assets at /static.
 
@@ -67,9 +70,11 @@ def create_app(
     api = create_api()
     app.state.web = web
     api.state.web = web
+    app.state.open_org = api.state.open_org = open_org
     app.include_router(router)
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
+    app.include_router(steps_pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 

@@ -16,6 +16,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.settings import Settings
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
 from peoplesync.web.app import create_app
+from peoplesync.web.steps_view import org_opener
 from peoplesync.wiring import people_store
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
@@ -109,7 +110,9 @@ def serve(
                     f"First admin created: [bold]{admin_email}[/bold] with one-time password "
                     f"[bold]{password}[/bold] (you choose your own at the first login)."
                 )
-            app = create_app(store, secure_cookies=not insecure_cookies)
+            app = create_app(
+                store, secure_cookies=not insecure_cookies, open_org=org_opener(settings)
+            )
             config = uvicorn.Config(
                 app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="off"
             )
