@@ -226,3 +226,23 @@ segments = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# --- transfers started from the web (progress survives reloads and restarts) ----------------
+
+transfer_jobs = sa.Table(
+    "transfer_jobs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("integration", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("options", Json, nullable=False),
+    sa.Column("progress", Json, nullable=False),
+    sa.Column("errors", Json, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("started_by", sa.String(320), nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Index("ix_transfer_jobs_integration_started", "integration", "started_at"),
+)

@@ -151,10 +151,12 @@ class StatusRecorder:
         sobject: str,
         runner: InboundRunner,
         progress: Callable[[int, int], Any] | None = None,
+        *,
+        report: InboundReport | None = None,
     ) -> InboundReport:
         """One polling pass of a step (named ``sobject``, or the step's own name), recorded even
-        when it stops on an error."""
-        report = InboundReport()
+        when it stops on an error. A ``report`` given by the caller fills up as batches go."""
+        report = report if report is not None else InboundReport()
         try:
             await runner.run_once(progress, report=report)
         except PeopleSyncError as error:

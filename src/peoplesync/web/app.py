@@ -17,6 +17,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.settings import Settings
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.step_edits import ClientOpener
 from peoplesync.web import attribute_pages, import_pages, segment_pages
@@ -24,8 +25,11 @@ from peoplesync.web.access import LoginRequired, PasswordChangeRequired, WebCont
 from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
+from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.pages import router
 from peoplesync.web.steps_pages import router as steps_pages
+from peoplesync.web.transfer_pages import router as transfer_router
+from peoplesync.web.transfer_runs import TransferRuns
 
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = {
@@ -52,6 +56,7 @@ def create_app(
     secure_cookies: bool = True,
     password_hasher: PasswordHasher | None = None,
     open_org: ClientOpener | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """The whole web application: pages at /, REST API at /api/v1, assets at /static.
 
@@ -75,6 +80,9 @@ def create_app(
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
     app.include_router(steps_pages)
+    app.state.transfers = api.state.transfers = TransferRuns(store, web.statuses, clock, settings)
+    app.include_router(transfer_router)
+    app.include_router(log_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 

@@ -111,13 +111,21 @@ def serve(
                     f"[bold]{password}[/bold] (you choose your own at the first login)."
                 )
             app = create_app(
-                store, secure_cookies=not insecure_cookies, open_org=org_opener(settings)
+                store,
+                secure_cookies=not insecure_cookies,
+                open_org=org_opener(settings),
+                settings=settings,
             )
+            watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
             config = uvicorn.Config(
                 app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="off"
             )
             console.print(f"peoplesync is serving on http://{host}:{port}/")
-            await uvicorn.Server(config).serve()
+            try:
+                await uvicorn.Server(config).serve()
+            finally:
+                watcher.cancel()
+                await app.state.transfers.stop()
 
     try:
         asyncio.run(run())
