@@ -226,6 +226,10 @@ class TransferRuns:
                 log.exception("resuming interrupted transfers failed")
             await asyncio.sleep(every)
 
+    async def wait(self) -> None:
+        """Wait until this process's jobs end."""
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
     async def stop(self) -> None:
         """Cancel this process's jobs (they stay running in the database: interrupted)."""
         tasks = list(self._tasks.values())
@@ -254,7 +258,6 @@ class TransferRuns:
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
         job.finished_at = self.clock.now()
-        await self.jobs.save(job)
         await self.statuses.log(
             job.integration,
             job.kind,
@@ -263,6 +266,7 @@ class TransferRuns:
             detail=f"job {job.id}: read {job.read}, applied {job.applied}, rejected "
             f"{job.rejected}" + (f"; {job.message}" if job.message else ""),
         )
+        await self.jobs.save(job)  # last: once a job shows done, its log line is there
 
     async def _beat(self, job: TransferJob) -> None:
         """Write the job's progress (and so beat its heart) every second while it runs."""
