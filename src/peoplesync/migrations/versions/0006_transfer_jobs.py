@@ -1,7 +1,7 @@
 """Transfer jobs started from the web: options, live progress, errors, state.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25
 """
 
