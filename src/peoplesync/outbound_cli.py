@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,6 +13,8 @@ from rich.console import Console
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError, RetryableError
+from peoplesync.people.store import PeopleStore
+from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError, ReconnectNeededError
 from peoplesync.settings import Settings
 from peoplesync.sync.outbound import OutboundReport, OutboundRunner
@@ -54,6 +57,66 @@ def _print_preview(summary: dict[str, Any]) -> None:
             console.print(f"  {kind}: {json.dumps(sample, default=str)}")
 
 
+async def push_passes(
+    store: PeopleStore,
+    client: SalesforceClient,
+    name: str,
+    *,
+    follow: bool,
+    interval: float = 2.0,
+    retry_failed: bool = False,
+    recheck: float = RECHECK.total_seconds(),
+    on_report: Callable[[OutboundReport, int], Any],
+    stop: Callable[..., int],
+) -> int:
+    """The push loop of ``push run`` (and of ``serve``'s worker): passes of the profile's
+    enabled outbound steps through the status gate, once or (``follow``) until cancelled.
+    Returns an exit code (0 without outbound steps); ``stop(code, state, reason, until)`` says
+    why a run ends early."""
+    steps = (await load_profile(store, name)).outbound_steps()
+    if not steps:
+        return 0
+    clock = SystemClock()
+    runner = OutboundRunner(client, store, steps, clock, integration=name)
+    recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
+    await recorder.install_budget()
+    first = True
+    try:
+        while True:
+            decision = await recorder.gate()
+            if decision.action == "refuse":
+                return stop(EXIT_REFUSED, "refused", decision.reason)
+            if decision.action == "wait":
+                if not follow:
+                    return stop(
+                        EXIT_API_LIMIT, "api_limit_reached", decision.reason, decision.until
+                    )
+                left = (decision.until or clock.now()) - clock.now()
+                await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
+                continue
+            try:
+                report = await recorder.run_push(runner, retry_failed=retry_failed and first)
+            except PeopleSyncError as error:
+                await recorder.failed(error)
+                if follow and isinstance(error, ApiLimitReachedError | RetryableError):
+                    console.print(f"[yellow]{error}; retrying[/yellow]")
+                    await asyncio.sleep(interval)
+                    continue
+                if isinstance(error, ApiLimitReachedError):
+                    return stop(EXIT_API_LIMIT, "api_limit_reached", error.message, error.until)
+                if isinstance(error, ReconnectNeededError):
+                    return stop(EXIT_REFUSED, "reconnect_needed", str(error))
+                raise
+            await recorder.succeeded()
+            first = False
+            on_report(report, client.usage.calls)
+            if not follow:
+                return 0
+            await asyncio.sleep(interval)
+    finally:
+        await recorder.flush()
+
+
 @push_app.command("run")
 def push_run(
     name: Annotated[str, typer.Option("--name", help="The integration")] = "default",
@@ -89,6 +152,12 @@ def push_run(
     def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
         return report_stop(code, state, reason, until, as_json=as_json)
 
+    def on_report(report: OutboundReport, calls: int) -> None:
+        if as_json:
+            typer.echo(json.dumps({**report.summary(), "api_calls": calls}))
+        else:
+            _print(report, calls)
+
     async def passes() -> int:
         async with (
             people_store(settings) as store,
@@ -113,55 +182,17 @@ def push_run(
                 else:
                     _print_preview(shown)
                 return 0
-            runner = OutboundRunner(client, store, steps, clock, integration=name)
-            recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
-            await recorder.install_budget()
-            first = True
-            try:
-                while True:
-                    decision = await recorder.gate()
-                    if decision.action == "refuse":
-                        return stop(EXIT_REFUSED, "refused", decision.reason)
-                    if decision.action == "wait":
-                        if not follow:
-                            return stop(
-                                EXIT_API_LIMIT, "api_limit_reached", decision.reason, decision.until
-                            )
-                        left = (decision.until or clock.now()) - clock.now()
-                        await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
-                        continue
-                    try:
-                        report = await recorder.run_push(
-                            runner, retry_failed=retry_failed and first
-                        )
-                    except PeopleSyncError as error:
-                        await recorder.failed(error)
-                        if follow and isinstance(error, ApiLimitReachedError | RetryableError):
-                            console.print(f"[yellow]{error}; retrying[/yellow]")
-                            await asyncio.sleep(interval)
-                            continue
-                        if isinstance(error, ApiLimitReachedError):
-                            return stop(
-                                EXIT_API_LIMIT, "api_limit_reached", error.message, error.until
-                            )
-                        if isinstance(error, ReconnectNeededError):
-                            return stop(EXIT_REFUSED, "reconnect_needed", str(error))
-                        raise
-                    await recorder.succeeded()
-                    first = False
-                    summary: dict[str, Any] = {
-                        **report.summary(),
-                        "api_calls": client.usage.calls,
-                    }
-                    if as_json:
-                        typer.echo(json.dumps(summary))
-                    else:
-                        _print(report, client.usage.calls)
-                    if not follow:
-                        return 0
-                    await asyncio.sleep(interval)
-            finally:
-                await recorder.flush()
+            return await push_passes(
+                store,
+                client,
+                name,
+                follow=follow,
+                interval=interval,
+                retry_failed=retry_failed,
+                recheck=recheck,
+                on_report=on_report,
+                stop=stop,
+            )
 
     try:
         code = asyncio.run(passes())

@@ -128,6 +128,8 @@ def connect(
                 http, Authenticator(http, login_url, integration.credentials())
             )
             limits = await client.limits()
+            if client.session is not None:
+                integration = replace(integration, instance_url=client.session.instance_url)
         async with people_store(settings) as store:
             await save_integration(
                 store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
@@ -339,6 +341,83 @@ def report_stop(
     return code
 
 
+StopReport = Callable[..., int]
+
+
+async def inbound_passes(
+    settings: Settings,
+    store: PeopleStore,
+    name: str,
+    *,
+    follow: bool,
+    stream: bool = True,
+    interval: float = 60.0,
+    reconcile_every: float = 900.0,
+    recheck: float = RECHECK.total_seconds(),
+    on_summary: Callable[[dict[str, Any]], Any],
+    stop: StopReport,
+    progress: bool = False,
+) -> int:
+    """The inbound loop of ``sync run`` (and of ``serve``'s worker): passes of the profile's
+    enabled steps through the status gate, once or (``follow``) until cancelled with the
+    change streams beside them. Returns an exit code; ``stop(code, state, reason, until)``
+    says why a run ends early."""
+    async with connected_client(settings, store, name) as client:
+        profile = await load_profile(store, name)
+        runners = profile_runners(client, store, profile, name)
+        clock = SystemClock()
+        recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
+        await recorder.install_budget()
+        streams: asyncio.Task[None] | None = None
+        streams_gave_up = False  # the org has no change streams: polling alone
+        try:
+            while True:
+                if streams is not None and streams.done():
+                    streams_gave_up = not streams.cancelled() and streams.exception() is None
+                    await _reap(streams, recorder)
+                    streams = None
+                decision = await recorder.gate()
+                if decision.action == "refuse":
+                    return stop(EXIT_REFUSED, "refused", decision.reason)
+                if decision.action == "wait":
+                    await _cancel(streams)
+                    streams = None
+                    if not follow:
+                        return stop(
+                            EXIT_API_LIMIT, "api_limit_reached", decision.reason, decision.until
+                        )
+                    left = (decision.until or clock.now()) - clock.now()
+                    await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
+                    continue
+                if follow and stream and streams is None and not streams_gave_up:
+                    streams = asyncio.create_task(stream_changes(runners, recorder.note_stream))
+                try:
+                    if progress:
+                        summary = await pass_with_progress(client, store, runners, recorder)
+                    else:
+                        summary = await inbound_pass(client, store, runners, None, recorder)
+                except PeopleSyncError as error:
+                    await recorder.failed(error)
+                    if follow and isinstance(error, ApiLimitReachedError | RetryableError):
+                        console.print(f"[yellow]{error}[/yellow]")
+                        if isinstance(error, RetryableError):
+                            await asyncio.sleep(interval)
+                        continue
+                    if isinstance(error, ApiLimitReachedError):
+                        return stop(EXIT_API_LIMIT, "api_limit_reached", error.message, error.until)
+                    if isinstance(error, ReconnectNeededError):
+                        return stop(EXIT_REFUSED, "reconnect_needed", str(error))
+                    raise
+                await recorder.succeeded()
+                on_summary(summary)
+                if not follow:
+                    return 0
+                await _wait_for_next_poll(streams, interval, reconcile_every)
+        finally:
+            await _cancel(streams)
+            await recorder.flush()
+
+
 @sync_app.command("run")
 def run_sync(
     name: str = "default",
@@ -379,63 +458,20 @@ def run_sync(
         return report_stop(code, state, reason, until, as_json=as_json)
 
     async def passes() -> int:
-        async with connected_runners(settings, name) as (client, store, runners):
-            clock = SystemClock()
-            recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
-            await recorder.install_budget()
-            streams: asyncio.Task[None] | None = None
-            streams_gave_up = False  # the org has no change streams: polling alone
-            try:
-                while True:
-                    if streams is not None and streams.done():
-                        streams_gave_up = not streams.cancelled() and streams.exception() is None
-                        await _reap(streams, recorder)
-                        streams = None
-                    decision = await recorder.gate()
-                    if decision.action == "refuse":
-                        return stop(EXIT_REFUSED, "refused", decision.reason)
-                    if decision.action == "wait":
-                        await _cancel(streams)
-                        streams = None
-                        if not follow:
-                            return stop(
-                                EXIT_API_LIMIT, "api_limit_reached", decision.reason, decision.until
-                            )
-                        left = (decision.until or clock.now()) - clock.now()
-                        await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
-                        continue
-                    if follow and stream and streams is None and not streams_gave_up:
-                        streams = asyncio.create_task(stream_changes(runners, recorder.note_stream))
-                    try:
-                        if as_json:
-                            summary = await inbound_pass(client, store, runners, None, recorder)
-                        else:
-                            summary = await pass_with_progress(client, store, runners, recorder)
-                    except PeopleSyncError as error:
-                        await recorder.failed(error)
-                        if follow and isinstance(error, ApiLimitReachedError | RetryableError):
-                            console.print(f"[yellow]{error}[/yellow]")
-                            if isinstance(error, RetryableError):
-                                await asyncio.sleep(interval)
-                            continue
-                        if isinstance(error, ApiLimitReachedError):
-                            return stop(
-                                EXIT_API_LIMIT, "api_limit_reached", error.message, error.until
-                            )
-                        if isinstance(error, ReconnectNeededError):
-                            return stop(EXIT_REFUSED, "reconnect_needed", str(error))
-                        raise
-                    await recorder.succeeded()
-                    if as_json:
-                        typer.echo(json.dumps(summary))
-                    else:
-                        print_summary(summary)
-                    if not follow:
-                        return 0
-                    await _wait_for_next_poll(streams, interval, reconcile_every)
-            finally:
-                await _cancel(streams)
-                await recorder.flush()
+        async with people_store(settings) as store:
+            return await inbound_passes(
+                settings,
+                store,
+                name,
+                follow=follow,
+                stream=stream,
+                interval=interval,
+                reconcile_every=reconcile_every,
+                recheck=recheck,
+                on_summary=(lambda s: typer.echo(json.dumps(s))) if as_json else print_summary,
+                stop=stop,
+                progress=not as_json,
+            )
 
     try:
         code = asyncio.run(passes())

@@ -256,6 +256,8 @@ async def test_openapi_document_lists_every_endpoint(anonymous: httpx.AsyncClien
         "/integrations/{name}/status",
         "/integrations/{name}/pause",
         "/integrations/{name}/resume",
+        "/integrations",
+        "/integrations/connect",
         "/me",
     } | TRANSFER_PATHS <= set(document["paths"])
     assert "ErrorResponse" in document["components"]["schemas"]

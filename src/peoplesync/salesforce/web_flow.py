@@ -77,6 +77,15 @@ def code_from(authorization: Authorization, redirect: str) -> str:
     return query["code"]
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What the token endpoint granted: the refresh token and the org's instance URL (where
+    its records open, which may differ from the login URL)."""
+
+    credentials: RefreshTokenCredentials = field(repr=False)
+    instance_url: str
+
+
 async def finish(
     http: httpx.AsyncClient,
     login_url: str,
@@ -86,6 +95,19 @@ async def finish(
     redirect: str,
 ) -> RefreshTokenCredentials:
     """Exchange the redirect's code for a refresh token."""
+    grant = await exchange(http, login_url, client_id, client_secret, authorization, redirect)
+    return grant.credentials
+
+
+async def exchange(
+    http: httpx.AsyncClient,
+    login_url: str,
+    client_id: str,
+    client_secret: str | None,
+    authorization: Authorization,
+    redirect: str,
+) -> Grant:
+    """Exchange the redirect's code for a refresh token and the org's instance URL."""
     form = {
         "grant_type": "authorization_code",
         "code": code_from(authorization, redirect),
@@ -101,7 +123,14 @@ async def finish(
         raise SalesforceUnavailableError(
             f"cannot reach {login_url}: {type(exc).__name__}"
         ) from None
-    body: dict[str, Any] = response.json() if response.content else {}
+    try:
+        body: dict[str, Any] = response.json() if response.content else {}
+    except ValueError:
+        raise ConfigurationError(
+            f"{login_url} did not answer like a Salesforce token endpoint "
+            f"(HTTP {response.status_code})",
+            hint="check the login URL",
+        ) from None
     if response.status_code != 200:
         raise ReconnectNeededError(
             f"Salesforce refused the authorization code ({body.get('error')}: "
@@ -112,7 +141,8 @@ async def finish(
             "Salesforce granted no refresh token",
             hint="add the 'refresh_token, offline_access' scope to the connected app",
         )
-    return RefreshTokenCredentials(client_id, str(body["refresh_token"]), client_secret)
+    credentials = RefreshTokenCredentials(client_id, str(body["refresh_token"]), client_secret)
+    return Grant(credentials, str(body.get("instance_url") or login_url).rstrip("/"))
 
 
 async def wait_for_redirect(

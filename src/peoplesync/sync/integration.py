@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from peoplesync.errors import ConfigurationError
+from peoplesync.people import tables
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.auth import (
     ClientCredentials,
@@ -15,6 +19,8 @@ from peoplesync.salesforce.auth import (
     RefreshTokenCredentials,
 )
 from peoplesync.secret_box import SecretBox
+
+_PREFIX = "integration:"
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class Integration:
     ca_cert: str | None = None
     refresh_token: str | None = None  # from the web-server flow
     jwt_key: str | None = None  # PEM private key of the connected app's certificate
+    instance_url: str | None = None  # where the org's records open (from the token response)
 
     def __repr__(self) -> str:
         return f"Integration({self.name!r}, {self.login_url!r}, user={self.username!r})"
@@ -70,6 +77,7 @@ async def save_integration(store: PeopleStore, box: SecretBox, integration: Inte
         "ca_cert": integration.ca_cert,
         "refresh_token": box.seal(integration.refresh_token) if integration.refresh_token else None,
         "jwt_key": box.seal(integration.jwt_key) if integration.jwt_key else None,
+        "instance_url": integration.instance_url,
     }
     await store.set_state(integration.key, value)
 
@@ -94,4 +102,13 @@ async def load_integration(
         ca_cert=value.get("ca_cert"),
         refresh_token=box.open(value["refresh_token"]) if value.get("refresh_token") else None,
         jwt_key=box.open(value["jwt_key"]) if value.get("jwt_key") else None,
+        instance_url=value.get("instance_url"),
     )
+
+
+async def integration_names(engine: AsyncEngine) -> list[str]:
+    """The names of every stored integration, sorted."""
+    key = tables.sync_state.c.key
+    async with engine.connect() as conn:
+        rows = await conn.execute(sa.select(key).where(key.like(f"{_PREFIX}%")).order_by(key))
+        return [str(row[0]).removeprefix(_PREFIX) for row in rows]

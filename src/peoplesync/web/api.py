@@ -17,6 +17,7 @@ from peoplesync.people.model import PersonInput
 from peoplesync.people.person_search import MAX_PAGE, list_persons
 from peoplesync.web import people_api
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
+from peoplesync.web.connect_api import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.integration_view import (
     integration_status,
@@ -173,6 +174,7 @@ def create_api() -> FastAPI:
 
     api.include_router(steps_router)
     api.include_router(transfer_api)
+    api.include_router(connect_router)
 
     @api.get("/me", tags=["access"])
     async def me(user: ApiUser) -> dict[str, str]:

@@ -24,9 +24,11 @@ from peoplesync.web import attribute_pages, import_pages, segment_pages
 from peoplesync.web.access import LoginRequired, PasswordChangeRequired, WebContext
 from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
+from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.pages import router
+from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
 from peoplesync.web.transfer_runs import TransferRuns
@@ -57,6 +59,7 @@ def create_app(
     password_hasher: PasswordHasher | None = None,
     open_org: ClientOpener | None = None,
     settings: Settings | None = None,
+    connector: Connector | None = None,
 ) -> FastAPI:
     """The whole web application: pages at /, REST API at /api/v1, assets at /static.
 
@@ -83,6 +86,8 @@ def create_app(
     app.state.transfers = api.state.transfers = TransferRuns(store, web.statuses, clock, settings)
     app.include_router(transfer_router)
     app.include_router(log_router)
+    app.state.connector = api.state.connector = connector
+    app.include_router(connect_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 
@@ -122,7 +127,7 @@ def create_app(
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/people", "/salesforce", "/account", "/api/")):
+        if request.url.path.startswith(("/people", "/salesforce", "/account", "/api/", "/oauth/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -13,9 +13,12 @@ import uvicorn
 from rich.console import Console
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
+from peoplesync.sync_workers import SyncWorkers
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
 from peoplesync.web.app import create_app
+from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_view import org_opener
 from peoplesync.wiring import people_store
 
@@ -85,6 +88,10 @@ def issue_token(
     typer.echo(_run(work))
 
 
+def _say(message: str) -> None:
+    console.print(message, markup=False, highlight=False)
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
@@ -98,8 +105,19 @@ def serve(
             help="Send cookies over plain HTTP too (only behind a trusted network)",
         ),
     ] = False,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            help="Run the sync workers (inbound follow and push loops of every integration) "
+            "in this process"
+        ),
+    ] = True,
+    sync_interval: Annotated[
+        float, typer.Option(help="Seconds between the workers' inbound polls")
+    ] = 60.0,
 ) -> None:
-    """Serve the web app and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
+    """Serve the web app, the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and, unless
+    --no-workers, the sync workers of every connected integration."""
     settings = Settings()
 
     async def run() -> None:
@@ -110,17 +128,33 @@ def serve(
                     f"First admin created: [bold]{admin_email}[/bold] with one-time password "
                     f"[bold]{password}[/bold] (you choose your own at the first login)."
                 )
+            box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+            running = (
+                SyncWorkers(settings, store, say=_say, sync_interval=sync_interval)
+                if workers
+                else None
+            )
+            connector = Connector(
+                box,
+                store.clock,
+                on_connected=running.connected if running else None,
+                running=running.running if running else None,
+            )
             app = create_app(
                 store,
                 secure_cookies=not insecure_cookies,
                 open_org=org_opener(settings),
                 settings=settings,
+                connector=connector,
             )
-            watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
+            if running is not None:
+                app.router.lifespan_context = running.running_beside
             config = uvicorn.Config(
-                app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="off"
+                app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on"
             )
-            console.print(f"peoplesync is serving on http://{host}:{port}/")
+            with_workers = " with sync workers" if running else " (no sync workers)"
+            console.print(f"peoplesync is serving on http://{host}:{port}/{with_workers}")
+            watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
             try:
                 await uvicorn.Server(config).serve()
             finally:

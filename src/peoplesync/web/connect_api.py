@@ -1,0 +1,95 @@
+"""REST twins of Apps -> Salesforce: the integration list and starting a connection (the
+browser then follows the returned authorize URL; the callback page completes it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from peoplesync.web.access import SESSION_COOKIE, ApiAdmin, ApiUser, Context
+from peoplesync.web.connect_pages import callback_url, connect_request, connector_of
+from peoplesync.web.salesforce_connect import integrations_overview, session_binding, user_binding
+
+router = APIRouter(tags=["salesforce"])
+
+
+class IntegrationItem(BaseModel):
+    """One Salesforce integration."""
+
+    name: str
+    state: str = Field(examples=["active"])
+    reason: str
+    login_url: str | None
+    instance_url: str | None = Field(description="Where the org's records open")
+    workers: bool | None = Field(description="Whether its sync workers run in this process")
+    status_url: str
+
+
+class IntegrationList(BaseModel):
+    """Every Salesforce integration."""
+
+    items: list[IntegrationItem]
+
+
+class ConnectBody(BaseModel):
+    """Which org to connect, and the connected app that asks for access."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("default", max_length=60, examples=["default"])
+    environment: Literal["production", "sandbox", "custom"] = "production"
+    login_url: str = Field("", max_length=500, description="For custom: the org's login URL")
+    ca_cert: str = Field(
+        "", max_length=1000, description="For custom: a CA certificate file on the server"
+    )
+    client_id: str = Field(max_length=255, description="The connected app's consumer key")
+    client_secret: str = Field("", max_length=500, description="Its consumer secret, if any")
+
+
+class ConnectStarted(BaseModel):
+    """Open ``authorize_url`` in a browser logged in to peoplesync as the same user."""
+
+    authorize_url: str
+    redirect_uri: str
+    state: str
+    expires_at: datetime
+
+
+@router.get("/integrations")
+async def integrations(request: Request, web: Context, _user: ApiUser) -> IntegrationList:
+    """Every Salesforce integration with its state."""
+    connector = getattr(request.app.state, "connector", None)
+    shown = await integrations_overview(web.store, web.statuses, connector)
+    return IntegrationList(items=[IntegrationItem(**item) for item in shown])
+
+
+@router.post("/integrations/connect", status_code=201)
+async def start_connect(request: Request, user: ApiAdmin, body: ConnectBody) -> ConnectStarted:
+    """Start connecting an org (admins only): returns the authorize URL to open in a browser
+    logged in to peoplesync as the same user; Salesforce then redirects to the callback page,
+    which stores the integration."""
+    connector = connector_of(request)
+    values: dict[str, Any] = body.model_dump()
+    if "Authorization" in request.headers:
+        binding = user_binding(user.id)
+    else:
+        binding = session_binding(request.cookies.get(SESSION_COOKIE, ""))
+    pending = await connector.begin(
+        connect_request(values),
+        callback_url(request),
+        binding=binding,
+        user_id=user.id,
+        email=user.email,
+    )
+    return ConnectStarted(
+        authorize_url=pending.authorization.url,
+        redirect_uri=pending.authorization.redirect_uri,
+        state=pending.authorization.state,
+        expires_at=pending.expires_at,
+    )
+
+
+__all__ = ["router"]
