@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
+from peoplesync.clock import SystemClock
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import Accounts, User, WebSession
+from peoplesync.web.login_throttle import (
+    LoginThrottle,
+    describe,
+    retry_after_seconds,
+    token_client_key,
+)
 
 SESSION_COOKIE = "peoplesync_session"
 LOGIN_CSRF_COOKIE = "peoplesync_login_csrf"
@@ -31,6 +39,7 @@ class WebContext:
     statuses: StatusStore
     templates: Jinja2Templates
     secure_cookies: bool = True
+    throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(SystemClock()))
 
 
 class LoginRequired(Exception):
@@ -52,6 +61,11 @@ def context(request: Request) -> WebContext:
 
 
 Context = Annotated[WebContext, Depends(context)]
+
+
+def client_address(request: Request) -> str | None:
+    """The address the request came from (as the server sees it)."""
+    return request.client.host if request.client else None
 
 
 def same_secret(given: str | None, expected: str) -> bool:
@@ -119,6 +133,15 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": 'Bearer realm="peoplesync"'})
 
 
+def _too_many(problem: str, delay: timedelta) -> HTTPException:
+    return HTTPException(
+        429,
+        f"{problem}too many failed API token attempts from this address; "
+        f"try again in {describe(delay)}",
+        headers={"Retry-After": str(retry_after_seconds(delay))},
+    )
+
+
 async def api_user(
     request: Request,
     web: Context,
@@ -128,12 +151,26 @@ async def api_user(
     state-changing calls must send the CSRF token in the X-CSRF-Token header)."""
     authorization = request.headers.get("Authorization")
     if authorization is not None:
+        keys = [token_client_key(client_address(request))]
+        delay = web.throttle.retry_after(keys)
+        if delay is not None:  # refused before the token is looked up
+            raise _too_many("", delay)
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("use 'Authorization: Bearer <token>'")
-        user = await web.accounts.token_user(token.strip())
+        user = None
+        if scheme.lower() == "bearer" and token.strip():
+            user = await web.accounts.token_user(token.strip())
         if user is None:
-            raise _unauthorized("the API token is not valid")
+            problem = (
+                "the API token is not valid"
+                if scheme.lower() == "bearer" and token.strip()
+                else "use 'Authorization: Bearer <token>'"
+            )
+            web.throttle.failed(keys)
+            delay = web.throttle.retry_after(keys)
+            if delay is not None:
+                raise _too_many(f"{problem}; ", delay)
+            raise _unauthorized(problem)
+        web.throttle.succeeded(keys)
         return user
     if session is None:
         raise _unauthorized("log in or send an API token (peoplesync users token EMAIL)")
@@ -169,5 +206,6 @@ __all__ = [
     "PasswordChangeRequired",
     "WebContext",
     "api_user",
+    "client_address",
     "page_session",
 ]

@@ -67,7 +67,7 @@ class ErrorResponse(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)
+    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 429)
 }
 
 

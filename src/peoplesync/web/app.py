@@ -27,6 +27,7 @@ from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.log_pages import router as log_router
+from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_pages import router as steps_pages
@@ -73,6 +74,7 @@ def create_app(
         statuses=StatusStore(store.engine, clock),
         templates=_templates(),
         secure_cookies=secure_cookies,
+        throttle=LoginThrottle(clock),
     )
     app = FastAPI(title="peoplesync", docs_url=None, redoc_url=None, openapi_url=None)
     api = create_api()

@@ -3,6 +3,7 @@ Salesforce status page. Forms carry the session's CSRF token; htmx sends it as a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from peoplesync.web.access import (
     Context,
     PageSession,
     WebContext,
+    client_address,
     new_csrf_token,
     same_secret,
 )
@@ -30,6 +32,12 @@ from peoplesync.web.integration_view import (
     integration_status,
     pause_integration,
     resume_integration,
+)
+from peoplesync.web.login_throttle import (
+    account_key,
+    client_key,
+    describe,
+    retry_after_seconds,
 )
 from peoplesync.web.people_filters import OP_LABELS, people_listing
 from peoplesync.web.person_view import (
@@ -88,12 +96,25 @@ async def home(_session: PageSession) -> RedirectResponse:
 
 
 def _login_page(
-    web: WebContext, request: Request, target: str, error: str = "", status_code: int = 200
+    web: WebContext,
+    request: Request,
+    target: str,
+    error: str = "",
+    status_code: int = 200,
+    retry_after: timedelta | None = None,
 ) -> HTMLResponse:
     token = new_csrf_token()
+    if retry_after is not None:
+        error = (
+            f"{error} Too many failed logins for this account or from your address: "
+            f"try again in {describe(retry_after)}."
+        ).strip()
+        status_code = 429
     response = render(
         web, request, "login.html", None, status_code, next=target, error=error, login_csrf=token
     )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after_seconds(retry_after))
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -126,9 +147,16 @@ async def login(
     target = safe_next(next)
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "\0")):
         return _login_page(web, request, target, "The form expired; please try again.", 403)
+    keys = [account_key(email), client_key(client_address(request))]
+    waiting = web.throttle.retry_after(keys)
+    if waiting is not None:  # refused before the (costly) password check
+        return _login_page(web, request, target, retry_after=waiting)
     user = await web.accounts.authenticate(email, password)
     if user is None:
-        return _login_page(web, request, target, "Wrong email or password.", 401)
+        web.throttle.failed(keys)
+        waiting = web.throttle.retry_after(keys)
+        return _login_page(web, request, target, "Wrong email or password.", 401, waiting)
+    web.throttle.succeeded(keys[:1])  # the address's count is only forgotten with time
     token, _session = await web.accounts.open_session(user)
     response = RedirectResponse(
         "/account/password" if user.must_change_password else target, status_code=303
