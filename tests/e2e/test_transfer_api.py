@@ -124,6 +124,12 @@ async def test_preview_then_transfer_through_the_api(
             assert again["steps"]["Lead"]["read"] == 1  # only the failed record, read again
             assert again["rejected"] == 1
 
+            resync = await api.post(f"{API}/resync")
+            assert resync.status_code == 202, resync.text
+            forced = await _wait_done(api, resync.json()["id"])
+            assert (forced["kind"], forced["state"], forced["read"]) == ("resync", "done", 101)
+            assert forced["steps"]["Lead"]["created"] == 0  # every person is there already
+
             # A job whose process died (no heartbeat) shows as interrupted and resumes.
             jobs = TransferJobStore(store.engine, clock)
             dead = await jobs.create(
