@@ -294,6 +294,8 @@ class TransferRuns:
                     if step in runners
                 }
                 for step, runner in chosen.items():
+                    if step in job.steps and job.steps[step].done:
+                        continue  # finished before the job was interrupted
                     await self._step(job, step, runner, recorder)
                 for runner in chosen.values():
                     await finish(runner)
