@@ -48,11 +48,11 @@ def parse_time(value: str | None, field: str, *, end: bool = False) -> datetime 
             day = date.fromisoformat(text)
             return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _invalid(
             f"{text[:40]!r} is not a date or time", field, "use 2026-11-25 or 2026-11-25T14:30"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def log_filter(
@@ -66,6 +66,16 @@ def log_filter(
     errors_only: bool = False,
 ) -> LogFilter:
     """A checked filter from request values."""
+    for field, value in (
+        ("since", since),
+        ("until", until),
+        ("operation", operation),
+        ("object", object),
+        ("record", record),
+        ("code", code),
+    ):
+        if value and any(ord(char) < 32 for char in value):
+            raise _invalid("control characters are not allowed", field)
     start = parse_time(since, "since")
     stop = parse_time(until, "until", end=True)
     if start and stop and start > stop:
@@ -129,7 +139,7 @@ async def operations_page(
         query = query.where(ops.c.outcome.in_(FAILED_OUTCOMES))
     if after:
         (seq,) = _decode(after, 1)
-        if not isinstance(seq, int):
+        if not isinstance(seq, int) or not 0 <= seq < 2**63:
             raise _invalid("the page cursor is not valid", "after")
         query = query.where(ops.c.seq < seq)
     limit = max(1, min(limit, MAX_LIMIT))
@@ -174,10 +184,15 @@ async def problems_page(
         query = query.where(p.c.severity == "error")
     key = (p.c.last_seen, p.c.step, p.c.code, p.c.record_id)
     if after:
-        seen, step, code, record = _decode(after, 4)
+        values = _decode(after, 4)
+        if not all(isinstance(value, str) for value in values):
+            raise _invalid("the page cursor is not valid", "after")
+        seen, step, code, record = values
         try:
-            moment = datetime.fromisoformat(str(seen))
-        except ValueError:
+            moment = datetime.fromisoformat(seen).astimezone(UTC)
+            if datetime.fromisoformat(seen).tzinfo is None:
+                raise ValueError(seen)
+        except (ValueError, OverflowError):
             raise _invalid("the page cursor is not valid", "after") from None
         query = query.where(
             sa.tuple_(*key) < sa.tuple_(sa.literal(moment, p.c.last_seen.type), step, code, record)

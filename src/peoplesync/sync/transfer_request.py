@@ -69,9 +69,13 @@ def parse_request(
     if len(statuses) > MAX_STATUSES:
         raise invalid_field(f"at most {MAX_STATUSES} Lead Status values", "lead_status")
     for status in statuses:
+        if any(ord(char) < 32 for char in status):
+            raise invalid_field("control characters are not allowed", "lead_status")
         if len(status) > 255:
             raise invalid_field("a Lead Status value is at most 255 characters", "lead_status")
     text = (condition or "").strip() or None
+    if text is not None and "\x00" in text:
+        raise invalid_field("control characters are not allowed", "filter")
     if text is not None and len(text) > MAX_FILTER:
         raise invalid_field(f"the SOQL filter is at most {MAX_FILTER} characters", "filter")
     request = TransferRequest(days, statuses, text, tuple(s for s in steps if s.strip()))

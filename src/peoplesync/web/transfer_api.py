@@ -55,7 +55,7 @@ def _request(body: TransferBody | None) -> Any:
 
 
 async def _job(runs: TransferRuns, name: str, job_id: str) -> TransferJob:
-    job = await runs.jobs.get(job_id)
+    job = await runs.jobs.get(job_id) if job_id.isalnum() else None
     if job is None or job.integration != name:
         raise NotFoundError("no transfer job has this id", record=job_id, field="job_id")
     return job

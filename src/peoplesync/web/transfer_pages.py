@@ -143,7 +143,7 @@ async def retry(runs: Runs, session: AdminSession, name: str) -> RedirectRespons
 
 
 async def _own_job(runs: TransferRuns, name: str, job_id: str) -> TransferJob:
-    job = await runs.jobs.get(job_id)
+    job = await runs.jobs.get(job_id) if job_id.isalnum() else None
     if job is None or job.integration != name:
         raise NotFoundError("no transfer job has this id", record=job_id, field="job")
     return job
