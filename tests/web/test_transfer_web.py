@@ -115,7 +115,12 @@ async def test_bad_transfer_input_names_the_field(
 
 
 async def test_a_running_job_is_not_started_twice_and_a_dead_one_shows_interrupted(
-    store: SqlPeopleStore, clock: ManualClock, admin: httpx.AsyncClient, viewer: httpx.AsyncClient
+    store: SqlPeopleStore,
+    clock: ManualClock,
+    client: ClientFactory,
+    users: Users,
+    admin: httpx.AsyncClient,
+    viewer: httpx.AsyncClient,
 ) -> None:
     await seed_people(store)
     jobs = TransferJobStore(store.engine, clock)
@@ -130,6 +135,19 @@ async def test_a_running_job_is_not_started_twice_and_a_dead_one_shows_interrupt
     assert job.id in busy.json()["error"]["message"]
     assert (await admin.post(f"{API}/resync")).status_code == 409
     assert (await admin.delete(API)).status_code == 409
+    async with client() as http:
+        assert (await log_in(http, ADMIN_EMAIL)).status_code == 303
+        page = await http.get("/salesforce/default/transfer")
+        assert 'data-state="running"' in page.text  # shown, polling its progress
+        assert f"/salesforce/default/transfer/progress?job={job.id}" in page.text
+        again = await http.post(
+            "/salesforce/default/transfer",
+            data={"csrf_token": csrf_of(page.text), "action": "start"},
+        )
+        assert again.status_code == 409
+        assert "already running" in again.text
+        fragment = await http.get("/salesforce/default/transfer/progress", params={"job": job.id})
+        assert '<span data-count="read">40</span>' in fragment.text
     shown = (await viewer.get(f"{API}/transfers/{job.id}")).json()
     assert (shown["state"], shown["read"], shown["total"], shown["percent"]) == (
         "running",
@@ -143,6 +161,12 @@ async def test_a_running_job_is_not_started_twice_and_a_dead_one_shows_interrupt
     clock.advance(timedelta(minutes=2))  # its process stopped beating its heart
     listed = (await viewer.get(f"{API}/transfers")).json()["items"]
     assert [(j["id"], j["state"]) for j in listed] == [(job.id, "interrupted")]
+    async with client() as http:
+        assert (await log_in(http, ADMIN_EMAIL)).status_code == 303
+        page = await http.get("/salesforce/default/transfer")
+        assert 'data-state="interrupted"' in page.text
+        assert f"/salesforce/default/transfer/{job.id}/resume" in page.text
+        assert "hx-trigger" not in page.text  # an interrupted job is not polled
 
 
 async def test_log_and_errors_filter_and_page_by_keyset(

@@ -17,7 +17,7 @@ from peoplesync.web.accounts import WebSession
 from peoplesync.web.integration_view import require_integration
 from peoplesync.web.pages import render
 from peoplesync.web.transfer_api import Runs
-from peoplesync.web.transfer_runs import TransferRuns
+from peoplesync.web.transfer_runs import JobRunningError, TransferRuns
 
 router = APIRouter(include_in_schema=False)
 Days = Annotated[str, Form(max_length=10)]
@@ -112,6 +112,11 @@ async def preview_or_start(
             summary = await runs.preview(name, asked)
             return await _page(request, web, runs, session, name, values=values, preview=summary)
         await runs.start(name, "transfer", asked, session.user.email)
+    except JobRunningError as error:
+        errors = {"general": str(error)}
+        return await _page(
+            request, web, runs, session, name, values=values, errors=errors, status_code=409
+        )
     except RecordError as error:
         if isinstance(error, NotFoundError):
             raise
