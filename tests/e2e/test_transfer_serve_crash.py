@@ -33,7 +33,10 @@ def _serve(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Pop
     port = _free_port()
     with log.open("a") as out:
         process = subprocess.Popen(
-            [*PEOPLESYNC, "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+            [*PEOPLESYNC, "serve", "--port", str(port), "--no-workers"],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     url = f"http://127.0.0.1:{port}"
     try:
