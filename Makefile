@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP) ## Run the demo on embedded defaults (sandbox org, seeded)
+demo: $(STAMP) ## Seeded sandbox org + peoplesync serve, connected (Ctrl+C stops)
 	$(BIN)/peoplesync demo
 
 CHROMIUM := /usr/bin/chromium

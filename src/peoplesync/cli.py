@@ -11,6 +11,7 @@ from rich.console import Console
 
 from peoplesync import __version__
 from peoplesync.demo import run_demo
+from peoplesync.errors import PeopleSyncError
 from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.salesforce.cli import sandbox_app
@@ -62,20 +63,35 @@ def version(as_json: JsonOption = False) -> None:
 def demo(
     once: Annotated[bool, typer.Option("--once", help="Exit as soon as everything is up")] = False,
     port: Annotated[int, typer.Option(help="Port of the sandbox org (0 picks a free one)")] = 8443,
+    web: Annotated[
+        bool, typer.Option(help="Serve the People web app and its sync workers (peoplesync serve)")
+    ] = True,
+    web_port: Annotated[
+        int, typer.Option(help="Port of the People web app (0 picks a free one)")
+    ] = 8000,
     as_json: JsonOption = False,
 ) -> None:
-    """Run peoplesync on embedded defaults: a seeded Salesforce sandbox org, ready to use."""
+    """Run peoplesync on embedded defaults: a seeded Salesforce sandbox org connected to
+    People, and the web app with its sync workers (log in with the printed demo login)."""
     settings = Settings()
     try:
         info = asyncio.run(
             run_demo(
-                settings.data_dir.resolve(), port, once=once, console=console, settings=settings
+                settings.data_dir.resolve(),
+                port,
+                once=once,
+                console=console,
+                settings=settings,
+                web_port=web_port if web else None,
             )
         )
     except KeyboardInterrupt:
         return
     except OSError as error:
         console.print(f"[red]error:[/red] {error}. Is port {port} in use? Try --port 0.")
+        raise typer.Exit(1) from None
+    except PeopleSyncError as error:
+        console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(info))

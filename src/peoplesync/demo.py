@@ -9,12 +9,14 @@ org and watch it arrive.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from peoplesync.errors import DuplicateEmailError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
 from peoplesync.secret_box import SecretBox
@@ -22,9 +24,13 @@ from peoplesync.settings import Settings
 from peoplesync.sync.inbound import InboundReport
 from peoplesync.sync.integration import Integration, save_integration
 from peoplesync.sync_cli import connected_runners, inbound_pass, pass_with_progress, stream_changes
+from peoplesync.web.accounts import Accounts, Role
+from peoplesync.web.cli import address_of, listen, serve_web
 from peoplesync.wiring import people_store
 
 DEMO_COUNTS = {"accounts": 300, "contacts": 2000, "leads": 1000}
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "peoplesync-demo"  # noqa: S105 (printed to the user: a local demo only)
 
 
 def _instructions(info: dict[str, Any]) -> str:
@@ -61,6 +67,7 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
         info["username"],
         info["password"],
         info["ca_cert"],
+        instance_url=info["instance_url"],
     )
     async with people_store(settings) as store:
         await save_integration(
@@ -128,12 +135,60 @@ async def keep_syncing(settings: Settings, console: Console, *, interval: float 
             streams.cancel()
 
 
+async def ensure_demo_user(accounts: Accounts) -> None:
+    """The demo's admin, with the password the demo prints."""
+    try:
+        await accounts.add_user(DEMO_EMAIL, DEMO_PASSWORD, Role.ADMIN)
+    except DuplicateEmailError:
+        user = await accounts.user_by_email(DEMO_EMAIL)
+        await accounts.set_password(user.id, DEMO_PASSWORD)
+
+
+async def serve_people(
+    settings: Settings, info: dict[str, Any], console: Console, web_port: int
+) -> None:
+    """`peoplesync serve` (web app, REST API and sync workers) on the demo's People store,
+    until Ctrl+C; prints where to go and how to log in."""
+    async with people_store(settings) as store:
+        await ensure_demo_user(Accounts(store.engine, store.clock))
+        listener = listen("127.0.0.1", web_port)
+        people = address_of(listener)
+        console.print(
+            "\n".join(
+                [
+                    "",
+                    f"[b]People UI[/b]          {people}/",
+                    f"  demo login       {DEMO_EMAIL} / {DEMO_PASSWORD}",
+                    f"  REST API         {people}/api/v1 (OpenAPI: {people}/api/v1/openapi.json)",
+                    f"[b]Salesforce sandbox org[/b] {info['instance_url']}",
+                    "The sync workers run beside the web app: what changes in the org shows "
+                    "up in People, and edits in People go to the org.",
+                ]
+            ),
+            soft_wrap=True,
+        )
+
+        def say(message: str) -> None:
+            console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+        await serve_web(
+            settings, store, listener, secure_cookies=False, say=say, log_level="warning"
+        )
+
+
 async def run_demo(
-    data_dir: Path, port: int, *, once: bool, console: Console, settings: Settings | None = None
+    data_dir: Path,
+    port: int,
+    *,
+    once: bool,
+    console: Console,
+    settings: Settings | None = None,
+    web_port: int | None = None,
 ) -> dict[str, Any]:
     """Seed (first run only) and serve the sandbox org; ``once`` stops when it is up.
 
-    ``data_dir`` must be absolute.
+    With ``web_port`` (and not ``once``), `peoplesync serve` runs on it with its sync
+    workers; otherwise the demo keeps syncing on its own. ``data_dir`` must be absolute.
     """
     config = SandboxConfig(data_dir=data_dir / "sandbox-salesforce", seed=42)
     with Progress(
@@ -170,12 +225,29 @@ async def run_demo(
         info["sync"] = await _first_sync(settings, info, console)
         if not once:
             console.print(_an_edit_to_try(info), soft_wrap=True)
-            follower = asyncio.create_task(keep_syncing(settings, console))
+            if web_port is None:
+                follower = asyncio.create_task(keep_syncing(settings, console))
+            else:
+                follower = asyncio.create_task(serve_people(settings, info, console, web_port))
     if once:
         stop.set()
     try:
+        if follower is not None and web_port is not None:
+            await _until_either(follower, server)
+            # The org drops the change streams' long polls as it stops; that is expected.
+            logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+            stop.set()
         await server
     finally:
         if follower is not None:
             follower.cancel()
     return info
+
+
+async def _until_either(first: asyncio.Task[None], second: asyncio.Task[None]) -> None:
+    """Wait for one of two tasks to end; its failure is raised."""
+    await asyncio.wait({first, second}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (first, second):
+        error = task.exception() if task.done() and not task.cancelled() else None
+        if error is not None:
+            raise error

@@ -357,11 +357,12 @@ async def inbound_passes(
     on_summary: Callable[[dict[str, Any]], Any],
     stop: StopReport,
     progress: bool = False,
+    on_stream: Callable[[str, InboundReport], Any] | None = None,
 ) -> int:
     """The inbound loop of ``sync run`` (and of ``serve``'s worker): passes of the profile's
     enabled steps through the status gate, once or (``follow``) until cancelled with the
-    change streams beside them. Returns an exit code; ``stop(code, state, reason, until)``
-    says why a run ends early."""
+    change streams beside them (``on_stream`` hears each batch of change events). Returns an
+    exit code; ``stop(code, state, reason, until)`` says why a run ends early."""
     async with connected_client(settings, store, name) as client:
         profile = await load_profile(store, name)
         runners = profile_runners(client, store, profile, name)
@@ -390,7 +391,10 @@ async def inbound_passes(
                     await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
                     continue
                 if follow and stream and streams is None and not streams_gave_up:
-                    streams = asyncio.create_task(stream_changes(runners, recorder.note_stream))
+                    heard: Callable[[str, InboundReport], Any] = recorder.note_stream
+                    if on_stream is not None:
+                        heard = _both(recorder.note_stream, on_stream)
+                    streams = asyncio.create_task(stream_changes(runners, heard))
                 try:
                     if progress:
                         summary = await pass_with_progress(client, store, runners, recorder)
@@ -483,6 +487,16 @@ def run_sync(
         return
     if code:
         raise typer.Exit(code)
+
+
+def _both(
+    first: Callable[[str, InboundReport], Any], second: Callable[[str, InboundReport], Any]
+) -> Callable[[str, InboundReport], None]:
+    def hear(step: str, report: InboundReport) -> None:
+        first(step, report)
+        second(step, report)
+
+    return hear
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:

@@ -22,6 +22,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.outbound_cli import push_passes
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.inbound import InboundReport
 from peoplesync.sync.integration import integration_names
 from peoplesync.sync.outbound import OutboundReport
 from peoplesync.sync.status import gate
@@ -196,14 +197,24 @@ class SyncWorkers:
 
     async def _inbound(self, name: str) -> int:
         def heard(summary: dict[str, Any]) -> None:
-            changed = {
-                step: f"{part['created']} created, {part['updated']} updated"
-                for step, part in summary.items()
-                if isinstance(part, dict) and (part["created"] or part["updated"])
-            }
-            if changed:
+            for step, part in summary.items():
+                if isinstance(part, dict) and (part["created"] or part["updated"]):
+                    self.say(
+                        f"{name}: {step} changes arrived from Salesforce: {part['created']} "
+                        f"created, {part['updated']} updated in People (poll)"
+                    )
+
+        seen: dict[str, tuple[int, int, int]] = {}
+
+        def streamed(step: str, report: InboundReport) -> None:
+            now = (report.created, report.updated, report.deleted + report.unlinked)
+            before = seen.get(step, (0, 0, 0))
+            seen[step] = now
+            created, updated, removed = (max(0, a - b) for a, b in zip(now, before, strict=True))
+            if created or updated or removed:
                 self.say(
-                    f"{name}: sync brought " + "; ".join(f"{k}: {v}" for k, v in changed.items())
+                    f"{name}: {step} changes arrived from Salesforce: {created} created, "
+                    f"{updated} updated, {removed} removed in People"
                 )
 
         self.say(f"{name}: sync worker started")
@@ -214,15 +225,18 @@ class SyncWorkers:
             follow=True,
             interval=self.sync_interval,
             on_summary=heard,
+            on_stream=streamed,
             stop=self._stop(name, "sync"),
         )
 
     async def _outbound(self, name: str) -> int:
         def pushed(report: OutboundReport, calls: int) -> None:
-            if report.changes:
+            wrote = report.created + report.updated + report.deleted + report.linked
+            if wrote or report.errors:
                 self.say(
-                    f"{name}: pushed {report.changes} change(s): {report.created} created, "
-                    f"{report.updated} updated, {len(report.errors)} error(s) ({calls} calls)"
+                    f"{name}: pushed to Salesforce: {report.created} created, {report.updated} "
+                    f"updated, {report.deleted} deleted, {report.linked} linked by email, "
+                    f"{len(report.errors)} error(s) ({calls} API calls)"
                 )
 
         async with connected_client(self.settings, self.store, name) as client:

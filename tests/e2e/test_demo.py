@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+import httpx
 
 from tests.served_org import PEOPLESYNC, call, login, served_org
 
@@ -71,10 +74,27 @@ def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) ->
         ]
 
 
+def web_login(url: str, email: str, password: str) -> None:
+    """The demo's People UI answers and lets the printed demo login in."""
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        assert browser.get("/health").status_code == 200
+        form = browser.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        answer = browser.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token.group(1)}
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/people"
+        listed = browser.get("/salesforce")
+        assert 'data-state="active"' in listed.text
+        people = browser.get("/people", params={"q": "marko@split.example"})
+        assert "marko@split.example" in people.text
+
+
 def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
     env = {**os.environ, "PEOPLESYNC_DATA_DIR": str(tmp_path / "data")}
     demo = subprocess.Popen(
-        [*PEOPLESYNC, "demo", "--port", "0"],
+        [*PEOPLESYNC, "demo", "--port", "0", "--web-port", "0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -102,6 +122,7 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
 
     try:
         shown = wait_for("Watch a change arrive")
+        shown += wait_for("sync worker started")
         fields = {}
         for line in shown:
             for label in ("login URL", "username", "password", "client id", "client secret"):
@@ -124,7 +145,10 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
             login(info),
             body={"LastName": "Marulic", "Company": "Split Press", "Email": "marko@split.example"},
         )
-        wait_for("Lead changes arrived from Salesforce: 1 created", 60)
+        wait_for("Lead changes arrived from Salesforce: 1 created", 120)  # event or poll
+        people = next(x.split()[-1] for x in shown if x.strip().startswith("People UI"))
+        demo_login = next(x.split() for x in shown if x.strip().startswith("demo login"))
+        web_login(people.rstrip("/"), demo_login[2], demo_login[4])
         exported = subprocess.run(
             [*PEOPLESYNC, "people", "export"],
             capture_output=True,

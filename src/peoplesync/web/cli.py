@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -12,7 +13,8 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from peoplesync.errors import PeopleSyncError
+from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync_workers import SyncWorkers
@@ -24,6 +26,12 @@ from peoplesync.wiring import people_store
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
 console = Console(stderr=True)
+
+
+def _say(message: str) -> None:
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 users_app = typer.Typer(
     help="Web and API users: add, list, issue API tokens.", no_args_is_help=True
 )
@@ -88,8 +96,73 @@ def issue_token(
     typer.echo(_run(work))
 
 
-def _say(message: str) -> None:
-    console.print(message, markup=False, highlight=False)
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0 picks a free one); its address is known before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} ({error.strerror})",
+            hint="choose another --port (0 picks a free one)",
+        ) from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def address_of(sock: socket.socket) -> str:
+    """The http:// address a listening socket serves."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+async def serve_web(
+    settings: Settings,
+    store: SqlPeopleStore,
+    listener: socket.socket,
+    *,
+    workers: bool = True,
+    secure_cookies: bool = True,
+    sync_interval: float = 60.0,
+    say: Callable[[str], object] = _say,
+    log_level: str | None = None,
+) -> None:
+    """Serve the web app and REST API on ``listener`` until a signal stops the server, with
+    the sync workers of every integration beside it (stopped before it returns)."""
+    box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+    running = (
+        SyncWorkers(settings, store, say=say, sync_interval=sync_interval) if workers else None
+    )
+    connector = Connector(
+        box,
+        store.clock,
+        on_connected=running.connected if running else None,
+        running=running.running if running else None,
+    )
+    app = create_app(
+        store,
+        secure_cookies=secure_cookies,
+        open_org=org_opener(settings),
+        settings=settings,
+        connector=connector,
+    )
+    if running is not None:
+        app.router.lifespan_context = running.running_beside
+    level = (log_level or settings.log_level).lower()
+    config = uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
+    with_workers = " with sync workers" if running else " (no sync workers)"
+    say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
+    watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
+    try:
+        await uvicorn.Server(config).serve(sockets=[listener])
+    finally:
+        watcher.cancel()
+        await app.state.transfers.stop()
 
 
 def serve(
@@ -128,38 +201,15 @@ def serve(
                     f"First admin created: [bold]{admin_email}[/bold] with one-time password "
                     f"[bold]{password}[/bold] (you choose your own at the first login)."
                 )
-            box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
-            running = (
-                SyncWorkers(settings, store, say=_say, sync_interval=sync_interval)
-                if workers
-                else None
-            )
-            connector = Connector(
-                box,
-                store.clock,
-                on_connected=running.connected if running else None,
-                running=running.running if running else None,
-            )
-            app = create_app(
+            listener = listen(host, port)
+            await serve_web(
+                settings,
                 store,
+                listener,
+                workers=workers,
                 secure_cookies=not insecure_cookies,
-                open_org=org_opener(settings),
-                settings=settings,
-                connector=connector,
+                sync_interval=sync_interval,
             )
-            if running is not None:
-                app.router.lifespan_context = running.running_beside
-            config = uvicorn.Config(
-                app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on"
-            )
-            with_workers = " with sync workers" if running else " (no sync workers)"
-            console.print(f"peoplesync is serving on http://{host}:{port}/{with_workers}")
-            watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
-            try:
-                await uvicorn.Server(config).serve()
-            finally:
-                watcher.cancel()
-                await app.state.transfers.stop()
 
     try:
         asyncio.run(run())
@@ -170,4 +220,4 @@ def serve(
         return
 
 
-__all__ = ["serve", "users_app"]
+__all__ = ["address_of", "listen", "serve", "serve_web", "users_app"]
