@@ -141,6 +141,9 @@ async def test_admin_connects_through_the_org_consent_page(
     assert 'data-connected="default"' in listed.text
     assert 'data-state="active"' in listed.text
     assert "/salesforce/status?name=default" in listed.text
+    assert all(
+        f"/salesforce/default/{page}" in listed.text for page in ("steps", "transfer", "log")
+    )
     assert org["instance_url"] in listed.text
     status = await http.get("/salesforce/status?name=default")
     assert "connect" in status.text  # the operation log says who connected
