@@ -10,6 +10,8 @@ salesforce`), the push as another:
   push pass is timed and its API calls counted;
 - creates N: N new persons (with a company) are pushed once to an org seeded with a few
   thousand records: each becomes a Lead;
+- with ``BENCH_PROFILE=FILE`` in the environment, the push pass runs under cProfile and its
+  stats are written to FILE (``python -m pstats FILE``);
 - latency: `peoplesync push run --follow` runs as its own process against a connected
   integration; the benchmark edits one linked person at a time in People and waits for the
   Lead to change in Salesforce: latency is the Lead's SystemModstamp minus the People commit.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import platform
@@ -76,9 +79,15 @@ def client_for(info: dict[str, Any], http: httpx.AsyncClient) -> SalesforceClien
 async def push_once(client: SalesforceClient, store: SqlPeopleStore) -> dict[str, Any]:
     runner = OutboundRunner(client, store, default_steps(), SystemClock())
     calls = client.usage.calls
+    profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     started = time.perf_counter()
+    if profile is not None:
+        profile.enable()
     report = await runner.run_once()
     seconds = time.perf_counter() - started
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.environ["BENCH_PROFILE"])
     written = report.updated + report.created
     return {
         "persons": report.persons,

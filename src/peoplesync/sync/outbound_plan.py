@@ -8,9 +8,11 @@ Fill lines only write where that state is empty.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from peoplesync.errors import InvalidPhoneError, ValidationError
@@ -79,6 +81,24 @@ def writable(line: FieldMapping, *, creating: bool) -> bool:
     return "." not in line.salesforce_field and line.applies(inbound=False, creating=creating)
 
 
+@lru_cache(maxsize=256)
+def _value_plan(
+    lines: tuple[FieldMapping, ...], creating: bool
+) -> tuple[tuple[str, str, int], ...]:
+    """(Salesforce field, attribute, phone slot or -1) of the lines that write, in order:
+    decided once per mapping rather than once per person."""
+    plan: list[tuple[str, str, int]] = []
+    phone_index = 0
+    for line in lines:
+        slot = -1
+        if line.attribute == "phones" and line.applies(inbound=False, creating=creating):
+            slot = phone_index
+            phone_index += 1
+        if writable(line, creating=creating):
+            plan.append((line.salesforce_field, line.attribute, slot))
+    return tuple(plan)
+
+
 def person_values(
     person: Person,
     lines: Sequence[FieldMapping],
@@ -90,27 +110,28 @@ def person_values(
     The primary email fills an ``emails`` line; ``phones`` lines take the person's phones in
     order (the first line the primary, the next the second number: Phone, then MobilePhone).
     """
+    return _planned_values(person, _value_plan(tuple(lines), creating))
+
+
+def _planned_values(person: Person, plan: tuple[tuple[str, str, int], ...]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    phone_index = 0
-    for line in lines:
-        phone = None
-        if line.attribute == "phones" and line.applies(inbound=False, creating=creating):
-            phone = person.phones[phone_index] if phone_index < len(person.phones) else None
-            phone_index += 1
-        if not writable(line, creating=creating):
-            continue
-        if line.attribute == "emails":
-            values[line.salesforce_field] = person.email
-        elif line.attribute == "phones":
-            values[line.salesforce_field] = phone
-        elif line.attribute == "company_id":
+    phones = person.phones
+    for name, attribute, slot in plan:
+        if attribute == "emails":
+            values[name] = person.email
+        elif attribute == "phones":
+            values[name] = phones[slot] if slot < len(phones) else None
+        elif attribute == "company_id":
             # The company's Account id (see ``OutboundRunner``); a company without an Account
             # leaves the field as it is rather than clearing it.
             if person.get("company_id") is not None:
-                values[line.salesforce_field] = person.get("company_id")
+                values[name] = person.get("company_id")
         else:
-            values[line.salesforce_field] = to_salesforce(person.get(line.attribute))
+            values[name] = to_salesforce(person.get(attribute))
     return values
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def _empty(value: Any) -> bool:
@@ -126,6 +147,8 @@ def same_value(
     phone_region: str | None = None,
 ) -> bool:
     """Whether a Salesforce value (last synced) and a value we would write mean the same."""
+    if synced == new and type(synced) is type(new):
+        return True  # the common case once a value went through: no conversion needed
     if _empty(synced) and _empty(new):
         return True
     if _empty(synced) or _empty(new):
@@ -134,8 +157,10 @@ def same_value(
         return str(synced).strip().casefold() == str(new).strip().casefold()
     if attribute == "phones":
         try:
-            return normalise_phone(str(synced), default_region=phone_region) == normalise_phone(
-                str(new), default_region=phone_region
+            # People keeps phones in E.164 already: only the synced side needs parsing.
+            ours = str(new) if _E164.fullmatch(str(new)) else None
+            return normalise_phone(str(synced), default_region=phone_region) == (
+                ours or normalise_phone(str(new), default_region=phone_region)
             )
         except InvalidPhoneError:
             return str(synced).strip() == str(new).strip()
@@ -151,6 +176,38 @@ def same_value(
     return bool(left == right)
 
 
+class UpdateDiff:
+    """``update_values`` for many persons of one step: the lines' modes and People types are
+    looked up once, not once per person."""
+
+    def __init__(
+        self,
+        lines: Sequence[FieldMapping],
+        definitions: Mapping[str, AttributeDefinition],
+        *,
+        phone_region: str | None = None,
+    ) -> None:
+        self.lines = tuple(lines)
+        self.phone_region = phone_region
+        self.plan = _value_plan(self.lines, False)
+        self.fill = {line.salesforce_field: line.mode is Mode.FILL for line in self.lines}
+        self.kinds = {
+            line.salesforce_field: (attribute_type(line.attribute, definitions), line.attribute)
+            for line in self.lines
+        }
+
+    def __call__(self, person: Person, state: Mapping[str, Any]) -> dict[str, Any]:
+        changed: dict[str, Any] = {}
+        for name, value in _planned_values(person, self.plan).items():
+            synced = state.get(name)
+            if self.fill[name] and (not _empty(synced) or _empty(value)):
+                continue
+            kind, attribute = self.kinds[name]
+            if not same_value(synced, value, kind, attribute, phone_region=self.phone_region):
+                changed[name] = value
+        return changed
+
+
 def update_values(
     person: Person,
     lines: Sequence[FieldMapping],
@@ -161,20 +218,7 @@ def update_values(
 ) -> dict[str, Any]:
     """The fields of a linked record to write: those whose People value differs from the
     link's last synced state; a Fill line only where that state is empty."""
-    wanted = person_values(person, lines, creating=False)
-    by_field = {line.salesforce_field: line for line in lines}
-    changed: dict[str, Any] = {}
-    for name, value in wanted.items():
-        line = by_field[name]
-        synced = state.get(name)
-        if line.mode is Mode.FILL and not _empty(synced):
-            continue
-        if line.mode is Mode.FILL and _empty(value):
-            continue
-        kind = attribute_type(line.attribute, definitions)
-        if not same_value(synced, value, kind, line.attribute, phone_region=phone_region):
-            changed[name] = value
-    return changed
+    return UpdateDiff(lines, definitions, phone_region=phone_region)(person, state)
 
 
 def create_values(person: Person, lines: Sequence[FieldMapping]) -> dict[str, Any]:

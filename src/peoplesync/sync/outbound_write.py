@@ -22,10 +22,10 @@ from peoplesync.sync.cursor import parse_modstamp
 from peoplesync.sync.outbound_attempts import CreateAttempts
 from peoplesync.sync.outbound_plan import (
     RetryEntry,
+    UpdateDiff,
     create_values,
     missing_on_create,
     person_values,
-    update_values,
 )
 from peoplesync.sync.outbound_report import (
     AWAITING_INBOUND,
@@ -101,10 +101,9 @@ class OutboundWriter:
     ) -> None:
         pairs = await self._refresh_unknown(step, pairs)
         rows: list[tuple[Person, ExternalLink, dict[str, Any]]] = []
+        differ = UpdateDiff(step.lines, definitions, phone_region=self.ctx.phone_region)
         for person, link in pairs:
-            diff = update_values(
-                person, step.lines, link.state, definitions, phone_region=self.ctx.phone_region
-            )
+            diff = differ(person, link.state)
             if diff:
                 rows.append((person, link, diff))
             else:
