@@ -47,6 +47,11 @@ def added_step(
     object's shipped mapping (disabled when there is none; outbound steps delete nothing)."""
     if sobject is None and clone is None:
         raise ConfigurationError("say what to add", hint="give --object OBJECT or --clone STEP")
+    if direction is Direction.BOTH:
+        raise ConfigurationError(
+            "a step runs one way; two-way sync is an inbound step plus an outbound step",
+            hint="add the step with direction inbound, then one with direction outbound",
+        )
     if clone is not None:
         original = profile.step(clone)
         if sobject is not None and sobject != original.sobject:

@@ -127,6 +127,10 @@ async def add_step(
     request: Request, web: Context, _user: ApiAdmin, name: str, body: StepCreate
 ) -> dict[str, Any]:
     """Add a step (admins only); checked against People and the org before it is saved."""
+    if body.direction is Direction.BOTH:
+        raise ValidationError(
+            "a step runs one way", record="step", field="direction", hint="use inbound or outbound"
+        )
     current = await load_profile(web.store, name)
     if body.clone is not None and current.find(body.clone) is None:
         raise ValidationError("no step has this name", record="step", field="clone")

@@ -26,6 +26,8 @@ def test_added_steps_clone_copy_and_new_objects_start_as_shipped() -> None:
         added_step(profile, clone="Lead", sobject="Contact")
     with pytest.raises(ConfigurationError, match="say what to add"):
         added_step(profile)
+    with pytest.raises(ConfigurationError, match="a step runs one way"):
+        added_step(profile, sobject="Lead", direction=Direction.BOTH)
     score = added_step(profile, sobject="Score__c")
     assert (score.enabled, score.lines, score.target) == (False, (), Target.PERSON)
     assert unmapped_hint(score) is not None and unmapped_hint(clone) is None
