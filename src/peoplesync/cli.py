@@ -15,6 +15,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.salesforce.cli import sandbox_app
+from peoplesync.segments_cli import segments_app
 from peoplesync.settings import Settings
 from peoplesync.status_cli import status_command
 from peoplesync.steps_cli import config_app, steps_app
@@ -31,6 +32,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 app.add_typer(people_app, name="people")
 app.add_typer(attributes_app, name="attributes")
+app.add_typer(segments_app, name="segments")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(sync_app, name="sync")

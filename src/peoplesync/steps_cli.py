@@ -231,6 +231,10 @@ def set_step(
     clear_statuses: Annotated[
         bool, typer.Option("--clear-lead-statuses", help="Remove the Lead Status filter")
     ] = False,
+    segment: Annotated[
+        str | None,
+        typer.Option("--segment", help='Outbound: push only this People segment; "" removes'),
+    ] = None,
     name: NameOption = "default",
     offline: OfflineOption = False,
 ) -> None:
@@ -245,7 +249,13 @@ def set_step(
             clear_statuses=clear_statuses,
         )
         return change_step(
-            profile, step, create=create, update=update, delete=delete, step_filter=new
+            profile,
+            step,
+            create=create,
+            update=update,
+            delete=delete,
+            step_filter=new,
+            segment=segment,
         )
 
     _edit(name, offline, change, f"step {step!r} saved")

@@ -244,6 +244,35 @@ def matches(person: Person, conditions: Sequence[Checked]) -> bool:
     return all(_holds(condition, person) for condition in conditions)
 
 
+def matches_search(person: Person, query: str) -> bool:
+    """The People search's prefix rule on one person: first name, last name or any email
+    starts with the text ("ada lov" also matches first name Ada, last name Lovelace)."""
+    text = " ".join(query.lower().split())
+    if not text:
+        return True
+    first = str(person.get("first_name") or "").lower()
+    last = str(person.get("last_name") or "").lower()
+    if first.startswith(text) or last.startswith(text):
+        return True
+    if any(email.lower().startswith(text) for email in person.emails):
+        return True
+    given, _, family = text.partition(" ")
+    return bool(family) and first == given and last.startswith(family)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRule:
+    """A segment's membership rule, checked: its search text and conditions."""
+
+    name: str
+    query: str
+    conditions: tuple[Checked, ...]
+
+    def admits(self, person: Person) -> bool:
+        """Whether the person is in the segment (the same answer as the People list)."""
+        return matches_search(person, self.query) and matches(person, self.conditions)
+
+
 # --- SQL -------------------------------------------------------------------------------------
 
 
@@ -361,6 +390,22 @@ def parse_conditions(raw: object) -> list[Condition]:
     return found
 
 
+def conditions_from_text(filters: Sequence[str]) -> list[Condition]:
+    """Conditions of the API's ``filter=field:op:value`` parameters."""
+    found: list[Condition] = []
+    for index, text in enumerate(filters):
+        name, _, rest = text.partition(":")
+        op, _, value = rest.partition(":")
+        if not name.strip() or not op.strip():
+            raise ValidationError(
+                "expected field:op:value, e.g. country:equals:UK",
+                record="filter",
+                field=f"filters[{index}]",
+            )
+        found.append(Condition(name.strip(), op.strip(), value))
+    return found
+
+
 __all__ = [
     "MAX_CONDITIONS",
     "OPS_BY_KIND",
@@ -368,9 +413,12 @@ __all__ = [
     "Condition",
     "Kind",
     "Op",
+    "SegmentRule",
     "check_conditions",
+    "conditions_from_text",
     "field_kinds",
     "matches",
+    "matches_search",
     "parse_conditions",
     "where_clause",
 ]

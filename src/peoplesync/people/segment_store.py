@@ -7,7 +7,7 @@ fails with a clear error instead of matching nobody silently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import NotFoundError, ValidationError
+from peoplesync.errors import ConfigurationError, NotFoundError, RecordError, ValidationError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.model import new_id
-from peoplesync.people.person_filter import Checked, Condition, check_conditions
+from peoplesync.people.person_filter import Checked, Condition, SegmentRule, check_conditions
 from peoplesync.people.tables import segments
 
 MAX_NAME = 100
@@ -50,6 +50,10 @@ class Segment:
                 field=error.field,
                 hint=error.hint or "edit the segment",
             ) from None
+
+    def rule(self, definitions: Mapping[str, AttributeDefinition]) -> SegmentRule:
+        """The pure membership rule (for outbound steps that push only a segment)."""
+        return SegmentRule(self.name, self.query, tuple(self.checked(definitions)))
 
     def json(self) -> dict[str, Any]:
         """The segment in the REST API."""
@@ -188,6 +192,23 @@ class SegmentStore:
             done = await conn.execute(segments.delete().where(segments.c.id == segment_id))
         if done.rowcount == 0:
             raise NotFoundError("no segment has this id", record=segment_id, field="id")
+
+    async def rules(
+        self, names: Iterable[str], definitions: Mapping[str, AttributeDefinition]
+    ) -> dict[str, SegmentRule]:
+        """Membership rules of the named segments; ConfigurationError names a segment that
+        does not exist or no longer fits the attributes (a sync step must not guess)."""
+        found: dict[str, SegmentRule] = {}
+        for name in dict.fromkeys(names):
+            try:
+                found[name] = (await self.by_name(name)).rule(definitions)
+            except RecordError as error:
+                raise ConfigurationError(
+                    f"segment {name!r}: {error.detail}",
+                    hint="create the segment in People -> Segments, or change the step's "
+                    "segment (peoplesync steps set STEP --segment NAME)",
+                ) from None
+        return found
 
 
 __all__ = ["Segment", "SegmentStore"]

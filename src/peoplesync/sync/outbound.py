@@ -28,6 +28,7 @@ from typing import Any
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.model import ExternalLink, Person
+from peoplesync.people.person_filter import SegmentRule
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.account_plan import COMPANY_KEY, companies_to_push
@@ -43,6 +44,12 @@ from peoplesync.sync.outbound_plan import (
     persons_to_push,
 )
 from peoplesync.sync.outbound_report import OutboundReport, PageWork, tally
+from peoplesync.sync.outbound_segment import (
+    SegmentLoader,
+    in_segment,
+    load_segment_rules,
+    store_segments,
+)
 from peoplesync.sync.outbound_step import (
     EXTERNAL_ID_FIELD,
     STORE_CHUNK,
@@ -69,6 +76,7 @@ class OutboundRunner:
         gap_timeout: timedelta = DEFAULT_GAP_TIMEOUT,
         phone_region: str | None = None,
         dry_run: bool = False,
+        segments: SegmentLoader | None = None,
     ) -> None:
         self.client = client
         self.dry_run = dry_run  # plan and look up, write nothing (with a PreviewClient)
@@ -79,6 +87,8 @@ class OutboundRunner:
         self.page_size = page_size
         self.gap_timeout = gap_timeout
         self.phone_region = phone_region or getattr(store, "default_phone_region", None)
+        self._load_segments = segments or store_segments(store)
+        self._segments: Mapping[str, SegmentRule] = {}
         self._matcher = OutboundMatcher(self)
         self._writer = OutboundWriter(self)
         self._deleter = OutboundDeleter(self)
@@ -102,6 +112,9 @@ class OutboundRunner:
             retries={k: RetryEntry.from_json(v) for k, v in dict(stored.get("retry", {})).items()}
         )
         retry_now = due(work.retries, self.clock.now(), everything=retry_failed)
+        self._segments = await load_segment_rules(
+            [step.segment for step in self.steps.values()], self._load_segments
+        )
         after = position.read_from()
         while True:
             page = await self.store.changes_since(after, limit=self.page_size)
@@ -218,7 +231,11 @@ class OutboundRunner:
             # A person linked to a Contact (a converted Lead's) is written to the Contact only.
             target = "Contact" if "Contact" in mine else "Lead" if "Lead" in mine else None
             step = self.steps.get(target) if target else creator
-            if step is None or (target is not None and not step.update):
+            if (
+                step is None
+                or (target is not None and not step.update)
+                or not in_segment(step.segment, self._segments, person)
+            ):
                 report.skipped += 1
                 work.retries.pop(person.id, None)
             elif target is None:

@@ -36,6 +36,7 @@ class OutboundStep:
     name: str = ""
     # The field that holds the person id, used for upserts when the org marks it externalId.
     external_id: str | None = EXTERNAL_ID_FIELD
+    segment: str | None = None  # only persons of this People segment are pushed
 
     @property
     def label(self) -> str:

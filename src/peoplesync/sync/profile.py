@@ -92,6 +92,7 @@ class Step:
     delete: bool = True
     lines: tuple[FieldMapping, ...] = ()
     filter: StepFilter = field(default_factory=StepFilter)
+    segment: str | None = None  # outbound: push only the persons of this People segment
 
     def reads_like(self, other: Step) -> bool:
         """Whether both read the same records into the same values (else a resync is due)."""
@@ -124,6 +125,7 @@ class Step:
             update=self.update,
             delete=self.delete,
             name=self.name,
+            segment=self.segment,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,9 +137,11 @@ class Step:
             filters["modified_within_days"] = self.filter.modified_within_days
         if self.filter.lead_statuses:
             filters["lead_statuses"] = list(self.filter.lead_statuses)
+        segment = {"segment": self.segment} if self.segment else {}
         return {
             "name": self.name,
             "sobject": self.sobject,
+            **segment,
             "target": self.target.value,
             "direction": self.direction.value,
             "enabled": self.enabled,
@@ -303,6 +307,10 @@ class Profile:
         """Replace a step's filter."""
         return self._replace(dataclasses.replace(self.step(name), filter=step_filter))
 
+    def set_segment(self, name: str, segment: str | None) -> Profile:
+        """Limit an outbound step to a People segment (None: every person)."""
+        return self._replace(dataclasses.replace(self.step(name), segment=segment))
+
     def set_line(self, name: str, line: FieldMapping) -> Profile:
         """Add a mapping line, or replace the step's line for the same Salesforce field."""
         step = self.step(name)
@@ -412,6 +420,14 @@ def _step_problems(step: Step) -> list[StepProblem]:
             "an outbound step has no Salesforce filter (it pushes every changed person)",
             "remove the filter",
         )
+    if step.segment is not None and not outbound:
+        problem(
+            "segment",
+            "only an outbound step pushes a segment's persons",
+            "remove the segment, or make the step outbound",
+        )
+    if step.segment is not None and not step.segment.strip():
+        problem("segment", "the segment name is empty", "give a segment's name, or remove it")
     if step.target is Target.COMPANY and step.sobject != "Account":
         problem("target", "only Accounts become companies", "set target to person")
     if step.target is Target.PERSON and step.sobject == "Account":

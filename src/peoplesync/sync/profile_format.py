@@ -32,7 +32,7 @@ E = TypeVar("E", bound=StrEnum)
 
 _STEP_KEYS = frozenset(
     {"name", "sobject", "target", "direction", "enabled", "create", "update", "delete"}
-    | {"filter", "mapping"}
+    | {"filter", "mapping", "segment"}
 )
 _FILTER_KEYS = frozenset({"condition", "modified_within_days", "lead_statuses"})
 _LINE_KEYS = frozenset({"field", "attribute", "mode", "when", "direction", "conflict"})
@@ -161,6 +161,7 @@ def _read_step(item: Any, reader: _Reader) -> Step | None:
         delete=reader.flag(item, "delete", not outbound),
         lines=lines,
         filter=StepFilter(reader.text(filters, "condition", "filter."), days, tuple(statuses)),
+        segment=reader.text(item, "segment"),
     )
 
 

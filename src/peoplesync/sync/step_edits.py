@@ -110,9 +110,13 @@ def change_step(
     update: bool | None = None,
     delete: bool | None = None,
     step_filter: StepFilter | None = None,
+    segment: str | None = None,
 ) -> Profile:
-    """The profile with a step's switches and filter changed (None keeps what is there)."""
+    """The profile with a step's switches, filter and (outbound) segment changed (None keeps
+    what is there; an empty segment name removes it)."""
     profile = profile.set_switches(step, create=create, update=update, delete=delete)
+    if segment is not None:
+        profile = profile.set_segment(step, segment.strip() or None)
     if step_filter is None or step_filter == profile.step(step).filter:
         return profile
     return profile.set_filter(step, step_filter)

@@ -17,6 +17,7 @@ from peoplesync.people.person_filter import (
     Kind,
     Op,
     check_conditions,
+    conditions_from_text,
     field_kinds,
 )
 from peoplesync.people.person_search import PersonPage, count_matching, list_persons
@@ -84,22 +85,6 @@ def conditions_from(params: QueryParams | Mapping[str, Sequence[str]]) -> list[C
                     field=f"filters[{len(found)}].{part}",
                 )
         found.append(Condition(name.strip(), op.strip() or Op.EQUALS.value, value))
-    return found
-
-
-def conditions_from_text(filters: Sequence[str]) -> list[Condition]:
-    """Conditions of the API's ``filter=field:op:value`` parameters."""
-    found: list[Condition] = []
-    for index, text in enumerate(filters):
-        name, _, rest = text.partition(":")
-        op, _, value = rest.partition(":")
-        if not name.strip() or not op.strip():
-            raise ValidationError(
-                "expected field:op:value, e.g. country:equals:UK",
-                record="filter",
-                field=f"filters[{index}]",
-            )
-        found.append(Condition(name.strip(), op.strip(), value))
     return found
 
 
