@@ -141,3 +141,51 @@ async def test_configuration_page_adds_custom_attributes(
     )
     assert refused.status_code == 403
     assert "x" not in await store.attributes()
+
+
+async def test_person_page_shows_contacts_company_links_and_timeline(
+    admin_browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    from peoplesync.people.model import CompanyInput, PersonInput, TimelineEvent
+
+    company = await store.upsert_companies(
+        [
+            CompanyInput(
+                values={
+                    "name": "Analytical Engines",
+                    "industry": "Computing",
+                    "website_domain": "engines.example",
+                    "country": "UK",
+                }
+            )
+        ],
+        origin="test",
+    )
+    ids = await seed_people(store)
+    await store.upsert_persons(
+        [
+            PersonInput(
+                id=ids[0],
+                values={"company_id": company.ids[0]},
+                emails=["ada@example.com", "ada.second@example.org"],
+                phones=["+442071234567", "+14155550123"],
+            )
+        ],
+        origin="test",
+    )
+    await store.add_events(
+        [TimelineEvent(ids[0], "email_opened", store.clock.now(), data={"subject": "Notes"})]
+    )
+    page = await admin_browser.get(f"/people/{ids[0]}")
+    assert page.status_code == 200
+    for text in (
+        "ada.second@example.org",
+        "+14155550123",
+        "Analytical Engines",
+        "Computing",
+        "engines.example",
+        "00Q000000000001AAA",
+        "email_opened",
+        "Notes",
+    ):
+        assert text in page.text, text
