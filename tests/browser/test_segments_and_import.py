@@ -33,7 +33,7 @@ async def test_import_then_save_a_segment(server: Server, browser: Any, tmp_path
     await page.get_by_role("button", name="Log in").click()
     await expect(page).to_have_url(f"{server.url}/imports")
     await page.get_by_label("File").set_input_files(upload)
-    await page.screenshot(path=ARTIFACTS / "10-import-upload.png")
+    await page.screenshot(path=ARTIFACTS / "people-area-0-import-upload.png")
     await page.get_by_role("button", name="Upload and check").click()
 
     await expect(page.get_by_role("heading", name="Import people: map and check")).to_be_visible()
@@ -42,12 +42,12 @@ async def test_import_then_save_a_segment(server: Server, browser: Any, tmp_path
     bad_row = page.locator('tr[data-row="3"]')
     await expect(bad_row).to_contain_text("emails[0]")
     await expect(page.locator("[data-created]")).to_have_text("3")
-    await page.screenshot(path=ARTIFACTS / "11-import-check.png", full_page=True)
+    await page.screenshot(path=ARTIFACTS / "people-area-1-import-check.png", full_page=True)
     await page.get_by_role("button", name="Import", exact=True).click()
     await expect(page.get_by_role("heading", name="Import done")).to_be_visible()
     await expect(page.locator("[data-created]")).to_have_text("3")
     await expect(page.locator("[data-rejected]")).to_have_text("1")
-    await page.screenshot(path=ARTIFACTS / "12-import-done.png", full_page=True)
+    await page.screenshot(path=ARTIFACTS / "people-area-2-import-done.png", full_page=True)
 
     await page.get_by_role("link", name="Open People").click()
     await expect(page.locator("table.list tbody tr")).to_have_count(3)
@@ -57,7 +57,7 @@ async def test_import_then_save_a_segment(server: Server, browser: Any, tmp_path
     await page.get_by_role("button", name="Search").click()
     rows = page.locator("#people-rows tbody tr")
     await expect(rows).to_have_count(2)
-    await page.screenshot(path=ARTIFACTS / "13-people-filtered.png", full_page=True)
+    await page.screenshot(path=ARTIFACTS / "people-area-3-people-filtered.png", full_page=True)
 
     await page.get_by_role("link", name="Save as segment").click()
     await expect(page.get_by_label("Filter 1 value")).to_have_value("london")
@@ -66,12 +66,12 @@ async def test_import_then_save_a_segment(server: Server, browser: Any, tmp_path
     await expect(page.get_by_role("heading", name="Segment: Londoners")).to_be_visible()
     await expect(page.locator("[data-segment-count]")).to_contain_text("2 persons")
     await expect(rows).to_have_count(2)
-    await page.screenshot(path=ARTIFACTS / "14-segment.png", full_page=True)
+    await page.screenshot(path=ARTIFACTS / "people-area-4-segment.png", full_page=True)
 
     await page.get_by_role("navigation", name="People").get_by_role("link", name="Segments").click()
     segment_row = page.locator('tr[data-segment="Londoners"]')
     await expect(segment_row.locator("[data-count]")).to_have_text("2")  # loaded by htmx
-    await page.screenshot(path=ARTIFACTS / "15-segments.png")
+    await page.screenshot(path=ARTIFACTS / "people-area-5-segments.png")
     await context.close()
     assert not [p for p in problems if "404" not in p], problems
 
