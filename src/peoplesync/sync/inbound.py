@@ -41,6 +41,13 @@ from peoplesync.sync.cursor import (
 )
 from peoplesync.sync.mapping import FieldMapping, InboundMapper
 from peoplesync.sync.outbound_plan import person_values
+from peoplesync.sync.push_mark import (
+    MARK,
+    carried_marks,
+    kept_state,
+    stale_fields,
+    synced_values,
+)
 
 CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
 MERGEABLE = frozenset({"Lead", "Contact", "Account"})
@@ -644,7 +651,7 @@ class InboundRunner:
         for draft in drafts:
             record, snapshot = draft.record, draft.snapshot
             link = links.get(record["Id"])
-            if not self.force and link is not None and dict(link.state) == snapshot:
+            if not self.force and link is not None and synced_values(link.state) == snapshot:
                 report.skipped += 1
                 continue
             if (link is None and not step.create) or (link is not None and not step.update):
@@ -701,6 +708,10 @@ class InboundRunner:
                     if snapshot.get(line.salesforce_field) != link.state.get(line.salesforce_field)
                 )
             )
+            stale = stale_fields(record, snapshot, link.state) if link is not None else set()
+            if stale:
+                # Read before a push wrote these fields: People has the newer values already.
+                lines = tuple(line for line in lines if line.salesforce_field not in stale)
             if step.two_way and link is not None and link.state and person and not self.force:
                 conflicts = self._settle(
                     record, snapshot, link.state, person, lines, mapper.definitions
@@ -734,7 +745,7 @@ class InboundRunner:
                     key=f"{step.sobject} {record['Id']}",
                 )
             )
-            sources.append((record, snapshot))
+            sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
         new_cursor = advance(cursor, everything) if state is None else cursor
         if state is None and new_cursor is not None:
             state = (step.cursor_key, new_cursor.to_json())
@@ -785,11 +796,15 @@ class InboundRunner:
                 kept.append((record, snapshot))
                 continue
             merged = dict(snapshot)
+            taken: list[str] = []
             for name, value in now.state.items():
                 before = read.state.get(name)
-                if name in merged and value != before and snapshot.get(name) == before:
+                if name == MARK or name not in merged:
+                    continue
+                if value != before and snapshot.get(name) == before:
                     merged[name] = value
-            kept.append((record, merged))
+                    taken.append(name)
+            kept.append((record, carried_marks(merged, now.state, taken)))
         return kept
 
     def _settle(

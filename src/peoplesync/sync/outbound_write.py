@@ -35,6 +35,7 @@ from peoplesync.sync.outbound_report import (
     record_failure,
 )
 from peoplesync.sync.outbound_step import STORE_CHUNK, OutboundStep, PushContext
+from peoplesync.sync.push_mark import marked
 
 
 class OutboundWriter:
@@ -112,6 +113,7 @@ class OutboundWriter:
         rows = await self._settle(step, rows, definitions, report, work)
         if not rows:
             return
+        sent = self.ctx.clock.now()  # marks the fields written (see ``push_mark``)
         results = await self.write(
             step.sobject, "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
         )
@@ -123,7 +125,7 @@ class OutboundWriter:
                 unknown += 1
             elif result.get("success"):
                 base = fresh.get(link.external_id)
-                state = {**(base.state if base and base.state else link.state), **diff}
+                state = marked(base.state if base and base.state else link.state, diff, sent)
                 work.links.append(dataclasses.replace(link, state=state, synced_at=now))
                 report.updated += 1
                 if work.retries.get(person.id, NO_RETRY).code != AWAITING_INBOUND:
