@@ -112,6 +112,11 @@ def _report(result: SaveResult) -> None:
         console.print(
             f"step {step_name!r}: {why}; the next `peoplesync sync run` re-reads all its records"
         )
+    for step_name, why in result.repush.items():
+        console.print(
+            f"step {step_name!r}: {why}; the next `peoplesync push run` writes the changed "
+            "fields of its linked persons"
+        )
 
 
 def _load(name: str) -> Profile:

@@ -101,6 +101,21 @@ class LinkStore:
                     )
         return found
 
+    async def links_page(
+        self, system: str, sobject: str, *, after: str = "", limit: int = 10_000
+    ) -> list[ExternalLink]:
+        """The links to records of ``sobject``, in external id order from after ``after``
+        (keyset pages along the primary key)."""
+        links = t.external_links.c
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(t.external_links)
+                .where(links.system == system, links.object == sobject, links.external_id > after)
+                .order_by(links.external_id)
+                .limit(limit)
+            )
+            return [_link(row) for row in rows]
+
     async def links_of(
         self, entity_type: EntityType, entity_ids: Sequence[str]
     ) -> dict[str, list[ExternalLink]]:

@@ -116,6 +116,11 @@ class PeopleStore(Protocol):
     ) -> dict[str, ExternalLink]:
         """Links by external id."""
 
+    async def links_page(
+        self, system: str, sobject: str, *, after: str = "", limit: int = 10_000
+    ) -> list[ExternalLink]:
+        """The links to records of ``sobject``, in external id order from after ``after``."""
+
     async def links_of(
         self, entity_type: EntityType, entity_ids: Sequence[str]
     ) -> dict[str, list[ExternalLink]]:

@@ -57,6 +57,7 @@ from peoplesync.sync.outbound_step import (
     default_steps,
 )
 from peoplesync.sync.outbound_write import OutboundWriter
+from peoplesync.sync.repush import cleared, fingerprint, repush_key, repush_linked, waiting
 
 PERSON_OBJECTS = ("Lead", "Contact")
 
@@ -115,6 +116,7 @@ class OutboundRunner:
         self._segments = await load_segment_rules(
             [step.segment for step in self.steps.values()], self._load_segments
         )
+        stored = await self._repush(report, work, position, stored)
         after = position.read_from()
         while True:
             page = await self.store.changes_since(after, limit=self.page_size)
@@ -158,6 +160,40 @@ class OutboundRunner:
             after = page[-1].seq
         report.retrying = len(work.retries)
         return report
+
+    async def _repush(
+        self, report: OutboundReport, work: PageWork, position: LogPosition, stored: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Steps marked after a mapping change first push every linked person or company
+        (``sync.repush``); each page is committed, the mark cleared at the end."""
+        key = repush_key(self.system)
+        prints = {step.label: fingerprint(step.lines) for step in self.steps.values()}
+        names = waiting(await self.store.get_state(key), prints)
+        for step in [s for s in self.steps.values() if s.label in names]:
+
+            async def push(ids: list[str], step: OutboundStep = step) -> None:
+                nonlocal stored
+                try:
+                    if step.sobject == "Account":
+                        with tally(step, report):
+                            await self._accounts.push(step, ids, report, work)
+                    else:
+                        await self._push(ids, report, work)
+                except PeopleSyncError:  # keep what Salesforce accepted; the mark stays
+                    await self._commit(work, position, stored)
+                    raise
+                stored = await self._commit(work, position, stored)
+                await self._writer.attempts.forget(work.settled)
+                work.links, work.settled = [], []
+
+            entity = "company" if step.sobject == "Account" else "person"
+            await repush_linked(
+                self.store, self.system, step.sobject, push, entity, page_size=self.page_size
+            )
+            if not self.dry_run:
+                left = cleared(await self.store.get_state(key), step.label, prints[step.label])
+                await self.store.set_state(key, left)
+        return stored
 
     async def _with_account_ids(
         self, persons: dict[str, Person], work: PageWork

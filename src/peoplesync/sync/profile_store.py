@@ -15,7 +15,8 @@ narrower filter now leaves out stay in People. Cursors are reset *before* the pr
 saved, so a crash in between costs at most one extra full read, never a missed resync. A
 ``sync run --follow`` already running keeps the profile it started with until restarted.
 Switch changes (enable, create / update / delete) need no resync: they apply from the next
-record on.
+record on. An outbound step whose mapping or filter changed is marked for a re-push instead
+(``sync.repush``): the next push writes its linked persons' changed fields.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from peoplesync.sync.profile import (
     Target,
     default_profile,
 )
+from peoplesync.sync.repush import fingerprint, marked, repush_key
 
 
 def profile_key(integration: str) -> str:
@@ -61,6 +63,8 @@ class SaveResult:
 
     resync: dict[str, str] = field(default_factory=dict)
     saved: bool = True
+    # Outbound steps whose linked persons the next push goes through (see ``sync.repush``).
+    repush: dict[str, str] = field(default_factory=dict)
 
 
 async def check_profile(
@@ -109,9 +113,13 @@ async def save_profile(
     before = await load_profile(store, integration)
     result = SaveResult(saved=not dry_run)
     for step in profile.steps:
-        if step.direction is not Direction.INBOUND:
-            continue  # a push follows People's change log; it has no cursor to reset
         old = before.find(step.name)
+        if step.direction is Direction.OUTBOUND:
+            # A push follows People's change log: a changed mapping goes through the linked
+            # persons once instead (a new step starts with what changes from then on).
+            if old is not None and (old.lines, old.filter) != (step.lines, step.filter):
+                result.repush[step.name] = _what_changed(old, step)
+            continue
         if old is None:
             result.resync[step.name] = "new step"
         elif not step.reads_like(old):
@@ -121,6 +129,12 @@ async def save_profile(
     for name in result.resync:
         step = profile.step(name)
         await store.set_state(step.inbound_step(integration).cursor_key, {})
+    if result.repush:
+        key = repush_key(f"salesforce:{integration}")
+        waiting = await store.get_state(key)
+        for name, why in result.repush.items():
+            waiting = marked(waiting, name, fingerprint(profile.step(name).lines), why)
+        await store.set_state(key, waiting or {})
     await store.set_state(profile_key(integration), profile.to_dict())
     return result
 
