@@ -35,11 +35,11 @@ async def test_bad_field_and_bad_filter_are_rejected_and_nothing_is_saved(world:
     problems = {(p.step, p.field): p for p in caught.value.problems}
     assert set(problems) == {
         ("Lead", "mapping (Sauce__c)"),
-        ("Contact", "filter"),
+        ("Contact", "filter.condition"),
         ("Account", "mapping[7] (Slogan)"),
     }
     assert "Lead has no field Sauce__c" in str(problems["Lead", "mapping (Sauce__c)"])
-    assert "INVALID_FIELD" in str(problems["Contact", "filter"])
+    assert "INVALID_FIELD" in str(problems["Contact", "filter.condition"])
     assert await world.store.get_state("profile:default") is None
     # Offline, only People's side is checked: the unknown Salesforce field passes.
     await save_profile(world.store, None, profile.set_filter("Contact", StepFilter()))
