@@ -87,18 +87,22 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
 
 
 def _an_edit_to_try(info: dict[str, Any]) -> str:
-    """How to create a lead in the org from a shell, and see the person appear in People."""
+    """Seed 000's walkthrough: a lead made in the org arrives in People, an edit goes back."""
     base, ca = info["instance_url"], info["ca_cert"]
     lead = '{"LastName": "Marulic", "Company": "Split Press", "Email": "marko@split.example"}'
     return "\n".join(
         [
-            "[b]Watch a change arrive[/b]: in another shell, take a token (the first curl above), "
-            "then create a lead (or PATCH any lead's City) and look for it in People:",
+            "[b]Watch changes flow both ways[/b]:",
+            f"  1. Open the org at {base}/lightning/o/Lead/list (its CA: {ca}), log in as "
+            f"{info['username']} / {info['password']}, click New and save a lead.",
+            "  2. Find the person in People (the web app above, or "
+            "`.venv/bin/peoplesync people export`); change its city and save.",
+            "  3. Reload the lead in the org (the person page links to it): the city is there.",
+            "  Or from a shell, with a token from the first curl above:",
             f"  curl -s --cacert {ca} -H 'Authorization: Bearer TOKEN' "
             f"-H 'Content-Type: application/json' -d '{lead}' "
             f"{base}/services/data/v59.0/sobjects/Lead",
-            "  .venv/bin/peoplesync people export | grep marko@split.example",
-            "Changes are applied here as they arrive (Change Data Capture).",
+            "Changes are applied as they arrive (Change Data Capture in, change log out).",
         ]
     )
 

@@ -121,7 +121,7 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
         return seen
 
     try:
-        shown = wait_for("Watch a change arrive")
+        shown = wait_for("Watch changes flow both ways")
         shown += wait_for("sync worker started")
         fields = {}
         for line in shown:
@@ -158,6 +158,31 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
             check=True,
         ).stdout
         assert "marko@split.example" in exported
+        # The other way: the person's city edited in People reaches the Lead (push worker).
+        token = subprocess.run(
+            [*PEOPLESYNC, "users", "token", demo_login[2]],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        ).stdout.strip()
+        with httpx.Client(
+            base_url=people.rstrip("/") + "/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ) as api:
+            found = api.get("/persons", params={"q": "marko@split.example"}).json()
+            person_id = found["items"][0]["id"]
+            edited = api.patch(f"/persons/{person_id}", json={"values": {"city": "Trogir"}})
+            assert edited.status_code == 200, edited.text
+        soql = "SELECT City FROM Lead WHERE Email = 'marko@split.example'"
+        path = "/services/data/v59.0/query?q=" + urllib.parse.quote(soql)
+        deadline = time.monotonic() + 120
+        while call(info, path, login(info))["records"][0]["City"] != "Trogir":
+            assert time.monotonic() < deadline, "the People edit never reached the Lead"
+            assert demo.poll() is None, shown[-20:]
+            time.sleep(1)
     finally:
         demo.terminate()
         demo.wait(timeout=60)
