@@ -3,8 +3,6 @@ line's mode, save, see it persisted; a bad filter condition is flagged while typ
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,37 +10,14 @@ import httpx
 from playwright.async_api import expect
 
 from tests.browser.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, Server
-from tests.served_org import PEOPLESYNC, served_org
+from tests.served_org import connect, environment, served_org
 
 
 def _connect(info: dict[str, Any], data_dir: Path) -> None:
-    env = {
-        **os.environ,
-        "PEOPLESYNC_DATA_DIR": str(data_dir),
-        "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-        "PEOPLESYNC_SF_PASSWORD": info["password"],
-    }
+    """Connect the org into the server's data directory (as `salesforce connect` does)."""
+    env = environment(info, data_dir)
     env.pop("PEOPLESYNC_DATABASE_URL", None)
-    subprocess.run(
-        [
-            *PEOPLESYNC,
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    connect(info, env)
 
 
 async def test_review_and_edit_a_mapping(server: Server, browser: Any, tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ with the calls chart and the error a bad Lead caused, and find that record in th
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,38 +11,14 @@ import httpx
 from playwright.async_api import expect
 
 from tests.browser.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, Server
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import call, connect, environment, login, served_org
 
 
 def _connect(info: dict[str, Any], data_dir: Path) -> None:
     """Connect the org into the server's data directory (as `salesforce connect` does)."""
-    env = {
-        **os.environ,
-        "PEOPLESYNC_DATA_DIR": str(data_dir),
-        "PEOPLESYNC_SF_CLIENT_SECRET": info["client_secret"],
-        "PEOPLESYNC_SF_PASSWORD": info["password"],
-    }
+    env = environment(info, data_dir)
     env.pop("PEOPLESYNC_DATABASE_URL", None)
-    subprocess.run(
-        [
-            *PEOPLESYNC,
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    connect(info, env)
 
 
 async def test_preview_and_run_a_transfer_then_see_the_status(

@@ -10,7 +10,7 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from tests.served_org import PEOPLESYNC, call, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, login, served_org
 
 
 def test_push_run_pushes_only_the_segment(tmp_path: Path) -> None:
@@ -36,18 +36,7 @@ def test_push_run_pushes_only_the_segment(tmp_path: Path) -> None:
             body = call(info, f"/services/data/v59.0/query?q={query}", login(info))
             return sorted(record["LastName"] for record in body["records"])
 
-        cli(
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        )
+        connect(info, env)
         people = tmp_path / "people.jsonl"
         rows = [("ada", "London"), ("grace", "london"), ("alan", "Manchester"), ("edsger", None)]
         people.write_text(

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.served_org import PEOPLESYNC, served_org
+from tests.served_org import PEOPLESYNC, connect, served_org
 
 PASSWORD = "crash test password"
 API = "/api/v1/integrations/default"
@@ -88,18 +88,7 @@ def test_a_transfer_cut_by_a_killed_server_resumes_in_the_next(tmp_path: Path) -
 
         cli("users", "add", "admin@example.com", "--role", "admin")
         token = cli("users", "token", "admin@example.com")
-        cli(
-            "salesforce",
-            "connect",
-            "--login-url",
-            info["login_url"],
-            "--client-id",
-            info["client_id"],
-            "--username",
-            info["username"],
-            "--ca-cert",
-            info["ca_cert"],
-        )
+        connect(info, env)
         log = tmp_path / "serve.log"
         with _serve(env, log) as (url, process):
             started = httpx.post(
