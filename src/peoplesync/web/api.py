@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,8 +66,11 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+PersonId = Annotated[str, Path(max_length=32, description="A person's id")]
+IntegrationName = Annotated[str, Path(max_length=100, description="An integration's name")]
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 429)
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 422, 429)
 }
 
 
@@ -127,7 +130,7 @@ def create_api() -> FastAPI:
         return {"items": [person_json(p) for p in page.persons], "next": page.next_cursor}
 
     @api.get("/persons/{person_id}", tags=["persons"])
-    async def person(web: Context, _user: ApiUser, person_id: str) -> dict[str, Any]:
+    async def person(web: Context, _user: ApiUser, person_id: PersonId) -> dict[str, Any]:
         """A person with company, links to Salesforce records and timeline."""
         return details_json(await person_details(web.store, person_id))
 
@@ -140,7 +143,7 @@ def create_api() -> FastAPI:
 
     @api.patch("/persons/{person_id}", tags=["persons"])
     async def patch_person(
-        web: Context, user: ApiAdmin, person_id: str, body: PersonPatch
+        web: Context, user: ApiAdmin, person_id: PersonId, body: PersonPatch
     ) -> dict[str, Any]:
         """Change some of a person's values (admins only)."""
         await person_details(web.store, person_id)  # 404 before anything else
@@ -154,20 +157,20 @@ def create_api() -> FastAPI:
     async def status(
         web: Context,
         _user: ApiUser,
-        name: str,
+        name: IntegrationName,
         days: Annotated[int, Query(ge=1, le=90)] = 7,
     ) -> dict[str, Any]:
         """State, last sync per step, counts per day, problems grouped by code, recent log."""
         return await integration_status(web.store, web.statuses, name, days=days)
 
     @api.post("/integrations/{name}/pause", tags=["salesforce"])
-    async def pause(web: Context, user: ApiAdmin, name: str) -> dict[str, str]:
+    async def pause(web: Context, user: ApiAdmin, name: IntegrationName) -> dict[str, str]:
         """Pause the integration (admins only)."""
         state = await pause_integration(web.store, web.statuses, name, user)
         return {"integration": name, "state": state}
 
     @api.post("/integrations/{name}/resume", tags=["salesforce"])
-    async def resume(web: Context, user: ApiAdmin, name: str) -> dict[str, str]:
+    async def resume(web: Context, user: ApiAdmin, name: IntegrationName) -> dict[str, str]:
         """Resume the integration (admins only)."""
         state = await resume_integration(web.store, web.statuses, name, user)
         return {"integration": name, "state": state}

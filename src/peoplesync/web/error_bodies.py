@@ -79,8 +79,15 @@ def from_error(error: PeopleSyncError) -> ErrorBody:
     return ErrorBody(400, "BAD_REQUEST", error.message, hint=error.hint)
 
 
+_UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words (not UTF-8...)
+
+
 def from_http(error: HTTPException) -> ErrorBody:
     """The answer for a routing or authorization failure."""
+    if error.status_code == 400 and error.detail == _UNREADABLE_BODY:
+        return ErrorBody(
+            400, "INVALID_JSON", "the request body is not valid JSON", "body", "send UTF-8 JSON"
+        )
     code = _HTTP_CODES.get(
         error.status_code, "ERROR" if error.status_code >= 500 else "BAD_REQUEST"
     )
@@ -97,7 +104,7 @@ def from_validation(error: RequestValidationError) -> ErrorBody:
     field = ".".join(location) or None
     if first.get("type") == "json_invalid":
         return ErrorBody(
-            422, "INVALID_JSON", "the request body is not valid JSON", hint="send JSON"
+            422, "INVALID_JSON", "the request body is not valid JSON", "body", "send JSON"
         )
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return ErrorBody(422, "INVALID_REQUEST", f"{first.get('msg', 'invalid')}{more}", field)
