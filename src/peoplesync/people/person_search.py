@@ -9,12 +9,12 @@ cursor is the last id shown, never an offset.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.people.model import Person
 from peoplesync.people.person_filter import Checked, where_clause
@@ -32,14 +32,81 @@ class PersonPage:
     next_cursor: str | None
 
 
+# A prefix matching more persons than this is "common": its branch walks the newest ids and
+# stops at the page's end; a rarer one reads its few matches from the prefix index and sorts
+# them. (Asking the prefix index for the newest matches of "a" sorts a tenth of all persons;
+# walking the ids for "zq" reads every person.)
+COMMON = 1000
+_MAX_CHAR = chr(0x10FFFF)
+
+
 def _prefix(column: sa.ColumnElement[str], prefix: str, dialect: str) -> sa.ColumnElement[bool]:
     """``column`` starts with ``prefix`` (both lower-case), in an index-friendly form."""
     if dialect == "postgresql":
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return column.like(f"{escaped}%", escape="\\")
     # SQLite compares with binary collation: a half-open range is exactly "starts with".
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return sa.and_(column >= prefix, column < upper)
+    stem = prefix.rstrip(_MAX_CHAR)
+    if not stem:
+        return column >= prefix
+    return sa.and_(column >= prefix, column < stem[:-1] + chr(ord(stem[-1]) + 1))
+
+
+@dataclass(frozen=True)
+class _Branch:
+    """One way of matching a search: the id it yields and its condition, in the form the
+    prefix indexes serve and in a form they do not (so the database walks the ids instead)."""
+
+    id: sa.ColumnElement[str]
+    indexed: sa.ColumnElement[bool]
+    walked: sa.ColumnElement[bool]
+
+
+def _branches(query: str, dialect: str) -> list[_Branch]:
+    """Persons whose first name, last name or any email starts with ``query`` ("ada lov" also
+    finds first name "Ada" with last name "Lovelace")."""
+    text = " ".join(query.lower().split())
+    if not text:
+        return []
+    first = sa.func.lower(persons.c.first_name)
+    last = sa.func.lower(persons.c.last_name)
+    email = person_emails.c.email_key
+
+    def both(
+        id_column: sa.ColumnElement[str],
+        build: Callable[[Callable[[sa.ColumnElement[str]], sa.ColumnElement[str]]], Any],
+    ) -> _Branch:
+        return _Branch(id_column, build(lambda c: c), build(lambda c: c.concat("")))
+
+    branches = [
+        both(persons.c.id, lambda w: _prefix(w(first), text, dialect)),
+        both(persons.c.id, lambda w: _prefix(w(last), text, dialect)),
+        both(person_emails.c.person_id, lambda w: _prefix(w(email), text, dialect)),
+    ]
+    if " " in text:
+        given, family = text.split(" ", 1)
+        branches.append(
+            both(
+                persons.c.id,
+                lambda w: sa.and_(w(first) == given, _prefix(w(last), family, dialect)),
+            )
+        )
+    return branches
+
+
+async def _common_branches(conn: AsyncConnection, query: str, dialect: str) -> frozenset[int]:
+    """Which branches of ``query`` match more than COMMON persons (one cheap index probe)."""
+    branches = _branches(query, dialect)
+    if not branches:
+        return frozenset()
+    counts = [
+        sa.select(sa.func.count())
+        .select_from(sa.select(sa.literal(1)).where(branch.indexed).limit(COMMON + 1).subquery())
+        .scalar_subquery()
+        for branch in branches
+    ]
+    row = (await conn.execute(sa.select(*counts))).one()
+    return frozenset(i for i, count in enumerate(row) if count > COMMON)
 
 
 def _matching_ids(
@@ -48,30 +115,22 @@ def _matching_ids(
     after: str | None,
     limit: int | None,
     condition: sa.ColumnElement[bool] | None = None,
+    common: frozenset[int] = frozenset(),
 ) -> sa.Select[Any] | None:
-    """Ids of persons whose first name, last name or any email starts with ``query`` ("ada
-    lov" also finds first name "Ada" with last name "Lovelace"), newest first.
+    """Ids of persons that match ``query`` (see ``_branches``), newest first.
 
-    One branch per index, each already ordered and cut to ``limit``, so the database picks
-    per branch between walking the primary key (common prefixes) and the prefix index (rare
-    ones); an OR of the conditions would make PostgreSQL scan every person for a rare prefix.
+    One branch per index, each already ordered and cut to ``limit``; ``common`` branches walk
+    the ids newest first, the others read the prefix index (an OR of the conditions would
+    make the database scan every person for a rare prefix).
     """
-    text = " ".join(query.lower().split())
-    if not text:
+    branches = _branches(query, dialect)
+    if not branches:
         return None
-    first = sa.func.lower(persons.c.first_name)
-    last = sa.func.lower(persons.c.last_name)
-    branches: list[tuple[sa.ColumnElement[str], sa.ColumnElement[bool]]] = [
-        (persons.c.id, _prefix(first, text, dialect)),
-        (persons.c.id, _prefix(last, text, dialect)),
-        (person_emails.c.person_id, _prefix(person_emails.c.email_key, text, dialect)),
-    ]
-    if " " in text:
-        given, family = text.split(" ", 1)
-        branches.append((persons.c.id, sa.and_(first == given, _prefix(last, family, dialect))))
     parts = []
-    for column, prefix in branches:
-        branch = sa.select(column.label("id")).where(prefix)
+    for i, found in enumerate(branches):
+        column = found.id
+        walk = i in common and limit is not None
+        branch = sa.select(column.label("id")).where(found.walked if walk else found.indexed)
         if condition is not None:
             if column is person_emails.c.person_id:
                 branch = branch.join(persons, persons.c.id == person_emails.c.person_id)
@@ -81,8 +140,8 @@ def _matching_ids(
         if limit is not None:
             branch = branch.order_by(column.desc()).limit(limit)
         parts.append(branch.subquery().select())
-    found = sa.union(*parts).subquery()
-    statement = sa.select(found.c.id).order_by(found.c.id.desc())
+    found_ids = sa.union(*parts).subquery()
+    statement = sa.select(found_ids.c.id).order_by(found_ids.c.id.desc())
     return statement.limit(limit) if limit is not None else statement
 
 
@@ -92,9 +151,10 @@ def _ids_statement(
     dialect: str,
     after: str | None,
     limit: int | None,
+    common: frozenset[int] = frozenset(),
 ) -> sa.Select[Any]:
     condition = where_clause(conditions, dialect)
-    statement = _matching_ids(query, dialect, after, limit, condition)
+    statement = _matching_ids(query, dialect, after, limit, condition, common)
     if statement is None:
         statement = sa.select(persons.c.id).order_by(persons.c.id.desc())
         if condition is not None:
@@ -118,8 +178,10 @@ async def list_persons(
     """A page of persons, newest first, after the cursor ``after``, that start with ``query``
     and satisfy every condition."""
     limit = max(1, min(limit, MAX_PAGE))
-    statement = _ids_statement(query, conditions, engine.dialect.name, after, limit + 1)
+    dialect = engine.dialect.name
     async with engine.connect() as conn:
+        common = await _common_branches(conn, query, dialect)
+        statement = _ids_statement(query, conditions, dialect, after, limit + 1, common)
         ids = [str(found_id) for found_id in (await conn.scalars(statement)).all()]
     more = len(ids) > limit
     ids = ids[:limit]
@@ -147,8 +209,10 @@ async def iter_matching(
 ) -> AsyncIterator[list[Person]]:
     """Every matching person, newest first, in pages of ``batch`` (keyset; for exports)."""
     after: str | None = None
+    async with engine.connect() as conn:
+        common = await _common_branches(conn, query, engine.dialect.name)
     while True:
-        statement = _ids_statement(query, conditions, engine.dialect.name, after, batch)
+        statement = _ids_statement(query, conditions, engine.dialect.name, after, batch, common)
         async with engine.connect() as conn:
             ids = [str(found_id) for found_id in (await conn.scalars(statement)).all()]
         if not ids:
