@@ -26,6 +26,7 @@ from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
+from peoplesync.web.input_guard import unstorable_error, unstorable_input
 from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.pages import router
@@ -123,6 +124,16 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> HTMLResponse:
         return page_error(request, from_validation(error))
+
+    @app.middleware("http")
+    async def _storable(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        field = await unstorable_input(request)
+        if field is None:
+            return await call_next(request)
+        body = unstorable_error(field)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(body.json(), status_code=body.status)
+        return page_error(request, body)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -10,7 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from peoplesync.errors import BatchValidationError, DuplicateEmailError, NotFoundError
+from peoplesync.errors import (
+    BatchValidationError,
+    DuplicateEmailError,
+    NotFoundError,
+    ValidationError,
+)
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeDefinition, AttributeType
 from peoplesync.people.model import Company, ExternalLink, Person, PersonInput, TimelineEvent
 from peoplesync.people.store import PeopleStore
@@ -195,6 +200,11 @@ async def save_person(store: PeopleStore, item: PersonInput, user: User) -> str:
     The store's upsert would match a new person to an existing one by email and update it;
     adding a person whose email is taken is refused instead.
     """
+    company = item.values.get("company_id")
+    if isinstance(company, str) and not await store.get_companies([company]):
+        raise ValidationError(
+            "no company has this id", record=item.key, field="company_id", hint="pick a company"
+        )
     if item.id is None:
         taken = await store.find_by_emails(e.strip().lower() for e in item.emails or ())
         for position, email in enumerate(item.emails or ()):
