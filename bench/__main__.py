@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["people_upsert", "sandbox_org", "inbound_transfer", "sync_latency", "outbound_push"]
+MODULES = [
+    "people_upsert",
+    "sandbox_org",
+    "inbound_transfer",
+    "sync_latency",
+    "outbound_push",
+    "web_latency",
+]
 
 
 def main() -> int:
