@@ -61,7 +61,7 @@ def start_org(data_dir: Path, *options: str) -> tuple[subprocess.Popen[str], dic
         text=True,
     )
     assert server.stdout is not None
-    return server, json.loads(server.stdout.readline())
+    return server, {**json.loads(server.stdout.readline()), "pid": server.pid}
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -76,10 +76,19 @@ def client_for(info: dict[str, Any], http: httpx.AsyncClient) -> SalesforceClien
     return SalesforceClient(http, Authenticator(http, info["login_url"], credentials))
 
 
-async def push_once(client: SalesforceClient, store: SqlPeopleStore) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (all threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def push_once(
+    client: SalesforceClient, store: SqlPeopleStore, org_pid: int
+) -> dict[str, Any]:
     runner = OutboundRunner(client, store, default_steps(), SystemClock())
     calls = client.usage.calls
     profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+    org_cpu, sync_cpu = cpu_seconds(org_pid), cpu_seconds(os.getpid())
     started = time.perf_counter()
     if profile is not None:
         profile.enable()
@@ -88,6 +97,8 @@ async def push_once(client: SalesforceClient, store: SqlPeopleStore) -> dict[str
     if profile is not None:
         profile.disable()
         profile.dump_stats(os.environ["BENCH_PROFILE"])
+    sync_cpu = cpu_seconds(os.getpid()) - sync_cpu
+    org_cpu = cpu_seconds(org_pid) - org_cpu
     written = report.updated + report.created
     return {
         "persons": report.persons,
@@ -98,6 +109,9 @@ async def push_once(client: SalesforceClient, store: SqlPeopleStore) -> dict[str
         "api_calls": client.usage.calls - calls,
         "push_seconds": round(seconds, 2),
         "records_per_second": round(written / seconds) if seconds else None,
+        "sync_cpu_seconds": round(sync_cpu, 2),
+        "org_cpu_seconds": round(org_cpu, 2),
+        "load_average_1m_at_push": round(os.getloadavg()[0], 2),
     }
 
 
@@ -127,7 +141,7 @@ async def edits(info: dict[str, Any], url: str) -> dict[str, Any]:
                 origin="ui",
             )
         edit_seconds = time.perf_counter() - started
-        result = await push_once(client, store)
+        result = await push_once(client, store, int(info["pid"]))
     await engine.dispose()
     return {"linked_persons": len(ids), "people_edit_seconds": round(edit_seconds, 2), **result}
 
@@ -161,7 +175,7 @@ async def creates(info: dict[str, Any], url: str, count: int) -> dict[str, Any]:
             origin="ui",
         )
     async with httpx.AsyncClient(verify=info["ca_cert"], timeout=600) as http:
-        result = await push_once(client_for(info, http), store)
+        result = await push_once(client_for(info, http), store, int(info["pid"]))
     await engine.dispose()
     return result
 

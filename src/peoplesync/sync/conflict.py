@@ -10,7 +10,7 @@ loser's side is then written with the winner's value by the runner of the winner
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -174,16 +174,32 @@ def losing(conflicts: Sequence[Conflict], side: Side) -> set[str]:
     return {c.salesforce_field for c in conflicts if c.winner is not side}
 
 
-def needs_salesforce_values(lines: Sequence[FieldMapping], fields: Sequence[str]) -> bool:
+def needs_salesforce_values(lines: Sequence[FieldMapping], fields: Iterable[str]) -> bool:
     """Whether writing ``fields`` may overwrite a Salesforce change that should win: some of
     them are two-way lines whose rule can let Salesforce win."""
-    wanted = set(fields)
-    return any(
-        two_way(line)
-        and line.salesforce_field in wanted
-        and line.conflict is not ConflictRule.PEOPLE_WINS
+    return not _may_lose(lines).isdisjoint(fields)
+
+
+# Per mapping tuple (kept alive with its answer, so its id stays its own): the fields of its
+# two-way lines whose rule can let Salesforce win. Asked once per record of a push.
+_MAY_LOSE: dict[int, tuple[Sequence[FieldMapping], frozenset[str]]] = {}
+
+
+def _may_lose(lines: Sequence[FieldMapping]) -> frozenset[str]:
+    found = _MAY_LOSE.get(id(lines))
+    if found is not None and found[0] is lines:
+        return found[1]
+    fields = frozenset(
+        line.salesforce_field
         for line in lines
+        if two_way(line) and line.conflict is not ConflictRule.PEOPLE_WINS
     )
+    if not isinstance(lines, tuple):  # only an immutable mapping can be remembered
+        return fields
+    if len(_MAY_LOSE) >= 1024:
+        _MAY_LOSE.clear()
+    _MAY_LOSE[id(lines)] = (lines, fields)
+    return fields
 
 
 __all__ = [
