@@ -166,6 +166,13 @@ def _fast_e164(text: str) -> str | None:
     digits = _NOT_DIGIT.sub("", text)
     if not 7 <= len(digits) <= 15:
         return None
+    return _e164_of_digits(digits)
+
+
+@lru_cache(maxsize=65_536)
+def _e164_of_digits(digits: str) -> str | None:
+    # What _fast_e164 answers depends on the digits alone, so one number written two ways
+    # (a record's "+1 415 555 0199" and People's "+14155550199") is worked out once.
     for size in (1, 2, 3):
         regions = pnu.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
         if regions:

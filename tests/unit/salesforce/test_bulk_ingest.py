@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from peoplesync.salesforce.bulk_ingest import (
     collection_calls,
     ingest_calls,
+    next_poll,
     parse_error,
     prefer_bulk,
     to_csv,
@@ -63,3 +64,17 @@ def test_lookups_fill_queries_up_to_the_limits() -> None:
     assert len(queries) <= 8  # 200 a query (a GET URL's worth) would need 50
     assert all(len(urlencode({"q": q})) <= 60_000 for q in queries)
     assert sum(q.count("@lookup.example") for q in queries) == len(emails)
+
+
+def test_next_poll_doubles_until_the_job_reports_progress() -> None:
+    assert next_poll(0.5, 0.5, 0, 50_000, first=0.5, longest=10) == 1.0
+    assert next_poll(8.0, 15.5, 0, 50_000, first=0.5, longest=10) == 10  # capped
+    assert next_poll(2.0, 3.5, 50_000, 50_000, first=0.5, longest=10) == 4.0  # all reported
+
+
+def test_next_poll_aims_at_the_end_the_pace_predicts() -> None:
+    # 40,000 of 50,000 done after 8 s: about 2 s left, polled 10% late instead of 8 s later.
+    assert next_poll(4.0, 8.0, 40_000, 50_000, first=0.5, longest=10) == 2.2
+    # Never longer than doubling, never sooner than the first poll.
+    assert next_poll(1.0, 1.5, 10_000, 50_000, first=0.5, longest=10) == 2.0
+    assert next_poll(4.0, 8.0, 49_990, 50_000, first=0.5, longest=10) == 0.5
