@@ -190,6 +190,40 @@ class CompanyStore(LinkStore):
             rows = await conn.execute(sa.select(t.companies).where(t.companies.c.id.in_(list(ids))))
             return {r.id: Company(**r._mapping) for r in rows}
 
+    async def delete_companies(self, ids: Sequence[str], *, origin: str) -> list[str]:
+        """Delete companies and their links in one transaction; their persons stay, without a
+        company. The change log keeps a snapshot with the links (for the outbound step)."""
+        async with self.engine.begin() as conn:
+            rows = await conn.execute(sa.select(t.companies).where(t.companies.c.id.in_(list(ids))))
+            found = {r.id: dict(r._mapping) for r in rows}
+            if not found:
+                return []
+            links = await self._links_of(conn, "company", list(found))
+            await conn.execute(
+                t.persons.update()
+                .where(t.persons.c.company_id.in_(list(found)))
+                .values(company_id=None)
+            )
+            await conn.execute(
+                t.external_links.delete().where(
+                    t.external_links.c.entity_type == "company",
+                    t.external_links.c.entity_id.in_(list(found)),
+                )
+            )
+            await conn.execute(t.companies.delete().where(t.companies.c.id.in_(list(found))))
+            writer = ChangeWriter(conn, self.clock.now(), origin)
+            for company_id, row in found.items():
+                snapshot: dict[str, Any] = {
+                    n: [row.get(n), None] for n in COMPANY_FIELDS if row.get(n) is not None
+                }
+                snapshot["links"] = [
+                    [x.system, x.object, x.external_id] for x in links.get(company_id, [])
+                ]
+                await writer.write_one(
+                    "company", company_id, "delete", int(row["version"]) + 1, snapshot
+                )
+        return list(found)
+
     async def find_companies_by_domains(self, domains: Iterable[str]) -> dict[str, str]:
         """Company ids by normalised website domain."""
         wanted = {d for d in (normalise_domain(x) for x in domains) if d}

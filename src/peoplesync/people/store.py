@@ -102,6 +102,9 @@ class PeopleStore(Protocol):
     async def count_companies(self) -> int:
         """How many companies the store holds."""
 
+    async def delete_companies(self, ids: Sequence[str], *, origin: str) -> list[str]:
+        """Delete companies with their links (their persons stay); returns deleted ids."""
+
     async def get_companies(self, ids: Sequence[str]) -> dict[str, Company]:
         """Companies by id."""
 

@@ -131,10 +131,13 @@ class OutboundRunner:
             ids = [i for i in ids if not i.startswith(COMPANY_KEY)]
             retry_now = []
             gone = deleted_links(wanted, own_origin=self.system)
+            gone_companies = deleted_links(wanted, own_origin=self.system, entity_type="company")
             account_step = self.steps.get("Account")
             try:
                 if gone:
                     await self._deleter.delete(gone, report, work)
+                if gone_companies:  # after the persons: their Contacts may hold the Account
+                    await self._deleter.delete_accounts(gone_companies, report, work)
                 if companies and account_step is not None:
                     # Before the persons: a Contact's AccountId comes from its company's link.
                     with tally(account_step, report):

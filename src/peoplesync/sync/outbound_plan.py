@@ -248,15 +248,16 @@ def persons_to_push(changes: Iterable[Change], *, own_origin: str) -> tuple[list
 
 
 def deleted_links(
-    changes: Iterable[Change], *, own_origin: str
+    changes: Iterable[Change], *, own_origin: str, entity_type: str = "person"
 ) -> dict[str, list[tuple[str, str]]]:
-    """(object, record id) pairs of this integration's records linked to persons deleted in
-    People by others, by person id, from the snapshot the change log keeps of a deleted
-    person. A person deleted because its Salesforce record went (our own origin) is left out."""
+    """(object, record id) pairs of this integration's records linked to persons (or
+    companies) deleted in People by others, by their id, from the snapshot the change log
+    keeps of a deleted record. One deleted because its Salesforce record went (our own
+    origin) is left out."""
     found: dict[str, list[tuple[str, str]]] = {}
     for change in changes:
         if (
-            change.entity_type != "person"
+            change.entity_type != entity_type
             or change.operation != "delete"
             or change.origin == own_origin
         ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
@@ -159,3 +160,57 @@ def test_the_account_step_is_available_not_default() -> None:
     assert with_step.problems() == []
     (account,) = [s for s in with_step.outbound_steps() if s.sobject == "Account"]
     assert (account.label, account.create) == ("Company to Account", True)
+
+
+async def test_company_deletes_follow_the_switch_and_spare_accounts_with_contacts(
+    world: World,
+) -> None:
+    names = ("Off Switch", "Bare", "Held", "Emptied")
+    companies = {name: await add_company(world, name=name) for name in names}
+    assert (await pusher(world, with_accounts()).run_once()).created == 4
+    accounts = {name: await account_of(world, companies[name]) for name in names}
+
+    # Delete switch off (the default): the Account stays, the link is forgotten.
+    await world.store.delete_companies([companies["Off Switch"]], origin="ui")
+    report = await pusher(world, with_accounts()).run_once()
+    assert (report.deleted, report.forgotten, report.errors) == (0, 1, [])
+    assert (await record(world.org, "Account", accounts["Off Switch"]))["Name"] == "Off Switch"
+
+    # Contacts on two Accounts, both persons in People; one person is deleted with its company.
+    held = await world.org.create(
+        "Contact", LastName="Held", Email="held@example.com", AccountId=accounts["Held"]
+    )
+    leaving = await world.org.create(
+        "Contact", LastName="Leaving", Email="leaving@example.com", AccountId=accounts["Emptied"]
+    )
+    await world.contacts.run_once()
+    found = await world.store.find_by_emails(["held@example.com", "leaving@example.com"])
+    assert len(found) == 2
+
+    deleting = pusher(world, tuple(dataclasses.replace(s, delete=True) for s in with_accounts()))
+    await world.store.delete_persons([found["leaving@example.com"]], origin="ui")
+    gone = await world.store.delete_companies(
+        [companies[n] for n in ("Bare", "Held", "Emptied")], origin="ui"
+    )
+    assert len(gone) == 3
+    report = await deleting.run_once()
+    assert report.errors == []
+    # The person's Contact goes first, so "Emptied" holds no Contact any more and is deleted;
+    # "Held" still holds a person's Contact and is kept (Salesforce would delete it with it).
+    api = "/services/data/v59.0/sobjects"
+    for sobject, record_id, status in (
+        ("Contact", leaving, 404),
+        ("Account", accounts["Bare"], 404),
+        ("Account", accounts["Emptied"], 404),
+        ("Account", accounts["Held"], 200),
+        ("Contact", held, 200),
+    ):
+        response = await world.org.client.get(f"{api}/{sobject}/{record_id}")
+        assert response.status_code == status, (sobject, record_id)
+    assert (report.deleted, report.forgotten) == (3, 1)
+    assert report.steps["Company to Account"].deleted == 2
+    assert report.steps["Person to Contact"].deleted == 1
+    assert (await world.store.links_of("company", list(companies.values()))) == {}
+    # A repeat finds nothing left to do.
+    again = await deleting.run_once()
+    assert (again.deleted, again.errors) == (0, [])
