@@ -37,6 +37,7 @@ from peoplesync.sync.account_plan import (
 from peoplesync.sync.outbound_report import OutboundReport, PageWork, record_failure
 from peoplesync.sync.outbound_step import STORE_CHUNK, OutboundStep, PushContext
 from peoplesync.sync.outbound_write import OutboundWriter
+from peoplesync.sync.push_mark import marked
 
 
 class AccountPusher:
@@ -141,6 +142,7 @@ class AccountPusher:
                 work.retries.pop(COMPANY_KEY + company.id, None)
         if not rows:
             return
+        sent = self.ctx.clock.now()  # marks the fields written (see ``push_mark``)
         results = await self.writer.write(
             "Account", "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
         )
@@ -154,9 +156,10 @@ class AccountPusher:
                 unknown += 1
             elif result.get("success"):
                 # Merged onto the link as stored now: the inbound step may have saved newer
-                # values meanwhile.
+                # values meanwhile. The written fields are marked, so an inbound read of the
+                # Account from before this write does not roll them back.
                 base = stored.get(link.external_id)
-                state = {**(base.state if base and base.state else link.state), **diff}
+                state = marked(base.state if base and base.state else link.state, diff, sent)
                 work.links.append(dataclasses.replace(link, state=state, synced_at=now))
                 report.updated += 1
                 work.retries.pop(COMPANY_KEY + company.id, None)

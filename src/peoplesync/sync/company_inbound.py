@@ -3,7 +3,9 @@
 Accounts travel the same way as Leads and Contacts (polling or Change Data Capture, cursor
 committed with the data, unchanged records skipped) but land in companies: matched by the
 linked Account id first, then by the normalised website domain. Persons find their company
-through their Contact's AccountId, or else through the domain of their email address.
+through their Contact's AccountId, or else through the domain of their email address. An
+Account read before a push of the Company -> Account step wrote some of its fields does not
+roll those fields back (``sync.push_mark``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from peoplesync.people.model import CompanyInput, ExternalLink
 from peoplesync.sync.cursor import Cursor, advance
 from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep, collect_samples
 from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
+from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
 
 COMPANY_TYPES: dict[str, AttributeType] = {
     "name": AttributeType.TEXT,
@@ -111,7 +114,7 @@ class CompanyRunner(InboundRunner):
         for record in records:
             snapshot = {name: read_path(record, name) for name in fields}
             link = links.get(record["Id"])
-            if not self.force and link is not None and dict(link.state) == snapshot:
+            if not self.force and link is not None and synced_values(link.state) == snapshot:
                 report.skipped += 1
                 continue
             if (link is None and not step.create) or (link is not None and not step.update):
@@ -128,6 +131,10 @@ class CompanyRunner(InboundRunner):
                     if snapshot.get(line.salesforce_field) != link.state.get(line.salesforce_field)
                 )
             )
+            stale = stale_fields(record, snapshot, link.state) if link is not None else set()
+            if stale:
+                # Read before a push wrote these fields: the company has the newer values.
+                lines = tuple(line for line in lines if line.salesforce_field not in stale)
             try:
                 values = company_values(record, lines, current=current)
             except RecordError as error:
@@ -140,7 +147,7 @@ class CompanyRunner(InboundRunner):
                     key=f"Account {record['Id']}",
                 )
             )
-            sources.append((record, snapshot))
+            sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
         new_cursor = advance(cursor, everything) if state is None else cursor
         if state is None and new_cursor is not None:
             state = (step.cursor_key, new_cursor.to_json())

@@ -1,0 +1,78 @@
+"""The push-vs-inbound race for Accounts, replayed against the sandbox org: the inbound Account
+step reads an Account, a Company -> Account push then writes one of its fields, and only then
+does the inbound step read the Account's link. The company keeps the pushed value, the
+Account's other change arrives, and nothing is written again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from peoplesync.clock import ManualClock
+from peoplesync.people.model import CompanyInput
+from peoplesync.people.store import PeopleStore
+from peoplesync.sync.company_inbound import CompanyRunner, account_step
+from peoplesync.sync.push_mark import MARK, synced_values
+
+from .conftest import World
+from .test_account_push import account_of, add_company, with_accounts
+from .test_outbound import API, pusher, record, writes
+from .test_push_race import PushBetweenReads
+
+
+async def patch_account(world: World, account: str, **fields: Any) -> None:
+    world.org.clock.advance(seconds=1)
+    response = await world.org.client.patch(f"{API}/sobjects/Account/{account}", json=fields)
+    assert response.status_code == 204, response.text
+
+
+async def test_an_account_push_between_the_record_read_and_the_link_read_is_not_undone(
+    world: World,
+) -> None:
+    clock = ManualClock(world.org.clock.now)  # peoplesync's clock, in step with the org's
+    outbound = pusher(world, with_accounts(), clock=clock)
+    interleaved = PushBetweenReads(world.store)
+    inbound = CompanyRunner(
+        world.leads.client, cast(PeopleStore, interleaved), account_step(), clock
+    )
+    company = await add_company(world, name="Hollerith", website_domain="hollerith.example")
+    assert (await outbound.run_once()).created == 1
+    await inbound.run_once()
+    account = await account_of(world, company)
+
+    await patch_account(world, account, BillingCountry="Germany")  # Salesforce changes a field
+    await world.store.upsert_companies(  # People changes another
+        [CompanyInput({"industry": "Tabulating"}, id=company)], origin="ui"
+    )
+
+    async def push() -> None:
+        world.org.clock.advance(seconds=1)
+        clock.set(world.org.clock.now)
+        assert (await outbound.run_once()).updated == 1
+        assert (await record(world.org, "Account", account))["Industry"] == "Tabulating"
+
+    interleaved.push = push
+    report = await inbound.run_once()  # read the Account (no Industry), then the push ran
+    assert interleaved.push is None, "the push did not run between the reads"
+    assert report.updated == 1
+    now = (await world.store.get_companies([company]))[company]
+    assert now.industry == "Tabulating"  # not the empty Industry read before the push
+    assert now.country == "Germany"  # the Account's own change arrived
+    state = (await world.store.find_links("salesforce:default", "Account", [account]))[
+        account
+    ].state
+    assert synced_values(state)["Industry"] == "Tabulating"
+    assert set(state[MARK]) == {"Industry"}
+
+    # The push's echo: applied without a company change; then nothing is written either side.
+    clock.advance(timedelta(seconds=1))
+    seq, before = await world.store.last_change_seq(), await writes(world.org)
+    echo = await inbound.run_once()
+    assert (echo.read, echo.updated) == (1, 0)
+    await outbound.run_once()
+    assert (await world.store.last_change_seq(), await writes(world.org)) == (seq, before)
+    # A real Salesforce edit after the push arrives as usual.
+    await patch_account(world, account, Industry="Computing")
+    await inbound.run_once()
+    assert (await world.store.get_companies([company]))[company].industry == "Computing"
+    assert (await outbound.run_once()).updated == 0
