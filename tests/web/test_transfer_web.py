@@ -95,7 +95,7 @@ async def test_bad_transfer_input_names_the_field(
         ({"lead_statuses": "Open"}, "lead_statuses"),
         ({"lead_statuses": ["x" * 300]}, "lead_statuses.0"),
         ({"mystery": 1}, "mystery"),
-        ({"lead_statuses": ["Open\x00"]}, "lead_status"),
+        ({"lead_statuses": ["Open\x00"]}, "lead_statuses[0]"),  # refused by the input guard
         ({"filter": "Name = 'a\x00'"}, "filter"),
     ]:
         for path in (f"{API}/transfer/preview", f"{API}/transfers"):
@@ -244,7 +244,7 @@ async def test_log_and_errors_filter_and_page_by_keyset(
     _error(await viewer.get(f"{API}/log", params={"operation": "po\x00ll"}), 422, "operation")
     _error(await viewer.get(f"{API}/log", params={"after": "WzFlMzBd"}), 422, "after")  # [1e30]
     _error(await viewer.get(f"{API}/errors", params={"after": "WzEsMiwzLDRd"}), 422, "after")
-    _error(await viewer.get(f"{API}/transfers/a%00b"), 404, "job_id")
+    _error(await viewer.get(f"{API}/transfers/a%00b"), 422, "path")  # the input guard
 
 
 async def test_pages_transfer_log_status_extras_and_delete(
