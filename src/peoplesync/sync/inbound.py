@@ -38,6 +38,7 @@ from peoplesync.sync.cursor import (
     load_state,
     parse_modstamp,
     poll_query,
+    position,
 )
 from peoplesync.sync.mapping import FieldMapping, InboundMapper
 from peoplesync.sync.outbound_plan import person_values
@@ -187,12 +188,21 @@ class InboundRunner:
         count_after: timedelta = COUNT_AFTER,
         dry_run: bool = False,
         force: bool = False,
+        tally: bool = False,
     ) -> None:
         """``dry_run`` plans every batch and writes nothing (a preview); ``force`` applies
-        every mapped field of every record read, even unchanged ones (a resync)."""
+        every mapped field of every record read, even unchanged ones (a resync).
+
+        ``tally`` (transfers) keeps the count of records read under the step's position,
+        committed with each batch, and reports progress from it: a read that resumes after
+        a crash counts on from what was committed instead of from zero, and records the
+        overlap reads again (at or before the committed position) are not counted twice."""
         self.client = client
         self.dry_run = dry_run
         self.force = force
+        self.tally = tally
+        # With ``tally``: records read under the position, as committed with it.
+        self._tally = 0
         self.store = store
         self.step = step
         self.clock = clock
@@ -237,7 +247,10 @@ class InboundRunner:
         """
         report = report if report is not None else InboundReport()
         started = self.clock.now()
-        cursor, resume = load_state(await self.store.get_state(self.step.cursor_key))
+        stored = await self.store.get_state(self.step.cursor_key)
+        cursor, resume = load_state(stored)
+        if self.tally:
+            self._tally = int((stored or {}).get("read") or 0)
         bulk = resume is not None
         if resume is None:
             switch_at = self.bulk_threshold
@@ -278,7 +291,7 @@ class InboundRunner:
             nonlocal total
             total = size
             if progress is not None and (switch_at is None or size < switch_at):
-                progress(0, size)
+                progress(self._counted(report) if self.tally else 0, self._counted(report, size))
 
         soql = poll_query(
             self.step.sobject,
@@ -299,12 +312,21 @@ class InboundRunner:
                 cursor = await self._apply(batch, cursor, report)
                 batch = []
                 if progress is not None:
-                    progress(report.read, total)
+                    progress(self._counted(report), self._counted(report, total))
         if batch:
             await self._apply(batch, cursor, report)
         if progress is not None:
-            progress(report.read, total)
+            progress(self._counted(report), self._counted(report, total))
         return True
+
+    def _counted(self, report: InboundReport, total: int | None = None) -> int:
+        """Records read so far (the committed tally when the runner keeps one); with
+        ``total`` (this run's records in all), about how many the whole read has: a resumed
+        read's total includes the overlap it reads again."""
+        done = self._tally if self.tally else report.read
+        if total is None:
+            return done
+        return max(done, done - report.read + total)
 
     async def _read_bulk(
         self,
@@ -405,7 +427,7 @@ class InboundRunner:
                     for record_id in event["data"]["payload"]["ChangeEventHeader"]["recordIds"]
                 }
             )
-            position = (step.stream_key, {"replay_id": stream.replay_id})
+            replayed = (step.stream_key, {"replay_id": stream.replay_id})
             if ids:
                 where = soql("Id IN {}", ids)
                 if step.condition:
@@ -413,9 +435,9 @@ class InboundRunner:
                 fields = list(dict.fromkeys(["Id", "SystemModstamp", *step.fields()]))
                 query = select(step.sobject, fields, where=where)
                 records = [r async for r in self.client.query(query, include_deleted=True)]
-                await self._apply(records, None, report, state=position)
+                await self._apply(records, None, report, state=replayed)
             elif events:
-                await self.store.set_state(*position)
+                await self.store.set_state(*replayed)
             if stop(report):
                 return report
         return report
@@ -747,8 +769,15 @@ class InboundRunner:
             )
             sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
         new_cursor = advance(cursor, everything) if state is None else cursor
+        tally = self._tally
         if state is None and new_cursor is not None:
-            state = (step.cursor_key, new_cursor.to_json())
+            stored: dict[str, Any] = dict(new_cursor.to_json())
+            if self.tally:
+                # Records past the batch's starting position are new to this read; those at
+                # or before it came back in the overlap and were counted when first read.
+                tally += sum(1 for r in everything if cursor is None or position(r) > cursor)
+                stored["read"] = tally
+            state = (step.cursor_key, stored)
         if step.two_way and not self.dry_run:
             sources = await self._keep_pushed(sources, links)
         now = self.clock.now()
@@ -766,6 +795,7 @@ class InboundRunner:
         result = await self.store.apply_batch(
             inputs, origin=step.system, links=links_for, state=state, dry_run=self.dry_run
         )
+        self._tally = tally
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)

@@ -43,7 +43,8 @@ def transfer_runner(
     """A runner reading the step's records that match ``condition`` from the beginning.
 
     ``force`` applies every mapped field even to records unchanged since their last sync (a
-    resync); ``preview`` writes nothing.
+    resync); ``preview`` writes nothing. The runner keeps its count of records read with its
+    position, so progress after a resume counts on from what was committed.
     """
     step = runner.step
     digest = hashlib.sha256(f"{condition or ''}|{force}".encode()).hexdigest()[:12]
@@ -52,7 +53,19 @@ def transfer_runner(
         step, condition=condition, name=f"{step.name or step.sobject}:{kind}:{digest}"
     )
     return type(runner)(
-        runner.client, runner.store, derived, runner.clock, dry_run=preview, force=force
+        runner.client,
+        runner.store,
+        derived,
+        runner.clock,
+        batch_size=runner.batch_size,
+        overlap=runner.overlap,
+        bulk_threshold=runner.bulk_threshold,
+        bulk_batch_size=runner.bulk_batch_size,
+        bulk_page_size=runner.bulk_page_size,
+        count_after=runner.count_after,
+        dry_run=preview,
+        force=force,
+        tally=not preview,
     )
 
 

@@ -313,11 +313,15 @@ class TransferRuns:
     ) -> None:
         progress = job.steps.setdefault(step, StepProgress())
         report = InboundReport()
-        base = StepProgress(**progress.json())  # what earlier runs of this job did
+        base = StepProgress(**progress.json())  # what earlier runs of this job saved
 
         def heard(done: int, total: int) -> None:
-            progress.read = base.read + done
-            progress.total = max(base.total, base.read + total)
+            # The runner counts records read from its committed position (see
+            # ``transfer_runner``), so ``done`` already holds what earlier runs read, even
+            # the batches committed after this job's last saved progress. The other
+            # counters add this run's to the last saved ones.
+            progress.read = max(progress.read, done)
+            progress.total = max(progress.total, total, progress.read)
             progress.created = base.created + report.created
             progress.updated = base.updated + report.updated
             progress.rejected = base.rejected + len(report.rejected)
@@ -325,13 +329,13 @@ class TransferRuns:
         try:
             await recorder.run_step(step, runner, heard, report=report)
         finally:
-            heard(report.read, 0)
+            heard(progress.read, 0)
             job.errors.extend(
                 {"step": step, "record": e.record, "field": e.field, "error": e.detail}
                 for e in report.rejected[: max(0, MAX_ERRORS - len(job.errors))]
             )
         progress.done = True
-        progress.total = max(progress.total, progress.read)
+        progress.total = progress.read  # a resumed read's estimate counted its overlap
         await self.jobs.save(job)
 
     async def _push(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from peoplesync.people.model import PersonInput
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
 
@@ -69,3 +71,43 @@ async def test_transfer_filters_keep_the_continuous_cursor_and_resync_restores(
     restored = await resync.run_once()
     assert restored.updated == 1
     assert (await world.store.get_persons([person_id]))[person_id].get("city") == "Zagreb"
+
+
+class _Killed(Exception):
+    """Stands for the process dying right after a batch was committed."""
+
+
+async def test_a_resumed_transfer_counts_on_from_what_was_committed(world: World) -> None:
+    for number in range(10):
+        await world.org.create(
+            "Lead", LastName=f"Lead {number}", Company="Acme", Email=f"l{number}@acme.example"
+        )
+    condition = transfer_condition(world.leads)
+    first = transfer_runner(world.leads, condition)
+    first.batch_size = 4
+    heard: list[tuple[int, int]] = []
+
+    def die_after_two_batches(done: int, total: int) -> None:
+        heard.append((done, total))
+        if done >= 8:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        await first.run_once(die_after_two_batches)
+    assert heard[-1] == (8, 10)
+    assert await world.store.count_persons() == 8
+    stored = await world.store.get_state(first.step.cursor_key)
+    assert stored is not None and stored["read"] == 8  # committed with the second batch
+
+    # A new process: its report starts from zero, its progress from the committed count.
+    second = transfer_runner(world.leads, condition)
+    second.batch_size = 4
+    resumed: list[tuple[int, int]] = []
+    report = await second.run_once(lambda done, total: resumed.append((done, total)))
+    # The overlap reads the eight again (unchanged, skipped): they are not counted twice.
+    assert (report.read, report.created, report.skipped) == (10, 2, 8)
+    assert resumed[0][0] == 8 and resumed[-1][0] == 10
+    assert resumed[-1][1] >= 10
+    assert await world.store.count_persons() == 10
+    await finish(second)
+    assert not await world.store.get_state(second.step.cursor_key)
