@@ -17,7 +17,7 @@ from peoplesync.errors import ConfigurationError, RecordError
 from peoplesync.people.attribute import AttributeType
 from peoplesync.people.domain_name import normalise_domain
 from peoplesync.people.model import CompanyInput, ExternalLink
-from peoplesync.sync.cursor import Cursor, advance
+from peoplesync.sync.cursor import Cursor
 from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep, collect_samples
 from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
 from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
@@ -148,9 +148,7 @@ class CompanyRunner(InboundRunner):
                 )
             )
             sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
-        new_cursor = advance(cursor, everything) if state is None else cursor
-        if state is None and new_cursor is not None:
-            state = (step.cursor_key, new_cursor.to_json())
+        new_cursor, state, tally = self._next_position(cursor, everything, state)
         now = self.clock.now()
 
         def links_for(ids: list[str | None]) -> list[ExternalLink]:
@@ -165,6 +163,7 @@ class CompanyRunner(InboundRunner):
         result = await self.store.apply_company_batch(
             inputs, origin=step.system, links=links_for, state=state, dry_run=self.dry_run
         )
+        self._tally = tally
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)

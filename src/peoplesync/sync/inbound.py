@@ -319,6 +319,29 @@ class InboundRunner:
             progress(self._counted(report), self._counted(report, total))
         return True
 
+    def _next_position(
+        self,
+        cursor: Cursor | None,
+        everything: list[dict[str, Any]],
+        state: tuple[str, dict[str, Any]] | None,
+    ) -> tuple[Cursor | None, tuple[str, dict[str, Any]] | None, int]:
+        """The cursor after a batch, the state to commit with it (``state`` when the caller
+        gave one) and the tally that state holds; the tally becomes the runner's once the
+        batch is committed."""
+        if state is not None:
+            return cursor, state, self._tally
+        new_cursor = advance(cursor, everything)
+        if new_cursor is None:
+            return None, None, self._tally
+        stored: dict[str, Any] = dict(new_cursor.to_json())
+        tally = self._tally
+        if self.tally:
+            # Records past the batch's starting position are new to this read; those at or
+            # before it came back in the overlap and were counted when first read.
+            tally += sum(1 for r in everything if cursor is None or position(r) > cursor)
+            stored["read"] = tally
+        return new_cursor, (self.step.cursor_key, stored), tally
+
     def _counted(self, report: InboundReport, total: int | None = None) -> int:
         """Records read so far (the committed tally when the runner keeps one); with
         ``total`` (this run's records in all), about how many the whole read has: a resumed
@@ -768,16 +791,7 @@ class InboundRunner:
                 )
             )
             sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
-        new_cursor = advance(cursor, everything) if state is None else cursor
-        tally = self._tally
-        if state is None and new_cursor is not None:
-            stored: dict[str, Any] = dict(new_cursor.to_json())
-            if self.tally:
-                # Records past the batch's starting position are new to this read; those at
-                # or before it came back in the overlap and were counted when first read.
-                tally += sum(1 for r in everything if cursor is None or position(r) > cursor)
-                stored["read"] = tally
-            state = (step.cursor_key, stored)
+        new_cursor, state, tally = self._next_position(cursor, everything, state)
         if step.two_way and not self.dry_run:
             sources = await self._keep_pushed(sources, links)
         now = self.clock.now()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from peoplesync.clock import SystemClock
 from peoplesync.people.model import PersonInput
+from peoplesync.sync.company_inbound import CompanyRunner, account_step
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
 
 from .conftest import World
@@ -111,3 +113,15 @@ async def test_a_resumed_transfer_counts_on_from_what_was_committed(world: World
     assert await world.store.count_persons() == 10
     await finish(second)
     assert not await world.store.get_state(second.step.cursor_key)
+
+
+async def test_an_account_transfer_keeps_its_tally_too(world: World) -> None:
+    for number in range(3):
+        await world.org.create("Account", Name=f"Firm {number}", Website=f"firm{number}.example")
+    accounts = CompanyRunner(world.leads.client, world.store, account_step(), SystemClock())
+    transfer = transfer_runner(accounts, transfer_condition(accounts))
+    heard: list[int] = []
+    report = await transfer.run_once(lambda done, _total: heard.append(done))
+    assert report.created == 3 and heard[-1] == 3
+    stored = await world.store.get_state(transfer.step.cursor_key)
+    assert stored is not None and stored["read"] == 3
