@@ -21,7 +21,7 @@ from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
-from peoplesync.sync.inbound import InboundReport
+from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import Integration, save_integration
 from peoplesync.sync_cli import connected_runners, inbound_pass, pass_with_progress, stream_changes
 from peoplesync.web.accounts import Accounts, Role

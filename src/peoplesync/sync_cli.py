@@ -40,7 +40,8 @@ from peoplesync.salesforce.streaming import NEW_EVENTS
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.company_inbound import CompanyRunner
-from peoplesync.sync.inbound import InboundReport, InboundRunner
+from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import Integration, load_integration, save_integration
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.profile import Profile, Target

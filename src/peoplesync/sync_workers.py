@@ -22,7 +22,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.outbound_cli import push_passes
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
-from peoplesync.sync.inbound import InboundReport
+from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import integration_names
 from peoplesync.sync.outbound import OutboundReport
 from peoplesync.sync.status import gate

@@ -18,7 +18,9 @@ from peoplesync.people.attribute import AttributeType
 from peoplesync.people.domain_name import normalise_domain
 from peoplesync.people.model import CompanyInput, ExternalLink
 from peoplesync.sync.cursor import Cursor
-from peoplesync.sync.inbound import InboundReport, InboundRunner, InboundStep, collect_samples
+from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_report import InboundReport, collect_samples
+from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
 from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
 

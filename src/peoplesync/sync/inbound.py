@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from peoplesync.clock import Clock
 from peoplesync.errors import RecordError
 from peoplesync.people.attribute import AttributeDefinition
-from peoplesync.people.domain_name import email_domain
-from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
+from peoplesync.people.model import ExternalLink, Person, PersonInput
 from peoplesync.people.planner import Prepared, with_company
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.bulk import PAGE_SIZE
@@ -27,7 +25,7 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.soql import guard_where, select, soql
 from peoplesync.salesforce.streaming import ALL_RETAINED, ChangeStream
 from peoplesync.sync.bulk_read import bulk_batches
-from peoplesync.sync.conflict import Conflict, Moment, Side, losing, settle, two_way
+from peoplesync.sync.conflict import Conflict, Moment, Side, losing, settle
 from peoplesync.sync.cursor import (
     DEFAULT_OVERLAP,
     BulkProgress,
@@ -40,18 +38,15 @@ from peoplesync.sync.cursor import (
     poll_query,
     position,
 )
-from peoplesync.sync.mapping import FieldMapping, InboundMapper
+from peoplesync.sync.inbound_draft import Drafted, draft_batch
+from peoplesync.sync.inbound_match import companies, company_to_set, keep_pushed, primaries
+from peoplesync.sync.inbound_removals import follow_removals
+from peoplesync.sync.inbound_report import InboundReport, collect_samples, in_salesforce_terms
+from peoplesync.sync.inbound_step import InboundStep
+from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_plan import person_values
-from peoplesync.sync.push_mark import (
-    MARK,
-    carried_marks,
-    kept_state,
-    stale_fields,
-    synced_values,
-)
+from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
 
-CONVERSION_FIELDS = ("IsConverted", "ConvertedContactId")
-MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 # REST reads 2,000 records a call; a Bulk API 2.0 job costs about 3 calls (create, poll,
 # describe once per client) plus one per 50,000-record page, and the COUNT one more. Bulk
 # costs fewer calls from about 8,000 records on; at 10,000 it is 5 calls against REST's 5,
@@ -64,110 +59,6 @@ BULK_THRESHOLD = 10_000
 BULK_BATCH = 2500
 # Polls whose cursor is older than this may hold many changes: count them first.
 COUNT_AFTER = timedelta(hours=1)
-# Records drafted between two chances for a concurrent batch write to proceed.
-_SLICE = 250
-
-
-@dataclass(frozen=True)
-class InboundStep:
-    """A Salesforce object flowing into People persons.
-
-    ``create`` / ``update`` switch new persons and changes to linked ones on or off;
-    ``delete`` decides what a record deleted in Salesforce does to its person: the person is
-    deleted with its last link to the org (on), or only unlinked (off). ``name`` is the
-    profile step's name; it keeps the cursors of several steps on one object apart (a step
-    named after its object uses the object's keys).
-    """
-
-    sobject: str
-    lines: tuple[FieldMapping, ...]
-    integration: str = "default"
-    condition: str | None = None
-    create: bool = True
-    update: bool = True
-    delete: bool = True
-    name: str | None = None
-
-    @property
-    def system(self) -> str:
-        """The link system (and change-log origin) of this integration."""
-        return f"salesforce:{self.integration}"
-
-    @property
-    def stream_key(self) -> str:
-        """Where the step's Change Data Capture replay id is kept."""
-        return f"{self.system}:{self.name or self.sobject}:replay"
-
-    @property
-    def cursor_key(self) -> str:
-        """Where the step's cursor is kept."""
-        return f"{self.system}:{self.name or self.sobject}:cursor"
-
-    def fields(self) -> list[str]:
-        """Fields to query: mapped ones, plus what matching and conversion need."""
-        wanted = [line.salesforce_field for line in self.lines]
-        if self.sobject == "Lead":
-            wanted += list(CONVERSION_FIELDS)
-        if self.sobject == "Contact":
-            wanted.append("AccountId")
-        wanted.append("IsDeleted")
-        if self.sobject in MERGEABLE:
-            wanted.append("MasterRecordId")
-        if self.two_way:
-            wanted.append("LastModifiedDate")  # when Salesforce changed it: most recent wins
-        return list(dict.fromkeys(wanted))
-
-    @property
-    def two_way(self) -> bool:
-        """Whether some line is two-way, so a change may meet one made in People."""
-        return any(two_way(line) for line in self.lines)
-
-
-@dataclass
-class InboundReport:
-    """What a run did."""
-
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    rejected: list[RecordError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
-    deleted: int = 0
-    unlinked: int = 0
-    merged: int = 0
-    # A preview's examples by outcome (create, update, unchanged, reject): record and values.
-    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    # Two-way fields changed on both sides since the last sync, with both values and the winner.
-    conflicts: list[Conflict] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Draft:
-    """What one live record gives without looking at People's persons and links."""
-
-    record: dict[str, Any]
-    snapshot: dict[str, Any]
-    email: str | None
-    # As a new person, drafted ahead (see ``_Drafted``): its validated input, or why it is
-    # rejected; None when not drafted.
-    create: Prepared | RecordError | None = None
-
-
-@dataclass(slots=True)
-class _Drafted:
-    """A batch's work that needs no earlier batch to be committed, so it can be done while
-    the previous batch is written, without reading the store: the link snapshots, emails
-    and, when the records are probably new, their mapping and validation as new persons.
-    Whether a record is linked or duplicates an email, and its company, are only decided
-    when the batch is applied.
-
-    Records in the recycle bin are left out (they are followed when the batch is applied)."""
-
-    mapper: InboundMapper
-    drafts: list[_Draft]  # the records not in the recycle bin
 
 
 class InboundRunner:
@@ -389,7 +280,7 @@ class InboundRunner:
         async def apply(
             records: list[dict[str, Any]],
             state: tuple[str, dict[str, Any]],
-            drafted: _Drafted | None,
+            drafted: Drafted | None,
         ) -> None:
             await self._apply(records, cursor, report, state=state, drafted=drafted)
             tell()
@@ -465,127 +356,9 @@ class InboundRunner:
                 return report
         return report
 
-    async def _primaries(
-        self, drafts: Sequence[_Draft], links: Mapping[str, ExternalLink]
-    ) -> dict[str, str]:
-        """For unlinked records whose email already belongs to another record of the same
-        object (linked before, or earlier in this batch): that other record's id."""
-        step = self.step
-        emails = [d.email for d in drafts if d.email and d.record["Id"] not in links]
-        owners = await self.store.find_by_emails(emails) if emails else {}
-        linked = await self.store.links_of("person", list(set(owners.values()))) if owners else {}
-        taken: dict[str, str] = {}
-        for email, person_id in owners.items():
-            for link in linked.get(person_id, []):
-                if link.system == step.system and link.object == step.sobject:
-                    taken[email] = link.external_id
-        primaries: dict[str, str] = {}
-        for draft in drafts:
-            address = draft.email
-            if address is None:
-                continue
-            record_id = draft.record["Id"]
-            other = taken.get(address)
-            if other is not None and other != record_id and record_id not in links:
-                primaries[record_id] = other
-            taken.setdefault(address, record_id)
-        return primaries
-
-    async def _companies(self, drafts: Sequence[_Draft]) -> dict[str, tuple[str, bool]]:
-        """The People company of each record: its Account's (True), or else the one whose
-        website has the domain of the record's email (False: only fills an empty company)."""
-        step = self.step
-        accounts = {
-            d.record["Id"]: str(d.record["AccountId"]) for d in drafts if d.record.get("AccountId")
-        }
-        linked = (
-            await self.store.find_links(step.system, "Account", list(set(accounts.values())))
-            if accounts
-            else {}
-        )
-        found = {
-            record_id: (linked[account].entity_id, True)
-            for record_id, account in accounts.items()
-            if account in linked
-        }
-        domains = {
-            d.record["Id"]: domain
-            for d in drafts
-            if d.record["Id"] not in found and (domain := email_domain(d.email))
-        }
-        if domains:
-            owners = await self.store.find_companies_by_domains(set(domains.values()))
-            found |= {
-                record_id: (owners[domain], False)
-                for record_id, domain in domains.items()
-                if domain in owners
-            }
-        return found
-
-    async def _draft_ahead(self, records: list[dict[str, Any]]) -> _Drafted | None:
+    async def _draft_ahead(self, records: list[dict[str, Any]]) -> Drafted | None:
         """The draft of a batch made while the previous one is written (None: none)."""
-        return await self._draft(records, ahead=self._new_share > 0.5)
-
-    async def _draft(self, records: list[dict[str, Any]], *, ahead: bool = False) -> _Drafted:
-        """A batch's work that does not depend on earlier batches (see ``_Drafted``);
-        ``ahead`` maps and validates the unconverted records as new persons too."""
-        step = self.step
-        mapper = InboundMapper(step.lines, await self.store.attributes())
-        # Top-level fields are read with dict.get, relationship paths by their reader.
-        readers = [
-            (
-                line.salesforce_field,
-                "." not in line.salesforce_field,
-                mapper.reader(line.salesforce_field),
-            )
-            for line in step.lines
-        ]
-        emails = [
-            mapper.reader(line.salesforce_field)
-            for line in step.lines
-            if line.attribute == "emails"
-        ]
-        drafts: list[_Draft] = []
-        for record in records:
-            if record.get("IsDeleted"):
-                continue
-            email = None
-            for read in emails:
-                value = read(record)
-                if isinstance(value, str) and value.strip():
-                    email = value.strip().lower()
-                    break
-            get = record.get
-            snapshot = {name: get(name) if top else read(record) for name, top, read in readers}
-            drafts.append(_Draft(record, snapshot, email))
-        if ahead and step.create:
-            inputs: list[PersonInput] = []
-            pending: list[_Draft] = []
-            for index, draft in enumerate(drafts):
-                if index % _SLICE == _SLICE - 1:
-                    await asyncio.sleep(0)
-                record = draft.record
-                if step.sobject == "Lead" and record.get("IsConverted"):
-                    continue
-                try:
-                    values = mapper.values(record, current=None, fields=draft.snapshot)
-                except RecordError as error:
-                    draft.create = error
-                    continue
-                inputs.append(
-                    PersonInput(
-                        values=values.values,
-                        emails=values.emails,
-                        phones=values.phones,
-                        key=f"{step.sobject} {record['Id']}",
-                    )
-                )
-                pending.append(draft)
-            for draft, prepared in zip(
-                pending, await self.store.validate_inputs(inputs), strict=True
-            ):
-                draft.create = prepared
-        return _Drafted(mapper, drafts)
+        return await draft_batch(self.store, self.step, records, ahead=self._new_share > 0.5)
 
     async def _apply(
         self,
@@ -593,7 +366,7 @@ class InboundRunner:
         cursor: Cursor | None,
         report: InboundReport,
         state: tuple[str, dict[str, Any]] | None = None,
-        drafted: _Drafted | None = None,
+        drafted: Drafted | None = None,
     ) -> Cursor | None:
         """Apply records; commit with them the advanced cursor, or ``state`` when given.
 
@@ -606,63 +379,10 @@ class InboundRunner:
             return await self._apply_locked(live, cursor, report, state, records, drafted)
 
     async def _follow_removals(self, records: list[dict[str, Any]], report: InboundReport) -> None:
-        """Records in the recycle bin: merged ones fold their person into the master's,
-        deleted ones unlink (and, with the step's delete switch, delete) their person."""
-        step = self.step
-        links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
-        masters = await self.store.find_links(
-            step.system,
-            step.sobject,
-            [str(r["MasterRecordId"]) for r in records if r.get("MasterRecordId")],
+        """Records in the recycle bin (see ``follow_removals``)."""
+        await follow_removals(
+            self.store, self.step, records, report, now=self.clock.now(), dry_run=self.dry_run
         )
-        others = await self.store.links_of(
-            "person", list({link.entity_id for link in links.values()})
-        )
-        unlink: list[tuple[str, str, str]] = []
-        delete: list[str] = []
-        merge: list[tuple[str, str]] = []
-        relink: list[ExternalLink] = []
-        for record in records:
-            link = links.get(record["Id"])
-            if link is None:
-                report.skipped += 1
-                continue
-            unlink.append((step.system, step.sobject, record["Id"]))
-            master_id = record.get("MasterRecordId")
-            if master_id:
-                report.merged += 1
-                master = masters.get(str(master_id))
-                if master is None:
-                    # The master was never linked: the person now stands for it; its values
-                    # arrive with the master's next change.
-                    relink.append(
-                        ExternalLink(
-                            "person",
-                            link.entity_id,
-                            step.system,
-                            step.sobject,
-                            str(master_id),
-                            {},
-                            self.clock.now(),
-                        )
-                    )
-                elif master.entity_id != link.entity_id:
-                    merge.append((link.entity_id, master.entity_id))
-                continue
-            remaining = [
-                other
-                for other in others.get(link.entity_id, [])
-                if other.system == step.system and other.external_id != record["Id"]
-            ]
-            if step.delete and not remaining:
-                delete.append(link.entity_id)
-                report.deleted += 1
-            else:
-                report.unlinked += 1
-        if not self.dry_run:
-            await self.store.apply_removals(
-                origin=step.system, unlink=unlink, delete=delete, merge=merge, link=relink
-            )
 
     async def _apply_locked(
         self,
@@ -671,12 +391,12 @@ class InboundRunner:
         report: InboundReport,
         state: tuple[str, dict[str, Any]] | None,
         everything: list[dict[str, Any]],
-        drafted: _Drafted | None = None,
+        drafted: Drafted | None = None,
     ) -> Cursor | None:
         step = self.step
         report.read += len(records)
         if drafted is None:
-            drafted = await self._draft(records)
+            drafted = await draft_batch(self.store, step, records)
         drafts = drafted.drafts
         links = await self.store.find_links(
             step.system, step.sobject, [d.record["Id"] for d in drafts]
@@ -691,8 +411,8 @@ class InboundRunner:
         inputs: list[PersonInput | Prepared] = []
         sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
         extra_links: list[ExternalLink] = []
-        primaries = await self._primaries(drafts, links)
-        companies = await self._companies(drafts)
+        found = await primaries(self.store, step, drafts, links)
+        of_company = await companies(self.store, step, drafts)
         for draft in drafts:
             record, snapshot = draft.record, draft.snapshot
             link = links.get(record["Id"])
@@ -721,7 +441,7 @@ class InboundRunner:
                         )
                     )
                 continue
-            primary = primaries.get(record["Id"])
+            primary = found.get(record["Id"])
             if link is None and primary is not None:
                 # Another record of this object already stands for this person.
                 report.duplicates.append(
@@ -734,7 +454,7 @@ class InboundRunner:
                 if isinstance(draft.create, RecordError):
                     report.rejected.append(draft.create)
                     continue
-                company = _company_to_set(companies.get(record["Id"]), None)
+                company = company_to_set(of_company.get(record["Id"]), None)
                 inputs.append(
                     draft.create if company is None else with_company(draft.create, company)
                 )
@@ -776,8 +496,8 @@ class InboundRunner:
             except RecordError as error:
                 report.rejected.append(error)
                 continue
-            company = _company_to_set(
-                companies.get(record["Id"]), person.company_id if person else None
+            company = company_to_set(
+                of_company.get(record["Id"]), person.company_id if person else None
             )
             if company is not None:
                 values.values["company_id"] = company
@@ -793,7 +513,7 @@ class InboundRunner:
             sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
         new_cursor, state, tally = self._next_position(cursor, everything, state)
         if step.two_way and not self.dry_run:
-            sources = await self._keep_pushed(sources, links)
+            sources = await keep_pushed(self.store, step, sources, links)
         now = self.clock.now()
 
         def links_for(ids: list[str | None]) -> list[ExternalLink]:
@@ -813,43 +533,11 @@ class InboundRunner:
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)
-        report.rejected += [_in_salesforce_terms(error, step.lines) for error in result.rejected]
+        report.rejected += [in_salesforce_terms(error, step.lines) for error in result.rejected]
         if self.dry_run:
             given = [i.item if isinstance(i, Prepared) else i for i in inputs]
             collect_samples(report, [(i.key, dict(i.values)) for i in given], result)
         return new_cursor
-
-    async def _keep_pushed(
-        self,
-        sources: list[tuple[dict[str, Any], dict[str, Any]]],
-        links: Mapping[str, ExternalLink],
-    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """Snapshots that keep the values a push recorded on the links after this batch read
-        them: such a field is unchanged in the record read (read before the push wrote it),
-        and rolling its state back would make the push's write look like a Salesforce change
-        (and a later People edit of the field like a conflict)."""
-        step = self.step
-        ids = [str(record["Id"]) for record, _ in sources if record["Id"] in links]
-        if not ids:
-            return sources
-        stored = await self.store.find_links(step.system, step.sobject, ids)
-        kept: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for record, snapshot in sources:
-            read, now = links.get(record["Id"]), stored.get(record["Id"])
-            if read is None or now is None or dict(now.state) == dict(read.state):
-                kept.append((record, snapshot))
-                continue
-            merged = dict(snapshot)
-            taken: list[str] = []
-            for name, value in now.state.items():
-                before = read.state.get(name)
-                if name == MARK or name not in merged:
-                    continue
-                if value != before and snapshot.get(name) == before:
-                    merged[name] = value
-                    taken.append(name)
-            kept.append((record, carried_marks(merged, now.state, taken)))
-        return kept
 
     def _settle(
         self,
@@ -876,52 +564,12 @@ class InboundRunner:
         )
 
 
-SAMPLES = 5
-
-
-def collect_samples(
-    report: InboundReport, inputs: Sequence[tuple[str | None, dict[str, Any]]], result: UpsertResult
-) -> None:
-    """Keep the first few planned records of each outcome in the report (for a preview)."""
-    created, updated = set(result.created), set(result.updated)
-    rejected = {error.record: error for error in result.rejected}
-    for (key, values), entity_id in zip(inputs, result.ids, strict=True):
-        if entity_id is None:
-            error = rejected.get(key)
-            outcome, shown = "reject", {"error": str(error) if error else "rejected"}
-        elif entity_id in created:
-            outcome, shown = "create", values
-        elif entity_id in updated:
-            outcome, shown = "update", values
-        else:
-            outcome, shown = "unchanged", {}
-        kept = report.samples.setdefault(outcome, [])
-        if len(kept) < SAMPLES:
-            kept.append({"record": key, **{k: _plain(v) for k, v in shown.items()}})
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int | float | bool | None) else str(value)
-
-
-def _company_to_set(found: tuple[str, bool] | None, current: str | None) -> str | None:
-    """The company id to write for a person: its Account's company always, an email-domain
-    match only when the person has none."""
-    if found is None or found[0] == current:
-        return None
-    company_id, from_account = found
-    return company_id if from_account or current is None else None
-
-
-def _in_salesforce_terms(error: RecordError, lines: Sequence[FieldMapping]) -> RecordError:
-    """The People field of an error replaced by the Salesforce field(s) it came from."""
-    attribute = (error.field or "").split("[")[0]
-    sources = [line.salesforce_field for line in lines if line.attribute == attribute]
-    if not sources:
-        return error
-    return type(error)(
-        f"{error.detail} (People attribute {error.field})",
-        record=error.record,
-        field=", ".join(sources),
-        hint=error.hint,
-    )
+__all__ = [
+    "BULK_BATCH",
+    "BULK_THRESHOLD",
+    "COUNT_AFTER",
+    "InboundReport",
+    "InboundRunner",
+    "InboundStep",
+    "collect_samples",
+]

@@ -19,7 +19,7 @@ from typing import Any
 from peoplesync.errors import ConfigurationError, PeopleSyncError, RecordError
 from peoplesync.sync.account_plan import ACCOUNT_OUTBOUND
 from peoplesync.sync.company_inbound import ACCOUNT_MAPPING, COMPANY_TYPES
-from peoplesync.sync.inbound import InboundStep
+from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
 from peoplesync.sync.outbound import OutboundStep
 from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS

@@ -13,7 +13,8 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError
 from peoplesync.sync.conflict import Conflict
-from peoplesync.sync.inbound import InboundReport, InboundRunner
+from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.outbound import OutboundReport, OutboundRunner
 from peoplesync.sync.status import (
     RECHECK,

@@ -21,7 +21,8 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError, StopError
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
-from peoplesync.sync.inbound import InboundReport, InboundRunner
+from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.outbound import OutboundRunner, OutboundStep
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
