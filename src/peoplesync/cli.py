@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from peoplesync import __version__
+from peoplesync.connect_cli import salesforce_app
 from peoplesync.demo import run_demo
 from peoplesync.errors import PeopleSyncError
 from peoplesync.outbound_cli import push_app
@@ -19,7 +20,7 @@ from peoplesync.segments_cli import segments_app
 from peoplesync.settings import Settings
 from peoplesync.status_cli import status_command
 from peoplesync.steps_cli import config_app, steps_app
-from peoplesync.sync_cli import salesforce_app, sync_app
+from peoplesync.sync_cli import sync_app
 from peoplesync.transfer_cli import transfer as _transfer_commands  # noqa: F401 (registers)
 from peoplesync.web.cli import serve, users_app
 

@@ -23,7 +23,8 @@ from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import Integration, save_integration
-from peoplesync.sync_cli import connected_runners, inbound_pass, pass_with_progress, stream_changes
+from peoplesync.sync_cli import pass_with_progress, stream_changes
+from peoplesync.sync_session import connected_runners, inbound_pass
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.cli import address_of, listen, serve_web
 from peoplesync.wiring import people_store

@@ -22,7 +22,8 @@ from peoplesync.sync.outbound_preview import PreviewClient, preview_summary
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import RECHECK
 from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, connected_client, report_stop
+from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, report_stop
+from peoplesync.sync_session import connected_client
 from peoplesync.wiring import people_store, status_store
 
 push_app = typer.Typer(help="Push People changes to Salesforce.", no_args_is_help=True)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from peoplesync.clock import SystemClock
+from peoplesync.connect_cli import salesforce_app
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
@@ -26,7 +27,6 @@ from peoplesync.sync.status import (
 )
 from peoplesync.sync.status_recorder import API_STEP
 from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync_cli import salesforce_app
 from peoplesync.wiring import people_store, status_store
 
 console = Console(stderr=True)

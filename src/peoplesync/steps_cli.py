@@ -37,7 +37,7 @@ from peoplesync.sync.step_edits import (
     step_row,
     unmapped_hint,
 )
-from peoplesync.sync_cli import connected_client
+from peoplesync.sync_session import connected_client
 from peoplesync.wiring import people_store
 
 steps_app = typer.Typer(help="Sync steps of an integration's profile.", no_args_is_help=True)

@@ -1,19 +1,14 @@
-"""CLI: connect a Salesforce org and run inbound sync."""
+"""CLI: ``peoplesync sync run``: inbound passes, once or following changes in real time."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -26,10 +21,8 @@ from rich.progress import (
 )
 
 from peoplesync.clock import SystemClock
-from peoplesync.errors import ConfigurationError, PeopleSyncError, RetryableError, StopError
+from peoplesync.errors import PeopleSyncError, RetryableError, StopError
 from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce import web_flow
-from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import (
     ApiLimitReachedError,
@@ -37,252 +30,23 @@ from peoplesync.salesforce.failure import (
     SalesforceUnavailableError,
 )
 from peoplesync.salesforce.streaming import NEW_EVENTS
-from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
-from peoplesync.sync.company_inbound import CompanyRunner
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_report import InboundReport
-from peoplesync.sync.integration import Integration, load_integration, save_integration
-from peoplesync.sync.mapping import Direction
-from peoplesync.sync.profile import Profile, Target
 from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.status import RECHECK, State, resumed
+from peoplesync.sync.status import RECHECK
 from peoplesync.sync.status_recorder import StatusRecorder
+from peoplesync.sync_session import (
+    connected_client,
+    inbound_pass,
+    profile_runners,
+)
 from peoplesync.wiring import people_store, status_store
 
-salesforce_app = typer.Typer(help="Salesforce integrations.", no_args_is_help=True)
 sync_app = typer.Typer(help="Run synchronisation.", no_args_is_help=True)
 console = Console(stderr=True)
 EXIT_REFUSED = 3  # paused by a person, or the org must be connected again
 EXIT_API_LIMIT = 4  # the API budget or the org's allowance is spent
-
-
-@salesforce_app.command("connect")
-def connect(
-    login_url: Annotated[
-        str, typer.Option(help="https://login.salesforce.com, a My Domain, or the sandbox org")
-    ],
-    client_id: Annotated[str, typer.Option(help="Connected app consumer key")],
-    client_secret: Annotated[
-        str,
-        typer.Option(
-            envvar="PEOPLESYNC_SF_CLIENT_SECRET",
-            help="Consumer secret (or env PEOPLESYNC_SF_CLIENT_SECRET)",
-            show_default=False,
-        ),
-    ] = "",
-    username: Annotated[
-        str | None, typer.Option(help="Integration user (password or JWT bearer flow)")
-    ] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PEOPLESYNC_SF_PASSWORD",
-            help="Password + security token (or env PEOPLESYNC_SF_PASSWORD)",
-            show_default=False,
-        ),
-    ] = None,
-    ca_cert: Annotated[
-        str | None, typer.Option(help="CA certificate to trust (for the sandbox org)")
-    ] = None,
-    jwt_key: Annotated[
-        Path | None,
-        typer.Option(help="Private key (PEM) of the connected app's certificate: JWT bearer flow"),
-    ] = None,
-    browser: Annotated[
-        bool,
-        typer.Option(
-            "--browser",
-            help="Approve access in a browser (web-server flow with PKCE); the redirect comes "
-            "back to a one-shot listener on 127.0.0.1",
-        ),
-    ] = False,
-    callback_port: Annotated[
-        int, typer.Option(help="Port of the --browser listener (0 picks a free one)")
-    ] = 0,
-    name: str = "default",
-) -> None:
-    """Connect to an org, check the credentials, and store them encrypted.
-
-    Headless: --username with a password (env PEOPLESYNC_SF_PASSWORD) or with --jwt-key, or
-    the consumer secret alone (client credentials). Interactive: --browser.
-    """
-    integration = Integration(
-        name,
-        login_url,
-        client_id,
-        client_secret,
-        username,
-        password,
-        ca_cert,
-        jwt_key=jwt_key.read_text() if jwt_key else None,
-    )
-
-    async def run() -> dict[str, Any]:
-        nonlocal integration
-        settings = Settings()
-        async with httpx.AsyncClient(verify=ca_cert or True, timeout=60) as http:
-            if browser:
-                refresh = await _approve_in_browser(http, integration, callback_port)
-                integration = replace(integration, refresh_token=refresh)
-            client = SalesforceClient(
-                http, Authenticator(http, login_url, integration.credentials())
-            )
-            limits = await client.limits()
-            if client.session is not None:
-                integration = replace(integration, instance_url=client.session.instance_url)
-        async with people_store(settings) as store:
-            await save_integration(
-                store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
-            )
-            statuses = status_store(store)
-            now = SystemClock().now()
-            await statuses.transition(
-                name,
-                lambda s: resumed(s, now) if s.state is State.RECONNECT_NEEDED else s,
-            )
-            await statuses.log(name, "connect", detail=f"{login_url} as {username or client_id}")
-        return {"integration": name, "daily_api_requests": limits["DailyApiRequests"]}
-
-    try:
-        result = asyncio.run(run())
-    except PeopleSyncError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
-    typer.echo(json.dumps(result))
-
-
-async def _approve_in_browser(
-    http: httpx.AsyncClient, integration: Integration, callback_port: int
-) -> str:
-    """Run the web-server flow: print the link, wait for the redirect, return the refresh
-    token."""
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    waiting = asyncio.create_task(web_flow.wait_for_redirect(ready, port=callback_port))
-    redirect_uri = await ready
-    authorization = web_flow.start(integration.login_url, integration.client_id, redirect_uri)
-    console.print(
-        "Open this link, log in and allow access (the connected app's callback URL must be "
-        f"{redirect_uri}):\n{authorization.url}",
-        soft_wrap=True,
-    )
-    try:
-        redirect = await asyncio.wait_for(waiting, timeout=600)
-    except TimeoutError:
-        raise ConfigurationError(
-            "no answer from the browser within 10 minutes", hint="run connect --browser again"
-        ) from None
-    credentials = await web_flow.finish(
-        http,
-        integration.login_url,
-        integration.client_id,
-        integration.client_secret or None,
-        authorization,
-        redirect,
-    )
-    return credentials.refresh_token
-
-
-ProgressCallback = Callable[[str, int, int], Any]
-
-
-def _for_object(
-    progress: ProgressCallback | None, sobject: str
-) -> Callable[[int, int], Any] | None:
-    if progress is None:
-        return None
-    return lambda done, total: progress(sobject, done, total)
-
-
-@asynccontextmanager
-async def connected_client(
-    settings: Settings, store: PeopleStore, name: str = "default"
-) -> AsyncIterator[SalesforceClient]:
-    """A client for the stored integration ``name`` (its HTTP connections closed on exit)."""
-    integration = await load_integration(
-        store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), name
-    )
-    verify = ssl.create_default_context(cafile=integration.ca_cert) if integration.ca_cert else True
-    async with httpx.AsyncClient(verify=verify, timeout=180) as http:
-        yield SalesforceClient(
-            http, Authenticator(http, integration.login_url, integration.credentials())
-        )
-
-
-def profile_runners(
-    client: SalesforceClient, store: PeopleStore, profile: Profile, name: str = "default"
-) -> dict[str, InboundRunner]:
-    """One runner per enabled inbound step, by step name: company steps first (so persons
-    find their companies), then person steps, each group in profile order."""
-    clock = SystemClock()
-    enabled = [s for s in profile.steps if s.enabled and s.direction is Direction.INBOUND]
-    runners: dict[str, InboundRunner] = {}
-    for step in sorted(enabled, key=lambda s: s.target is not Target.COMPANY):
-        kind = CompanyRunner if step.target is Target.COMPANY else InboundRunner
-        runners[step.name] = kind(client, store, step.inbound_step(name), clock)
-    return runners
-
-
-@asynccontextmanager
-async def connected_runners(
-    settings: Settings, name: str = "default"
-) -> AsyncIterator[tuple[SalesforceClient, PeopleStore, dict[str, InboundRunner]]]:
-    """The integration's client, the People store and the runners of its profile's steps."""
-    async with people_store(settings) as store, connected_client(settings, store, name) as client:
-        profile = await load_profile(store, name)
-        yield client, store, profile_runners(client, store, profile, name)
-
-
-def _report_summary(report: InboundReport) -> dict[str, Any]:
-    return {
-        "read": report.read,
-        "created": report.created,
-        "updated": report.updated,
-        "skipped": report.skipped,
-        "rejected": len(report.rejected),
-        "warnings": len(report.warnings),
-        "duplicates": len(report.duplicates),
-        "conflicts": [c.to_json() for c in report.conflicts[:50]],
-        "deleted": report.deleted,
-        "unlinked": report.unlinked,
-        "merged": report.merged,
-        "errors": [
-            {"record": e.record, "field": e.field, "error": e.detail} for e in report.rejected[:20]
-        ],
-    } | ({"samples": report.samples} if report.samples else {})
-
-
-async def inbound_pass(
-    client: SalesforceClient,
-    store: PeopleStore,
-    runners: dict[str, InboundRunner],
-    progress: ProgressCallback | None = None,
-    recorder: StatusRecorder | None = None,
-) -> dict[str, Any]:
-    """One polling pass of every step (recorded in the status when a recorder is given)."""
-    summary: dict[str, Any] = {}
-    for step_name, runner in runners.items():
-        if recorder is None:
-            report = await runner.run_once(_for_object(progress, step_name))
-        else:
-            report = await recorder.run_step(step_name, runner, _for_object(progress, step_name))
-        summary[step_name] = _report_summary(report)
-    summary["api_calls"] = client.usage.calls
-    summary["persons"] = await store.count_persons()
-    summary["companies"] = await store.count_companies()
-    return summary
-
-
-async def run_inbound(
-    settings: Settings, name: str = "default", progress: ProgressCallback | None = None
-) -> dict[str, Any]:
-    """One inbound pass of the profile's enabled steps; returns a summary."""
-    async with connected_runners(settings, name) as (client, store, runners):
-        recorder = StatusRecorder(status_store(store), name, client, SystemClock())
-        try:
-            return await inbound_pass(client, store, runners, progress, recorder)
-        finally:
-            await recorder.flush()
 
 
 async def stream_changes(

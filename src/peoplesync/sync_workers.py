@@ -27,7 +27,8 @@ from peoplesync.sync.integration import integration_names
 from peoplesync.sync.outbound import OutboundReport
 from peoplesync.sync.status import gate
 from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync_cli import connected_client, inbound_passes
+from peoplesync.sync_cli import inbound_passes
+from peoplesync.sync_session import connected_client
 
 Say = Callable[[str], Any]
 Loop = Callable[[], Coroutine[Any, Any, int]]

@@ -16,13 +16,12 @@ from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
 from peoplesync.sync_cli import (
     EXIT_API_LIMIT,
     EXIT_REFUSED,
-    connected_runners,
     console,
-    inbound_pass,
     pass_with_progress,
     print_summary,
     sync_app,
 )
+from peoplesync.sync_session import connected_runners, inbound_pass
 from peoplesync.wiring import status_store
 
 StepOption = Annotated[

@@ -18,7 +18,7 @@ from peoplesync.sync.integration import Integration, save_integration
 from peoplesync.sync.outbound import OutboundRunner, default_steps
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync_cli import connected_client
+from peoplesync.sync_session import connected_client
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.app import create_app
 from tests.e2e.test_transfer_api import API, _wait_done

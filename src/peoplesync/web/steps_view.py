@@ -42,7 +42,7 @@ _NAMED = re.compile(r"mapping \((.+)\)$")
 
 def org_opener(settings: Settings) -> ClientOpener:
     """Clients of the integrations stored under ``settings`` (as the CLI opens them)."""
-    from peoplesync.sync_cli import connected_client  # the CLI module imports much; load late
+    from peoplesync.sync_session import connected_client  # imports much; load late
 
     def open_client(store: PeopleStore, name: str) -> AbstractAsyncContextManager[SalesforceClient]:
         return connected_client(settings, store, name)

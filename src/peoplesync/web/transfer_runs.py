@@ -41,7 +41,7 @@ from peoplesync.sync.transfer_request import (
     invalid_field,
     retry_conditions,
 )
-from peoplesync.sync_cli import connected_client, inbound_pass, profile_runners
+from peoplesync.sync_session import connected_client, inbound_pass, profile_runners
 from peoplesync.web.integration_view import require_integration
 
 log = logging.getLogger(__name__)

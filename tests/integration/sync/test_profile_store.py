@@ -11,7 +11,7 @@ from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.profile import ProfileError, StepFilter, default_profile
 from peoplesync.sync.profile_store import check_profile, load_profile, save_profile
-from peoplesync.sync_cli import profile_runners
+from peoplesync.sync_session import profile_runners
 
 from .conftest import World
 
