@@ -30,18 +30,18 @@ _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _POD = "8d"  # characters 4-5 of every id this org issues
 
 
+_UPPER_BITS = str.maketrans({c: ("1" if "A" <= c <= "Z" else "0") for c in _BASE62})
+
+
 def checksum(id15: str) -> str:
     """The 3-character case-insensitive suffix that turns a 15-character id into 18."""
     if len(id15) != 15:
         raise ValueError("a 15-character id is needed")
-    suffix = []
-    for chunk in range(3):
-        bits = 0
-        for i, char in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << i
-        suffix.append(_CHECKSUM_ALPHABET[bits])
-    return "".join(suffix)
+    bits = id15.translate(_UPPER_BITS)  # "1" for an upper-case letter, "0" for the rest
+    if bits.strip("01"):
+        bits = "".join("1" if "A" <= c <= "Z" else "0" for c in id15)
+    # Bit i of a chunk is its i-th character: read each chunk's 5 bits right to left.
+    return "".join(_CHECKSUM_ALPHABET[int(bits[k : k + 5][::-1], 2)] for k in (0, 5, 10))
 
 
 def to18(record_id: str) -> str:
@@ -55,7 +55,7 @@ def to18(record_id: str) -> str:
 
 def is_valid_id(value: str) -> bool:
     """True for a well-formed 15-character id or an 18-character id whose checksum matches."""
-    if len(value) not in (15, 18) or any(c not in _BASE62 for c in value[:15]):
+    if len(value) not in (15, 18) or value[:15].strip(_BASE62):
         return False
     return len(value) == 15 or value[15:].upper() == checksum(value[:15])
 

@@ -148,15 +148,18 @@ class RecordRules:
                 )
             taken[key] = own_id or "pending"
 
+    def _required(self, sobject: str) -> list[str]:
+        """The fields a create must give (worked out once per batch by the callers)."""
+        return [f.name for f in self.schema.fields(sobject) if f.required_on_create]
+
+    @staticmethod
     def _required_missing(
-        self, sobject: str, row: Mapping[str, Any], names: Sequence[str] | None = None
+        required: Sequence[str], row: Mapping[str, Any], names: Sequence[str] | None = None
     ) -> None:
         missing = [
-            f.name
-            for f in self.schema.fields(sobject)
-            if f.required_on_create
-            and (names is None or f.name in names)
-            and row.get(f.name) in (None, "")
+            name
+            for name in required
+            if (names is None or name in names) and row.get(name) in (None, "")
         ]
         if missing:
             raise RecordFailed(

@@ -49,6 +49,20 @@ class SaveResult:
         return body
 
 
+def _runs(
+    statements: Sequence[tuple[tuple[str, ...], tuple[Any, ...]]],
+) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+    """Consecutive (columns, parameters) pairs with the same columns, as one run each: what
+    one ``executemany`` can write without changing the order of the writes."""
+    runs: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
+    for names, parameters in statements:
+        if runs and runs[-1][0] == names:
+            runs[-1][1].append(parameters)
+        else:
+            runs.append((names, [parameters]))
+    return runs
+
+
 def rolled_back(results: list[SaveResult], *, keep_ids: bool) -> list[SaveResult] | None:
     """With allOrNone: when any record failed, what every record reports instead (else None)."""
     if all(r.success for r in results):
@@ -144,15 +158,15 @@ class RecordService(RecordRules):
         rows: list[dict[str, Any]] = []
         changes: list[RecordChange] = []
         taken: dict[tuple[str, str], str] = {}
+        defaults = self._defaults(sobject, user_id)
+        required, types = self._required(sobject), self._types(sobject)
         for record in records:
             try:
                 values = self._convert(sobject, record, creating=True, from_csv=from_csv)
-                row = self._defaults(sobject, user_id) | {
-                    k: v
-                    for k, v in values.items()
-                    if v is not None or k not in self._defaults(sobject, user_id)
+                row = defaults | {
+                    k: v for k, v in values.items() if v is not None or k not in defaults
                 }
-                self._required_missing(sobject, row)
+                self._required_missing(required, row)
                 await self._check_references(sobject, values)
                 await self._check_unique(sobject, values, None, taken)
             except RecordFailed as failed:
@@ -172,7 +186,7 @@ class RecordService(RecordRules):
             rows.append(row)
             results.append(SaveResult(record_id, True, created=True))
             shown = {
-                k: json_value(self._type(sobject, k), v)
+                k: json_value(types.get(k, "string"), v)
                 for k, v in row.items()
                 if v is not None and k != "Id"
             }
@@ -181,17 +195,17 @@ class RecordService(RecordRules):
             )
         return results, rows, changes
 
-    def _type(self, sobject: str, name: str) -> str:
-        meta = self.schema.field(sobject, name)
-        return meta.type if meta else "string"
+    def _types(self, sobject: str) -> dict[str, str]:
+        """Field types by name, as stored rows spell the names (once per batch)."""
+        return {meta.name: meta.type for meta in self.schema.fields(sobject)}
 
     async def _insert_rows(self, sobject: str, rows: Sequence[dict[str, Any]]) -> None:
-        for row in rows:
-            names = list(row)
-            await self.storage.conn.execute(
+        """One statement per run of rows with the same columns (a batch's rows usually have)."""
+        for names, run in _runs([(tuple(row), tuple(row.values())) for row in rows]):
+            await self.storage.conn.executemany(
                 f'INSERT INTO "{sobject}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) '
                 f"VALUES ({', '.join('?' for _ in names)})",
-                tuple(row[n] for n in names),
+                run,
             )
 
     async def update(
@@ -209,8 +223,7 @@ class RecordService(RecordRules):
             results, writes, changes = await self._plan_updates(user_id, sobject, records, from_csv)
             if all_or_none and (failed := rolled_back(results, keep_ids=True)) is not None:
                 return failed
-            for record_id, values in writes:
-                await self._update_row(sobject, record_id, values)
+            await self._update_rows(sobject, writes)
             await self._commit(changes)
             return results
 
@@ -219,16 +232,17 @@ class RecordService(RecordRules):
     ) -> tuple[list[SaveResult], list[tuple[str, dict[str, Any]]], list[RecordChange]]:
         now = storage_datetime(self.clock())
         raw_ids = [str(r.get("Id") or "") for r in records]
-        valid = [to18(i) for i in raw_ids if is_valid_id(i)]
-        current = await self.fetch(sobject, valid)
+        ids = [to18(i) if is_valid_id(i) else None for i in raw_ids]
+        current = await self.fetch(sobject, [i for i in ids if i is not None])
+        required, types = self._required(sobject), self._types(sobject)
         results: list[SaveResult] = []
         writes: list[tuple[str, dict[str, Any]]] = []
         changes: list[RecordChange] = []
         taken: dict[tuple[str, str], str] = {}
-        for raw_id, record in zip(raw_ids, records, strict=True):
-            record_id = to18(raw_id) if is_valid_id(raw_id) else raw_id
+        for raw_id, valid_id, record in zip(raw_ids, ids, records, strict=True):
+            record_id = valid_id or raw_id
             try:
-                if not is_valid_id(raw_id):
+                if valid_id is None:
                     raise RecordFailed(
                         [
                             error_entry(
@@ -265,15 +279,11 @@ class RecordService(RecordRules):
                     )
                 values = self._convert(sobject, record, creating=False, from_csv=from_csv)
                 merged = {**row, **values}
-                self._required_missing(sobject, merged, [k for k in values])
+                self._required_missing(required, merged, list(values))
                 await self._check_references(sobject, values)
                 await self._check_unique(sobject, values, record_id, taken)
             except RecordFailed as failed:
-                results.append(
-                    SaveResult(
-                        record_id if is_valid_id(raw_id) else None, False, errors=failed.errors
-                    )
-                )
+                results.append(SaveResult(valid_id, False, errors=failed.errors))
                 continue
             changed = {k: v for k, v in values.items() if row.get(k) != v}
             composed = dict(merged)
@@ -289,7 +299,7 @@ class RecordService(RecordRules):
             writes.append((record_id, values))
             current[record_id] = {**row, **values}
             results.append(SaveResult(record_id, True))
-            shown = {k: json_value(self._type(sobject, k), v) for k, v in changed.items()}
+            shown = {k: json_value(types.get(k, "string"), v) for k, v in changed.items()}
             stamps = {"LastModifiedDate": json_value("datetime", now)}
             changes.append(
                 RecordChange(
@@ -297,6 +307,18 @@ class RecordService(RecordRules):
                 )
             )
         return results, writes, changes
+
+    async def _update_rows(
+        self, sobject: str, writes: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """One statement per run of updates setting the same columns, in the given order."""
+        for names, run in _runs(
+            [(tuple(values), (*values.values(), record_id)) for record_id, values in writes]
+        ):
+            sets = ", ".join(f'"{n}" = ?' for n in names)
+            await self.storage.conn.executemany(
+                f'UPDATE "{sobject}" SET {sets} WHERE "Id" = ?', run
+            )
 
     async def _update_row(self, sobject: str, record_id: str, values: Mapping[str, Any]) -> None:
         sets = ", ".join(f'"{n}" = ?' for n in values)
