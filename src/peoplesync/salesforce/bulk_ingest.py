@@ -76,20 +76,21 @@ def next_poll(
     *,
     first: float,
     longest: float,
+    growth: float = 1.5,
 ) -> float:
     """Seconds to wait before the next status poll of a running job.
 
-    The wait doubles after each poll (up to ``longest``); once the job reports some records
-    processed, it is cut to about when the job's own pace says it ends (10% late, never
-    sooner than ``first``), so a job ending just after a poll is not left waiting for a whole
-    doubled interval. It is never longer than the doubled wait; a pace that flatters the job
-    costs a poll or two more near its end.
+    The wait grows by ``growth`` after each poll (up to ``longest``), so a job is seen done at
+    most about half its running time late (a doubling wait can be a whole running time late);
+    once the job reports some records processed, the wait is cut to about when the job's own
+    pace says it ends (10% late, never sooner than ``first``). It is never longer than the
+    grown wait; a pace that flatters the job costs a poll or two more near its end.
     """
-    doubled = min(longest, delay * 2)
+    grown = min(longest, delay * growth)
     if not 0 < processed < records or waited <= 0:
-        return doubled
+        return grown
     left = waited * (records - processed) / processed
-    return min(doubled, max(first, left * 1.1))
+    return min(grown, max(first, left * 1.1))
 
 
 def parse_error(text: str) -> dict[str, Any]:
@@ -160,7 +161,7 @@ class BulkIngest:
         self,
         client: SalesforceClient,
         *,
-        first_poll_seconds: float = 0.5,
+        first_poll_seconds: float = 0.2,
         max_poll_seconds: float = 10.0,
         max_wait_seconds: float = 3600.0,
     ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
+
 from peoplesync.salesforce.bulk_ingest import (
     collection_calls,
     ingest_calls,
@@ -66,15 +68,29 @@ def test_lookups_fill_queries_up_to_the_limits() -> None:
     assert sum(q.count("@lookup.example") for q in queries) == len(emails)
 
 
-def test_next_poll_doubles_until_the_job_reports_progress() -> None:
-    assert next_poll(0.5, 0.5, 0, 50_000, first=0.5, longest=10) == 1.0
+def test_next_poll_grows_until_the_job_reports_progress() -> None:
+    assert next_poll(0.2, 0.2, 0, 50_000, first=0.2, longest=10) == pytest.approx(0.3)
     assert next_poll(8.0, 15.5, 0, 50_000, first=0.5, longest=10) == 10  # capped
-    assert next_poll(2.0, 3.5, 50_000, 50_000, first=0.5, longest=10) == 4.0  # all reported
+    assert next_poll(2.0, 3.5, 50_000, 50_000, first=0.5, longest=10) == 3.0  # all reported
+    assert next_poll(0.5, 0.5, 0, 50_000, first=0.5, longest=10, growth=2) == 1.0
+
+
+def test_polls_see_a_job_end_at_most_half_its_running_time_late() -> None:
+    for job_seconds in (0.3, 0.7, 2.0, 9.0, 40.0):
+        delay, waited, polls = 0.2, 0.0, 0
+        while True:
+            waited += delay
+            polls += 1
+            if waited >= job_seconds:
+                break
+            delay = next_poll(delay, waited, 0, 10_000, first=0.2, longest=10)
+        assert waited - job_seconds <= max(0.2, job_seconds * 0.5) + 1e-9
+        assert polls <= 12
 
 
 def test_next_poll_aims_at_the_end_the_pace_predicts() -> None:
     # 40,000 of 50,000 done after 8 s: about 2 s left, polled 10% late instead of 8 s later.
     assert next_poll(4.0, 8.0, 40_000, 50_000, first=0.5, longest=10) == 2.2
     # Never longer than doubling, never sooner than the first poll.
-    assert next_poll(1.0, 1.5, 10_000, 50_000, first=0.5, longest=10) == 2.0
+    assert next_poll(1.0, 1.5, 10_000, 50_000, first=0.5, longest=10) == 1.5
     assert next_poll(4.0, 8.0, 49_990, 50_000, first=0.5, longest=10) == 0.5
