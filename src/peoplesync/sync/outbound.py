@@ -27,7 +27,8 @@ from typing import Any
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
-from peoplesync.people.model import ExternalLink, Person
+from peoplesync.people.bulk_writer import paused_gc
+from peoplesync.people.model import Change, ExternalLink, Person
 from peoplesync.people.person_filter import SegmentRule
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
@@ -119,50 +120,67 @@ class OutboundRunner:
         stored = await self._repush(report, work, position, stored)
         after = position.read_from()
         while True:
-            page = await self.store.changes_since(after, limit=self.page_size)
-            wanted = [change for change in page if position.wanted(change.seq)]
-            ids, skipped = persons_to_push(wanted, own_origin=self.system)
-            report.changes += len(wanted)
-            report.skipped += skipped
-            companies, skipped = companies_to_push(wanted, own_origin=self.system)
-            report.skipped += skipped
-            ids = list(dict.fromkeys([*ids, *retry_now]))
-            companies += [i.removeprefix(COMPANY_KEY) for i in ids if i.startswith(COMPANY_KEY)]
-            ids = [i for i in ids if not i.startswith(COMPANY_KEY)]
+            with paused_gc():  # a page's persons and links form no cycles
+                page = await self.store.changes_since(after, limit=self.page_size)
+                position, stored = await self._push_page(
+                    page, retry_now, position, stored, report, work
+                )
             retry_now = []
-            gone = deleted_links(wanted, own_origin=self.system)
-            gone_companies = deleted_links(wanted, own_origin=self.system, entity_type="company")
-            account_step = self.steps.get("Account")
-            try:
-                if gone:
-                    await self._deleter.delete(gone, report, work)
-                if gone_companies:  # after the persons: their Contacts may hold the Account
-                    await self._deleter.delete_accounts(gone_companies, report, work)
-                if companies and account_step is not None:
-                    # Before the persons: a Contact's AccountId comes from its company's link.
-                    with tally(account_step, report):
-                        await self._accounts.push(
-                            account_step, list(dict.fromkeys(companies)), report, work
-                        )
-                elif companies:
-                    for company_id in companies:
-                        work.retries.pop(COMPANY_KEY + company_id, None)
-                if ids:
-                    await self._push(ids, report, work)
-            except PeopleSyncError:
-                # Keep what Salesforce accepted before the failure; the page is read again.
-                await self._commit(work, position, stored)
-                await self._writer.attempts.forget(work.settled)
-                raise
-            position = position.advance([c.seq for c in page], self.clock.now(), self.gap_timeout)
-            stored = await self._commit(work, position, stored)
-            await self._writer.attempts.forget(work.settled)
-            work.links, work.settled = [], []
             if len(page) < self.page_size:
                 break
             after = page[-1].seq
         report.retrying = len(work.retries)
         return report
+
+    async def _push_page(
+        self,
+        page: Sequence[Change],
+        retry_now: list[str],
+        position: LogPosition,
+        stored: dict[str, Any],
+        report: OutboundReport,
+        work: PageWork,
+    ) -> tuple[LogPosition, dict[str, Any]]:
+        """Push one page of changes (and the retries due) and commit it with the position
+        after it; returns that position and the stored value."""
+        wanted = [change for change in page if position.wanted(change.seq)]
+        ids, skipped = persons_to_push(wanted, own_origin=self.system)
+        report.changes += len(wanted)
+        report.skipped += skipped
+        companies, skipped = companies_to_push(wanted, own_origin=self.system)
+        report.skipped += skipped
+        ids = list(dict.fromkeys([*ids, *retry_now]))
+        companies += [i.removeprefix(COMPANY_KEY) for i in ids if i.startswith(COMPANY_KEY)]
+        ids = [i for i in ids if not i.startswith(COMPANY_KEY)]
+        gone = deleted_links(wanted, own_origin=self.system)
+        gone_companies = deleted_links(wanted, own_origin=self.system, entity_type="company")
+        account_step = self.steps.get("Account")
+        try:
+            if gone:
+                await self._deleter.delete(gone, report, work)
+            if gone_companies:  # after the persons: their Contacts may hold the Account
+                await self._deleter.delete_accounts(gone_companies, report, work)
+            if companies and account_step is not None:
+                # Before the persons: a Contact's AccountId comes from its company's link.
+                with tally(account_step, report):
+                    await self._accounts.push(
+                        account_step, list(dict.fromkeys(companies)), report, work
+                    )
+            elif companies:
+                for company_id in companies:
+                    work.retries.pop(COMPANY_KEY + company_id, None)
+            if ids:
+                await self._push(ids, report, work)
+        except PeopleSyncError:
+            # Keep what Salesforce accepted before the failure; the page is read again.
+            await self._commit(work, position, stored)
+            await self._writer.attempts.forget(work.settled)
+            raise
+        position = position.advance([c.seq for c in page], self.clock.now(), self.gap_timeout)
+        stored = await self._commit(work, position, stored)
+        await self._writer.attempts.forget(work.settled)
+        work.links, work.settled = [], []
+        return position, stored
 
     async def _repush(
         self, report: OutboundReport, work: PageWork, position: LogPosition, stored: dict[str, Any]
@@ -177,11 +195,12 @@ class OutboundRunner:
             async def push(ids: list[str], step: OutboundStep = step) -> None:
                 nonlocal stored
                 try:
-                    if step.sobject == "Account":
-                        with tally(step, report):
-                            await self._accounts.push(step, ids, report, work)
-                    else:
-                        await self._push(ids, report, work)
+                    with paused_gc():
+                        if step.sobject == "Account":
+                            with tally(step, report):
+                                await self._accounts.push(step, ids, report, work)
+                        else:
+                            await self._push(ids, report, work)
                 except PeopleSyncError:  # keep what Salesforce accepted; the mark stays
                     await self._commit(work, position, stored)
                     raise

@@ -35,6 +35,7 @@ DELIMITERS = {
 ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 OPERATIONS = frozenset({"insert", "update", "upsert", "delete", "hardDelete"})
 CHUNK = 10_000
+QUEUED_SECONDS = 0.005  # a closed job waits this long in the queue: the close is answered first
 MAX_RECORDS = 50_000
 
 
@@ -196,7 +197,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         return json_response(job.info())
 
     async def process(job: Job, user_id: str) -> None:
-        job.state = "InProgress"
+        await asyncio.sleep(QUEUED_SECONDS)
+        if job.state != "Aborted":  # an abort while queued leaves every row unprocessed
+            job.state = "InProgress"
         try:
             text = job.data.decode("utf-8-sig")
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])

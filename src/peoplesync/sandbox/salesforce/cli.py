@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 from pathlib import Path
 from typing import Annotated
@@ -69,6 +70,11 @@ def salesforce(
                 f"seeded {counts.accounts} accounts, {counts.contacts} contacts, {counts.leads} leads, "
                 f"{counts.opportunities} opportunities, {counts.campaigns} campaigns"
             )
+        # The org process keeps many rows alive (bulk job data, change events): what start-up
+        # made is left out of full collections, and young objects are collected less often,
+        # so a 10,000-row job is not interrupted by collections walking all of them.
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
         await serve(config, host, port, print_ready)
 
     with contextlib.suppress(KeyboardInterrupt):
