@@ -69,6 +69,7 @@ class SalesforceClient:
         # Asked before every call; raises (ApiLimitReachedError) to spend no more.
         self.guard = guard
         self.session: Session | None = None
+        self._login = asyncio.Lock()  # calls made side by side log in once
         self.usage = ApiUsage()
         self._describes: dict[str, dict[str, Any]] = {}
 
@@ -78,9 +79,10 @@ class SalesforceClient:
         return f"/services/data/v{self.api_version}"
 
     async def _session(self) -> Session:
-        if self.session is None:
-            self.session = await self.authenticator.login()
-        return self.session
+        async with self._login:
+            if self.session is None:
+                self.session = await self.authenticator.login()
+            return self.session
 
     async def request(
         self,
@@ -135,7 +137,8 @@ class SalesforceClient:
                 raise error
             if isinstance(error, SessionExpiredError) and not refreshed:
                 refreshed = True
-                self.session = None
+                if self.session is session:  # not yet replaced by a call beside this one
+                    self.session = None
                 continue
             if isinstance(error, SalesforceUnavailableError) and attempt < self.retry.attempts:
                 await self.sleep(self.retry.delay(attempt))

@@ -14,9 +14,10 @@ followed with ``nextRecordsUrl``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import urlencode
 
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import from_response
@@ -25,7 +26,18 @@ from peoplesync.salesforce.soql import literal
 SOQL_MAX_CHARS = 100_000
 URL_MAX_CHARS = 60_000
 QUERIES_PER_COMPOSITE = 5
+CONCURRENT_COMPOSITES = 3  # lookup calls in flight at once (Salesforce allows 25 long-running)
 VALUES_PER_QUERY = 2_000
+
+
+# Bytes ``quote_plus`` leaves as one character (a space becomes "+"); any other is "%XX".
+_ONE_CHARACTER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~ "
+
+
+def _encoded_length(text: str) -> int:
+    """``len(quote_plus(text))`` without building the quoted text."""
+    raw = text.encode("utf-8")
+    return len(raw) + 2 * len(raw.translate(None, _ONE_CHARACTER))
 
 
 def in_batches(
@@ -44,7 +56,7 @@ def in_batches(
     length = encoded = 0
     for value in values:
         text = literal(value)
-        cost, cost_encoded = len(text) + 2, len(quote_plus(text)) + 4  # ", " / "%2C+"
+        cost, cost_encoded = len(text) + 2, _encoded_length(text) + 4  # ", " / "%2C+"
         if batch and (
             len(batch) >= max_values
             or length + cost > max_chars
@@ -64,11 +76,18 @@ def in_batches(
 
 
 async def query_many(client: SalesforceClient, queries: Sequence[str]) -> list[dict[str, Any]]:
-    """Every record of every query, ``QUERIES_PER_COMPOSITE`` queries a call."""
-    records: list[dict[str, Any]] = []
+    """Every record of every query (in the order of the queries), ``QUERIES_PER_COMPOSITE``
+    queries a call; up to ``CONCURRENT_COMPOSITES`` calls run side by side, so the org
+    answers one while the previous answer is read. Every call has ended when this returns;
+    the first failure (in query order) is raised."""
     path = f"{client.base}/query"
-    for start in range(0, len(queries), QUERIES_PER_COMPOSITE):
-        group = queries[start : start + QUERIES_PER_COMPOSITE]
+    slots = asyncio.Semaphore(CONCURRENT_COMPOSITES)
+
+    async def composite(group: Sequence[str]) -> list[dict[str, Any]]:
+        async with slots:
+            return await _composite(group)
+
+    async def _composite(group: Sequence[str]) -> list[dict[str, Any]]:
         body = {
             "allOrNone": False,
             "compositeRequest": [
@@ -77,15 +96,28 @@ async def query_many(client: SalesforceClient, queries: Sequence[str]) -> list[d
             ],
         }
         answer = (await client.request("POST", f"{client.base}/composite", json=body)).json()
+        found: list[dict[str, Any]] = []
         for sub in answer["compositeResponse"]:
             status = int(sub["httpStatusCode"])
             if status >= 300:
                 raise from_response(status, sub.get("body"))
             page = sub["body"]
-            records += page["records"]
+            found += page["records"]
             while page.get("nextRecordsUrl"):
                 page = (await client.request("GET", page["nextRecordsUrl"])).json()
-                records += page["records"]
+                found += page["records"]
+        return found
+
+    groups = [
+        queries[start : start + QUERIES_PER_COMPOSITE]
+        for start in range(0, len(queries), QUERIES_PER_COMPOSITE)
+    ]
+    answers = await asyncio.gather(*(composite(group) for group in groups), return_exceptions=True)
+    records: list[dict[str, Any]] = []
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+        records += answer
     return records
 
 

@@ -62,9 +62,12 @@ OUTBOUND_MAPPINGS: dict[str, tuple[FieldMapping, ...]] = {
 REQUIRED_ON_CREATE: dict[str, tuple[tuple[str, str], ...]] = {"Lead": (("Company", "company"),)}
 
 
+_AS_IS = frozenset({type(None), bool, int, float, str})
+
+
 def to_salesforce(value: Any) -> Any:
     """A People value as a Salesforce JSON value (dates ISO, lists as ';' multi-picklists)."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _AS_IS or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)

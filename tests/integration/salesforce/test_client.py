@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -83,6 +85,25 @@ async def test_expired_session_logs_in_again_once(harness: Harness) -> None:
     harness.org.clock.advance(seconds=120)
     assert (await harness.client.limits())["DailyApiRequests"]["Max"] == 100_000
     assert harness.client.session is not first
+
+
+async def test_calls_side_by_side_log_in_once(harness: Harness) -> None:
+    client = harness.client
+    logins: list[object] = []
+    login = client.authenticator.login
+
+    async def counted() -> Any:
+        logins.append(None)
+        return await login()
+
+    client.authenticator.login = counted  # type: ignore[method-assign]
+    harness.org.config.token_lifetime_seconds = 60
+    await asyncio.gather(*(client.limits() for _ in range(5)))
+    assert len(logins) == 1
+    harness.org.clock.advance(seconds=120)  # every call below finds the session expired
+    answers = await asyncio.gather(*(client.limits() for _ in range(5)))
+    assert all(a["DailyApiRequests"]["Max"] == 100_000 for a in answers)
+    assert len(logins) == 2
 
 
 async def test_transient_failures_are_retried_with_backoff(harness: Harness) -> None:

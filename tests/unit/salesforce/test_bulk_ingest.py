@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from peoplesync.salesforce.bulk_ingest import (
     collection_calls,
@@ -14,7 +16,7 @@ from peoplesync.salesforce.bulk_ingest import (
     prefer_bulk,
     to_csv,
 )
-from peoplesync.salesforce.lookup import in_batches
+from peoplesync.salesforce.lookup import _encoded_length, in_batches
 from peoplesync.salesforce.soql import select, soql
 
 
@@ -94,3 +96,8 @@ def test_next_poll_aims_at_the_end_the_pace_predicts() -> None:
     # Never longer than doubling, never sooner than the first poll.
     assert next_poll(1.0, 1.5, 10_000, 50_000, first=0.5, longest=10) == 1.5
     assert next_poll(4.0, 8.0, 49_990, 50_000, first=0.5, longest=10) == 0.5
+
+
+@given(st.text())
+def test_lookup_batches_measure_the_encoded_query_as_quote_plus_does(text: str) -> None:
+    assert _encoded_length(text) == len(quote_plus(text))
