@@ -27,7 +27,7 @@ def channel_of(entity: str) -> str:
 
 def _cdc_value(value: object) -> object:
     # CDC payloads write datetimes with Z, unlike REST's +0000.
-    if isinstance(value, str) and _REST_DATETIME.fullmatch(value):
+    if isinstance(value, str) and value.endswith("+0000") and _REST_DATETIME.fullmatch(value):
         return value[:-5] + "Z"
     return value
 

@@ -148,6 +148,15 @@ class RecordRules:
                 )
             taken[key] = own_id or "pending"
 
+    def _checked(self, sobject: str) -> frozenset[str]:
+        """The fields whose values are checked against stored data (references, unique and
+        external ids): a record setting none of them needs no look-ups."""
+        return frozenset(
+            f.name
+            for f in self.schema.fields(sobject)
+            if f.type == "reference" or f.unique or f.external_id
+        )
+
     def _required(self, sobject: str) -> list[str]:
         """The fields a create must give (worked out once per batch by the callers)."""
         return [f.name for f in self.schema.fields(sobject) if f.required_on_create]

@@ -160,6 +160,7 @@ class RecordService(RecordRules):
         taken: dict[tuple[str, str], str] = {}
         defaults = self._defaults(sobject, user_id)
         required, types = self._required(sobject), self._types(sobject)
+        checked = self._checked(sobject)
         for record in records:
             try:
                 values = self._convert(sobject, record, creating=True, from_csv=from_csv)
@@ -167,8 +168,9 @@ class RecordService(RecordRules):
                     k: v for k, v in values.items() if v is not None or k not in defaults
                 }
                 self._required_missing(required, row)
-                await self._check_references(sobject, values)
-                await self._check_unique(sobject, values, None, taken)
+                if not checked.isdisjoint(values):
+                    await self._check_references(sobject, values)
+                    await self._check_unique(sobject, values, None, taken)
             except RecordFailed as failed:
                 results.append(SaveResult(None, False, errors=failed.errors))
                 continue
@@ -235,6 +237,7 @@ class RecordService(RecordRules):
         ids = [to18(i) if is_valid_id(i) else None for i in raw_ids]
         current = await self.fetch(sobject, [i for i in ids if i is not None])
         required, types = self._required(sobject), self._types(sobject)
+        checked = self._checked(sobject)
         results: list[SaveResult] = []
         writes: list[tuple[str, dict[str, Any]]] = []
         changes: list[RecordChange] = []
@@ -280,8 +283,9 @@ class RecordService(RecordRules):
                 values = self._convert(sobject, record, creating=False, from_csv=from_csv)
                 merged = {**row, **values}
                 self._required_missing(required, merged, list(values))
-                await self._check_references(sobject, values)
-                await self._check_unique(sobject, values, record_id, taken)
+                if not checked.isdisjoint(values):
+                    await self._check_references(sobject, values)
+                    await self._check_unique(sobject, values, record_id, taken)
             except RecordFailed as failed:
                 results.append(SaveResult(valid_id, False, errors=failed.errors))
                 continue

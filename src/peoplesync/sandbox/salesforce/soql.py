@@ -291,14 +291,14 @@ class _Build(Transformer[Token, Any]):
 @cache
 def _parser() -> Lark:
     grammar = (resources.files("peoplesync.sandbox.salesforce") / "soql_grammar.lark").read_text()
-    return Lark(grammar, parser="lalr", maybe_placeholders=True)
+    # The tree is built into a Query while parsing (no parse tree is made first).
+    return Lark(grammar, parser="lalr", maybe_placeholders=True, transformer=_Build())
 
 
 def parse(text: str) -> Query:
     """Parse a SOQL statement; raise SoqlError(MALFORMED_QUERY) with Salesforce's wording."""
     try:
-        tree = _parser().parse(text)
-        result: Query = _Build().transform(tree)
+        result: Query = _parser().parse(text)  # type: ignore[assignment]
     except UnexpectedToken as exc:
         shown = "EOF" if exc.token.type == "$END" else str(exc.token)
         raise SoqlError(
