@@ -20,6 +20,8 @@ outcome is treated the same way.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -44,6 +46,7 @@ from peoplesync.sync.outbound_plan import (
     due,
     persons_to_push,
 )
+from peoplesync.sync.outbound_read import PersonReads, read_ahead, read_persons
 from peoplesync.sync.outbound_report import OutboundReport, PageWork, tally
 from peoplesync.sync.outbound_segment import (
     SegmentLoader,
@@ -118,17 +121,36 @@ class OutboundRunner:
             [step.segment for step in self.steps.values()], self._load_segments
         )
         stored = await self._repush(report, work, position, stored)
-        after = position.read_from()
+        page = await self.store.changes_since(position.read_from(), limit=self.page_size)
+        reads: PersonReads | None = None
         while True:
-            with paused_gc():  # a page's persons and links form no cycles
-                page = await self.store.changes_since(after, limit=self.page_size)
-                position, stored = await self._push_page(
-                    page, retry_now, position, stored, report, work
+            # A full page may have a next one: read it once this one has read its own, while
+            # this one waits for Salesforce.
+            read = asyncio.Event()
+            ahead = (
+                asyncio.create_task(
+                    read_ahead(self.store, page[-1].seq, self.page_size, self.system, read)
                 )
-            retry_now = []
-            if len(page) < self.page_size:
+                if len(page) == self.page_size
+                else None
+            )
+            try:
+                with paused_gc():  # a page's persons and links form no cycles
+                    position, stored = await self._push_page(
+                        page, retry_now, position, stored, report, work, reads, read
+                    )
+            except BaseException:
+                if ahead is not None:
+                    ahead.cancel()
+                    with contextlib.suppress(BaseException):
+                        await ahead
+                raise
+            if ahead is None:
                 break
-            after = page[-1].seq
+            following = await ahead
+            # Read before this page's commit: what it pushed is read again.
+            following.reads.forget([*(c.entity_id for c in page), *retry_now])
+            page, reads, retry_now = following.page, following.reads, []
         report.retrying = len(work.retries)
         return report
 
@@ -140,9 +162,12 @@ class OutboundRunner:
         stored: dict[str, Any],
         report: OutboundReport,
         work: PageWork,
+        reads: PersonReads | None = None,
+        read: asyncio.Event | None = None,
     ) -> tuple[LogPosition, dict[str, Any]]:
         """Push one page of changes (and the retries due) and commit it with the position
-        after it; returns that position and the stored value."""
+        after it; returns that position and the stored value. ``reads``: persons already
+        read for the page; ``read`` is set once the page has read what it pushes."""
         wanted = [change for change in page if position.wanted(change.seq)]
         ids, skipped = persons_to_push(wanted, own_origin=self.system)
         report.changes += len(wanted)
@@ -170,12 +195,15 @@ class OutboundRunner:
                 for company_id in companies:
                     work.retries.pop(COMPANY_KEY + company_id, None)
             if ids:
-                await self._push(ids, report, work)
+                await self._push(ids, report, work, reads, read)
         except PeopleSyncError:
             # Keep what Salesforce accepted before the failure; the page is read again.
             await self._commit(work, position, stored)
             await self._writer.attempts.forget(work.settled)
             raise
+        finally:
+            if read is not None:
+                read.set()  # also for a page that pushed no person
         position = position.advance([c.seq for c in page], self.clock.now(), self.gap_timeout)
         stored = await self._commit(work, position, stored)
         await self._writer.attempts.forget(work.settled)
@@ -261,17 +289,20 @@ class OutboundRunner:
             )
         return value
 
-    async def _push(self, ids: list[str], report: OutboundReport, work: PageWork) -> None:
-        persons = await self.store.get_persons(ids)
+    async def _push(
+        self,
+        ids: list[str],
+        report: OutboundReport,
+        work: PageWork,
+        reads: PersonReads | None = None,
+        read: asyncio.Event | None = None,
+    ) -> None:
+        persons, all_links = await read_persons(self.store, ids, reads)
+        if read is not None:
+            read.set()
         for gone in set(ids) - set(persons):
             work.retries.pop(gone, None)
         report.persons += len(persons)
-        all_links: dict[str, list[ExternalLink]] = {}
-        person_ids = list(persons)
-        for start in range(0, len(person_ids), STORE_CHUNK):
-            all_links.update(
-                await self.store.links_of("person", person_ids[start : start + STORE_CHUNK])
-            )
         definitions = await self.store.attributes()
         updates: dict[str, list[tuple[Person, ExternalLink]]] = {}
         creates: list[Person] = []

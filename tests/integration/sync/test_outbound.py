@@ -282,3 +282,24 @@ async def test_a_timed_out_create_is_checked_by_email_before_creating_again(
     assert (report.created, report.linked) == (0, 3)
     for person, email in zip(persons, emails, strict=True):
         assert await leads_with(org, email) == [await linked(world, person)]
+
+
+async def test_a_page_read_ahead_reads_again_what_the_page_before_pushed(world: World) -> None:
+    first = await add(world, ["ahead1@example.com"], last_name="One", company="Acme")
+    second = await add(world, ["ahead2@example.com"], last_name="Two", company="Acme")
+    await pusher(world).run_once()
+    before = await writes(world.org)
+    # Four changes, two a page: the second page is read while the first is pushed, and holds
+    # the same two persons again.
+    await edit(world, first, title="Chief")
+    await edit(world, second, title="Deputy")
+    await edit(world, first, city="Oslo")
+    await edit(world, second, city="Bergen")
+    report = await pusher(world, page_size=2).run_once()
+    # The first page wrote both persons' title and city; the second finds them written (its
+    # links read again after the first page's commit) instead of writing them once more.
+    assert (report.updated, report.unchanged) == (2, 2)
+    assert await writes(world.org) == before + 1
+    lead = await record(world.org, "Lead", await linked(world, first))
+    assert (lead["Title"], lead["City"]) == ("Chief", "Oslo")
+    assert len(await leads_with(world.org, "ahead1@example.com")) == 1
