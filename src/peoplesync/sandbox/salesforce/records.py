@@ -12,7 +12,11 @@ from peoplesync.sandbox.salesforce.change import Publisher, RecordChange
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
 from peoplesync.sandbox.salesforce.record_rules import RecordFailed, RecordRules, error_entry
 from peoplesync.sandbox.salesforce.schema import Schema
-from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
+from peoplesync.sandbox.salesforce.soql_compiler import (
+    JSON_CONVERTED,
+    json_value,
+    storage_datetime,
+)
 from peoplesync.sandbox.salesforce.storage import Storage
 
 ROLLED_BACK: dict[str, object] = {
@@ -161,6 +165,7 @@ class RecordService(RecordRules):
         defaults = self._defaults(sobject, user_id)
         required, types = self._required(sobject), self._types(sobject)
         checked = self._checked(sobject)
+        converted = {name for name, kind in types.items() if kind in JSON_CONVERTED}
         for record in records:
             try:
                 values = self._convert(sobject, record, creating=True, from_csv=from_csv)
@@ -188,7 +193,7 @@ class RecordService(RecordRules):
             rows.append(row)
             results.append(SaveResult(record_id, True, created=True))
             shown = {
-                k: json_value(types.get(k, "string"), v)
+                k: json_value(types[k], v) if k in converted else v
                 for k, v in row.items()
                 if v is not None and k != "Id"
             }
@@ -238,6 +243,7 @@ class RecordService(RecordRules):
         current = await self.fetch(sobject, [i for i in ids if i is not None])
         required, types = self._required(sobject), self._types(sobject)
         checked = self._checked(sobject)
+        converted = {name for name, kind in types.items() if kind in JSON_CONVERTED}
         results: list[SaveResult] = []
         writes: list[tuple[str, dict[str, Any]]] = []
         changes: list[RecordChange] = []
@@ -303,7 +309,9 @@ class RecordService(RecordRules):
             writes.append((record_id, values))
             current[record_id] = {**row, **values}
             results.append(SaveResult(record_id, True))
-            shown = {k: json_value(types.get(k, "string"), v) for k, v in changed.items()}
+            shown = {
+                k: json_value(types[k], v) if k in converted else v for k, v in changed.items()
+            }
             stamps = {"LastModifiedDate": json_value("datetime", now)}
             changes.append(
                 RecordChange(

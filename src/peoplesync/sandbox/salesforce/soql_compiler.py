@@ -123,6 +123,11 @@ class CompiledQuery:
         return [csv_value(c.meta.type, row[c.index]) for c in self._outputs]
 
 
+# Types whose stored values differ from their REST JSON (see ``json_value``); the others
+# are sent as stored.
+JSON_CONVERTED = frozenset({"boolean", "datetime", *NUMBER_TYPES})
+
+
 def json_value(kind: str, stored: object) -> object:
     """A stored value as REST JSON."""
     if stored is None:
