@@ -15,7 +15,9 @@ person id. The new links (with the values written as their state), the log posit
 retry list are committed in one People transaction after Salesforce accepted the writes, so a
 crash repeats at most one page, and the repeat finds what was created by email (or by the
 upsert key) instead of creating it again; a bulk job that ends with records of unknown
-outcome is treated the same way.
+outcome is treated the same way. While a full page waits for Salesforce, the next page and
+its persons are read ahead (``outbound_read``); each page runs with the garbage collector
+paused.
 """
 
 from __future__ import annotations
