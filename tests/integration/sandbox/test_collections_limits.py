@@ -182,3 +182,40 @@ async def test_long_running_request_cap(tmp_path: Path) -> None:
         assert (
             await org.client.get(f"{API}/query/", params={"q": "SELECT Id FROM Lead"})
         ).status_code == 200
+
+
+async def test_a_composite_call_counts_once_toward_the_allowance(tmp_path: Path) -> None:
+    async for org in open_org(tmp_path, api_daily_limit=10):
+        emails = ", ".join(f"'someone{i}@example.com'" for i in range(2000))
+        subrequests = [
+            {
+                "method": "GET",
+                "url": f"{API}/query?q=SELECT+Id+FROM+Lead+WHERE+Email+IN+({emails})",
+                "referenceId": "long",
+            },
+            {
+                "method": "POST",
+                "url": f"{API}/sobjects/Lead",
+                "referenceId": "lead",
+                "body": {"LastName": "Once", "Company": "Acme"},
+            },
+            {"method": "GET", "url": f"{API}/sobjects/Lead/@{{lead.id}}", "referenceId": "read"},
+        ]
+        response = await org.client.post(
+            f"{API}/composite", json={"allOrNone": False, "compositeRequest": subrequests}
+        )
+        answers = response.json()["compositeResponse"]
+        assert [a["httpStatusCode"] for a in answers] == [200, 201, 200]
+        assert answers[0]["body"]["totalSize"] == 0
+        assert answers[2]["body"]["LastName"] == "Once"
+        assert response.headers["Sforce-Limit-Info"] == "api-usage=1/10"
+        # The subrequests are still in the request log, after the token request.
+        log = (await org.client.get("/sandbox/admin/requests")).json()
+        lead_id = answers[1]["body"]["id"]
+        paths = [(e["method"], e["path"]) for e in log if e["path"].startswith(API)]
+        assert paths == [
+            ("GET", f"{API}/query"),
+            ("POST", f"{API}/sobjects/Lead"),
+            ("GET", f"{API}/sobjects/Lead/{lead_id}"),
+            ("POST", f"{API}/composite"),
+        ]

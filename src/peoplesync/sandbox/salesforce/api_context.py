@@ -18,6 +18,10 @@ from peoplesync.sandbox.salesforce.query_cursor import QueryCursors
 from peoplesync.sandbox.salesforce.records import RecordService
 
 JSON_TYPE = "application/json;charset=UTF-8"
+# Set in the ASGI scope of a Composite or batch subrequest: it is part of its parent's call
+# (one call toward the API limits, as Salesforce counts it), so it is neither metered nor
+# given faults of its own; it is still logged.
+SUBREQUEST = "peoplesync.subrequest"
 
 
 class ApiError(Exception):

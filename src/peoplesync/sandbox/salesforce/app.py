@@ -27,7 +27,13 @@ from peoplesync.sandbox.salesforce import (
     ui_convert,
     ui_pages,
 )
-from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
+from peoplesync.sandbox.salesforce.api_context import (
+    SUBREQUEST,
+    ApiContext,
+    ApiError,
+    json_response,
+    read_json,
+)
 from peoplesync.sandbox.salesforce.auth import AuthServer
 from peoplesync.sandbox.salesforce.change import Publisher
 from peoplesync.sandbox.salesforce.config import SandboxConfig
@@ -138,7 +144,11 @@ class _Guard(BaseHTTPMiddleware):
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        metered = path.startswith(METERED) and not path.endswith("/services/data/")
+        metered = (
+            path.startswith(METERED)
+            and not path.endswith("/services/data/")
+            and not request.scope.get(SUBREQUEST)
+        )
         usage = self.org.usage
         if metered:
             knobs = self.org.config.knobs

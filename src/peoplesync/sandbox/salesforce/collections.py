@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
+from peoplesync.sandbox.salesforce.api_context import (
+    SUBREQUEST,
+    ApiContext,
+    ApiError,
+    json_response,
+    read_json,
+)
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
 from peoplesync.sandbox.salesforce.rest import version_of
 
@@ -223,24 +230,59 @@ def routes(ctx: ApiContext) -> list[Route]:
     async def _dispatch(
         request: Request, method: str, url: str, payload: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        """Run a subrequest through the app itself, with the caller's credentials."""
-        import httpx
+        """Run a subrequest through the app itself (straight into the ASGI app: no HTTP
+        client, whose URL handling costs more than the query for a 60,000-character
+        ``Email IN`` list), with the caller's credentials."""
+        path, _, query = url.partition("?")
+        content = json.dumps(payload).encode() if payload is not None else b""
+        headers = [
+            (b"host", request.headers.get("host", "").encode()),
+            (b"authorization", request.headers.get("authorization", "").encode()),
+            (b"content-length", str(len(content)).encode()),
+        ]
+        if payload is not None:
+            headers.append((b"content-type", b"application/json"))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method.upper(),
+            "scheme": request.url.scheme,
+            "path": unquote(path),
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": headers,
+            "server": request.scope.get("server"),
+            "client": request.scope.get("client"),
+            SUBREQUEST: True,
+        }
+        sent = False
+        status = 500
+        body = bytearray()
 
-        app = request.scope["app"]
-        transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": request.headers.get("authorization", "")}
-        async with httpx.AsyncClient(transport=transport, base_url=str(request.base_url)) as client:
-            response = await client.request(method, url, json=payload, headers=headers)
-        answer = response.json() if response.content else None
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": content, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+
+        await request.scope["app"](scope, receive, send)
+        answer = json.loads(body) if body else None
         location = (
             {"Location": f"{url.rstrip('/')}/{answer['id']}"}
-            if method == "POST"
-            and response.status_code == 201
-            and isinstance(answer, dict)
-            and "id" in answer
+            if method == "POST" and status == 201 and isinstance(answer, dict) and "id" in answer
             else {}
         )
-        return response.status_code, answer, location
+        return status, answer, location
 
     base = "/services/data/{version}/composite"
     return [
