@@ -219,3 +219,26 @@ async def test_a_composite_call_counts_once_toward_the_allowance(tmp_path: Path)
             ("GET", f"{API}/sobjects/Lead/{lead_id}"),
             ("POST", f"{API}/composite"),
         ]
+
+
+async def test_composite_subrequest_urls_may_hold_unencoded_text(org: Org) -> None:
+    subrequests = [
+        {
+            "method": "POST",
+            "url": f"{API}/sobjects/Lead",
+            "referenceId": "lead",
+            "body": {"LastName": "Müller", "Company": "Straße & Co"},
+        },
+        {
+            "method": "GET",
+            "url": f"{API}/query?q=SELECT Id, Company FROM Lead WHERE LastName = 'Müller'",
+            "referenceId": "found",
+        },
+    ]
+    response = await org.client.post(
+        f"{API}/composite", json={"allOrNone": True, "compositeRequest": subrequests}
+    )
+    created, found = response.json()["compositeResponse"]
+    assert found["httpStatusCode"] == 200, found
+    assert [r["Id"] for r in found["body"]["records"]] == [created["body"]["id"]]
+    assert found["body"]["records"][0]["Company"] == "Straße & Co"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -233,7 +233,8 @@ def routes(ctx: ApiContext) -> list[Route]:
         """Run a subrequest through the app itself (straight into the ASGI app: no HTTP
         client, whose URL handling costs more than the query for a 60,000-character
         ``Email IN`` list), with the caller's credentials."""
-        path, _, query = url.partition("?")
+        # As an HTTP client would send them: characters beyond printable ASCII percent-encoded.
+        path, _, query = (quote(part, safe=_PRINTABLE) for part in url.partition("?"))
         content = json.dumps(payload).encode() if payload is not None else b""
         headers = [
             (b"host", request.headers.get("host", "").encode()),
@@ -294,6 +295,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         Route(base + "/", composite, methods=["POST"]),
         Route(base + "/batch", batch, methods=["POST"]),
     ]
+
+
+_PRINTABLE = "".join(chr(code) for code in range(33, 127))
 
 
 def _resolve(text: str, results: dict[str, Any]) -> str:
