@@ -233,7 +233,8 @@ def routes(ctx: ApiContext) -> list[Route]:
                         job.failed += 1
                     job.processed += 1
                 await asyncio.sleep(0)
-            job.state = "JobComplete"
+            if job.state != "Aborted":  # aborted while queued, with no rows to leave out
+                job.state = "JobComplete"
         except (ValueError, csv.Error, ApiError) as exc:
             job.state, job.error = "Failed", f"InvalidBatch : {exc}"
         finally:
