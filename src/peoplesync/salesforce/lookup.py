@@ -84,10 +84,6 @@ async def query_many(client: SalesforceClient, queries: Sequence[str]) -> list[d
     slots = asyncio.Semaphore(CONCURRENT_COMPOSITES)
 
     async def composite(group: Sequence[str]) -> list[dict[str, Any]]:
-        async with slots:
-            return await _composite(group)
-
-    async def _composite(group: Sequence[str]) -> list[dict[str, Any]]:
         body = {
             "allOrNone": False,
             "compositeRequest": [
@@ -95,17 +91,18 @@ async def query_many(client: SalesforceClient, queries: Sequence[str]) -> list[d
                 for i, q in enumerate(group)
             ],
         }
-        answer = (await client.request("POST", f"{client.base}/composite", json=body)).json()
         found: list[dict[str, Any]] = []
-        for sub in answer["compositeResponse"]:
-            status = int(sub["httpStatusCode"])
-            if status >= 300:
-                raise from_response(status, sub.get("body"))
-            page = sub["body"]
-            found += page["records"]
-            while page.get("nextRecordsUrl"):
-                page = (await client.request("GET", page["nextRecordsUrl"])).json()
+        async with slots:
+            answer = (await client.request("POST", f"{client.base}/composite", json=body)).json()
+            for sub in answer["compositeResponse"]:
+                status = int(sub["httpStatusCode"])
+                if status >= 300:
+                    raise from_response(status, sub.get("body"))
+                page = sub["body"]
                 found += page["records"]
+                while page.get("nextRecordsUrl"):
+                    page = (await client.request("GET", page["nextRecordsUrl"])).json()
+                    found += page["records"]
         return found
 
     groups = [

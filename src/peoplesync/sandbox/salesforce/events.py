@@ -36,11 +36,7 @@ def payload(
     change: RecordChange, transaction_key: str, sequence: int, commit_ms: int, commit_number: int
 ) -> dict[str, Any]:
     """The event payload of one change, header first."""
-    values = {
-        k: _cdc_value(v) if type(v) is str and v.endswith("+0000") else v
-        for k, v in change.values.items()
-        if k not in ("Id", "IsDeleted")
-    }
+    values = {k: _cdc_value(v) for k, v in change.values.items() if k not in ("Id", "IsDeleted")}
     if change.entity_name in ("Lead", "Contact"):
         values.pop("Name", None)  # their names travel as the compound below
     if change.entity_name in ("Lead", "Contact") and any(p in values for p in NAME_PARTS):
