@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -71,6 +71,8 @@ RESERVED_NAMES = frozenset(STANDARD_ATTRIBUTES) | {
     "updated_at",
     "version",
 }
+# Birth dates before this are taken for typing mistakes (historical persons still fit).
+EARLIEST_BIRTH_DATE = date(1800, 1, 1)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
@@ -190,13 +192,35 @@ def decode_value(kind: AttributeType, stored: object) -> object:
     return stored
 
 
-def coerce_standard(name: str, value: object, *, record: str | None) -> object:
-    """Check a standard attribute's value; returns the value to store."""
+def check_birth_date(stored: str, *, record: str | None, today: date) -> None:
+    """Raise ValidationError for a birth date (ISO text) after ``today`` or before 1800."""
+    born = date.fromisoformat(stored)
+    if born > today + timedelta(days=1):  # a day's slack: it is already tomorrow east of UTC
+        raise ValidationError(
+            f"{stored} is in the future (today is {today.isoformat()})",
+            record=record,
+            field="birth_date",
+            hint="give the date the person was born, like 1990-05-31 (year first)",
+        )
+    if born < EARLIEST_BIRTH_DATE:
+        raise ValidationError(
+            f"{stored} is before {EARLIEST_BIRTH_DATE.isoformat()}, which is not plausible",
+            record=record,
+            field="birth_date",
+            hint="check the year; give the date like 1990-05-31 (year first)",
+        )
+
+
+def coerce_standard(name: str, value: object, *, record: str | None, today: date) -> object:
+    """Check a standard attribute's value (``today`` bounds a birth date); returns the value
+    to store."""
     spec = STANDARD_ATTRIBUTES[name]
     if type(value) is str and spec.type is AttributeType.TEXT:
         stored: object = value  # what coerce_value returns for text
     else:
         stored = coerce_value(spec.type, value, record=record, field=name)
+    if name == "birth_date" and isinstance(stored, str):
+        check_birth_date(stored, record=record, today=today)
     if isinstance(stored, str) and spec.type is AttributeType.TEXT:
         stored = stored.strip() or None
         if stored is not None and spec.max_length is not None and len(stored) > spec.max_length:

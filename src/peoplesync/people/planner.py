@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from peoplesync.errors import (
@@ -100,11 +100,18 @@ def prepare_inputs(
     definitions: Mapping[str, AttributeDefinition],
     *,
     default_region: str | None,
+    today: date,
     first_index: int = 0,
 ) -> list[Prepared]:
-    """Validate every input on its own (no database state needed)."""
+    """Validate every input on its own (no database state needed; ``today`` bounds dates)."""
     return [
-        prepare_input(item, definitions, default_region=default_region, index=first_index + offset)
+        prepare_input(
+            item,
+            definitions,
+            default_region=default_region,
+            today=today,
+            index=first_index + offset,
+        )
         for offset, item in enumerate(inputs)
     ]
 
@@ -114,12 +121,15 @@ def prepare_input(
     definitions: Mapping[str, AttributeDefinition],
     *,
     default_region: str | None,
+    today: date,
     index: int,
 ) -> Prepared:
     """Validate one input, the ``index``-th of its batch (no database state needed)."""
     record = record_name(item, index)
     try:
-        norm = normalise_input(item, definitions, record=record, default_region=default_region)
+        norm = normalise_input(
+            item, definitions, record=record, default_region=default_region, today=today
+        )
     except RecordError as error:
         return Prepared(item, record, None, error)
     return Prepared(item, record, norm, None)
@@ -145,6 +155,7 @@ def normalise_input(
     *,
     record: str,
     default_region: str | None,
+    today: date,
 ) -> _Normalised:
     """Validate every value of ``item``; raise the first RecordError found."""
     standard: dict[str, Any] = {}
@@ -153,7 +164,9 @@ def normalise_input(
     for name, value in item.values.items():
         if name in STANDARD_ATTRIBUTES:
             # An absent value is valid for every standard attribute.
-            standard[name] = None if value is None else coerce_standard(name, value, record=record)
+            standard[name] = (
+                None if value is None else coerce_standard(name, value, record=record, today=today)
+            )
         elif name in definitions:
             attributes[name] = coerce_value(
                 definitions[name].type, value, record=record, field=name

@@ -175,6 +175,7 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                 chunk[start : start + _SLICE],
                 definitions,
                 default_region=self.default_phone_region,
+                today=self.clock.now().date(),
                 first_index=first + start,
             )
             await asyncio.sleep(0)
@@ -202,6 +203,7 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         writes nothing.
         """
         definitions = await self.attributes()
+        today = self.clock.now().date()
         prepared: list[Prepared] = []
         for start in range(0, len(inputs), _SLICE):
             prepared += [
@@ -211,6 +213,7 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                     item,
                     definitions,
                     default_region=self.default_phone_region,
+                    today=today,
                     index=start + offset,
                 )
                 for offset, item in enumerate(inputs[start : start + _SLICE])

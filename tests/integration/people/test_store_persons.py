@@ -166,6 +166,8 @@ async def test_custom_attributes_are_typed(store: SqlPeopleStore) -> None:
         (PersonInput(values={"score": "many"}), AttributeTypeError, "score"),
         (PersonInput(values={"score": True}), AttributeTypeError, "score"),
         (PersonInput(values={"birth_date": "31/12/1990"}), AttributeTypeError, "birth_date"),
+        (PersonInput(values={"birth_date": "2099-01-01"}), ValidationError, "birth_date"),
+        (PersonInput(values={"birth_date": "1799-12-31"}), ValidationError, "birth_date"),
         (PersonInput(values={"first_name": "x" * 256}), ValidationError, "first_name"),
         (PersonInput(values={"gender": "robot"}), ValidationError, "gender"),
         (PersonInput(values={"email": "a@example.com"}), UnknownAttributeError, "email"),

@@ -180,3 +180,21 @@ async def test_records_committed_late_behind_the_cursor_are_not_missed(world: Wo
     report = await world.leads.run_once()
     assert report.created == 1
     assert "late@a.example" in await world.store.find_by_emails(["late@a.example"])
+
+
+async def test_a_birth_date_in_the_future_rejects_that_contact_only(world: World) -> None:
+    org = world.org
+    born = await org.create(
+        "Contact", LastName="Born", Email="born@x.example", Birthdate="1990-05-31"
+    )
+    unborn = await org.create(
+        "Contact", LastName="Unborn", Email="unborn@x.example", Birthdate="2099-01-01"
+    )
+    report = await world.contacts.run_once()
+    assert (report.read, report.created) == (2, 1)
+    (rejected,) = report.rejected
+    assert rejected.record == f"Contact {unborn}"
+    assert rejected.field == "Birthdate"  # named in Salesforce's terms
+    assert "2099-01-01" in str(rejected) and "future" in str(rejected)
+    assert f"Contact {born}" != rejected.record
+    assert await world.store.count_persons() == 1

@@ -10,8 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peoplesync.errors import AttributeTypeError
-from peoplesync.people.attribute import AttributeType, coerce_value, decode_value
+from peoplesync.errors import AttributeTypeError, ValidationError
+from peoplesync.people.attribute import (
+    AttributeType,
+    coerce_standard,
+    coerce_value,
+    decode_value,
+)
 from peoplesync.people.domain_name import normalise_domain
 
 typed_values = st.one_of(
@@ -116,3 +121,23 @@ def test_domains_normalise(raw: str) -> None:
 def test_domain_normalisation_is_idempotent(host: str) -> None:
     once = normalise_domain(f"https://www.{host}/path")
     assert once is not None and normalise_domain(once) == once
+
+
+TODAY = date(2026, 3, 15)
+
+
+@pytest.mark.parametrize("born", ["2026-03-15", "2026-03-16", "1990-05-31", "1800-01-01"])
+def test_plausible_birth_dates_are_kept(born: str) -> None:
+    assert coerce_standard("birth_date", born, record="row 2", today=TODAY) == born
+
+
+@pytest.mark.parametrize(
+    ("born", "words"),
+    [("2099-01-01", "in the future"), ("2026-03-17", "in the future"), ("1799-12-31", "1800")],
+)
+def test_implausible_birth_dates_name_record_and_field(born: str, words: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        coerce_standard("birth_date", born, record="row 2", today=TODAY)
+    assert caught.value.record == "row 2" and caught.value.field == "birth_date"
+    assert words in caught.value.detail and born in caught.value.detail
+    assert caught.value.hint
