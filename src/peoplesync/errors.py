@@ -131,6 +131,31 @@ class AmbiguousMatchError(ValidationError):
     hint = "merge the matching persons first, or give the person id"
 
 
+class AttributeExistsError(ValidationError):
+    """An attribute was added under a name that is already defined."""
+
+    code = "ATTRIBUTE_EXISTS"
+
+
+class ConfirmationRequiredError(RecordError):
+    """A change has consequences the caller must accept explicitly (then send it again,
+    confirmed)."""
+
+    code = "CONFIRMATION_REQUIRED"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        affected: int,
+        record: str | None = None,
+        field: str | None = None,
+        hint: str = "",
+    ) -> None:
+        super().__init__(message, record=record, field=field, hint=hint)
+        self.affected = affected
+
+
 class NotFoundError(RecordError):
     """The record asked for does not exist."""
 

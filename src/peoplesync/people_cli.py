@@ -19,6 +19,7 @@ from rich.progress import Progress
 from peoplesync.errors import PeopleSyncError, RecordError
 from peoplesync.people import tables as t
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
+from peoplesync.people.attribute_change import add_attribute, describe, edit_attribute
 from peoplesync.people.model import PersonInput
 from peoplesync.settings import Settings
 from peoplesync.wiring import people_store
@@ -42,28 +43,78 @@ def _plain(value: Any) -> Any:
     return value
 
 
+ConfirmOption = Annotated[
+    bool,
+    typer.Option(
+        "--confirm", help="Make it mandatory even though existing persons have no value for it"
+    ),
+]
+
+
+def _summary(definition: AttributeDefinition) -> str:
+    return f"attribute {definition.name} ({describe(definition)})"
+
+
 @attributes_app.command("add")
-def add_attribute(
+def add_attribute_command(
     name: str,
     kind: Annotated[AttributeType, typer.Option("--type", help="Value type")] = AttributeType.TEXT,
     mandatory: Annotated[
         bool, typer.Option("--mandatory", help="Every person must have it")
     ] = False,
     description: str = "",
+    confirm: ConfirmOption = False,
 ) -> None:
-    """Define (or change) a custom attribute."""
+    """Define a new custom attribute (an existing one is changed with `attributes edit`)."""
 
-    async def run() -> None:
+    async def run() -> AttributeDefinition:
         async with people_store(Settings()) as store:
-            await store.define_attribute(
-                AttributeDefinition(name, kind, mandatory, description), origin="cli"
+            return await add_attribute(
+                store,
+                AttributeDefinition(name, kind, mandatory, description),
+                origin="cli",
+                confirm=confirm,
             )
 
     try:
-        asyncio.run(run())
+        saved = asyncio.run(run())
     except PeopleSyncError as error:
         raise _fail(error) from None
-    console.print(f"attribute {name} ({kind.value}{', mandatory' if mandatory else ''}) saved")
+    console.print(f"{_summary(saved)} added")
+
+
+@attributes_app.command("edit")
+def edit_attribute_command(
+    name: str,
+    kind: Annotated[
+        AttributeType | None, typer.Option("--type", help="New value type (no values yet)")
+    ] = None,
+    mandatory: Annotated[
+        bool | None,
+        typer.Option("--mandatory/--optional", help="Whether every person must have it"),
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="New description")] = None,
+    confirm: ConfirmOption = False,
+) -> None:
+    """Change a custom attribute's type, mandatory flag or description."""
+
+    async def run() -> AttributeDefinition:
+        async with people_store(Settings()) as store:
+            return await edit_attribute(
+                store,
+                name,
+                origin="cli",
+                kind=kind,
+                mandatory=mandatory,
+                description=description,
+                confirm=confirm,
+            )
+
+    try:
+        saved = asyncio.run(run())
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+    console.print(f"{_summary(saved)} saved")
 
 
 @attributes_app.command("list")

@@ -130,6 +130,16 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             )
         self._definitions = None
 
+    async def count_lacking(self, name: str) -> int:
+        """How many persons have no value for the custom attribute ``name``."""
+        async with self.engine.connect() as conn:
+            lacking = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(t.persons)
+                .where(sa.not_(_attribute_present(conn, name)))
+            )
+        return int(lacking or 0)
+
     # --- persons ---------------------------------------------------------------------
 
     async def upsert_persons(

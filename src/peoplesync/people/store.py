@@ -29,6 +29,9 @@ class PeopleStore(Protocol):
     async def attributes(self) -> dict[str, AttributeDefinition]:
         """Every custom attribute definition by name."""
 
+    async def count_lacking(self, name: str) -> int:
+        """How many persons have no value for the custom attribute ``name``."""
+
     async def upsert_persons(
         self, inputs: Iterable[PersonInput], *, origin: str, reject_invalid: bool = False
     ) -> UpsertResult:

@@ -1,5 +1,6 @@
-"""People -> Configuration: the custom attributes (list, add with a type and a mandatory flag;
-what ``peoplesync attributes add`` does on the command line)."""
+"""People -> Configuration: the custom attributes (list; add with a type and a mandatory flag;
+edit one), as ``peoplesync attributes add`` / ``edit`` do on the command line. Making an
+attribute mandatory while persons lack it asks for confirmation first."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from peoplesync.errors import RecordError, ValidationError
+from peoplesync.errors import ConfirmationRequiredError, NotFoundError, RecordError, ValidationError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeDefinition, AttributeType
+from peoplesync.people.attribute_change import add_attribute, edit_attribute
 from peoplesync.web.access import AdminSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.error_bodies import record_status
@@ -18,12 +20,10 @@ from peoplesync.web.pages import render
 router = APIRouter(include_in_schema=False)
 
 
-async def define(
-    web: WebContext, session_email: str, name: str, kind: str, mandatory: bool, description: str
-) -> AttributeDefinition:
-    """Check the form or API values and save the definition."""
+def attribute_type(name: str, kind: str) -> AttributeType:
+    """The type named ``kind``; ValidationError naming the field ``type`` otherwise."""
     try:
-        attribute_type = AttributeType(kind.strip().lower())
+        return AttributeType(kind.strip().lower())
     except ValueError:
         raise ValidationError(
             f"{kind!r} is not a type",
@@ -31,13 +31,37 @@ async def define(
             field="type",
             hint=", ".join(t.value for t in AttributeType),
         ) from None
+
+
+def checked_description(name: str, description: str) -> str:
+    """The description, stripped; ValidationError when longer than 1000 characters."""
     if len(description) > 1000:
         raise ValidationError(
             "at most 1000 characters", record=f"attribute {name!r}", field="description"
         )
-    definition = AttributeDefinition(name.strip(), attribute_type, mandatory, description.strip())
-    await web.store.define_attribute(definition, origin=f"web:{session_email}")
-    return definition
+    return description.strip()
+
+
+async def define(
+    web: WebContext,
+    session_email: str,
+    name: str,
+    kind: str,
+    mandatory: bool,
+    description: str,
+    *,
+    confirm: bool = False,
+) -> AttributeDefinition:
+    """Check the form or API values and add the attribute (never changes an existing one)."""
+    definition = AttributeDefinition(
+        name.strip(),
+        attribute_type(name, kind),
+        mandatory,
+        checked_description(name, description),
+    )
+    return await add_attribute(
+        web.store, definition, origin=f"web:{session_email}", confirm=confirm
+    )
 
 
 async def _page(
@@ -47,6 +71,7 @@ async def _page(
     *,
     values: dict[str, str],
     error: RecordError | None = None,
+    editing: AttributeDefinition | None = None,
 ) -> HTMLResponse:
     return render(
         web,
@@ -59,6 +84,8 @@ async def _page(
         types=[t.value for t in AttributeType],
         values=values,
         error=error,
+        confirming=isinstance(error, ConfirmationRequiredError),
+        editing=editing,
     )
 
 
@@ -69,7 +96,7 @@ async def attributes_page(request: Request, web: Context, session: PageSession) 
 
 
 @router.post("/attributes")
-async def add_attribute(
+async def add_attribute_form(
     request: Request,
     web: Context,
     session: AdminSession,
@@ -77,14 +104,69 @@ async def add_attribute(
     type: Annotated[str, Form(max_length=20)] = "text",
     mandatory: Annotated[str, Form(max_length=10)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """Define a custom attribute (admins only); the error is shown next to its field."""
+    """Add a custom attribute (admins only); the error is shown next to its field, and a
+    mandatory one while persons exist asks for confirmation."""
     try:
-        await define(web, session.user.email, name, type, bool(mandatory), description)
+        await define(
+            web, session.user.email, name, type, bool(mandatory), description, confirm=bool(confirm)
+        )
     except RecordError as error:
         values = {"name": name, "type": type, "mandatory": mandatory, "description": description}
         return await _page(request, web, session, values=values, error=error)
     return RedirectResponse("/attributes", status_code=303)
 
 
-__all__ = ["define", "router"]
+async def _existing(web: WebContext, name: str) -> AttributeDefinition:
+    definition = (await web.store.attributes()).get(name)
+    if definition is None:
+        raise NotFoundError("no custom attribute has this name", record=name, field="name")
+    return definition
+
+
+@router.get("/attributes/{name}/edit")
+async def edit_attribute_page(
+    request: Request, web: Context, session: PageSession, name: str
+) -> HTMLResponse:
+    """The form that changes an attribute's type, mandatory flag or description."""
+    definition = await _existing(web, name)
+    values = {
+        "type": definition.type.value,
+        "mandatory": "yes" if definition.mandatory else "",
+        "description": definition.description,
+    }
+    return await _page(request, web, session, values=values, editing=definition)
+
+
+@router.post("/attributes/{name}/edit")
+async def edit_attribute_form(
+    request: Request,
+    web: Context,
+    session: AdminSession,
+    name: str,
+    type: Annotated[str, Form(max_length=20)] = "text",
+    mandatory: Annotated[str, Form(max_length=10)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Save the edit (admins only), asking for confirmation when it becomes mandatory while
+    persons lack it."""
+    definition = await _existing(web, name)
+    try:
+        await edit_attribute(
+            web.store,
+            name,
+            origin=f"web:{session.user.email}",
+            kind=attribute_type(name, type),
+            mandatory=bool(mandatory),
+            description=checked_description(name, description),
+            confirm=bool(confirm),
+        )
+    except RecordError as error:
+        values = {"type": type, "mandatory": mandatory, "description": description}
+        return await _page(request, web, session, values=values, error=error, editing=definition)
+    return RedirectResponse("/attributes", status_code=303)
+
+
+__all__ = ["attribute_type", "checked_description", "define", "router"]

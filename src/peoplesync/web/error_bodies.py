@@ -11,7 +11,9 @@ from starlette.exceptions import HTTPException
 
 from peoplesync.errors import (
     AmbiguousMatchError,
+    AttributeExistsError,
     BatchValidationError,
+    ConfirmationRequiredError,
     DuplicateEmailError,
     NotFoundError,
     PeopleSyncError,
@@ -60,7 +62,13 @@ def record_status(error: RecordError) -> int:
     """404 for a missing record, 409 when it clashes with another, 422 otherwise."""
     if isinstance(error, NotFoundError):
         return 404
-    if isinstance(error, DuplicateEmailError | AmbiguousMatchError):
+    if isinstance(
+        error,
+        DuplicateEmailError
+        | AmbiguousMatchError
+        | AttributeExistsError
+        | ConfirmationRequiredError,
+    ):
         return 409
     return 422
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from peoplesync.errors import ValidationError
-from peoplesync.people.attribute import AttributeType
+from peoplesync.people.attribute import AttributeDefinition, AttributeType
+from peoplesync.people.attribute_change import edit_attribute
 from peoplesync.people.person_filter import Condition
 from peoplesync.people.person_import import run_import
 from peoplesync.people.person_search import count_matching
 from peoplesync.people.segment_store import Segment
 from peoplesync.web.access import ApiAdmin, ApiUser, Context, WebContext
-from peoplesync.web.attribute_pages import define
+from peoplesync.web.attribute_pages import checked_description, define
 from peoplesync.web.people_files import (
     export_kind,
     export_response,
@@ -59,6 +60,33 @@ class AttributeBody(BaseModel):
     type: AttributeType = AttributeType.TEXT
     mandatory: bool = False
     description: str = Field(default="", max_length=1000)
+    confirm: bool = Field(
+        default=False,
+        description="Accept that existing persons lack a new mandatory attribute (else 409)",
+    )
+
+
+class AttributeEdit(BaseModel):
+    """Changes to a custom attribute (absent: unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: AttributeType | None = None
+    mandatory: bool | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    confirm: bool = Field(
+        default=False,
+        description="Accept that persons lack the attribute when it becomes mandatory (else 409)",
+    )
+
+
+def _attribute_json(definition: AttributeDefinition) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "type": definition.type.value,
+        "mandatory": definition.mandatory,
+        "description": definition.description,
+    }
 
 
 async def _segment_json(web: WebContext, segment: Segment) -> dict[str, Any]:
@@ -118,31 +146,48 @@ async def delete_segment(web: Context, _user: ApiAdmin, segment_id: str) -> Resp
 @router.get("/attributes", tags=["attributes"])
 async def list_attributes(web: Context, _user: ApiUser) -> dict[str, Any]:
     """Custom attribute definitions."""
-    return {
-        "items": [
-            {
-                "name": d.name,
-                "type": d.type.value,
-                "mandatory": d.mandatory,
-                "description": d.description,
-            }
-            for d in (await web.store.attributes()).values()
-        ]
-    }
+    return {"items": [_attribute_json(d) for d in (await web.store.attributes()).values()]}
 
 
 @router.post("/attributes", status_code=201, tags=["attributes"])
 async def add_attribute(web: Context, user: ApiAdmin, body: AttributeBody) -> dict[str, Any]:
-    """Define or change a custom attribute (admins only)."""
+    """Define a new custom attribute (admins only). An existing name is a 409
+    ATTRIBUTE_EXISTS (change it with PUT); a mandatory one while persons exist is a 409
+    CONFIRMATION_REQUIRED naming how many lack it, unless ``confirm`` is true."""
     saved = await define(
-        web, user.email, body.name, body.type.value, body.mandatory, body.description
+        web,
+        user.email,
+        body.name,
+        body.type.value,
+        body.mandatory,
+        body.description,
+        confirm=body.confirm,
     )
-    return {
-        "name": saved.name,
-        "type": saved.type.value,
-        "mandatory": saved.mandatory,
-        "description": saved.description,
-    }
+    return _attribute_json(saved)
+
+
+@router.put("/attributes/{name}", tags=["attributes"])
+async def change_attribute(
+    web: Context,
+    user: ApiAdmin,
+    name: Annotated[str, Path(max_length=63)],
+    body: AttributeEdit,
+) -> dict[str, Any]:
+    """Change a custom attribute's type, mandatory flag or description (admins only).
+    Making it mandatory while persons lack it is a 409 CONFIRMATION_REQUIRED naming how many,
+    unless ``confirm`` is true; the type cannot change once persons have values."""
+    saved = await edit_attribute(
+        web.store,
+        name,
+        origin=origin(user),
+        kind=body.type,
+        mandatory=body.mandatory,
+        description=None
+        if body.description is None
+        else checked_description(name, body.description),
+        confirm=body.confirm,
+    )
+    return _attribute_json(saved)
 
 
 def _mapping(text: str) -> dict[str, str] | None:

@@ -6,9 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from peoplesync.cli import app
+
+
+def said(result: Result) -> str:
+    """The command's output with rich's line wrapping undone."""
+    return " ".join(result.output.split())
 
 
 @pytest.fixture
@@ -62,6 +67,43 @@ def test_bad_attribute_type_change_is_a_clear_error(runner: CliRunner, tmp_path:
     source = tmp_path / "p.jsonl"
     source.write_text(json.dumps({"email": "t@example.com", "tier": 2}))
     assert runner.invoke(app, ["people", "import", str(source)]).exit_code == 0
-    changed = runner.invoke(app, ["attributes", "add", "tier", "--type", "text"])
+    changed = runner.invoke(app, ["attributes", "edit", "tier", "--type", "text"])
     assert changed.exit_code == 1
     assert "cannot change the type" in changed.output
+
+
+def test_add_never_changes_an_existing_attribute(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["attributes", "add", "tier", "--type", "number"]).exit_code == 0
+    again = runner.invoke(app, ["attributes", "add", "tier", "--type", "text", "--mandatory"])
+    assert again.exit_code == 1
+    assert "attribute 'tier' exists (type number, optional): edit it instead" in said(again)
+    assert "peoplesync attributes edit tier" in said(again)
+    listed = json.loads(runner.invoke(app, ["attributes", "list", "--json"]).stdout)
+    assert listed == [{"name": "tier", "type": "number", "mandatory": False, "description": ""}]
+    edited = runner.invoke(app, ["attributes", "edit", "tier", "--type", "text"])
+    assert edited.exit_code == 0, edited.output
+    assert "attribute tier (type text, optional) saved" in said(edited)
+
+
+def test_mandatory_attribute_needs_confirm_while_persons_lack_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = tmp_path / "p.jsonl"
+    source.write_text(
+        "\n".join(json.dumps({"email": f"p{i}@example.com", "first_name": "P"}) for i in range(2))
+    )
+    assert runner.invoke(app, ["people", "import", str(source)]).exit_code == 0
+    refused = runner.invoke(app, ["attributes", "add", "tier", "--mandatory"])
+    assert refused.exit_code == 1
+    assert "2 existing person(s) have no tier" in said(refused)
+    assert "--confirm" in said(refused)
+    assert json.loads(runner.invoke(app, ["attributes", "list", "--json"]).stdout) == []
+    added = runner.invoke(app, ["attributes", "add", "tier", "--mandatory", "--confirm"])
+    assert added.exit_code == 0, added.output
+    assert runner.invoke(app, ["attributes", "add", "size"]).exit_code == 0
+    made = runner.invoke(app, ["attributes", "edit", "size", "--mandatory"])
+    assert made.exit_code == 1 and "2 existing person(s) have no size" in said(made)
+    confirmed = runner.invoke(app, ["attributes", "edit", "size", "--mandatory", "--confirm"])
+    assert confirmed.exit_code == 0, confirmed.output
+    listed = json.loads(runner.invoke(app, ["attributes", "list", "--json"]).stdout)
+    assert sorted((a["name"], a["mandatory"]) for a in listed) == [("size", True), ("tier", True)]
