@@ -21,6 +21,7 @@ from peoplesync.people import tables as t
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
 from peoplesync.people.attribute_change import add_attribute, describe, edit_attribute
 from peoplesync.people.model import PersonInput
+from peoplesync.people.row_tally import RowTally
 from peoplesync.settings import Settings
 from peoplesync.wiring import people_store
 
@@ -172,19 +173,39 @@ def import_people(
     path: Annotated[Path, typer.Argument(help="JSON Lines file, one person per line")],
     as_json: JsonOption = False,
 ) -> None:
-    """Create or update persons from JSON Lines; bad lines are reported, the rest are saved."""
+    """Create or update persons from JSON Lines; bad lines are reported, the rest are saved.
+    Every line is counted once: a line for the same person as an earlier line (same email or
+    id) is merged into that person and reported as such."""
 
     async def run() -> dict[str, Any]:
         unreadable: list[RecordError] = []
+        read: list[PersonInput] = []  # what the tally needs of each line (values left out)
+
+        def remembered() -> Iterator[PersonInput]:
+            for item in _read_jsonl(path, unreadable):
+                read.append(PersonInput(emails=item.emails, id=item.id, key=item.key))
+                yield item
+
         async with people_store(Settings()) as store:
-            result = await store.upsert_persons(
-                _read_jsonl(path, unreadable), origin="import", reject_invalid=True
-            )
+            result = await store.upsert_persons(remembered(), origin="import", reject_invalid=True)
+        tally = RowTally()
+        tally.add(read, result)
         result.rejected = unreadable + result.rejected
+        tally.rejected += len(unreadable)
         return {
-            "created": len(result.created),
-            "updated": len(result.updated),
-            "unchanged": len(result.unchanged),
+            "lines": tally.rows,
+            "created": tally.created,
+            "updated": tally.updated,
+            "unchanged": tally.unchanged,
+            "merged": [
+                {
+                    "record": m.record,
+                    "duplicate_of": m.duplicate_of,
+                    "field": m.field,
+                    "message": m.message,
+                }
+                for m in tally.merged
+            ],
             "rejected": [
                 {"record": e.record, "field": e.field, "code": e.code, "error": str(e)}
                 for e in result.rejected
@@ -196,9 +217,12 @@ def import_people(
         typer.echo(json.dumps(summary))
     else:
         console.print(
-            f"created {summary['created']}, updated {summary['updated']}, "
-            f"unchanged {summary['unchanged']}, rejected {len(summary['rejected'])}"
+            f"{summary['lines']} line(s): created {summary['created']}, "
+            f"updated {summary['updated']}, unchanged {summary['unchanged']}, "
+            f"merged {len(summary['merged'])}, rejected {len(summary['rejected'])}"
         )
+        for merged in summary["merged"][:20]:
+            console.print(f"  {merged['record']}: {merged['message']}")
         for rejected in summary["rejected"][:20]:
             console.print(f"  [yellow]{rejected['error']}[/yellow]")
     if summary["rejected"]:

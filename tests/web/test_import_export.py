@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
+from peoplesync.people.person_import import FileKind, run_import
 from peoplesync.people.person_search import list_persons
 from peoplesync.people.sql_store import SqlPeopleStore
 from tests.web.conftest import seed_people
@@ -241,3 +243,86 @@ async def test_import_and_export_pages(
     ) == ["Ada", "Alan", "Grace"]
     wrong = await viewer_browser.get("/exports/download", params={"format": "doc"})
     assert wrong.status_code == 422
+
+
+DUPLICATED: list[list[Any]] = [
+    ["first_name", "last_name", "email", "city"],
+    ["Ada", "Lovelace", "ada@example.com", "London"],
+    ["Alan", "Turing", "alan@example.org", ""],
+    ["Ada", "King", "ADA@example.com", "Ockham"],
+    ["Bad", "Row", "not-an-email", ""],
+    ["Ada", "", "ada@example.com", ""],
+]
+
+
+async def test_import_rows_for_the_same_email_are_reported_and_counts_add_up(
+    admin: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    files = {"file": ("people.csv", csv_bytes(DUPLICATED))}
+    for dry_run in (True, False):
+        response = await admin.post(
+            "/api/v1/imports", params={"dry_run": str(dry_run).lower()}, files=files
+        )
+        report = response.json()
+        counts = [report[k] for k in ("created", "updated", "unchanged", "merged", "rejected")]
+        assert (report["rows"], counts) == (5, [2, 0, 0, 2, 1]), (dry_run, report)
+        assert report["rows"] == sum(counts)
+        assert report["duplicates"] == [
+            {
+                "row": 4,
+                "duplicate_of": 2,
+                "field": "emails",
+                "message": "same email as row 2: merged into the same person "
+                "(values given later win)",
+            },
+            {
+                "row": 6,
+                "duplicate_of": 2,
+                "field": "emails",
+                "message": "same email as row 2: merged into the same person "
+                "(values given later win)",
+            },
+        ]
+        assert [(p["row"], p["field"]) for p in report["problems"]] == [(5, "emails[0]")]
+    assert await _names(store) == ["Ada", "Alan"]
+    ada = (await admin.get("/api/v1/persons", params={"q": "ada"})).json()["items"][0]
+    assert (ada["standard"]["last_name"], ada["standard"]["city"]) == ("King", "Ockham")
+
+    again = (await admin.post("/api/v1/imports", files=files)).json()
+    counts = [again[k] for k in ("created", "updated", "unchanged", "merged", "rejected")]
+    assert counts == [0, 0, 2, 2, 1] and again["rows"] == sum(counts)
+
+
+async def test_import_page_shows_merged_rows(
+    admin_browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    token = csrf_of((await admin_browser.get("/imports")).text)
+    uploaded = await admin_browser.post(
+        "/imports",
+        data={"csrf_token": token},
+        files={"file": ("people.csv", csv_bytes(DUPLICATED))},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert "data-merged>2<" in uploaded.text and "data-created>2<" in uploaded.text
+    assert 'data-duplicate-row="4"' in uploaded.text
+    assert 'data-duplicate-row="6"' in uploaded.text
+    assert "same email as row 2: merged into the same person" in uploaded.text
+
+
+async def test_rows_repeating_an_earlier_batch_are_merged_rows_too(
+    store: SqlPeopleStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes(DUPLICATED))
+    for dry_run in (True, False):
+        # Batches of two rows: each repeat of row 2 comes in a later batch.
+        report = await run_import(
+            store, path, FileKind.CSV, mapping=None, origin="t", dry_run=dry_run, batch=2
+        )
+        counts = [report.created, report.updated, report.unchanged, report.merged, report.rejected]
+        assert (report.rows, counts) == (5, [2, 0, 0, 2, 1]), dry_run
+        assert [(d.row, d.duplicate_of, d.field) for d in report.duplicates] == [
+            (4, 2, "emails"),
+            (6, 2, "emails"),
+        ]
+    assert await _names(store) == ["Ada", "Alan"]

@@ -10,20 +10,20 @@ import asyncio
 import csv
 import re
 from collections.abc import Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from peoplesync.errors import RecordError, ValidationError
+from peoplesync.errors import ValidationError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeDefinition, AttributeType
+from peoplesync.people.import_report import DuplicateRow, ImportReport, RowProblem, row_number
 from peoplesync.people.model import PersonInput
+from peoplesync.people.row_tally import RowTally
 from peoplesync.people.store import PeopleStore
 
 BATCH = 2000
-MAX_REPORTED = 1000
 MAX_COLUMNS = 200
 CONTACT_TARGETS = ("emails", "phones")
 _ALIASES = {
@@ -49,7 +49,6 @@ _ALIASES = {
 }
 _SPLIT_EMAILS = re.compile(r"[;,\s]+")
 _SPLIT_PHONES = re.compile(r"[;,\n]+")
-_ROW = re.compile(r"row (\d+)")
 
 
 class FileKind(StrEnum):
@@ -218,64 +217,6 @@ def row_input(
     )
 
 
-@dataclass
-class RowProblem:
-    """One rejected row: where, which field, what is wrong."""
-
-    row: int
-    field: str | None
-    code: str
-    message: str
-    hint: str
-
-    def json(self) -> dict[str, Any]:
-        """The problem in the REST API and the page."""
-        return {
-            "row": self.row,
-            "field": self.field,
-            "code": self.code,
-            "message": self.message,
-            "hint": self.hint,
-        }
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or, for a dry run, would do)."""
-
-    dry_run: bool
-    mapping: dict[str, str]
-    skipped_columns: list[str]
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
-
-    def json(self) -> dict[str, Any]:
-        """The report in the REST API."""
-        return {
-            "dry_run": self.dry_run,
-            "mapping": self.mapping,
-            "skipped_columns": self.skipped_columns,
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "problems": [p.json() for p in self.problems],
-            "problems_shown": len(self.problems),
-        }
-
-    def add_problem(self, error: RecordError, row: int) -> None:
-        """Count a rejected row; the first MAX_REPORTED are kept in full."""
-        self.rejected += 1
-        if len(self.problems) < MAX_REPORTED:
-            hint = error.hint
-            self.problems.append(RowProblem(row, error.field, error.code, error.detail, hint))
-
-
 def headers_of(path: Path, kind: FileKind) -> list[str]:
     """The header row (column names) of a file; ValidationError when it has none."""
     rows = read_rows(path, kind)
@@ -329,6 +270,7 @@ async def run_import(
         mapping=chosen,
         skipped_columns=[h for h in headers if h and h not in chosen],
     )
+    tally = RowTally()
     rows = read_rows(path, kind)
     try:
         await asyncio.to_thread(_next_rows, rows, 1)  # the header
@@ -346,19 +288,20 @@ async def run_import(
             result = await store.apply_batch(
                 inputs, origin=origin, links=lambda _ids: (), dry_run=dry_run
             )
-            report.created += len(result.created)
-            report.updated += len(result.updated)
-            report.unchanged += len(result.unchanged)
+            seen = len(tally.merged)
+            tally.add(inputs, result)
+            for merged in tally.merged[seen:]:
+                report.add_duplicate(merged)
             for error in result.rejected:
-                found = _ROW.fullmatch(error.record or "")
-                row = int(found.group(1)) if found else 0
-                report.add_problem(error, row)
+                report.add_problem(error, row_number(error.record))
     finally:
         rows.close()
+    report.count(tally)
     return report
 
 
 __all__ = [
+    "DuplicateRow",
     "FileKind",
     "ImportReport",
     "RowProblem",
