@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES
+from peoplesync.sync.create_needs import create_needs, needs_by_attribute
 from peoplesync.web.access import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -267,12 +268,15 @@ async def _form_page(
             general = message
         else:
             errors[field] = message
+    needs = await create_needs(web.store, web.store.engine)
     return render(
         web,
         request,
         "person_form.html",
         session,
         422 if error else 200,
+        needs=needs_by_attribute(needs),
+        unmapped_needs=[n for n in needs if n.attribute is None],
         person_id=person_id,
         values=values,
         errors=errors,

@@ -194,6 +194,28 @@ def form_values(
     return shown
 
 
+IDENTIFYING = ("first_name", "last_name")
+
+
+def check_identifiable(item: PersonInput) -> None:
+    """Refuse a new person with no email, phone or name, and an edit that removes all of
+    them (ValidationError naming the emails field)."""
+    if item.emails or item.phones or any(item.values.get(n) for n in IDENTIFYING):
+        return
+    if item.id is not None and not (
+        item.emails is not None
+        and item.phones is not None
+        and all(n in item.values for n in IDENTIFYING)
+    ):
+        return  # the edit keeps some of the stored ones
+    raise ValidationError(
+        "a person needs at least an email, a phone or a name, and none was given",
+        record=item.key,
+        field="emails",
+        hint="fill in an email address, a phone number, or a first or last name",
+    )
+
+
 async def save_person(store: PeopleStore, item: PersonInput, user: User) -> str:
     """Create (no id) or update one person; raises the store's RecordError naming the field.
 
@@ -205,6 +227,10 @@ async def save_person(store: PeopleStore, item: PersonInput, user: User) -> str:
         raise ValidationError(
             "no company has this id", record=item.key, field="company_id", hint="pick a company"
         )
+    (checked,) = await store.validate_inputs([item])
+    if checked.error is not None:  # a bad value is named before a missing identifier
+        raise checked.error
+    check_identifiable(item)
     if item.id is None:
         taken = await store.find_by_emails(e.strip().lower() for e in item.emails or ())
         for position, email in enumerate(item.emails or ()):
@@ -230,6 +256,7 @@ async def save_person(store: PeopleStore, item: PersonInput, user: User) -> str:
 __all__ = [
     "PersonDetails",
     "RecordLink",
+    "check_identifiable",
     "details_json",
     "form_input",
     "form_values",
