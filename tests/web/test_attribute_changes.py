@@ -84,6 +84,7 @@ async def test_page_add_existing_name_errors_and_mandatory_asks_to_confirm(
     assert clash.status_code == 409
     assert 'data-error-for="name"' in clash.text
     assert "attribute &#39;tier&#39; exists (type number, optional): edit it instead" in clash.text
+    assert 'href="/attributes/tier/edit"' in clash.text
     assert (await store.attributes())["tier"].type is AttributeType.NUMBER
 
     data = {"csrf_token": token, "name": "size", "type": "number", "mandatory": "yes"}

@@ -73,13 +73,16 @@ async def _page(
     error: RecordError | None = None,
     editing: AttributeDefinition | None = None,
 ) -> HTMLResponse:
+    custom = list((await web.store.attributes()).values())
+    typed = values.get("name", "").strip().lower()
     return render(
         web,
         request,
         "attributes.html",
         session,
         record_status(error) if error else 200,
-        custom=list((await web.store.attributes()).values()),
+        custom=custom,
+        existing=next((d.name for d in custom if d.name.lower() == typed), None),
         standard=STANDARD_ATTRIBUTES,
         types=[t.value for t in AttributeType],
         values=values,
