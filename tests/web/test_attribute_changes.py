@@ -97,6 +97,13 @@ async def test_page_add_existing_name_errors_and_mandatory_asks_to_confirm(
     confirmed = await admin_browser.post("/attributes", data={**data, "confirm": "yes"})
     assert confirmed.status_code == 303
     assert (await store.attributes())["size"].mandatory
+    # What the warning said: a person without it cannot be saved from the edit form.
+    ada = (await store.find_by_emails(["ada@example.com"]))["ada@example.com"]
+    blocked = await admin_browser.post(
+        f"/people/{ada}/edit",
+        data={"csrf_token": token, "emails": "ada@example.com", "last_name": "Ada", "size": ""},
+    )
+    assert blocked.status_code == 422 and 'data-error-for="size"' in blocked.text
 
     edit_page = await admin_browser.get("/attributes/tier/edit")
     assert edit_page.status_code == 200 and "Edit attribute" in edit_page.text
