@@ -13,6 +13,7 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.settings import Settings
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
+from peoplesync.sync.transfer_filter import check_transfer_filter, filter_targets
 from peoplesync.sync_cli import (
     EXIT_API_LIMIT,
     EXIT_REFUSED,
@@ -99,6 +100,10 @@ def _run(
                     f"no enabled step named {', '.join(unknown)}",
                     hint=f"enabled steps: {', '.join(runners)} (see peoplesync steps list)",
                 )
+            if options.get("condition"):
+                every = filter_targets(runners)
+                picked = [t for t in every if not steps or t.step in steps]
+                await check_transfer_filter(client, options["condition"], picked, every)
             chosen = {
                 step_name: transfer_runner(
                     runner,

@@ -171,3 +171,19 @@ def test_transfer_preview_filters_and_resync(tmp_path: Path) -> None:
         )
         assert bad.returncode == 1
         assert "no enabled step named Nope" in bad.stderr
+
+        # The filter is checked against each chosen step's object before anything runs.
+        wrong = subprocess.run(
+            [*PEOPLESYNC, "sync", "transfer", "--filter", "Country = 'Germany'"],
+            capture_output=True,
+            text=True,
+            env={**env, "COLUMNS": "400"},
+            timeout=120,
+        )
+        assert wrong.returncode == 1
+        assert "Country is not a field of Account (step Account to Company)" in wrong.stderr
+        assert "choose only the Lead step" in wrong.stderr
+        assert "INVALID_FIELD" not in wrong.stderr
+        germans = run("transfer", "--preview", "--step", "Lead", "--filter", "Country = 'Germany'")
+        assert set(germans) & {"Account", "Contact"} == set()
+        assert germans["Lead"]["read"] < 120

@@ -172,6 +172,40 @@ def guard_where(condition: str, *, record: str | None = None) -> str:
     return text
 
 
+_OPERATORS = frozenset(
+    {"=", "!=", "<", "<=", ">", ">=", "like", "in", "not", "includes", "excludes"}
+)
+_LOGIC = frozenset({"and", "or", "not"})
+
+
+def condition_fields(condition: str) -> list[str]:
+    """The field names a WHERE condition compares (``Account.Name`` as written), in order.
+
+    A name is a field when an operator follows it (``Country = 'x'``, ``Id NOT IN (...)``)
+    or when it is a function's first argument (``CALENDAR_YEAR(CreatedDate) = 2024``); values
+    (strings, numbers, date literals such as ``LAST_N_DAYS:30``) come after operators.
+    """
+    pieces = [
+        match.group(0)
+        for match in _TOKEN.finditer(guard_where(condition))
+        if not match.group(0).isspace()
+    ]
+    found: list[str] = []
+    for index, piece in enumerate(pieces):
+        if not _NAME.fullmatch(piece) or piece.lower() in _LOGIC:
+            continue
+        after = pieces[index + 1].lower() if index + 1 < len(pieces) else ""
+        in_call = (
+            index >= 2
+            and pieces[index - 1] == "("
+            and _NAME.fullmatch(pieces[index - 2]) is not None
+            and pieces[index - 2].lower() not in _LOGIC | _OPERATORS
+        )
+        if (after in _OPERATORS or in_call) and piece not in found:
+            found.append(piece)
+    return found
+
+
 def select(
     sobject: str,
     fields: Sequence[str],

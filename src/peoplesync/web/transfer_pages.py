@@ -10,6 +10,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peoplesync.errors import NotFoundError, RecordError
+from peoplesync.sync.mapping import Direction
+from peoplesync.sync.profile import Target
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.transfer_jobs import TransferJob
 from peoplesync.sync.transfer_request import MAX_FILTER, parse_request
 from peoplesync.web.access import AdminSession, CheckedSession, Context, PageSession, WebContext
@@ -23,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 Days = Annotated[str, Form(max_length=10)]
 Statuses = Annotated[str, Form(max_length=2000)]
 Filter = Annotated[str, Form(max_length=MAX_FILTER)]
+Steps = Annotated[list[str], Form(max_length=50)]
 
 
 def _base(name: str) -> str:
@@ -40,12 +44,18 @@ async def _page(
     session: WebSession,
     name: str,
     *,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     preview: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     await require_integration(web.store, name)
+    profile = await load_profile(web.store, name)
+    inbound = [s for s in profile.steps if s.enabled and s.direction is Direction.INBOUND]
+    steps = [  # in the order a transfer runs them: companies first (as ``profile_runners``)
+        {"name": s.name, "sobject": s.sobject, "target": s.target.value.capitalize()}
+        for s in sorted(inbound, key=lambda s: s.target is not Target.COMPANY)
+    ]
     now = runs.clock.now()
     jobs = [job.json(now) for job in await runs.jobs.latest(name, limit=10)]
     return render(
@@ -57,6 +67,8 @@ async def _page(
         name=name,
         base=_base(name),
         values=values or {},
+        steps=steps,
+        chosen=(values or {}).get("steps") or [s["name"] for s in steps],
         errors=errors or {},
         preview=preview,
         job=jobs[0] if jobs else None,
@@ -87,11 +99,22 @@ async def preview_or_start(
     modified_within_days: Days = "",
     lead_status: Statuses = "",
     filter: Filter = "",
+    steps: Steps = [],  # noqa: B006 (FastAPI copies form defaults)
+    steps_shown: Annotated[str, Form(max_length=1)] = "",
     action: Annotated[str, Form(max_length=10)] = "preview",
 ) -> Response:
     """Preview (anyone; writes nothing) or start (admins) the transfer the form describes."""
-    values = {"modified_within_days": modified_within_days, "lead_status": lead_status}
-    values["filter"] = filter
+    values: dict[str, Any] = {
+        "modified_within_days": modified_within_days,
+        "lead_status": lead_status,
+        "filter": filter,
+        "steps": steps,
+    }
+    if steps_shown and not steps:
+        errors = {"steps": "choose at least one step to transfer"}
+        return await _page(
+            request, web, runs, session, name, values=values, errors=errors, status_code=422
+        )
     if action not in ("preview", "start"):
         errors = {"action": "choose Preview or Start transfer"}
         return await _page(
@@ -107,6 +130,7 @@ async def preview_or_start(
             modified_within_days=modified_within_days,
             lead_statuses=_statuses(lead_status),
             condition=filter,
+            steps=steps,
         )
         if action == "preview":
             summary = await runs.preview(name, asked)

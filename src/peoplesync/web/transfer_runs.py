@@ -27,8 +27,8 @@ from peoplesync.sync.outbound import OutboundRunner, OutboundStep
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync.step_filter import validate_filter
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
+from peoplesync.sync.transfer_filter import check_transfer_filter, filter_targets
 from peoplesync.sync.transfer_jobs import (
     MAX_ERRORS,
     StepProgress,
@@ -38,7 +38,6 @@ from peoplesync.sync.transfer_jobs import (
 from peoplesync.sync.transfer_request import (
     TransferRequest,
     check_steps,
-    invalid_field,
     retry_conditions,
 )
 from peoplesync.sync_session import connected_client, inbound_pass, profile_runners
@@ -119,11 +118,9 @@ class TransferRuns:
             for step in chosen
         }
         if request.condition:
-            for step in chosen:
-                try:
-                    await validate_filter(client, runners[step].step.sobject, request.condition)
-                except ConfigurationError as error:
-                    raise invalid_field(error.message, "filter", error.hint) from None
+            every = filter_targets(runners)
+            picked = [target for target in every if target.step in chosen]
+            await check_transfer_filter(client, request.condition, picked, every)
         return conditions
 
     # --- preview ----------------------------------------------------------------------------
