@@ -273,7 +273,11 @@ def map_field(
         str, typer.Option("--field", help="Salesforce field, e.g. Email or Account.Name")
     ],
     attribute: Annotated[
-        str, typer.Option(help="People attribute (standard, custom, emails or phones)")
+        str,
+        typer.Option(
+            help="People attribute (standard, custom, emails or phones); a company step maps a "
+            "company field (name, website_domain, industry, employees, revenue, country, owner)"
+        ),
     ],
     mode: Annotated[Mode, typer.Option(help="overwrite, fill (only empty) or dont_sync")] = (
         Mode.OVERWRITE

@@ -75,3 +75,36 @@ async def test_review_and_edit_a_mapping(server: Server, browser: Any, tmp_path:
         assert lead["filter"] == {"condition": "LeadSource = 'Web'"}
         city_line = next(line for line in lead["mapping"] if line["field"] == "City")
         assert city_line["mode"] == "fill"
+
+
+async def test_the_account_mapping_shows_company_fields_whole(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    with served_org(tmp_path / "org", "--seed-leads", "1") as info:
+        _connect(info, tmp_path / "data")
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{server.url}/salesforce/default/steps/Account")
+        await page.get_by_label("Email").fill(ADMIN_EMAIL)
+        await page.get_by_label("Password").fill(ADMIN_PASSWORD)
+        await page.get_by_role("button", name="Log in").click()
+        await expect(page).to_have_url(f"{server.url}/salesforce/default/steps/Account")
+        await expect(page.locator("tr[data-line]")).to_have_count(7)
+        await expect(page.locator("[data-create]")).to_have_count(0)  # no bogus attributes
+        await expect(page.get_by_text("not in People")).to_have_count(0)
+        await page.screenshot(path=ARTIFACTS / "steps-05-account-mapping.png", full_page=True)
+
+        # Every Salesforce field and company field shows whole in its box.
+        boxes = page.locator('input[name^="field_"], input[name^="attribute_"]')
+        clipped = await boxes.evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => e.value)"
+        )
+        assert clipped == []
+        assert "NumberOfEmployees" in await boxes.evaluate_all("els => els.map(e => e.value)")
+        # ... and the table fits its card at this width (it scrolls only in narrow windows).
+        widths = await page.locator(".table-scroll").evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert widths[0] <= widths[1], widths
+
+        await page.get_by_role("button", name="Save mapping").click()
+        await expect(page.get_by_role("status")).to_contain_text("Saved.")
+        await context.close()

@@ -229,3 +229,35 @@ async def test_filters_validate_live_and_on_save(
     assert lead_filter.lead_statuses == ("Working - Contacted",)
     outbound = await admin_browser.get(f"{STEPS}/Person to Lead")
     assert "has no Salesforce filter" in outbound.text
+
+
+async def test_company_step_mapping_is_checked_against_company_fields(
+    admin_browser: httpx.AsyncClient, store: SqlPeopleStore, client: ClientFactory, users: Users
+) -> None:
+    page = await admin_browser.get(f"{STEPS}/Account")
+    assert page.status_code == 200
+    assert "data-create=" not in page.text  # no "Create attribute 'name' in People"
+    assert "not in People" not in page.text
+    assert "<th>Company field</th>" in page.text
+    choices = re.search(r'<datalist id="people-attributes">(.*?)</datalist>', page.text, re.S)
+    assert choices
+    offered = re.findall(r'<option value="([^"]+)">', choices.group(1))
+    assert offered[:2] == ["name", "website_domain"] and "first_name" not in offered
+
+    form = _mapping_form(page.text)
+    saved = await admin_browser.post(f"{STEPS}/Account/mapping", data={**form, "action": "save"})
+    assert saved.status_code == 303, saved.text
+    form[f"attribute_{_line(form, 'Industry')}"] = "first_name"
+    wrong = await admin_browser.post(f"{STEPS}/Account/mapping", data={**form, "action": "save"})
+    assert wrong.status_code == 422
+    assert 'data-not-company="first_name"' in wrong.text
+    assert "&#39;first_name&#39; is not a company field" in wrong.text
+    assert 'data-create="first_name"' not in wrong.text
+    lines = (await load_profile(store)).step("Account").lines
+    assert {li.attribute for li in lines} >= {"name", "website_domain", "industry"}
+
+    async with client(users.admin_token) as api:
+        mapping = await api.get("/api/v1/integrations/default/steps/Account/mapping")
+        assert mapping.status_code == 200
+        assert mapping.json()["fields"]  # checked with the org's describe
+        assert mapping.json()["missing_attributes"] == []

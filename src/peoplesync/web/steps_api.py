@@ -213,7 +213,7 @@ async def get_mapping(
     _profile, found = await find_step(web.store, name, step)
     async with org_client(web.store, app_opener(request), name) as client:
         fields = await org_fields(client, found.sobject)
-    missing = missing_attributes(found.lines, await web.store.attributes(), fields)
+    missing = missing_attributes(found.lines, await web.store.attributes(), fields, found.target)
     return {
         "step": found.name,
         "sobject": found.sobject,

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from peoplesync.errors import ConfigurationError, NotFoundError, PeopleSyncError, RecordError
-from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeDefinition
+from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.sync.filter_check import PARTS
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
 from peoplesync.sync.profile import (
@@ -31,10 +31,12 @@ from peoplesync.web.accounts import WebSession
 from peoplesync.web.pages import render
 from peoplesync.web.steps_view import (
     app_opener,
+    attribute_choices,
     check_filter,
     find_step,
     lead_status_values,
     missing_attributes,
+    not_company_fields,
     org_client,
     org_fields,
     place_problems,
@@ -393,8 +395,9 @@ async def _step_page(
         fields=fields,
         required=required,
         required_filled=creating,
-        missing=missing_attributes(lines, definitions, fields),
-        attributes=[*STANDARD_ATTRIBUTES, "emails", "phones", *definitions],
+        missing=missing_attributes(lines, definitions, fields, found.target),
+        not_company=not_company_fields(lines, found.target),
+        attributes=attribute_choices(found.target, definitions),
         modes=MODES,
         directions=[d.value for d in Direction],
         conflicts=[c.value for c in ConflictRule],
@@ -493,7 +496,7 @@ async def _create_attribute(
     line = FieldMapping(row["field"], row["attribute"])
     async with org_client(web.store, app_opener(request), name) as client:
         fields = await org_fields(client, step.sobject)
-    missing = missing_attributes([line], await web.store.attributes(), fields)
+    missing = missing_attributes([line], await web.store.attributes(), fields, step.target)
     kind = missing.get(line.attribute)
     if kind is None:
         return await _step_page(request, web, session, name, step.name, rows=rows)

@@ -14,14 +14,22 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from peoplesync.errors import NotFoundError, PeopleSyncError
-from peoplesync.people.attribute import AttributeType
+from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeType
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
 from peoplesync.sync.filter_check import org_problems, pure_problems
-from peoplesync.sync.mapping import FieldMapping, Mode, attribute_type
+from peoplesync.sync.mapping import CONTACT_POINTS, FieldMapping, Mode, attribute_type
 from peoplesync.sync.outbound_preview import required_on_create
-from peoplesync.sync.profile import Profile, Step, StepFilter, StepProblem, default_profile
+from peoplesync.sync.profile import (
+    COMPANY_FIELDS,
+    Profile,
+    Step,
+    StepFilter,
+    StepProblem,
+    Target,
+    default_profile,
+)
 from peoplesync.sync.profile_store import SaveResult, load_profile, profile_key
 from peoplesync.sync.step_edits import Change, ClientOpener, edit_profile, save_checked
 
@@ -211,8 +219,12 @@ def missing_attributes(
     lines: Sequence[FieldMapping],
     definitions: Mapping[str, Any],
     fields: Sequence[OrgField] | None,
+    target: Target = Target.PERSON,
 ) -> dict[str, AttributeType]:
-    """Attributes the lines map that People lacks, with the type to create them as."""
+    """Person attributes the lines map that People lacks, with the type to create them as.
+    A company step maps company fields, which are fixed: nothing to create there."""
+    if target is Target.COMPANY:
+        return {}
     types = {f.name.lower(): f.type for f in fields or ()}
     missing: dict[str, AttributeType] = {}
     for line in lines:
@@ -220,6 +232,25 @@ def missing_attributes(
             continue
         missing[line.attribute] = people_type(types.get(line.salesforce_field.lower(), "string"))
     return missing
+
+
+def not_company_fields(lines: Sequence[FieldMapping], target: Target) -> list[str]:
+    """The attributes a company step's lines map that are not company fields."""
+    if target is not Target.COMPANY:
+        return []
+    return [
+        line.attribute
+        for line in lines
+        if line.mode is not Mode.DONT_SYNC and line.attribute not in COMPANY_FIELDS
+    ]
+
+
+def attribute_choices(target: Target, definitions: Mapping[str, Any]) -> list[str]:
+    """What a line of a step with this target may map to: company fields, or person
+    attributes (standard, contact points, custom)."""
+    if target is Target.COMPANY:
+        return list(COMPANY_FIELDS)
+    return [*STANDARD_ATTRIBUTES, *CONTACT_POINTS, *definitions]
 
 
 def line_json(line: FieldMapping) -> dict[str, Any]:
@@ -247,11 +278,13 @@ __all__ = [
     "LineErrors",
     "OrgField",
     "app_opener",
+    "attribute_choices",
     "check_filter",
     "find_step",
     "lead_status_values",
     "line_json",
     "missing_attributes",
+    "not_company_fields",
     "org_client",
     "org_fields",
     "org_opener",
