@@ -93,3 +93,62 @@ async def test_preview_and_run_a_transfer_then_see_the_status(
     ) as api:
         people = (await api.get("/api/v1/persons", params={"limit": 200})).json()["items"]
         assert len(people) >= 55  # some Leads share an email with a Contact
+
+
+async def test_a_filtered_transfer_runs_only_the_chosen_steps(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    with served_org(tmp_path / "org", "--seed-leads", "8", "--seed-contacts", "6") as info:
+        token = login(info)
+        for last in ("Atlas", "Poseidon"):
+            body = {"LastName": last, "Company": "Deep Co", "Country": "Atlantis"}
+            call(info, "/services/data/v59.0/sobjects/Lead/", token, body=body)
+        _connect(info, tmp_path / "data")
+
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{server.url}/login?next=/salesforce/default/transfer")
+        await page.get_by_label("Email").fill(ADMIN_EMAIL)
+        await page.get_by_label("Password").fill(ADMIN_PASSWORD)
+        await page.get_by_role("button", name="Log in").click()
+        await expect(page).to_have_url(f"{server.url}/salesforce/default/transfer")
+        steps = page.get_by_role("group", name="Steps")
+        boxes = steps.locator('input[name="steps"]')
+        await expect(boxes).to_have_count(3)
+        for box in await boxes.all():
+            await expect(box).to_be_checked()  # every inbound step by default
+
+        # Every step with a Lead field: refused before anything runs, naming step and field.
+        await page.get_by_label("SOQL filter").fill("Country = 'Atlantis'")
+        await page.get_by_role("button", name="Start transfer").click()
+        error = page.locator('[data-error-for="filter"]')
+        await expect(error).to_contain_text(
+            "Country is not a field of Account (step Account to Company)"
+        )
+        await expect(error).to_contain_text("choose only the Lead step")
+        await expect(error).not_to_contain_text("INVALID_FIELD")
+        await expect(page.locator("#progress")).to_have_count(0)  # no job started
+        await page.screenshot(path=ARTIFACTS / "15-transfer-filter-refused.png", full_page=True)
+
+        await steps.locator('input[value="Account"]').uncheck()
+        await steps.locator('input[value="Contact"]').uncheck()
+        await page.get_by_role("button", name="Preview").click()
+        preview = page.get_by_role("region", name="Preview")
+        await expect(preview.locator("tbody tr")).to_have_count(1)
+        await expect(preview.locator('tr[data-step="Lead"] td').nth(1)).to_have_text("2")
+        await expect(steps.locator('input[value="Account"]')).not_to_be_checked()  # kept
+
+        await page.get_by_role("button", name="Start transfer").click()
+        progress = page.locator("#progress")
+        await expect(progress).to_have_attribute("data-state", "done", timeout=60_000)
+        await expect(progress.locator('[data-count="read"]')).to_have_text("2")
+        await expect(progress.locator("tbody tr")).to_have_count(1)
+        await expect(progress.locator("tbody tr td").first).to_have_text("Lead")
+        await page.screenshot(path=ARTIFACTS / "16-transfer-lead-only.png", full_page=True)
+        await context.close()
+
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}
+    ) as api:
+        people = (await api.get("/api/v1/persons", params={"limit": 200})).json()["items"]
+        assert sorted(p["standard"]["last_name"] for p in people) == ["Atlas", "Poseidon"]
