@@ -128,10 +128,13 @@ async def check_transfer_filter(
 ) -> None:
     """Refuse ``condition`` unless it fits every chosen step's object: first by the fields it
     compares (describe), then by Salesforce running it once per step (``LIMIT 1``)."""
-    describes = {t.sobject: await client.describe(t.sobject) for t in every}
-    error = misfit_error(condition, chosen, every, describes)
-    if error is not None:
-        raise error
+    describes = {t.sobject: await client.describe(t.sobject) for t in chosen}
+    if misfit_error(condition, chosen, chosen, describes) is not None:
+        # Only now are the other steps' objects needed: the hint names the steps that fit.
+        describes |= {t.sobject: await client.describe(t.sobject) for t in every}
+        error = misfit_error(condition, chosen, every, describes)
+        if error is not None:
+            raise error
     for target in chosen:
         try:
             await validate_filter(client, target.sobject, condition)
