@@ -13,7 +13,11 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.settings import Settings
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
-from peoplesync.sync.transfer_filter import check_transfer_filter, filter_targets
+from peoplesync.sync.transfer_filter import (
+    check_transfer_filter,
+    filter_targets,
+    lead_status_error,
+)
 from peoplesync.sync_cli import (
     EXIT_API_LIMIT,
     EXIT_REFUSED,
@@ -100,9 +104,12 @@ def _run(
                     f"no enabled step named {', '.join(unknown)}",
                     hint=f"enabled steps: {', '.join(runners)} (see peoplesync steps list)",
                 )
+            every = filter_targets(runners)
+            picked = [t for t in every if not steps or t.step in steps]
+            wrong_status = lead_status_error(options.get("lead_statuses", ()), picked)
+            if wrong_status is not None:
+                raise wrong_status
             if options.get("condition"):
-                every = filter_targets(runners)
-                picked = [t for t in every if not steps or t.step in steps]
                 await check_transfer_filter(client, options["condition"], picked, every)
             chosen = {
                 step_name: transfer_runner(

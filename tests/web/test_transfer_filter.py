@@ -90,6 +90,14 @@ async def test_the_page_offers_the_steps_and_checks_the_filter_per_chosen_object
     assert 'name="steps" value="Lead" checked' in lead_only.text
     assert 'name="steps" value="Contact" checked' not in lead_only.text
 
+    no_lead = await admin_page.post(
+        PAGE, data=_form(page.text, lead_status="Open", steps=["Contact"], action="preview")
+    )
+    assert no_lead.status_code == 422
+    assert re.search(
+        r'data-error-for="lead_status">Lead Status only applies to Leads', no_lead.text
+    )
+
     none = await admin_page.post(PAGE, data=_form(page.text, action="preview"))
     assert none.status_code == 422
     assert "choose at least one step to transfer" in none.text

@@ -120,6 +120,21 @@ def misfit_error(
     return ValidationError(message, record="transfer", field="filter", hint="; or ".join(ways))
 
 
+def lead_status_error(
+    lead_statuses: Sequence[str], chosen: Sequence[FilterTarget]
+) -> ValidationError | None:
+    """Lead Statuses only filter Leads: with no Lead step chosen they would filter nothing."""
+    if not lead_statuses or any(t.sobject == "Lead" for t in chosen):
+        return None
+    return ValidationError(
+        f"Lead Status only applies to Leads, and no chosen step reads Leads "
+        f"({', '.join(t.step for t in chosen) or 'none chosen'})",
+        record="transfer",
+        field="lead_status",
+        hint="choose a Lead step too, or clear Lead Status",
+    )
+
+
 async def check_transfer_filter(
     client: SalesforceClient,
     condition: str,
@@ -151,6 +166,7 @@ __all__ = [
     "FilterTarget",
     "check_transfer_filter",
     "filter_targets",
+    "lead_status_error",
     "misfit_error",
     "similar_fields",
     "unknown_fields",

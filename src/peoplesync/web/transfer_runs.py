@@ -28,7 +28,11 @@ from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
-from peoplesync.sync.transfer_filter import check_transfer_filter, filter_targets
+from peoplesync.sync.transfer_filter import (
+    check_transfer_filter,
+    filter_targets,
+    lead_status_error,
+)
 from peoplesync.sync.transfer_jobs import (
     MAX_ERRORS,
     StepProgress,
@@ -117,9 +121,12 @@ class TransferRuns:
             )
             for step in chosen
         }
+        every = filter_targets(runners)
+        picked = [target for target in every if target.step in chosen]
+        wrong_status = lead_status_error(request.lead_statuses, picked)
+        if wrong_status is not None:
+            raise wrong_status
         if request.condition:
-            every = filter_targets(runners)
-            picked = [target for target in every if target.step in chosen]
             await check_transfer_filter(client, request.condition, picked, every)
         return conditions
 

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from peoplesync.salesforce.soql import SoqlFormatError, condition_fields
-from peoplesync.sync.transfer_filter import FilterTarget, misfit_error, unknown_fields
+from peoplesync.sync.transfer_filter import (
+    FilterTarget,
+    lead_status_error,
+    misfit_error,
+    unknown_fields,
+)
 
 
 def _describe(*fields: str, relations: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -82,3 +87,14 @@ def test_no_step_fits_and_nothing_similar() -> None:
     assert error is not None
     assert error.detail.startswith("Sauce__c and Email are not fields of Account")
     assert error.hint == "compare only fields every chosen step's object has"
+
+
+def test_lead_statuses_need_a_lead_step() -> None:
+    assert lead_status_error(["Open"], [ACCOUNT, LEAD]) is None
+    assert lead_status_error([], [CONTACT]) is None
+    error = lead_status_error(["Open"], [ACCOUNT, CONTACT])
+    assert error is not None
+    assert error.field == "lead_status"
+    assert error.detail == (
+        "Lead Status only applies to Leads, and no chosen step reads Leads (Account, Contact)"
+    )
