@@ -3,12 +3,16 @@
 Names, companies and cities come from Faker pools drawn once; records combine them with a
 seeded random generator, so a million contacts take seconds and the same seed gives the
 same org. Messy on purpose: mixed-case emails, duplicate emails across leads and contacts,
-converted leads, and missing optional fields.
+converted leads, and missing optional fields. Emails are built from the names spelled in
+ASCII (Božanić -> bozanic), because the org refuses other letters in an address with
+INVALID_EMAIL_ADDRESS, as Salesforce does: seeded records must survive their next save.
 """
 
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +35,12 @@ STAGES = [
     "Closed Lost",
 ]
 BATCH = 20_000
+# Letters that do not decompose into an ASCII letter plus accents.
+_SPELLED = str.maketrans(
+    {"ß": "ss", "đ": "dj", "Đ": "Dj", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae"}
+    | {"œ": "oe", "Œ": "Oe", "ı": "i", "þ": "th", "ð": "d"}
+)
+_WORD = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 
 @dataclass
@@ -56,8 +66,15 @@ class _Pools:
         self.domains = [faker.domain_name() for _ in range(300)]
 
 
+def _address_part(name: str) -> str:
+    """A name as it goes into an email address: ASCII letters and digits, inner hyphens kept."""
+    plain = unicodedata.normalize("NFKD", name.translate(_SPELLED))
+    return "".join(_WORD.findall("".join(c for c in plain if c.isascii())))
+
+
 def _email(rng: random.Random, first: str, last: str, domain: str, index: int) -> str:
-    local = f"{first}.{last}{index}".lower().replace(" ", "").replace("'", "")
+    parts = [p for p in (_address_part(first), _address_part(last)) if p]
+    local = ".".join(parts or ["person"]).lower() + str(index)
     email = f"{local}@{domain}"
     roll = rng.random()
     if roll < 0.15:
