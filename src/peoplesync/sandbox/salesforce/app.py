@@ -9,7 +9,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -69,7 +68,6 @@ class _Org:
         self.events = ChangeEventLog(config, clock)
         self.extra_publish = publish
         self.records = RecordService(self.storage, clock, publish=self._publish)
-        self.reader: aiosqlite.Connection | None = None
         self.ctx: ApiContext | None = None
         self.requests: list[dict[str, Any]] = []
 
@@ -84,12 +82,11 @@ class _Org:
         await self._ensure_admin_user()
         await self.auth.open()
         await self.usage.open()
-        self.reader = await aiosqlite.connect(self.config.database_path)
         self.ctx = ApiContext(
             self.config,
             self.auth,
             self.records,
-            QueryCursors(self.reader, self.storage.schema, self.clock),
+            QueryCursors(self.config.database_path, self.storage.schema, self.clock),
             self.usage,
             self.clock,
         )
@@ -125,8 +122,8 @@ class _Org:
         await self.storage.conn.commit()
 
     async def close(self) -> None:
-        if self.reader is not None:
-            await self.reader.close()
+        if self.ctx is not None:
+            await self.ctx.queries.close_all()
         await self.usage.close()
         await self.auth.close()
         await self.events.close()

@@ -228,8 +228,7 @@ def routes(ctx: ApiContext) -> list[Route]:
         compiled = compile_soql(
             soql, ctx.records.schema, include_deleted=job.operation == "queryAll", now=ctx.clock()
         )
-        async with ctx.queries.reader.execute(compiled.sql, compiled.params) as cursor:
-            rows = list(await cursor.fetchall())
+        rows = await ctx.queries.read(compiled.sql, compiled.params)
         batch.processed = len(rows)
         batch.result_id = _new_id("752")
         if job.content_type == "JSON":

@@ -65,8 +65,7 @@ class Job:
     failures: list[list[str]] = field(default_factory=list)
     unprocessed: list[list[str]] = field(default_factory=list)
     compiled: CompiledQuery | None = None
-    cursor: Any = None
-    delivered: int = 0
+    locator: str | None = None  # the open cursor over the results, taken when the job ran
 
     def info(self) -> dict[str, Any]:
         """The JobInfo body."""
@@ -312,12 +311,8 @@ def routes(ctx: ApiContext) -> list[Route]:
     async def run_query(job: Job) -> None:
         assert job.compiled is not None
         job.state = "InProgress"
-        reader = ctx.queries.reader
-        async with reader.execute(
-            f"SELECT COUNT(*) FROM ({job.compiled.sql})", job.compiled.params
-        ) as cursor:
-            row = await cursor.fetchone()
-        job.processed = int(row[0]) if row else 0
+        job.locator, opened = await ctx.queries.start_compiled(job.compiled)
+        job.processed = opened.total
         job.state = "JobComplete"
         job.modstamp = str(json_value("datetime", storage_datetime(ctx.clock())))
 
@@ -328,11 +323,13 @@ def routes(ctx: ApiContext) -> list[Route]:
             return json_response(job.info())
         if request.method == "DELETE":
             jobs.pop(job.id, None)
-            if job.cursor is not None:
-                await job.cursor.close()
+            if job.locator is not None:
+                await ctx.queries.close(job.locator)
             return Response(status_code=204)
         if (await read_json(request)).get("state") == "Aborted":
             job.state = "Aborted"
+            if job.locator is not None:
+                await ctx.queries.close(job.locator)
             return json_response(job.info())
         raise ApiError(400, "INVALIDJOBSTATE", "Only Aborted can be set on a query job")
 
@@ -345,25 +342,25 @@ def routes(ctx: ApiContext) -> list[Route]:
         size = max(1, min(int(request.query_params.get("maxRecords") or MAX_RECORDS), 500_000))
         locator = request.query_params.get("locator")
         offset = int(base64.urlsafe_b64decode(locator.encode() + b"==").decode()) if locator else 0
-        reader = ctx.queries.reader
-        if job.cursor is None or offset != job.delivered:
-            if job.cursor is not None:
-                await job.cursor.close()
-            job.cursor = await reader.execute(
-                f"SELECT * FROM ({job.compiled.sql}) LIMIT -1 OFFSET {offset}", job.compiled.params
-            )
-            job.delivered = offset
-        rows = list(await job.cursor.fetchmany(size))
-        job.delivered += len(rows)
+        results_id = job.locator
+        opened = await ctx.queries.find(results_id) if results_id else None
+        if results_id is None or opened is None or opened.delivered != offset:
+            # The results cursor expired, or the client asks for a page again: read anew.
+            if results_id is not None:
+                await ctx.queries.close(results_id)
+            results_id, opened = await ctx.queries.start_compiled(job.compiled, offset=offset)
+        job.locator = results_id
+        rows = await ctx.queries.page(results_id, size)
+        delivered = offset + len(rows)
         lines = [list(job.compiled.columns)] + [job.compiled.to_csv_row(r) for r in rows]
-        done = job.delivered >= job.processed or len(rows) < size
+        done = delivered >= job.processed or len(rows) < size
         if done:
-            await job.cursor.close()
-            job.cursor = None
+            await ctx.queries.close(results_id)
+            job.locator = None
         next_locator = (
             "null"
             if done
-            else base64.urlsafe_b64encode(str(job.delivered).encode()).decode().rstrip("=")
+            else base64.urlsafe_b64encode(str(delivered).encode()).decode().rstrip("=")
         )
         headers = {"Sforce-Locator": next_locator, "Sforce-NumberOfRecords": str(len(rows))}
         return Response(_csv(lines, job), media_type="text/csv", headers=headers)

@@ -1,11 +1,22 @@
-"""Server-side query cursors behind ``nextRecordsUrl`` and Bulk query locators."""
+"""Server-side query cursors behind ``nextRecordsUrl`` and Bulk query locators.
+
+A cursor that is not read to its end holds an unfinished SQLite statement, and with it a read
+transaction: everything else read on that connection would see the data as it was when the
+cursor opened. So every open cursor reads on a connection of its own, in a read transaction
+that gives its pages one snapshot (as the count it answered with), while every other query
+starts from committed data. Connections are lent from a small pool and given back, their
+transaction ended, as soon as a cursor is exhausted, closed or evicted. Salesforce drops
+locators after about 15 minutes without use and keeps a limited number per user; so do we,
+least recently used first, which bounds threads, memory and how long the WAL must be kept.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -14,68 +25,142 @@ from peoplesync.sandbox.salesforce.ids import checksum
 from peoplesync.sandbox.salesforce.schema import Schema
 from peoplesync.sandbox.salesforce.soql_compiler import CompiledQuery, compile_soql
 
-MAX_OPEN = 200
+MAX_OPEN = 50
+IDLE_LIMIT = timedelta(minutes=15)
+POOLED = 4  # idle connections kept for the next query
 
 
 @dataclass
 class OpenQuery:
-    """A running query: its compiled form, its cursor and how far it has been read."""
+    """A running query: its compiled form, its own connection and how far it has been read."""
 
     compiled: CompiledQuery
-    cursor: aiosqlite.Cursor
     total: int
+    connection: aiosqlite.Connection | None
+    cursor: aiosqlite.Cursor | None
+    used: datetime
     delivered: int = 0
 
 
 class QueryCursors:
-    """Runs queries on a read connection and keeps their cursors by locator."""
+    """Runs queries on pooled read connections and keeps open cursors by locator."""
 
     def __init__(
-        self, reader: aiosqlite.Connection, schema: Schema, clock: Callable[[], datetime]
+        self,
+        database: Path,
+        schema: Schema,
+        clock: Callable[[], datetime],
+        *,
+        max_open: int = MAX_OPEN,
+        idle_limit: timedelta = IDLE_LIMIT,
     ) -> None:
-        self.reader = reader
+        self.database = database
         self.schema = schema
         self.clock = clock
-        self.open: dict[str, OpenQuery] = {}
+        self.max_open = max_open
+        self.idle_limit = idle_limit
+        self.open: dict[str, OpenQuery] = {}  # least recently used first
+        self._pool: list[aiosqlite.Connection] = []
+
+    async def read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """All rows of one statement, read to the end on a pooled connection."""
+        connection = await self._borrow()
+        try:
+            async with connection.execute(sql, tuple(params)) as cursor:
+                return list(await cursor.fetchall())
+        finally:
+            await self._give_back(connection)
 
     async def start(self, soql: str, *, include_deleted: bool) -> tuple[str, OpenQuery]:
         """Compile and run ``soql``; returns a locator id and the open query."""
         compiled = compile_soql(
             soql, self.schema, include_deleted=include_deleted, now=self.clock()
         )
+        return await self.start_compiled(compiled)
+
+    async def start_compiled(
+        self, compiled: CompiledQuery, *, offset: int = 0
+    ) -> tuple[str, OpenQuery]:
+        """Run a compiled query from row ``offset`` in a snapshot of its own."""
+        await self._evict(room_for=1)
         if compiled.is_count:
-            async with self.reader.execute(compiled.sql, compiled.params) as cursor:
-                row = await cursor.fetchone()
-            total = int(row[0]) if row else 0
-            cursor = await self.reader.execute("SELECT 1 WHERE 0")
-            query = OpenQuery(compiled, cursor, total)
+            rows = await self.read(compiled.sql, compiled.params)
+            query = OpenQuery(compiled, int(rows[0][0]) if rows else 0, None, None, self.clock())
         else:
-            async with self.reader.execute(
-                f"SELECT COUNT(*) FROM ({compiled.sql})", compiled.params
-            ) as counter:
-                row = await counter.fetchone()
+            connection = await self._borrow()
+            try:
+                await connection.execute("BEGIN")  # the count and every page: one snapshot
+                async with connection.execute(
+                    f"SELECT COUNT(*) FROM ({compiled.sql})", compiled.params
+                ) as counter:
+                    row = await counter.fetchone()
+                sql = compiled.sql
+                if offset:
+                    sql = f"SELECT * FROM ({sql}) LIMIT -1 OFFSET {int(offset)}"
+                cursor = await connection.execute(sql, compiled.params)
+            except BaseException:
+                await self._give_back(connection)
+                raise
             total = int(row[0]) if row else 0
-            cursor = await self.reader.execute(compiled.sql, compiled.params)
-            query = OpenQuery(compiled, cursor, total)
+            query = OpenQuery(compiled, total, connection, cursor, self.clock(), offset)
         body = "01g8d" + secrets.token_hex(5).upper()[:10]
         locator = body + checksum(body)
-        if len(self.open) >= MAX_OPEN:
-            oldest = next(iter(self.open))
-            await self.open.pop(oldest).cursor.close()
         self.open[locator] = query
         return locator, query
 
+    async def find(self, locator: str) -> OpenQuery | None:
+        """The open query behind ``locator``, unless it expired or was never opened."""
+        await self._evict(room_for=0)
+        return self.open.get(locator)
+
     async def page(self, locator: str, size: int) -> list[Any]:
         """The next ``size`` rows of an open query (closed and forgotten when exhausted)."""
-        query = self.open[locator]
-        rows = list(await query.cursor.fetchmany(size))
+        query = self.open.pop(locator)
+        self.open[locator] = query  # now the most recently used
+        query.used = self.clock()
+        rows = list(await query.cursor.fetchmany(size)) if query.cursor is not None else []
         query.delivered += len(rows)
         if query.delivered >= query.total or len(rows) < size:
             await self.close(locator)
         return rows
 
     async def close(self, locator: str) -> None:
-        """Forget a query."""
+        """Forget a query and give its connection back."""
         query = self.open.pop(locator, None)
-        if query is not None:
+        if query is None:
+            return
+        if query.cursor is not None:
             await query.cursor.close()
+        if query.connection is not None:
+            await self._give_back(query.connection)
+
+    async def close_all(self) -> None:
+        """Close every cursor and connection (the org is shutting down)."""
+        for locator in list(self.open):
+            await self.close(locator)
+        while self._pool:
+            await self._pool.pop().close()
+
+    async def _evict(self, *, room_for: int) -> None:
+        """Close cursors idle too long, then the least recently used beyond the limit."""
+        stale = self.clock() - self.idle_limit
+        for locator in [k for k, q in self.open.items() if q.used < stale]:
+            await self.close(locator)
+        while self.open and len(self.open) + room_for > self.max_open:
+            await self.close(next(iter(self.open)))
+
+    async def _borrow(self) -> aiosqlite.Connection:
+        if self._pool:
+            return self._pool.pop()
+        connection = await aiosqlite.connect(self.database, isolation_level=None)
+        await connection.execute("PRAGMA query_only = 1")
+        return connection
+
+    async def _give_back(self, connection: aiosqlite.Connection) -> None:
+        """End the connection's read transaction; keep it for reuse or close it."""
+        if connection.in_transaction:
+            await connection.rollback()
+        if len(self._pool) < POOLED:
+            self._pool.append(connection)
+        else:
+            await connection.close()

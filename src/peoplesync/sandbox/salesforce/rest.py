@@ -249,7 +249,7 @@ def routes(ctx: ApiContext) -> list[Route]:
         await ctx.principal(request)
         version = version_of(request)
         locator, _, _ = request.path_params["locator"].partition("-")
-        opened = ctx.queries.open.get(locator)
+        opened = await ctx.queries.find(locator)
         if opened is None:
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return await page(
