@@ -63,6 +63,24 @@ async def test_a_cursor_unused_for_15_minutes_expires(org: Org) -> None:
     assert expired.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
 
 
+async def test_a_page_asked_for_again_comes_again(org: Org) -> None:
+    await add_leads(org, 600)
+    first = await org.query("SELECT LastName FROM Lead ORDER BY LastName", **PAGED)
+    url = first["nextRecordsUrl"]
+    assert url.endswith("-200")
+    second = await follow(org, url)
+    again = await follow(org, url)  # a retry after a lost answer: the same page, not the next
+    assert again["records"] == second["records"]
+    assert again["records"][0]["LastName"] == "L0200"
+    third = await follow(org, again["nextRecordsUrl"])
+    assert [r["LastName"] for r in third["records"]] == [f"L{i:04d}" for i in range(400, 600)]
+    assert third["done"] is True and "nextRecordsUrl" not in third
+    ahead = await org.query("SELECT LastName FROM Lead ORDER BY LastName", **PAGED)
+    skipped = await follow(org, ahead["nextRecordsUrl"].replace("-200", "-550"))
+    assert [r["LastName"] for r in skipped["records"]] == [f"L{i:04d}" for i in range(550, 600)]
+    assert skipped["done"] is True
+
+
 async def test_many_cursors_read_concurrently_each_from_its_own_snapshot(org: Org) -> None:
     await add_leads(org, 600)
 

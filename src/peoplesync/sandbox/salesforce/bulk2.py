@@ -343,13 +343,10 @@ def routes(ctx: ApiContext) -> list[Route]:
         locator = request.query_params.get("locator")
         offset = int(base64.urlsafe_b64decode(locator.encode() + b"==").decode()) if locator else 0
         results_id = job.locator
-        opened = await ctx.queries.find(results_id) if results_id else None
-        if results_id is None or opened is None or opened.delivered != offset:
-            # The results cursor expired, or the client asks for a page again: read anew.
-            if results_id is not None:
-                await ctx.queries.close(results_id)
-            results_id, opened = await ctx.queries.start_compiled(job.compiled, offset=offset)
-        job.locator = results_id
+        if results_id is None or await ctx.queries.seek(results_id, offset) is None:
+            # The results were read to the end before, or their cursor expired: read anew.
+            results_id, _ = await ctx.queries.start_compiled(job.compiled, offset=offset)
+            job.locator = results_id
         rows = await ctx.queries.page(results_id, size)
         delivered = offset + len(rows)
         lines = [list(job.compiled.columns)] + [job.compiled.to_csv_row(r) for r in rows]

@@ -79,7 +79,7 @@ class QueryCursors:
         return await self.start_compiled(compiled)
 
     async def start_compiled(
-        self, compiled: CompiledQuery, *, offset: int = 0
+        self, compiled: CompiledQuery, *, offset: int = 0, locator: str | None = None
     ) -> tuple[str, OpenQuery]:
         """Run a compiled query from row ``offset`` in a snapshot of its own."""
         await self._evict(room_for=1)
@@ -103,8 +103,9 @@ class QueryCursors:
                 raise
             total = int(row[0]) if row else 0
             query = OpenQuery(compiled, total, connection, cursor, self.clock(), offset)
-        body = "01g8d" + secrets.token_hex(5).upper()[:10]
-        locator = body + checksum(body)
+        if locator is None:
+            body = "01g8d" + secrets.token_hex(5).upper()[:10]
+            locator = body + checksum(body)
         self.open[locator] = query
         return locator, query
 
@@ -112,6 +113,18 @@ class QueryCursors:
         """The open query behind ``locator``, unless it expired or was never opened."""
         await self._evict(room_for=0)
         return self.open.get(locator)
+
+    async def seek(self, locator: str, offset: int | None) -> OpenQuery | None:
+        """The open query behind ``locator``, positioned at row ``offset`` (None: where it is).
+
+        A locator names its offset, so a client may ask for a page again (a retry after a
+        lost answer) or skip ahead; the query then runs anew from there, in a new snapshot.
+        """
+        query = await self.find(locator)
+        if query is None or offset in (None, query.delivered) or query.compiled.is_count:
+            return query
+        await self.close(locator)
+        return (await self.start_compiled(query.compiled, offset=offset or 0, locator=locator))[1]
 
     async def page(self, locator: str, size: int) -> list[Any]:
         """The next ``size`` rows of an open query (closed and forgotten when exhausted)."""

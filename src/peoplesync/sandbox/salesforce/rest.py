@@ -248,8 +248,8 @@ def routes(ctx: ApiContext) -> list[Route]:
     async def query_more(request: Request) -> Response:
         await ctx.principal(request)
         version = version_of(request)
-        locator, _, _ = request.path_params["locator"].partition("-")
-        opened = await ctx.queries.find(locator)
+        locator, _, offset = request.path_params["locator"].partition("-")
+        opened = await ctx.queries.seek(locator, int(offset) if offset.isdigit() else None)
         if opened is None:
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         return await page(
