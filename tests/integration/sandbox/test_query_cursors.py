@@ -63,6 +63,18 @@ async def test_a_cursor_unused_for_15_minutes_expires(org: Org) -> None:
     assert expired.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
 
 
+async def test_expiry_gives_back_an_abandoned_cursors_snapshot_without_a_query(org: Org) -> None:
+    await add_leads(org, 201)
+    await org.query("SELECT Id FROM Lead", **PAGED)
+    queries = org.app.state.org.ctx.queries
+    (abandoned,) = queries.open.values()
+    assert abandoned.connection is not None and abandoned.connection.in_transaction
+    org.clock.advance(minutes=15, seconds=1)
+    await queries.expire()  # what the org runs every few seconds
+    assert queries.open == {}
+    assert not abandoned.connection.in_transaction
+
+
 async def test_a_page_asked_for_again_comes_again(org: Org) -> None:
     await add_leads(org, 600)
     first = await org.query("SELECT LastName FROM Lead ORDER BY LastName", **PAGED)

@@ -340,3 +340,5 @@ async def _flush_periodically(org: _Org) -> None:
     while True:
         await asyncio.sleep(5)
         await org.usage.flush()
+        if org.ctx is not None:
+            await org.ctx.queries.expire()

@@ -147,6 +147,11 @@ class QueryCursors:
         if query.connection is not None:
             await self._give_back(query.connection)
 
+    async def expire(self) -> None:
+        """Close the cursors unused for too long (called now and then, so that an abandoned
+        cursor does not keep its snapshot, and the WAL behind it, while nobody queries)."""
+        await self._evict(room_for=0)
+
     async def close_all(self) -> None:
         """Close every cursor and connection (the org is shutting down)."""
         for locator in list(self.open):
