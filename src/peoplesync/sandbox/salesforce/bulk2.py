@@ -311,7 +311,8 @@ def routes(ctx: ApiContext) -> list[Route]:
     async def run_query(job: Job) -> None:
         assert job.compiled is not None
         job.state = "InProgress"
-        job.locator, opened = await ctx.queries.start_compiled(job.compiled)
+        locator, opened, _ = await ctx.queries.start_compiled(job.compiled, first_page=0)
+        job.locator = locator if locator in ctx.queries.open else None
         job.processed = opened.total
         job.state = "JobComplete"
         job.modstamp = str(json_value("datetime", storage_datetime(ctx.clock())))
@@ -343,11 +344,14 @@ def routes(ctx: ApiContext) -> list[Route]:
         locator = request.query_params.get("locator")
         offset = int(base64.urlsafe_b64decode(locator.encode() + b"==").decode()) if locator else 0
         results_id = job.locator
-        if results_id is None or await ctx.queries.seek(results_id, offset) is None:
+        if results_id is not None and await ctx.queries.seek(results_id, offset) is not None:
+            rows = await ctx.queries.page(results_id, size)
+        else:
             # The results were read to the end before, or their cursor expired: read anew.
-            results_id, _ = await ctx.queries.start_compiled(job.compiled, offset=offset)
-            job.locator = results_id
-        rows = await ctx.queries.page(results_id, size)
+            results_id, _, rows = await ctx.queries.start_compiled(
+                job.compiled, first_page=size, offset=offset
+            )
+        job.locator = results_id
         delivered = offset + len(rows)
         lines = [list(job.compiled.columns)] + [job.compiled.to_csv_row(r) for r in rows]
         done = delivered >= job.processed or len(rows) < size

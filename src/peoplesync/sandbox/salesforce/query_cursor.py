@@ -71,43 +71,60 @@ class QueryCursors:
         finally:
             await self._give_back(connection)
 
-    async def start(self, soql: str, *, include_deleted: bool) -> tuple[str, OpenQuery]:
-        """Compile and run ``soql``; returns a locator id and the open query."""
+    async def start(
+        self, soql: str, *, include_deleted: bool, first_page: int
+    ) -> tuple[str, OpenQuery, list[Any]]:
+        """Compile and run ``soql``; returns a locator id, the query and its first page."""
         compiled = compile_soql(
             soql, self.schema, include_deleted=include_deleted, now=self.clock()
         )
-        return await self.start_compiled(compiled)
+        return await self.start_compiled(compiled, first_page=first_page)
 
     async def start_compiled(
-        self, compiled: CompiledQuery, *, offset: int = 0, locator: str | None = None
-    ) -> tuple[str, OpenQuery]:
-        """Run a compiled query from row ``offset`` in a snapshot of its own."""
+        self,
+        compiled: CompiledQuery,
+        *,
+        first_page: int,
+        offset: int = 0,
+        locator: str | None = None,
+    ) -> tuple[str, OpenQuery, list[Any]]:
+        """Run a compiled query from row ``offset`` in a snapshot of its own and read its first
+        ``first_page`` rows; the query stays open (under ``locator``) while rows remain."""
         await self._evict(room_for=1)
-        if compiled.is_count:
-            rows = await self.read(compiled.sql, compiled.params)
-            query = OpenQuery(compiled, int(rows[0][0]) if rows else 0, None, None, self.clock())
-        else:
-            connection = await self._borrow()
-            try:
-                await connection.execute("BEGIN")  # the count and every page: one snapshot
-                async with connection.execute(
-                    f"SELECT COUNT(*) FROM ({compiled.sql})", compiled.params
-                ) as counter:
-                    row = await counter.fetchone()
-                sql = compiled.sql
-                if offset:
-                    sql = f"SELECT * FROM ({sql}) LIMIT -1 OFFSET {int(offset)}"
-                cursor = await connection.execute(sql, compiled.params)
-            except BaseException:
-                await self._give_back(connection)
-                raise
-            total = int(row[0]) if row else 0
-            query = OpenQuery(compiled, total, connection, cursor, self.clock(), offset)
         if locator is None:
             body = "01g8d" + secrets.token_hex(5).upper()[:10]
             locator = body + checksum(body)
+        if compiled.is_count:
+            counted = await self.read(compiled.sql, compiled.params)
+            total = int(counted[0][0]) if counted else 0
+            return locator, OpenQuery(compiled, total, None, None, self.clock()), []
+        connection = await self._borrow()
+        cursor: aiosqlite.Cursor | None = None
+        try:
+            await connection.execute("BEGIN")  # the count and every page: one snapshot
+            sql = compiled.sql
+            if offset:
+                sql = f"SELECT * FROM ({sql}) LIMIT -1 OFFSET {int(offset)}"
+            cursor = await connection.execute(sql, compiled.params)
+            rows = list(await cursor.fetchmany(first_page)) if first_page else []
+            if offset == 0 and len(rows) < first_page:
+                total = len(rows)  # read to the end already: no need to count
+            else:
+                async with connection.execute(
+                    f"SELECT COUNT(*) FROM ({compiled.sql})", compiled.params
+                ) as counter:
+                    counted_row = await counter.fetchone()
+                total = int(counted_row[0]) if counted_row else 0
+        except BaseException:
+            if cursor is not None:
+                await cursor.close()
+            await self._give_back(connection)
+            raise
+        query = OpenQuery(compiled, total, connection, cursor, self.clock(), offset + len(rows))
         self.open[locator] = query
-        return locator, query
+        if query.delivered >= total or len(rows) < first_page:
+            await self.close(locator)
+        return locator, query, rows
 
     async def find(self, locator: str) -> OpenQuery | None:
         """The open query behind ``locator``, unless it expired or was never opened."""
@@ -121,14 +138,19 @@ class QueryCursors:
         lost answer) or skip ahead; the query then runs anew from there, in a new snapshot.
         """
         query = await self.find(locator)
-        if query is None or offset in (None, query.delivered) or query.compiled.is_count:
+        if query is None or offset in (None, query.delivered):
             return query
         await self.close(locator)
-        return (await self.start_compiled(query.compiled, offset=offset or 0, locator=locator))[1]
+        _, query, _ = await self.start_compiled(
+            query.compiled, first_page=0, offset=offset or 0, locator=locator
+        )
+        return query
 
     async def page(self, locator: str, size: int) -> list[Any]:
         """The next ``size`` rows of an open query (closed and forgotten when exhausted)."""
-        query = self.open.pop(locator)
+        query = self.open.pop(locator, None)
+        if query is None:
+            return []
         self.open[locator] = query  # now the most recently used
         query.used = self.clock()
         rows = list(await query.cursor.fetchmany(size)) if query.cursor is not None else []

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
+from peoplesync.sandbox.salesforce.query_cursor import OpenQuery
 from peoplesync.sandbox.salesforce.records import RequestError, SaveResult
 from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
@@ -239,11 +240,14 @@ def routes(ctx: ApiContext) -> list[Route]:
             raise ApiError(
                 400, "MALFORMED_QUERY", "A query string must be provided in the q parameter"
             )
+        size = batch_size(request)
         try:
-            locator, opened = await ctx.queries.start(text, include_deleted=include_deleted)
+            locator, opened, rows = await ctx.queries.start(
+                text, include_deleted=include_deleted, first_page=size
+            )
         except SoqlError as exc:
             raise ApiError(400, exc.error_code, exc.message) from None
-        return await page(version, locator, opened.total, batch_size(request), include_deleted)
+        return answer(version, locator, opened, rows, include_deleted)
 
     async def query_more(request: Request) -> Response:
         await ctx.principal(request)
@@ -252,20 +256,14 @@ def routes(ctx: ApiContext) -> list[Route]:
         opened = await ctx.queries.seek(locator, int(offset) if offset.isdigit() else None)
         if opened is None:
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        return await page(
-            version, locator, opened.total, batch_size(request), "/queryAll" in request.url.path
-        )
+        rows = await ctx.queries.page(locator, batch_size(request))
+        return answer(version, locator, opened, rows, "/queryAll" in request.url.path)
 
-    async def page(
-        version: str, locator: str, total: int, size: int, include_deleted: bool
+    def answer(
+        version: str, locator: str, opened: OpenQuery, rows: list[Any], include_deleted: bool
     ) -> Response:
-        opened = ctx.queries.open[locator]
         compiled = opened.compiled
-        if compiled.is_count:
-            await ctx.queries.close(locator)
-            return json_response({"totalSize": total, "done": True, "records": []})
-        rows = await ctx.queries.page(locator, size)
-        body: dict[str, Any] = {"totalSize": total, "done": locator not in ctx.queries.open}
+        body: dict[str, Any] = {"totalSize": opened.total, "done": locator not in ctx.queries.open}
         if not body["done"]:
             kind = "queryAll" if include_deleted else "query"
             body["nextRecordsUrl"] = (
