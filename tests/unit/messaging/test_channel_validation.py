@@ -275,6 +275,8 @@ def test_rcs_shapes_and_suggestions() -> None:
     assert validate_message("rcs", base | {"suggestions": suggestions}).ok
     broken = validate_message("rcs", base | {"suggestions": [{"type": "DIAL_PHONE", "text": "x"}]})
     assert (broken.status, broken.field) == (S.INVALID_SUGGESTIONS, "suggestions[0].phoneNumber")
+    wordy = validate_message("rcs", base | {"suggestions": [{"type": "REPLY", "text": "w" * 26}]})
+    assert wordy.field == "suggestions[0].text"
 
 
 def test_sms_regional_options() -> None:

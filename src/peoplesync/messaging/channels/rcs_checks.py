@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from peoplesync.messaging.channels.catalog import (
     RCS_CAROUSEL_LIMIT,
     RCS_SUGGESTION_LIMIT,
+    RCS_SUGGESTION_TEXT_LIMIT,
     Channel,
     ChannelRules,
     RcsContentType,
@@ -81,3 +82,10 @@ def _suggestions(value: object, field: str, limit: int) -> None:
                 raise Invalid(
                     MessageStatus.INVALID_SUGGESTIONS, f"{where}.{key}", f"{kind} needs {key}"
                 )
+        text = item.get("text")
+        if not isinstance(text, str) or len(text) > RCS_SUGGESTION_TEXT_LIMIT:
+            raise Invalid(
+                MessageStatus.INVALID_SUGGESTIONS,
+                f"{where}.text",
+                f"a suggestion's text has 1 to {RCS_SUGGESTION_TEXT_LIMIT} characters",
+            )

@@ -1,0 +1,1 @@
+"""Message providers: one folder each, every one with the same shape."""
