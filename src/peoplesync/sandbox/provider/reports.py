@@ -1,0 +1,146 @@
+"""Delivery and seen reports: their payloads, and a loop that posts them when due.
+
+A receiver that fails (non-2xx or unreachable) is retried after 1 min + 1 min x n^2, as the
+real service does, scaled by ``retry_scale``; after ``max_webhook_attempts`` it is given up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from peoplesync.sandbox.provider.config import ProviderConfig
+from peoplesync.sandbox.provider.outcomes import fate_of
+from peoplesync.sandbox.provider.store import GAVE_UP, SENT, MessageStore, StoredMessage
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+PRICES = {"sms": 0.01, "mms": 0.05, "viber": 0.015, "whatsapp": 0.02, "rcs": 0.02}
+
+
+def provider_time(epoch: float) -> str:
+    """The provider's timestamp form: milliseconds and an offset without a colon."""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def delivery_report(message: StoredMessage, done_at: float) -> dict[str, Any]:
+    """One ``results`` entry of a delivery report."""
+    fate = fate_of(message.recipient, message.channel)
+    assert fate.final is not None
+    entry: dict[str, Any] = {
+        "bulkId": message.bulk_id,
+        "price": {"pricePerMessage": PRICES.get(message.channel, 0.01), "currency": "EUR"},
+        "status": fate.final.as_json(),
+        "error": fate.error.as_json(),
+        "messageId": message.message_id,
+        "to": message.recipient,
+        "sentAt": provider_time(message.submitted_at),
+        "doneAt": provider_time(done_at),
+        "messageCount": int(message.body.get("_parts", 1)),
+    }
+    if message.sender and message.channel != "whatsapp":
+        entry["sender"] = message.sender
+    if message.callback_data is not None:
+        entry["callbackData"] = message.callback_data
+    return entry
+
+
+def seen_report(message: StoredMessage, seen_at: float) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "messageId": message.message_id,
+        "to": message.recipient,
+        "sentAt": provider_time(message.submitted_at),
+        "seenAt": provider_time(seen_at),
+    }
+    if message.sender:
+        entry["from"] = message.sender
+    return entry
+
+
+def retry_delay(attempt: int, scale: float) -> float:
+    """Seconds before retry number ``attempt`` (1-based)."""
+    return (60.0 + 60.0 * attempt * attempt) * scale
+
+
+class ReportDispatcher:
+    """Posts due reports to each message's webhook; runs until stopped."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        store: MessageStore,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        *,
+        tick: float = 0.05,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._http = http
+        self._clock = clock
+        self._tick = tick
+        self._task: asyncio.Task[None] | None = None
+        self.delivered: list[dict[str, Any]] = []  # every payload accepted, for the control page
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.dispatch_due()
+            except Exception:  # the loop must outlive any one bad receiver or row
+                log.exception("report dispatch failed; retrying")
+            await asyncio.sleep(self._tick)
+
+    async def dispatch_due(self) -> int:
+        """Post every report due now; returns how many were posted successfully."""
+        now = self._clock()
+        posted = 0
+        for message in await self._store.due("report", now):
+            payload = {"results": [delivery_report(message, now)]}
+            if await self._post("report", message, message.notify_url, payload):
+                posted += 1
+        for message in await self._store.due("seen", now):
+            payload = {"results": [seen_report(message, now)]}
+            if await self._post("seen", message, message.seen_url, payload):
+                posted += 1
+        return posted
+
+    async def _post(
+        self, kind: str, message: StoredMessage, url: str | None, payload: dict[str, Any]
+    ) -> bool:
+        attempts = message.report_attempts if kind == "report" else message.seen_attempts
+        if not url:
+            await self._store.mark(kind, message.message_id, SENT, None)
+            return False
+        try:
+            response = await self._http.post(url, json=payload, timeout=10.0)
+            ok = 200 <= response.status_code < 300
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            await self._store.mark(kind, message.message_id, SENT, None)
+            self.delivered.append({"kind": kind, "url": url, "payload": payload})
+            return True
+        attempt = attempts + 1
+        if attempt >= self._config.max_webhook_attempts:
+            await self._store.mark(kind, message.message_id, GAVE_UP, None)
+        else:
+            next_at = self._clock() + retry_delay(attempt, self._config.retry_scale)
+            await self._store.mark(kind, message.message_id, 0, next_at)
+        return False

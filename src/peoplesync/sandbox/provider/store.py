@@ -1,0 +1,193 @@
+"""Accepted messages and their pending reports, in the sandbox provider's own SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    message_id TEXT PRIMARY KEY,
+    bulk_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    sender TEXT,
+    body TEXT NOT NULL,
+    callback_data TEXT,
+    notify_url TEXT,
+    seen_url TEXT,
+    status TEXT NOT NULL,
+    submitted_at REAL NOT NULL,
+    report_due REAL,
+    report_state INTEGER NOT NULL DEFAULT 0,
+    report_attempts INTEGER NOT NULL DEFAULT 0,
+    report_next REAL,
+    seen_due REAL,
+    seen_state INTEGER NOT NULL DEFAULT 0,
+    seen_attempts INTEGER NOT NULL DEFAULT 0,
+    seen_next REAL
+);
+CREATE INDEX IF NOT EXISTS messages_report_due ON messages (report_state, report_next);
+CREATE INDEX IF NOT EXISTS messages_seen_due ON messages (seen_state, seen_next);
+"""
+
+PENDING, SENT, GAVE_UP = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    message_id: str
+    bulk_id: str
+    channel: str
+    recipient: str
+    sender: str | None
+    body: dict[str, Any]
+    callback_data: str | None
+    notify_url: str | None
+    seen_url: str | None
+    status: dict[str, Any]
+    submitted_at: float
+    report_due: float | None
+    report_attempts: int
+    seen_due: float | None
+    seen_attempts: int
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    message_id: str
+    bulk_id: str
+    channel: str
+    recipient: str
+    sender: str | None
+    body: dict[str, Any]
+    callback_data: str | None
+    notify_url: str | None
+    seen_url: str | None
+    status: dict[str, Any]
+    submitted_at: float
+    report_due: float | None
+    seen_due: float | None
+
+
+class MessageStore:
+    """One connection, one writer at a time; messages keyed by their message id."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self._path)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.executescript(_SCHEMA)
+        await self._db.commit()
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the message store is not open")
+        return self._db
+
+    async def add(self, messages: Sequence[NewMessage]) -> set[str]:
+        """Store new messages; returns the ids that were already there (duplicates)."""
+        async with self._lock:
+            ids = [message.message_id for message in messages]
+            marks = ",".join("?" * len(ids))
+            cursor = await self.db.execute(
+                f"SELECT message_id FROM messages WHERE message_id IN ({marks})", ids
+            )
+            existing = {row[0] for row in await cursor.fetchall()}
+            rows = [
+                (
+                    m.message_id,
+                    m.bulk_id,
+                    m.channel,
+                    m.recipient,
+                    m.sender,
+                    json.dumps(m.body),
+                    m.callback_data,
+                    m.notify_url,
+                    m.seen_url,
+                    json.dumps(m.status),
+                    m.submitted_at,
+                    m.report_due,
+                    m.report_due,
+                    m.seen_due,
+                    m.seen_due,
+                )
+                for m in messages
+                if m.message_id not in existing
+            ]
+            await self.db.executemany(
+                "INSERT INTO messages (message_id, bulk_id, channel, recipient, sender, body,"
+                " callback_data, notify_url, seen_url, status, submitted_at, report_due,"
+                " report_next, seen_due, seen_next) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            await self.db.commit()
+            return existing
+
+    async def due(self, kind: str, now: float, limit: int = 100) -> list[StoredMessage]:
+        """Messages whose delivery (``report``) or ``seen`` report is due."""
+        column = "report" if kind == "report" else "seen"
+        cursor = await self.db.execute(
+            f"SELECT * FROM messages WHERE {column}_state = 0 AND {column}_next IS NOT NULL"
+            f" AND {column}_next <= ? ORDER BY {column}_next LIMIT ?",
+            (now, limit),
+        )
+        return [_row(row) for row in await cursor.fetchall()]
+
+    async def mark(self, kind: str, message_id: str, state: int, next_at: float | None) -> None:
+        column = "report" if kind == "report" else "seen"
+        async with self._lock:
+            await self.db.execute(
+                f"UPDATE messages SET {column}_state = ?, {column}_next = ?,"
+                f" {column}_attempts = {column}_attempts + 1 WHERE message_id = ?",
+                (state, next_at, message_id),
+            )
+            await self.db.commit()
+
+    async def recent(self, limit: int = 100) -> list[StoredMessage]:
+        cursor = await self.db.execute(
+            "SELECT * FROM messages ORDER BY submitted_at DESC LIMIT ?", (limit,)
+        )
+        return [_row(row) for row in await cursor.fetchall()]
+
+    async def count(self) -> int:
+        cursor = await self.db.execute("SELECT COUNT(*) FROM messages")
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _row(row: Sequence[Any]) -> StoredMessage:
+    return StoredMessage(
+        message_id=row[0],
+        bulk_id=row[1],
+        channel=row[2],
+        recipient=row[3],
+        sender=row[4],
+        body=json.loads(row[5]),
+        callback_data=row[6],
+        notify_url=row[7],
+        seen_url=row[8],
+        status=json.loads(row[9]),
+        submitted_at=row[10],
+        report_due=row[11],
+        report_attempts=row[13],
+        seen_due=row[15],
+        seen_attempts=row[17],
+    )
