@@ -112,9 +112,20 @@ def request_examples(path: str, method: str = "post") -> dict[str, Any]:
 
 
 def response_errors(path: str, status: int, body: Any, method: str = "post") -> list[str]:
+    """Violations of the response schema an operation declares for a status code."""
     name = document_for(path)
     operation = document(name)["paths"][path][method]
-    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    response = operation["responses"][str(status)]
+    if "$ref" in response:
+        response = document(name)["components"]["responses"][response["$ref"].split("/")[-1]]
+    schema = response["content"]["application/json"]["schema"]
+    return _errors(name, schema, body)
+
+
+def webhook_errors(name: str, webhook: str, body: Any) -> list[str]:
+    """Violations of a webhook's payload schema (the document's ``webhooks`` section)."""
+    operation = document(name)["webhooks"][webhook]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
     return _errors(name, schema, body)
 
 

@@ -69,7 +69,7 @@ CONTENT_CHECKS: Mapping[str, Callable[[Mapping[str, Any], str, Violations], None
     "kakao-chingu": _content_typed("kakao-chingu"),
     "zalo": _content_typed("zalo"),
 }
-SENDER_REQUIRED = frozenset({"rcs", "viber", "kakao-alim", "kakao-chingu", "zalo", "mms"})
+SENDER_REQUIRED = frozenset({"viber", "kakao-alim", "kakao-chingu", "zalo"})
 
 
 def check_v2_messages(channel: str, body: object) -> Violations:
