@@ -1,0 +1,312 @@
+"""The outbound message queue: a message is stored before any provider call.
+
+Each message has our id (sent to the provider as its message id) and the caller's
+idempotency key: the same key enqueued twice is one message. Senders claim due messages
+under a lease; a sender that dies mid-call leaves its claim to expire, and the message is
+sent again with the same id, which the provider recognises as a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from peoplesync.clock import Clock
+from peoplesync.messaging.channels.message_status import MessageStatus
+from peoplesync.messaging.channels.validation import normalise_phone, validate_message
+from peoplesync.messaging.message import Outcome, SendResult
+from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
+from peoplesync.messaging.tables import message_events, outbound_messages, send_rates
+from peoplesync.people.model import new_id
+
+QUEUED, SENDING, ACCEPTED, REJECTED, INVALID = (
+    "queued",
+    "sending",
+    "accepted",
+    "rejected",
+    "invalid",
+)
+_m = outbound_messages
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """What a caller asks to send: once per idempotency key."""
+
+    idempotency_key: str
+    account: str
+    channel: str
+    request: Mapping[str, object]
+    callback_data: str | None = None
+    person_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """A draft's fate: its message id and status (``Success: Message pending`` or an error)."""
+
+    message_id: str
+    status: str
+    field: str | None
+    detail: str
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: str
+    idempotency_key: str
+    account: str
+    channel: str
+    recipient: str
+    request: dict[str, Any]
+    callback_data: str | None
+    limit_key: str | None
+    state: str
+    status: str
+    detail: str
+    attempts: int
+    send_after: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    provider_status: str | None
+    person_id: str | None
+
+
+class Outbox:
+    """The queue on the People database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    async def enqueue(
+        self,
+        drafts: Sequence[MessageDraft],
+        *,
+        limit: SpeedLimit | None = None,
+        limit_key: str | None = None,
+    ) -> list[Enqueued]:
+        """Validate and store drafts in one transaction; known keys return their message."""
+        now = self._clock.now()
+        keys = [draft.idempotency_key for draft in drafts]
+        out: dict[str, Enqueued] = {}
+        async with self._engine.begin() as conn:
+            existing = await conn.execute(
+                sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
+                    _m.c.idempotency_key.in_(keys)
+                )
+            )
+            for key, message_id, status, detail in existing:
+                out[key] = Enqueued(message_id, status, None, detail, duplicate=True)
+            fresh = [d for d in drafts if d.idempotency_key not in out]
+            verdicts = [validate_message(d.channel, d.request) for d in fresh]
+            valid_count = sum(1 for v in verdicts if v.ok)
+            slots = await self._slots(conn, limit, limit_key, now, valid_count)
+            rows: list[dict[str, Any]] = []
+            seen_keys: set[str] = set()
+            for draft, verdict in zip(fresh, verdicts, strict=True):
+                if draft.idempotency_key in seen_keys:
+                    continue
+                seen_keys.add(draft.idempotency_key)
+                message_id = new_id()
+                recipient = draft.request.get("to")
+                row = {
+                    "id": message_id,
+                    "idempotency_key": draft.idempotency_key,
+                    "account": draft.account,
+                    "channel": draft.channel[:20],
+                    "recipient": normalise_phone(recipient)[:20]
+                    if isinstance(recipient, str)
+                    else "",
+                    "request": dict(draft.request),
+                    "callback_data": draft.callback_data,
+                    "limit_key": limit_key,
+                    "state": QUEUED if verdict.ok else INVALID,
+                    "status": verdict.status.value,
+                    "detail": verdict.detail,
+                    "attempts": 0,
+                    "send_after": slots.pop(0) if verdict.ok else now,
+                    "created_at": now,
+                    "person_id": draft.person_id,
+                }
+                rows.append(row)
+                out[draft.idempotency_key] = Enqueued(
+                    message_id, verdict.status.value, verdict.field, verdict.detail, False
+                )
+            if rows:
+                await conn.execute(sa.insert(_m), rows)
+                await conn.execute(
+                    sa.insert(message_events),
+                    [
+                        {
+                            "message_id": row["id"],
+                            "kind": "queued" if row["state"] == QUEUED else "invalid",
+                            "at": now,
+                            "detail": {"status": row["status"], "detail": row["detail"]},
+                        }
+                        for row in rows
+                    ],
+                )
+        return [out[key] for key in keys]
+
+    async def _slots(
+        self,
+        conn: AsyncConnection,
+        limit: SpeedLimit | None,
+        limit_key: str | None,
+        now: datetime,
+        count: int,
+    ) -> list[datetime]:
+        if limit is None or limit_key is None or count == 0:
+            return [now] * count
+        stored = await conn.execute(
+            sa.select(send_rates.c.next_free).where(send_rates.c.limit_key == limit_key)
+        )
+        next_free = stored.scalar_one_or_none()
+        slots, after = plan_slots(limit, next_free, now, count)
+        assert after is not None
+        if next_free is None:
+            await conn.execute(sa.insert(send_rates).values(limit_key=limit_key, next_free=after))
+        else:
+            await conn.execute(
+                sa.update(send_rates)
+                .where(send_rates.c.limit_key == limit_key)
+                .values(next_free=after)
+            )
+        return slots
+
+    async def claim(self, count: int, lease: timedelta) -> list[QueuedMessage]:
+        """Take up to ``count`` due messages (or ones whose sender's lease ran out)."""
+        now = self._clock.now()
+        due = sa.or_(
+            sa.and_(_m.c.state == QUEUED, _m.c.send_after <= now),
+            sa.and_(_m.c.state == SENDING, _m.c.lease_until < now),
+        )
+        async with self._engine.begin() as conn:
+            pick = sa.select(_m.c.id).where(due).order_by(_m.c.send_after).limit(count)
+            if conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            ids = [row[0] for row in await conn.execute(pick)]
+            if not ids:
+                return []
+            token = new_id()  # this claim's mark: another claimer may have taken some ids
+            await conn.execute(
+                sa.update(_m)
+                .where(_m.c.id.in_(ids), due)
+                .values(
+                    state=SENDING,
+                    lease_until=now + lease,
+                    claimed_by=token,
+                    attempts=_m.c.attempts + 1,
+                )
+            )
+            rows = await conn.execute(sa.select(_m).where(_m.c.claimed_by == token))
+            claimed = [_row(row._mapping) for row in rows]
+        claimed.sort(key=lambda message: message.send_after)
+        return claimed
+
+    async def record(self, results: Sequence[SendResult]) -> None:
+        """Store the provider's answers: accepted or rejected for good."""
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            for result in results:
+                accepted = result.outcome is Outcome.ACCEPTED
+                await conn.execute(
+                    sa.update(_m)
+                    .where(_m.c.id == result.message_id, _m.c.state == SENDING)
+                    .values(
+                        state=ACCEPTED if accepted else REJECTED,
+                        status=MessageStatus.PENDING.value if accepted else _m.c.status,
+                        detail=result.description,
+                        provider_status=result.status_name[:60],
+                        sent_at=now,
+                        lease_until=None,
+                    )
+                )
+            await conn.execute(
+                sa.insert(message_events),
+                [
+                    {
+                        "message_id": result.message_id,
+                        "kind": "sent" if result.outcome is Outcome.ACCEPTED else "rejected",
+                        "at": now,
+                        "detail": {
+                            "status": result.status_name,
+                            "group": result.status_group,
+                            "description": result.description,
+                            "parts": result.parts,
+                        },
+                    }
+                    for result in results
+                ],
+            )
+
+    async def release(self, ids: Sequence[str], retry_at: datetime, detail: str) -> None:
+        """Give claimed messages back for a later try (the provider was unavailable)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(_m)
+                .where(_m.c.id.in_(ids), _m.c.state == SENDING)
+                .values(state=QUEUED, send_after=retry_at, lease_until=None, detail=detail)
+            )
+
+    async def get(self, message_id: str) -> QueuedMessage | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(_m).where(_m.c.id == message_id))).first()
+        return _row(row._mapping) if row is not None else None
+
+    async def recent(
+        self, *, limit: int = 50, channel: str | None = None, state: str | None = None
+    ) -> list[QueuedMessage]:
+        query = sa.select(_m).order_by(_m.c.created_at.desc(), _m.c.id.desc()).limit(limit)
+        if channel:
+            query = query.where(_m.c.channel == channel)
+        if state:
+            query = query.where(_m.c.state == state)
+        async with self._engine.connect() as conn:
+            return [_row(row._mapping) for row in await conn.execute(query)]
+
+    async def events(self, message_id: str) -> list[dict[str, Any]]:
+        query = (
+            sa.select(message_events)
+            .where(message_events.c.message_id == message_id)
+            .order_by(message_events.c.id)
+        )
+        async with self._engine.connect() as conn:
+            return [
+                {"kind": row.kind, "at": row.at.isoformat(), "detail": row.detail}
+                for row in await conn.execute(query)
+            ]
+
+    async def counts(self) -> dict[str, int]:
+        query = sa.select(_m.c.state, sa.func.count()).group_by(_m.c.state)
+        async with self._engine.connect() as conn:
+            return {state: int(n) for state, n in await conn.execute(query)}
+
+
+def _row(row: sa.RowMapping) -> QueuedMessage:
+    return QueuedMessage(
+        id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        account=row["account"],
+        channel=row["channel"],
+        recipient=row["recipient"],
+        request=dict(row["request"]),
+        callback_data=row["callback_data"],
+        limit_key=row["limit_key"],
+        state=row["state"],
+        status=row["status"],
+        detail=row["detail"],
+        attempts=row["attempts"],
+        send_after=row["send_after"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+        provider_status=row["provider_status"],
+        person_id=row["person_id"],
+    )

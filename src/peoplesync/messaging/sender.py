@@ -1,0 +1,111 @@
+"""The send loop: claim due messages, hand them to their account's provider, record answers.
+
+Thin on purpose: decisions live in the outbox (what is due), the speed limit (when) and the
+provider adapter (how). One round returns what it did; callers decide how to show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from peoplesync.clock import Clock
+from peoplesync.errors import RetryableError, StopError
+from peoplesync.messaging.channels.catalog import Channel
+from peoplesync.messaging.message import Message, Outcome, Webhooks
+from peoplesync.messaging.outbox import Outbox, QueuedMessage
+from peoplesync.messaging.provider import Provider
+
+RETRY_FIRST = timedelta(seconds=5)
+RETRY_MAX = timedelta(minutes=30)
+
+
+@dataclass
+class SendRound:
+    """What one round did."""
+
+    claimed: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    retried: int = 0
+    stopped: list[str] = field(default_factory=list)  # accounts refused (bad key)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s, ... up to 30 minutes."""
+    delay: timedelta = RETRY_FIRST * (2 ** max(attempts - 1, 0))
+    return min(delay, RETRY_MAX)
+
+
+class Sender:
+    """Sends what the outbox says is due, through each message's provider account."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        providers: Mapping[str, Provider],
+        webhooks: Webhooks,
+        clock: Clock,
+        *,
+        batch: int = 500,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self._outbox = outbox
+        self._providers = providers
+        self._webhooks = webhooks
+        self._clock = clock
+        self._batch = batch
+        self._lease = lease
+
+    async def run_once(self) -> SendRound:
+        claimed = await self._outbox.claim(self._batch, self._lease)
+        done = SendRound(claimed=len(claimed))
+        by_account: dict[str, list[QueuedMessage]] = {}
+        for message in claimed:
+            by_account.setdefault(message.account, []).append(message)
+        for account, queued in by_account.items():
+            await self._send_account(account, queued, done)
+        return done
+
+    async def _send_account(
+        self, account: str, queued: list[QueuedMessage], done: SendRound
+    ) -> None:
+        provider = self._providers.get(account)
+        retry_at = self._clock.now() + retry_delay(max(m.attempts for m in queued))
+        ids = [message.id for message in queued]
+        if provider is None:
+            await self._outbox.release(ids, retry_at, f"no provider account named {account!r}")
+            done.retried += len(ids)
+            return
+        messages = [
+            Message(m.id, Channel(m.channel), m.recipient, m.request, m.callback_data)
+            for m in queued
+        ]
+        try:
+            results = await provider.send(messages, bulk_id=ids[0], webhooks=self._webhooks)
+        except RetryableError as exc:
+            await self._outbox.release(ids, retry_at, exc.message)
+            done.retried += len(ids)
+            return
+        except StopError as exc:
+            await self._outbox.release(ids, retry_at, exc.message)
+            done.retried += len(ids)
+            done.stopped.append(account)
+            return
+        await self._outbox.record(results)
+        for result in results:
+            if result.outcome is Outcome.ACCEPTED:
+                done.accepted += 1
+            else:
+                done.rejected += 1
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
+        """Rounds until ``stop`` is set; sleeps ``idle`` seconds when nothing was due."""
+        while not stop.is_set():
+            done = await self.run_once()
+            if done.claimed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
