@@ -13,8 +13,10 @@ from peoplesync import __version__
 from peoplesync.connect_cli import salesforce_app
 from peoplesync.demo import run_demo
 from peoplesync.errors import PeopleSyncError
+from peoplesync.messaging_cli import messages_app, providers_app
 from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
+from peoplesync.sandbox.provider.cli import provider as sandbox_provider
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.segments_cli import segments_app
 from peoplesync.settings import Settings
@@ -35,6 +37,9 @@ app.add_typer(people_app, name="people")
 app.add_typer(attributes_app, name="attributes")
 app.add_typer(segments_app, name="segments")
 app.add_typer(sandbox_app, name="sandbox")
+sandbox_app.command("provider")(sandbox_provider)
+app.add_typer(providers_app, name="providers")
+app.add_typer(messages_app, name="messages")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(sync_app, name="sync")
 app.add_typer(push_app, name="push")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from peoplesync.clock import Clock, SystemClock
+from peoplesync.messaging.accounts import ProviderAccounts
+from peoplesync.messaging.outbox import Outbox
 from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
+from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.status_store import StatusStore
 
@@ -36,3 +40,25 @@ def status_store(store: PeopleStore, clock: Clock | None = None) -> StatusStore:
     if not isinstance(store, SqlPeopleStore):
         raise TypeError("integration status needs the SQL People store")
     return StatusStore(store.engine, clock or store.clock)
+
+
+@dataclass(frozen=True)
+class Messaging:
+    """The messaging services on the People database."""
+
+    outbox: Outbox
+    accounts: ProviderAccounts
+    clock: Clock
+
+
+@asynccontextmanager
+async def messaging(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Messaging]:
+    """The outbox and provider accounts on the configured (migrated) database."""
+    engine = create_engine(settings.resolved_database_url())
+    used = clock or SystemClock()
+    try:
+        await migrate(engine)
+        box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+        yield Messaging(Outbox(engine, used), ProviderAccounts(engine, box, used), used)
+    finally:
+        await engine.dispose()

@@ -53,6 +53,7 @@ class _Provider:
         self.http = webhook_client or httpx.AsyncClient()
         self.reports = ReportDispatcher(config, self.store, self.http, clock)
         self.calls = 0
+        self.duplicates = 0  # sends refused as REJECTED_DUPLICATE_MESSAGE_ID
 
     def authorised(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -149,6 +150,7 @@ async def _send_v2(provider: _Provider, request: Request, channel: str) -> Respo
                 )
             )
     duplicates = await provider.store.add(new)
+    provider.duplicates += len(duplicates)
     results = []
     for item in new:
         status = REJECTED_DUPLICATE.as_json() if item.message_id in duplicates else item.status
@@ -184,6 +186,7 @@ async def _send_whatsapp(provider: _Provider, request: Request) -> Response:
         for message in body["messages"]
     ]
     duplicates = await provider.store.add(new)
+    provider.duplicates += len(duplicates)
     results = [
         {
             "to": item.recipient,
@@ -252,6 +255,8 @@ def create_provider_app(
                     for m in recent
                 ],
                 "reportsDelivered": len(provider.reports.delivered),
+                "stored": await provider.store.count(),
+                "duplicates": provider.duplicates,
                 "calls": provider.calls,
             }
         )

@@ -1,0 +1,278 @@
+"""CLI: provider accounts, sending messages, the send worker and what was sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from datetime import timedelta
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+
+from peoplesync.errors import PeopleSyncError
+from peoplesync.messaging.message import Webhooks
+from peoplesync.messaging.outbox import MessageDraft, QueuedMessage
+from peoplesync.messaging.provider import Provider
+from peoplesync.messaging.providers.infobip.client import InfobipProvider
+from peoplesync.messaging.sender import Sender
+from peoplesync.messaging.speed_limit import SpeedLimit, TimeUnit
+from peoplesync.people.model import new_id
+from peoplesync.settings import Settings
+from peoplesync.wiring import messaging
+
+providers_app = typer.Typer(help="Messaging provider accounts.", no_args_is_help=True)
+messages_app = typer.Typer(help="Send messages and see what was sent.", no_args_is_help=True)
+console = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+API_KEY_VARIABLE = "PEOPLESYNC_PROVIDER_API_KEY"
+
+
+def _fail(exc: PeopleSyncError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@providers_app.command("add")
+def providers_add(
+    name: Annotated[str, typer.Argument(help="A name for the account, e.g. main")],
+    base_url: Annotated[str, typer.Option("--base-url", help="The account's API base URL")],
+    as_json: JsonOption = False,
+) -> None:
+    """Add an Infobip account; its API key comes from PEOPLESYNC_PROVIDER_API_KEY."""
+    api_key = os.environ.get(API_KEY_VARIABLE, "")
+
+    async def run() -> None:
+        async with messaging(Settings()) as services:
+            await services.accounts.add(name, base_url, api_key)
+
+    try:
+        asyncio.run(run())
+    except PeopleSyncError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps({"name": name, "kind": "infobip", "base_url": base_url}))
+    else:
+        console.print(f"provider account {name!r} added ({base_url}); its key is sealed at rest")
+
+
+@providers_app.command("list")
+def providers_list(as_json: JsonOption = False) -> None:
+    """List provider accounts (never their keys)."""
+
+    async def run() -> list[dict[str, str]]:
+        async with messaging(Settings()) as services:
+            return [
+                {"name": a.name, "kind": a.kind, "base_url": a.base_url}
+                for a in await services.accounts.list()
+            ]
+
+    accounts = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(accounts))
+        return
+    for account in accounts:
+        typer.echo(f"{account['name']}\t{account['kind']}\t{account['base_url']}")
+
+
+@messages_app.command("send")
+def messages_send(
+    channel: Annotated[str, typer.Option(help="sms, lms, mms, rcs, viber, whatsapp, ...")],
+    to: Annotated[str, typer.Option(help="Recipient phone number, international format")],
+    text: Annotated[str | None, typer.Option(help="Message text")] = None,
+    sender: Annotated[str | None, typer.Option("--from", help="Sender name or number")] = None,
+    account: Annotated[str, typer.Option(help="Provider account to send through")] = "main",
+    request_json: Annotated[
+        str | None, typer.Option("--request", help="More request fields as a JSON object")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Idempotency key: the same key is sent once")
+    ] = None,
+    limit: Annotated[
+        str | None, typer.Option(help="Sending speed limit, e.g. 500/hour (1..100000 per unit)")
+    ] = None,
+    limit_key: Annotated[str, typer.Option(help="What the limit counts, e.g. journey:v1")] = "cli",
+    as_json: JsonOption = False,
+) -> None:
+    """Queue one message; the send worker (messages work) sends it."""
+    request: dict[str, Any] = {"to": to}
+    if channel in ("sms", "lms", "viber", "whatsapp"):
+        request |= {"shortenUrl": False, "trackClicks": False}
+    if channel == "viber":
+        request["isPromotional"] = False
+    if text is not None:
+        request["text"] = text
+    if sender is not None:
+        request["from"] = sender
+    if request_json:
+        try:
+            extra = json.loads(request_json)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] --request is not JSON: {exc}")
+            raise typer.Exit(2) from None
+        if not isinstance(extra, dict):
+            console.print("[red]error:[/red] --request must be a JSON object")
+            raise typer.Exit(2)
+        request |= extra
+    speed = _parse_limit(limit) if limit else None
+    draft = MessageDraft(key or f"cli:{new_id()}", account, channel, request)
+
+    async def run() -> Any:
+        async with messaging(Settings()) as services:
+            [queued] = await services.outbox.enqueue([draft], limit=speed, limit_key=limit_key)
+            return queued
+
+    queued = asyncio.run(run())
+    result = {
+        "message_id": queued.message_id,
+        "messageStatus": queued.status,
+        "field": queued.field,
+        "detail": queued.detail,
+        "duplicate": queued.duplicate,
+    }
+    if as_json:
+        typer.echo(json.dumps(result))
+    elif queued.status.startswith("Success"):
+        console.print(f"queued {queued.message_id}: {queued.status}")
+    else:
+        console.print(f"[red]{queued.status}[/red] ({queued.field}: {queued.detail})")
+    if not queued.status.startswith("Success"):
+        raise typer.Exit(1)
+
+
+def _parse_limit(value: str) -> SpeedLimit:
+    amount, _, unit = value.partition("/")
+    try:
+        return SpeedLimit(int(amount), TimeUnit(unit.strip().upper()))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] --limit {value!r}: {exc} (e.g. 500/hour, 20/minute)")
+        raise typer.Exit(2) from None
+
+
+def _as_json(message: QueuedMessage) -> dict[str, Any]:
+    return {
+        "message_id": message.id,
+        "channel": message.channel,
+        "to": message.recipient,
+        "account": message.account,
+        "state": message.state,
+        "messageStatus": message.status,
+        "detail": message.detail,
+        "provider_status": message.provider_status,
+        "attempts": message.attempts,
+        "created_at": message.created_at.isoformat(),
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+    }
+
+
+@messages_app.command("list")
+def messages_list(
+    channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="queued, sending, accepted, rejected, invalid")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent messages, newest first."""
+
+    async def run() -> list[QueuedMessage]:
+        async with messaging(Settings()) as services:
+            return await services.outbox.recent(limit=limit, channel=channel, state=state)
+
+    rows = [_as_json(m) for m in asyncio.run(run())]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['message_id']}  {row['channel']:<12} {row['to']:<16} {row['state']:<9} "
+            f"{row['provider_status'] or row['messageStatus']}"
+        )
+
+
+@messages_app.command("show")
+def messages_show(
+    message_id: Annotated[str, typer.Argument(help="The message id")],
+    as_json: JsonOption = False,
+) -> None:
+    """One message with its trail of events."""
+
+    async def run() -> dict[str, Any] | None:
+        async with messaging(Settings()) as services:
+            message = await services.outbox.get(message_id)
+            if message is None:
+                return None
+            return _as_json(message) | {"events": await services.outbox.events(message_id)}
+
+    found = asyncio.run(run())
+    if found is None:
+        console.print(
+            f"[red]error:[/red] no message {message_id!r} (see: peoplesync messages list)"
+        )
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    typer.echo(json.dumps(found, indent=2))
+
+
+@messages_app.command("work")
+def messages_work(
+    once: Annotated[bool, typer.Option(help="One round, then exit")] = False,
+    lease: Annotated[
+        float, typer.Option(help="Seconds a claimed message stays with this worker")
+    ] = 60.0,
+    batch: Annotated[int, typer.Option(help="Messages claimed per round")] = 500,
+    delivery_url: Annotated[
+        str | None, typer.Option(help="Where the provider sends delivery reports")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send queued messages through their provider accounts until stopped."""
+
+    async def run() -> dict[str, int]:
+        totals = {"claimed": 0, "accepted": 0, "rejected": 0, "retried": 0}
+        async with messaging(Settings()) as services, httpx.AsyncClient(timeout=30) as http:
+            accounts = await services.accounts.infobip_accounts()
+            providers: dict[str, Provider] = {
+                name: InfobipProvider(account, http) for name, account in accounts.items()
+            }
+            sender = Sender(
+                services.outbox,
+                providers,
+                Webhooks(delivery_url=delivery_url),
+                services.clock,
+                batch=batch,
+                lease=timedelta(seconds=lease),
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
+            while not stop.is_set():
+                done = await sender.run_once()
+                for name in totals:
+                    totals[name] += getattr(done, name)
+                for account in done.stopped:
+                    console.print(f"[red]provider account {account!r} refused its key[/red]")
+                if once:
+                    break
+                if done.claimed == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=0.2)
+        return totals
+
+    totals = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(totals))
+    else:
+        console.print(
+            f"claimed {totals['claimed']}: accepted {totals['accepted']}, rejected "
+            f"{totals['rejected']}, retried later {totals['retried']}"
+        )
