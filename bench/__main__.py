@@ -12,6 +12,7 @@ MODULES = [
     "sync_latency",
     "outbound_push",
     "web_latency",
+    "messaging_send",
 ]
 
 

@@ -224,6 +224,9 @@ def messages_show(
 @messages_app.command("work")
 def messages_work(
     once: Annotated[bool, typer.Option(help="One round, then exit")] = False,
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Exit when nothing is due (e.g. from cron)")
+    ] = False,
     lease: Annotated[
         float, typer.Option(help="Seconds a claimed message stays with this worker")
     ] = 60.0,
@@ -261,7 +264,7 @@ def messages_work(
                     totals[name] += getattr(done, name)
                 for account in done.stopped:
                     console.print(f"[red]provider account {account!r} refused its key[/red]")
-                if once:
+                if once or (until_idle and done.claimed == 0):
                     break
                 if done.claimed == 0:
                     with contextlib.suppress(TimeoutError):

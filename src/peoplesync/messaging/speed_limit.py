@@ -55,6 +55,9 @@ def plan_slots(
     if limit is None:
         return [now] * count, next_free
     start = now if next_free is None or next_free < now else next_free
-    step = limit.interval
-    slots = [start + step * index for index in range(count)]
-    return slots, start + step * count
+    unit = _SECONDS[limit.unit] * 1_000_000
+    # Whole microseconds, rounded up: a window of one unit never holds more than the amount.
+    slots = [
+        start + timedelta(microseconds=-(-index * unit // limit.amount)) for index in range(count)
+    ]
+    return slots, start + timedelta(microseconds=-(-count * unit // limit.amount))
