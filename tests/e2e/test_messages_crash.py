@@ -22,7 +22,7 @@ from peoplesync.people.database import create_engine, migrate
 from tests.served_org import PEOPLESYNC
 from tests.unit.messaging.test_channel_validation import VALID
 
-MESSAGES = 1500
+MESSAGES = 1200
 KILLS = 20
 
 
@@ -63,7 +63,7 @@ async def _enqueue(url: str) -> list[str]:
             f"crash-{n}",
             "main",
             "sms",
-            VALID[Channel.SMS] | {"to": f"38591{n:07d}", "text": f"#{n}"},
+            VALID[Channel.SMS] | {"to": f"38591{n:06d}7", "text": f"#{n}"},
         )
         for n in range(1, MESSAGES + 1)
     ]
@@ -100,7 +100,7 @@ def test_killed_workers_neither_lose_nor_double_send(tmp_path: Path) -> None:
         while kills < KILLS:
             before = provider_state(info)["stored"]
             worker = subprocess.Popen(
-                work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             deadline = time.monotonic() + 120
             while provider_state(info)["stored"] == before and time.monotonic() < deadline:
@@ -120,4 +120,5 @@ def test_killed_workers_neither_lose_nor_double_send(tmp_path: Path) -> None:
         state = provider_state(info)
         assert state["stored"] == MESSAGES  # each message reached the provider once
         assert {m["messageId"] for m in state["messages"]} == set(ids)
+        # Numbers end in 7: the sandbox delivers them all (see its outcome table).
         assert asyncio.run(_counts(url)) == {"accepted": MESSAGES}

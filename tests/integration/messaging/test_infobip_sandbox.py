@@ -117,8 +117,9 @@ async def test_sms_is_accepted_and_its_delivery_report_arrives(rig: Rig) -> None
     ]
     assert await rig.dispatch() == 0  # not due yet
     rig.clock.now += 1.5
-    assert await rig.dispatch() == 1
-    [post] = rig.receiver.posts
+    assert await rig.dispatch() == 2
+    post, rejected = sorted(rig.receiver.posts, key=lambda p: p["body"]["results"][0]["messageId"])
+    assert rejected["body"]["results"][0]["status"]["name"] == "REJECTED_DESTINATION"
     report = post["body"]["results"][0]
     assert (report["messageId"], report["status"]["name"], report["callbackData"]) == (
         "m-1",
@@ -191,7 +192,7 @@ async def test_a_retry_never_sends_twice(rig: Rig) -> None:
     assert first[0].outcome is Outcome.ACCEPTED
     assert (again[0].outcome, again[0].description) == (
         Outcome.ACCEPTED,
-        "accepted by an earlier attempt",
+        "taken by an earlier attempt",
     )
     stored = await rig.app.state.provider.store.count()
     assert stored == 1

@@ -37,11 +37,13 @@ def _sms(key: str, to: str = "385911234567", **extra: object) -> MessageDraft:
 async def provider_http(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
     config = ProviderConfig(tmp_path / "p", KEY, knobs=ProviderKnobs(rate_500=0.0))
     app = create_provider_app(config, run_reports=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="https://p.test"
-        ) as http:
-            yield http, app.state.provider
+        ) as http,
+    ):
+        yield http, app.state.provider
 
 
 def _sender(outbox: Outbox, http: httpx.AsyncClient, clock: ManualClock, **kw: object) -> Sender:
@@ -115,7 +117,7 @@ async def test_a_sender_killed_after_the_call_resends_with_the_same_id(
     assert (done.claimed, done.accepted) == (1, 1)
     message = await outbox.get(claimed.id)
     assert message is not None and message.attempts == 2
-    assert message.detail == "accepted by an earlier attempt"
+    assert message.detail == "taken by an earlier attempt"
     assert await sandbox.store.count() == 1  # type: ignore[attr-defined]
 
 

@@ -2,7 +2,7 @@
 
 | number ends in | at send                        | final report                                   |
 |----------------|--------------------------------|------------------------------------------------|
-| 00             | REJECTED_DESTINATION (5/52)    | none                                           |
+| 00             | REJECTED_DESTINATION (5/52)    | REJECTED_DESTINATION                           |
 | 91             | PENDING_ACCEPTED               | UNDELIVERABLE_NOT_DELIVERED, EC_UNKNOWN_SUBSCRIBER (permanent) |
 | 92             | PENDING_ACCEPTED               | EXPIRED_EXPIRED, EC_ABSENT_SUBSCRIBER          |
 | 93             | PENDING_ACCEPTED               | REJECTED_NETWORK, EC_CONTENT_BLOCKED (opt-out) |
@@ -99,7 +99,7 @@ def fate_of(to: str, channel: str) -> Fate:
     first = PENDING_ACCEPTED if channel in _SMS_FAMILY else PENDING_ENROUTE
     suffix = to[-2:]
     if suffix == "00":
-        return Fate(REJECTED_DESTINATION, None, NO_ERROR)
+        return Fate(REJECTED_DESTINATION, REJECTED_DESTINATION, NO_ERROR)
     if suffix == "91":
         return Fate(first, UNDELIVERABLE, UNKNOWN_SUBSCRIBER)
     if suffix == "92":

@@ -118,8 +118,10 @@ def parse_send_response(request: ProviderRequest, body: Mapping[str, Any]) -> li
         group = str(status.get("groupName", ""))
         parts = (entry.get("details") or {}).get("messageCount") or entry.get("messageCount")
         if name == DUPLICATE:
-            outcome, description = Outcome.ACCEPTED, "accepted by an earlier attempt"
-            group, name = "PENDING", "PENDING_ACCEPTED"
+            # An earlier attempt reached the provider: the message is there, and its outcome
+            # (possibly a rejection) arrives with its delivery report.
+            outcome, description = Outcome.ACCEPTED, "taken by an earlier attempt"
+            group, name = "PENDING", "EARLIER_ATTEMPT"
         elif group == "REJECTED":
             outcome, description = Outcome.REJECTED, str(status.get("description", ""))
         else:
