@@ -57,6 +57,8 @@ class FieldMeta:
     picklist_values: tuple[str, ...]
     default_picklist: str | None
     custom: bool
+    groupable: bool = True
+    compound_name: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -98,6 +100,8 @@ class FieldMeta:
             picklist_values=values,
             default_picklist=default,
             custom=bool(raw.get("custom")),
+            groupable=bool(raw.get("groupable", True)),
+            compound_name=raw.get("compoundFieldName"),
         )
 
 
@@ -164,6 +168,24 @@ class Schema:
     def fields(self, sobject: str) -> Sequence[FieldMeta]:
         """All fields of an sObject in describe order."""
         return list(self.objects[sobject.lower()].fields.values())
+
+    def child_relationship(self, sobject: str, name: str) -> tuple[str, str, str] | None:
+        """The relationship's canonical name, child sObject and reference field behind a
+        child relationship (Account, "contacts" -> ("Contacts", "Contact", "AccountId")),
+        from the describe."""
+        meta = self.objects.get(sobject.lower())
+        for entry in meta.describe.get("childRelationships") or [] if meta else []:
+            child = self.objects.get(str(entry.get("childSObject") or "").lower())
+            relationship = entry.get("relationshipName")
+            reference = str(entry.get("field") or "").lower()
+            if (
+                child
+                and relationship
+                and relationship.lower() == name.lower()
+                and reference in child.fields
+            ):
+                return relationship, child.name, child.fields[reference].name
+        return None
 
     # --- describes and custom fields ----------------------------------------------------
 

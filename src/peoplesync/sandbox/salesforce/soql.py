@@ -14,6 +14,23 @@ from typing import Any, Protocol
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
+from peoplesync.sandbox.salesforce.soql_nodes import (
+    Aggregate,
+    BoolOp,
+    Compare,
+    Count,
+    FieldsFunction,
+    InQuery,
+    Literal,
+    Not,
+    OrderItem,
+    Path,
+    Query,
+    SelectItem,
+    SubQuery,
+    TypeOf,
+)
+
 
 class FieldMeta(Protocol):
     """What the compiler needs to know about a field."""
@@ -30,6 +47,28 @@ class FieldMeta(Protocol):
     def filterable(self) -> bool: ...
     @property
     def sortable(self) -> bool: ...
+    @property
+    def groupable(self) -> bool: ...
+    @property
+    def custom(self) -> bool: ...
+    @property
+    def compound_name(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticField:
+    """A value that is no stored field: a "Name" object field read through a polymorphic
+    lookup, or an aggregate's result."""
+
+    name: str
+    type: str
+    relationship_name: str | None = None
+    reference_to: tuple[str, ...] = ()
+    filterable: bool = True
+    sortable: bool = True
+    groupable: bool = True
+    custom: bool = False
+    compound_name: str | None = None
 
 
 class SchemaLookup(Protocol):
@@ -39,6 +78,7 @@ class SchemaLookup(Protocol):
     def field(self, sobject: str, name: str) -> FieldMeta | None: ...
     def relationship(self, sobject: str, relationship_name: str) -> FieldMeta | None: ...
     def fields(self, sobject: str) -> Sequence[FieldMeta]: ...
+    def child_relationship(self, sobject: str, name: str) -> tuple[str, str, str] | None: ...
 
 
 class SoqlError(Exception):
@@ -48,87 +88,6 @@ class SoqlError(Exception):
         super().__init__(message)
         self.error_code = error_code
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Path:
-    """A dotted field reference as written (``Account.Name``)."""
-
-    parts: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return ".".join(self.parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    """``COUNT()`` or ``COUNT(field)``."""
-
-    path: Path | None
-
-
-@dataclass(frozen=True, slots=True)
-class Literal:
-    """A value in a condition; ``kind`` is string, number, date, datetime, word or date_n."""
-
-    kind: str
-    value: Any
-    n: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Compare:
-    """``path OP value``, LIKE, IN lists, INCLUDES/EXCLUDES."""
-
-    path: Path
-    op: str
-    values: tuple[Literal, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class InQuery:
-    """``path [NOT] IN (SELECT ...)``."""
-
-    path: Path
-    query: Query
-    negated: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BoolOp:
-    """AND / OR over several conditions."""
-
-    op: str
-    items: tuple[Any, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    """NOT condition."""
-
-    item: Any
-
-
-@dataclass(frozen=True, slots=True)
-class OrderItem:
-    """One ORDER BY key."""
-
-    path: Path
-    descending: bool
-    nulls: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed SELECT."""
-
-    sobject: str
-    alias: str | None
-    select: tuple[Path | Count, ...]
-    where: Any
-    order: tuple[OrderItem, ...]
-    limit: int | None
-    offset: int | None
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
@@ -166,13 +125,15 @@ class _Build(Transformer[Token, Any]):
     def start(self, query: Query) -> Query:
         return query
 
-    def query(self, select: tuple[Path | Count, ...], sobject: Token, *clauses: Any) -> Query:
+    def query(self, select: tuple[SelectItem, ...], sobject: Token, *clauses: Any) -> Query:
         found: dict[str, Any] = {
             "alias": None,
             "where": None,
             "order": (),
             "limit": None,
             "offset": None,
+            "group_by": (),
+            "having": None,
         }
         for clause in clauses:
             if clause is None:
@@ -187,19 +148,62 @@ class _Build(Transformer[Token, Any]):
             found["order"],
             found["limit"],
             found["offset"],
+            found["group_by"],
+            found["having"],
         )
 
     def alias(self, name: Token) -> tuple[str, str]:
         return ("alias", str(name))
 
-    def select_list(self, *items: Path | Count) -> tuple[Path | Count, ...]:
+    def select_list(self, *items: SelectItem) -> tuple[SelectItem, ...]:
         return items
 
-    def count(self, path: Path | None = None) -> Count:
-        return Count(path)
+    def count(self, _token: Token) -> Count:
+        return Count(None)
+
+    def agg_call(self, function: Token, path: Path) -> Aggregate:
+        name = str(function).rstrip("( \t\r\n").upper()
+        return Aggregate(name, path)
+
+    def aggregate(self, call: Aggregate, alias: Token | None = None) -> Aggregate:
+        return Aggregate(call.function, call.path, str(alias) if alias is not None else None)
+
+    def fields(self, _function: Token, kind: Token) -> FieldsFunction:
+        text = str(kind).upper()
+        if text not in ("ALL", "STANDARD", "CUSTOM"):
+            raise SoqlError(
+                "MALFORMED_QUERY",
+                f"FIELDS() takes ALL, STANDARD or CUSTOM, not '{kind}'",
+            )
+        return FieldsFunction(text)
+
+    def subquery(self, query: Query) -> SubQuery:
+        return SubQuery(query)
+
+    def typeof_when(self, sobject: Token, *paths: Path) -> tuple[str, tuple[Path, ...]]:
+        return (str(sobject), paths)
+
+    def typeof_else(self, *paths: Path) -> tuple[str, tuple[Path, ...]]:
+        return ("", paths)
+
+    def typeof(
+        self, _keyword: Token, relationship: Token, *parts: tuple[str, tuple[Path, ...]] | None
+    ) -> TypeOf:
+        branches = tuple(p for p in parts if p is not None and p[0])
+        otherwise = next((p[1] for p in parts if p is not None and not p[0]), ())
+        return TypeOf(str(relationship), branches, otherwise)
+
+    def field(self, path: Path, alias: Token | None = None) -> Path:
+        return Path(path.parts, str(alias)) if alias is not None else path
 
     def path(self, *names: Token) -> Path:
         return Path(tuple(str(n) for n in names))
+
+    def group(self, *paths: Path) -> tuple[str, tuple[Path, ...]]:
+        return ("group_by", paths)
+
+    def having(self, condition: Any) -> tuple[str, Any]:
+        return ("having", condition)
 
     def where(self, condition: Any) -> tuple[str, Any]:
         return ("where", condition)
@@ -213,7 +217,7 @@ class _Build(Transformer[Token, Any]):
     def not_(self, item: Any) -> Not:
         return Not(item)
 
-    def compare(self, path: Path, op: Token, value: Literal) -> Compare:
+    def compare(self, path: Path | Aggregate, op: Token, value: Literal) -> Compare:
         return Compare(path, "!=" if str(op) == "<>" else str(op), (value,))
 
     def like(self, path: Path, value: Literal) -> Compare:
@@ -262,7 +266,7 @@ class _Build(Transformer[Token, Any]):
     def order(self, *items: OrderItem) -> tuple[str, tuple[OrderItem, ...]]:
         return ("order", items)
 
-    def order_item(self, path: Path, *flags: Token) -> OrderItem:
+    def order_item(self, path: Path | Aggregate, *flags: Token) -> OrderItem:
         descending = False
         nulls = None
         for flag in flags:
@@ -322,3 +326,27 @@ def parse(text: str) -> Query:
             raise exc.orig_exc from None
         raise SoqlError("MALFORMED_QUERY", f"unexpected query: {exc}") from None
     return result
+
+
+__all__ = [
+    "Aggregate",
+    "BoolOp",
+    "Compare",
+    "Count",
+    "FieldMeta",
+    "FieldsFunction",
+    "InQuery",
+    "Literal",
+    "Not",
+    "OrderItem",
+    "Path",
+    "Query",
+    "SchemaLookup",
+    "SelectItem",
+    "SoqlError",
+    "SubQuery",
+    "SyntheticField",
+    "TypeOf",
+    "parse",
+    "unescape",
+]

@@ -7,13 +7,13 @@ compares time and indexes stay usable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
 from peoplesync.sandbox.salesforce.soql import (
+    Aggregate,
     BoolOp,
     Compare,
     Count,
@@ -21,14 +21,26 @@ from peoplesync.sandbox.salesforce.soql import (
     InQuery,
     Literal,
     Not,
+    OrderItem,
     Path,
     Query,
     SchemaLookup,
     SoqlError,
+    SyntheticField,
     parse,
     unescape,
 )
+from peoplesync.sandbox.salesforce.soql_aggregate import BULK_AGGREGATE, compile_aggregate
 from peoplesync.sandbox.salesforce.soql_dates import FIXED, WITH_N, date_range
+from peoplesync.sandbox.salesforce.soql_result import (
+    JSON_CONVERTED,
+    NUMBER_TYPES,
+    CompiledQuery,
+    csv_value,
+    json_value,
+    storage_datetime,
+)
+from peoplesync.sandbox.salesforce.soql_select import select
 
 TEXT_TYPES = frozenset(
     {
@@ -44,14 +56,32 @@ TEXT_TYPES = frozenset(
     }
 )
 ID_TYPES = frozenset({"id", "reference"})
-NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
+COMPOUND_TYPES = frozenset({"address", "location"})
 MAX_OFFSET = 2000
-
-
-def storage_datetime(moment: datetime) -> str:
-    """A datetime in the storage layout (UTC, milliseconds, ``Z``)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+# The fields of the "Name" object: what a polymorphic lookup (What, Who, Owner) can read
+# without TYPEOF; anything else is "No such column ... on entity 'Name'".
+NAME_FIELDS = {
+    n.lower(): n
+    for n in (
+        "Id",
+        "Name",
+        "Type",
+        "Alias",
+        "Email",
+        "FirstName",
+        "LastName",
+        "IsActive",
+        "Title",
+        "Phone",
+        "Username",
+        "ProfileId",
+        "UserRoleId",
+        "RecordTypeId",
+        "CommunityNickname",
+        "LastReferencedDate",
+        "LastViewedDate",
+    )
+}
 
 
 def _criterion(meta: FieldMeta, kind: str, *, quoted: bool) -> SoqlError:
@@ -72,97 +102,54 @@ def _no_column(name: str, sobject: str) -> SoqlError:
 
 
 @dataclass(frozen=True, slots=True)
-class _Column:
-    path: str
+class Resolved:
+    """A field path resolved: its SQL expression, metadata, and where it was found."""
+
+    expr: str
     meta: FieldMeta
-    chain: tuple[tuple[str, str], ...]  # (relationship name, sObject) from the root
-    index: int
-
-
-@dataclass(frozen=True)
-class CompiledQuery:
-    """A query ready to run in SQLite, and how to shape its rows."""
-
+    names: tuple[str, ...]  # canonical relationship names from the root
+    table: str
     sobject: str
-    sql: str
-    params: tuple[object, ...]
-    is_count: bool
-    columns: tuple[str, ...]
-    limit: int | None
-    offset: int | None
-    _outputs: tuple[_Column, ...] = ()
-    _relations: dict[tuple[str, ...], int] = field(default_factory=dict)  # chain -> Id index
-
-    def to_record(self, row: Sequence[object], api_version: str) -> dict[str, object]:
-        """A row as Salesforce returns it in a query result."""
-        base = f"/services/data/v{api_version}/sobjects"
-        record: dict[str, Any] = {
-            "attributes": {"type": self.sobject, "url": f"{base}/{self.sobject}/{row[0]}"}
-        }
-        for column in self._outputs:
-            target = record
-            alive = True
-            for depth, (relationship, sobject) in enumerate(column.chain):
-                key = tuple(r for r, _ in column.chain[: depth + 1])
-                related_id = row[self._relations[key]]
-                if related_id is None:
-                    target[relationship] = None
-                    alive = False
-                    break
-                if not isinstance(target.get(relationship), dict):
-                    target[relationship] = {
-                        "attributes": {"type": sobject, "url": f"{base}/{sobject}/{related_id}"}
-                    }
-                target = target[relationship]
-            if alive:
-                target[column.meta.name] = json_value(column.meta.type, row[column.index])
-        return record
-
-    def to_csv_row(self, row: Sequence[object]) -> list[str]:
-        """A row as Bulk API CSV values in ``columns`` order."""
-        return [csv_value(c.meta.type, row[c.index]) for c in self._outputs]
 
 
-# Types whose stored values differ from their REST JSON (see ``json_value``); the others
-# are sent as stored.
-JSON_CONVERTED = frozenset({"boolean", "datetime", *NUMBER_TYPES})
+@dataclass(frozen=True, slots=True)
+class HopSql:
+    """A joined parent: the SQL giving its Id (and its type, when polymorphic)."""
+
+    name: str
+    id_expr: str
+    sobject: str | None
+    type_expr: str | None
+    tables: tuple[tuple[str, str], ...]  # (sObject, alias) joined for this hop
 
 
-def json_value(kind: str, stored: object) -> object:
-    """A stored value as REST JSON."""
-    if stored is None:
-        return None
-    if kind == "boolean":
-        return bool(stored)
-    if kind == "int":
-        return int(stored)  # type: ignore[call-overload]
-    if kind in NUMBER_TYPES:
-        return float(stored)  # type: ignore[arg-type]
-    if kind == "datetime":
-        return str(stored)[:-1] + "+0000"
-    return stored
+def _relationship_error(relationship: str) -> SoqlError:
+    return SoqlError(
+        "INVALID_FIELD",
+        f"Didn't understand relationship '{relationship}' in field path. If you "
+        "are attempting to use a custom relationship, be sure to append the '__r' "
+        "after the custom relationship name. Please reference your WSDL or the "
+        "describe call for the appropriate names.",
+    )
 
 
-def csv_value(kind: str, stored: object) -> str:
-    """A stored value as Bulk API CSV text."""
-    if stored is None:
-        return ""
-    if kind == "boolean":
-        return "true" if stored else "false"
-    if kind in NUMBER_TYPES and kind != "int":
-        number = float(stored)  # type: ignore[arg-type]
-        return str(int(number)) if number.is_integer() else repr(number)
-    return str(stored)
+class Compiler:
+    """Resolves field paths to joined SQL columns and compiles conditions."""
 
-
-class _Compiler:
-    def __init__(self, schema: SchemaLookup, query: Query, now: datetime, depth: int = 0) -> None:
+    def __init__(
+        self,
+        schema: SchemaLookup,
+        query: Query,
+        now: datetime,
+        depth: int = 0,
+        sobject: str | None = None,
+    ) -> None:
         self.schema = schema
         self.query = query
         self.now = now
         self.prefix = "t" if depth == 0 else f"s{depth}_"
         self.depth = depth
-        sobject = schema.canonical_sobject(query.sobject)
+        sobject = sobject or schema.canonical_sobject(query.sobject)
         if sobject is None:
             raise SoqlError(
                 "INVALID_TYPE",
@@ -172,12 +159,13 @@ class _Compiler:
             )
         self.sobject = sobject
         self.root = f"{self.prefix}0"
-        self.joins: dict[
-            tuple[str, ...], tuple[str, str, str]
-        ] = {}  # chain -> (alias, sobject, sql)
+        self.joins: list[str] = []
+        self.hops: dict[tuple[str, ...], HopSql] = {}  # lower-case relationship names -> hop
         self.params: list[object] = []
+        self.aggregates: Any = None  # set by the aggregate compiler: HAVING reads through it
 
-    def resolve(self, path: Path) -> tuple[str, FieldMeta, tuple[tuple[str, str], ...]]:
+    def strip(self, path: Path) -> list[str]:
+        """The path's names without a leading object name or alias."""
         parts = list(path.parts)
         alias = self.query.alias
         if (len(parts) > 1 and alias and parts[0].lower() == alias.lower()) or (
@@ -186,42 +174,85 @@ class _Compiler:
             and not self.schema.relationship(self.sobject, parts[0])
         ):
             parts = parts[1:]
+        return parts
+
+    def hop(self, names: tuple[str, ...], table: str, meta: FieldMeta) -> HopSql:
+        """Join the parent behind lookup ``meta`` (every stored target when polymorphic)."""
+        key = tuple(n.lower() for n in names)
+        if key in self.hops:
+            return self.hops[key]
+        targets = [
+            c for t in meta.reference_to if (c := self.schema.canonical_sobject(t)) is not None
+        ]
+        tables = []
+        for target in targets:
+            alias_name = f"{self.prefix}{len(self.joins) + 1}"
+            self.joins.append(
+                f'LEFT JOIN "{target}" AS {alias_name} ON {alias_name}."Id" = {table}."{meta.name}"'
+            )
+            tables.append((target, alias_name))
+        if len(meta.reference_to) > 1:
+            ids = [f'{a}."Id"' for _, a in tables]
+            id_expr = ids[0] if len(ids) == 1 else f"COALESCE({', '.join(ids)})"
+            cases = " ".join(f"WHEN {a}.\"Id\" IS NOT NULL THEN '{t}'" for t, a in tables)
+            made = HopSql(names[-1], id_expr, None, f"CASE {cases} END", tuple(tables))
+        else:
+            made = HopSql(names[-1], f'{tables[0][1]}."Id"', targets[0], None, tuple(tables))
+        self.hops[key] = made
+        return made
+
+    def resolve(self, path: Path, *, compound: bool = False) -> Resolved:
+        """A field path as SQL; compound fields only where ``compound`` allows them."""
+        parts = self.strip(path)
         current, table = self.sobject, self.root
-        chain: list[tuple[str, str]] = []
+        names: list[str] = []
+        polymorphic: HopSql | None = None
         for relationship in parts[:-1]:
-            meta = self.schema.relationship(current, relationship)
-            targets = [
-                t for t in (meta.reference_to if meta else ()) if self.schema.canonical_sobject(t)
-            ]
-            if meta is None or not targets:
-                raise SoqlError(
-                    "INVALID_FIELD",
-                    f"Didn't understand relationship '{relationship}' in field path. If you "
-                    "are attempting to use a custom relationship, be sure to append the '__r' "
-                    "after the custom relationship name. Please reference your WSDL or the "
-                    "describe call for the appropriate names.",
-                )
-            target = self.schema.canonical_sobject(targets[0]) or targets[0]
-            chain.append((meta.relationship_name or relationship, target))
-            key = tuple(r.lower() for r, _ in chain)
-            if key not in self.joins:
-                alias_name = f"{self.prefix}{len(self.joins) + 1}"
-                on = f'{alias_name}."Id" = {table}."{meta.name}"'
-                self.joins[key] = (
-                    alias_name,
-                    target,
-                    f'LEFT JOIN "{target}" AS {alias_name} ON {on}',
-                )
-            table, current = self.joins[key][0], target
+            meta = self.schema.relationship(current, relationship) if not polymorphic else None
+            if meta is None or not any(self.schema.canonical_sobject(t) for t in meta.reference_to):
+                raise _relationship_error(relationship)
+            names.append(meta.relationship_name or relationship)
+            hop = self.hop(tuple(names), table, meta)
+            if hop.sobject is None:
+                polymorphic = hop
+            else:
+                table, current = hop.tables[0][1], hop.sobject
+        if polymorphic is not None:
+            return self.name_field(polymorphic, parts[-1], tuple(names))
         meta = self.schema.field(current, parts[-1])
         if meta is None:
             raise _no_column(parts[-1], current)
-        if meta.type in ("address", "location"):
+        if meta.type in COMPOUND_TYPES and not compound:
+            kind = "Address" if meta.type == "address" else "Location"
             raise SoqlError(
                 "INVALID_FIELD",
-                f"compound field '{meta.name}' cannot be used here; select its components",
+                f"{kind} fields can only be filtered using Distance expressions "
+                f"('{meta.name}'); filter on its components (such as its City or "
+                "PostalCode field) instead",
             )
-        return f'{table}."{meta.name}"', meta, tuple(chain)
+        return Resolved(f'{table}."{meta.name}"', meta, tuple(names), table, current)
+
+    def name_field(self, hop: HopSql, name: str, names: tuple[str, ...]) -> Resolved:
+        """A "Name" object field through a polymorphic lookup, from whichever target it is."""
+        canonical = NAME_FIELDS.get(name.lower())
+        if canonical is None:
+            raise _no_column(name, "Name")
+        if canonical == "Type":
+            return Resolved(
+                hop.type_expr or "NULL", SyntheticField("Type", "string"), names, "", ""
+            )
+        if canonical == "Id":
+            return Resolved(hop.id_expr, SyntheticField("Id", "id"), names, "", "")
+        found = [
+            (alias, meta)
+            for target, alias in hop.tables
+            if (meta := self.schema.field(target, canonical)) is not None
+        ]
+        if not found:
+            return Resolved("NULL", SyntheticField(canonical, "string"), names, "", "")
+        exprs = [f'{alias}."{meta.name}"' for alias, meta in found]
+        expr = exprs[0] if len(exprs) == 1 else f"COALESCE({', '.join(exprs)})"
+        return Resolved(expr, found[0][1], names, "", "")
 
     # --- WHERE -------------------------------------------------------------------------
 
@@ -233,7 +264,17 @@ class _Compiler:
         if isinstance(node, InQuery):
             return self.semi_join(node)
         assert isinstance(node, Compare)
-        column, meta, _ = self.resolve(node.path)
+        if isinstance(node.path, Aggregate):
+            if self.aggregates is None:
+                raise SoqlError(
+                    "MALFORMED_QUERY",
+                    f"Aggregate functions such as {node.path.function}() are not allowed in "
+                    "WHERE; filter groups with HAVING",
+                )
+            column, meta = self.aggregates.expression(node.path)
+            return self.compare(column, meta, node.op, node.values[0])
+        resolved = self.resolve(node.path)
+        column, meta = resolved.expr, resolved.meta
         if not meta.filterable:
             raise SoqlError(
                 "INVALID_FIELD", f"field '{meta.name}' can not be filtered in a query call"
@@ -365,16 +406,26 @@ class _Compiler:
         return matched if node.op == "INCLUDES" else f"({column} IS NULL OR NOT {matched})"
 
     def semi_join(self, node: InQuery) -> str:
-        column, _, _ = self.resolve(node.path)
-        inner = _Compiler(self.schema, node.query, self.now, self.depth + 1)
+        column = self.resolve(node.path).expr
+        inner = Compiler(self.schema, node.query, self.now, self.depth + 1)
         if len(node.query.select) != 1 or not isinstance(node.query.select[0], Path):
             raise SoqlError("MALFORMED_QUERY", "a semi-join selects exactly one field")
-        inner_column, _, _ = inner.resolve(node.query.select[0])
+        inner_column = inner.resolve(node.query.select[0]).expr
         where = inner.where_sql(include_deleted=False)
-        joins = " ".join(sql for _, _, sql in inner.joins.values())
+        joins = " ".join(inner.joins)
         self.params += inner.params
         sub = f'SELECT {inner_column} FROM "{inner.sobject}" AS {inner.root} {joins} {where}'
         return f"({column} {'NOT IN' if node.negated else 'IN'} ({sub}))"
+
+    def order_key(self, expr: str, meta: FieldMeta, item: OrderItem) -> str:
+        """One ORDER BY key: text sorts without regard to case, as in Salesforce."""
+        if not meta.sortable:
+            raise SoqlError(
+                "INVALID_FIELD", f"field '{meta.name}' can not be sorted in a query call"
+            )
+        collate = " COLLATE NOCASE" if meta.type in TEXT_TYPES else ""
+        nulls = f" NULLS {item.nulls.upper()}" if item.nulls else ""
+        return f"{expr}{collate} {'DESC' if item.descending else 'ASC'}{nulls}"
 
     def where_sql(self, *, include_deleted: bool) -> str:
         clauses = [] if include_deleted else [f'{self.root}."IsDeleted" = 0']
@@ -384,78 +435,58 @@ class _Compiler:
 
 
 def compile_soql(
-    text: str, schema: SchemaLookup, *, include_deleted: bool, now: datetime
+    text: str, schema: SchemaLookup, *, include_deleted: bool, now: datetime, bulk: bool = False
 ) -> CompiledQuery:
-    """Compile one SOQL statement for SQLite (see the module docstring for storage)."""
+    """Compile one SOQL statement for SQLite (see the module docstring for storage).
+
+    ``bulk`` applies the Bulk API's refusals (compound fields, sub-queries, aggregates)."""
     query = parse(text)
-    compiler = _Compiler(schema, query, now)
+    compiler = Compiler(schema, query, now)
     if query.offset is not None and query.offset > MAX_OFFSET:
         raise SoqlError(
             "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
         )
-    counts = [item for item in query.select if isinstance(item, Count)]
-    if counts and len(query.select) > 1:
+    if any(isinstance(item, Count) for item in query.select):
+        return _count(compiler, include_deleted=include_deleted)
+    if query.group_by or any(isinstance(item, Aggregate) for item in query.select):
+        if bulk:
+            raise SoqlError("FUNCTIONALITY_NOT_ENABLED", BULK_AGGREGATE)
+        return compile_aggregate(compiler, include_deleted=include_deleted)
+    if query.having is not None:
+        raise SoqlError("MALFORMED_QUERY", "HAVING needs GROUP BY or an aggregate function")
+    return select(compiler, bulk=bulk, include_deleted=include_deleted).compiled
+
+
+def _count(compiler: Compiler, *, include_deleted: bool) -> CompiledQuery:
+    query = compiler.query
+    if len(query.select) > 1:
         raise SoqlError("MALFORMED_QUERY", "COUNT() cannot be combined with other fields")
-    selected: list[str] = [f'{compiler.root}."Id"']
-    outputs: list[_Column] = []
-    seen: set[str] = set()
-    if counts:
-        count = counts[0]
-        expr = "*" if count.path is None else compiler.resolve(count.path)[0]
-        selected = [f"COUNT({expr})"]
-    else:
-        for selected_item in query.select:
-            assert isinstance(selected_item, Path)
-            expression, meta, chain = compiler.resolve(selected_item)
-            path = ".".join([*(r for r, _ in chain), meta.name])
-            if path.lower() in seen:
-                continue
-            seen.add(path.lower())
-            selected.append(expression)
-            outputs.append(_Column(path, meta, chain, len(selected) - 1))
+    if query.group_by or query.having is not None:
+        raise SoqlError(
+            "MALFORMED_QUERY", "COUNT() cannot be grouped; select COUNT(Id) with GROUP BY"
+        )
     where = compiler.where_sql(include_deleted=include_deleted)
-    order_sql = []
-    for item in query.order:
-        column, meta, _ = compiler.resolve(item.path)
-        if not meta.sortable:
-            raise SoqlError(
-                "INVALID_FIELD", f"field '{meta.name}' can not be sorted in a query call"
-            )
-        collate = " COLLATE NOCASE" if meta.type in TEXT_TYPES else ""
-        nulls = f" NULLS {item.nulls.upper()}" if item.nulls else ""
-        order_sql.append(f"{column}{collate} {'DESC' if item.descending else 'ASC'}{nulls}")
-    relations: dict[tuple[str, ...], int] = {}
-    if not counts:
-        for key, (alias, _, _) in compiler.joins.items():
-            selected.append(f'{alias}."Id"')
-            relations[key] = len(selected) - 1
-    joins = " ".join(sql for _, _, sql in compiler.joins.values())
-    sql = (
-        f'SELECT {", ".join(selected)} FROM "{compiler.sobject}" AS {compiler.root} {joins} {where}'
-    )
-    if order_sql and not counts:
-        sql += " ORDER BY " + ", ".join(order_sql)
-    if not counts and (query.limit is not None or query.offset is not None):
-        sql += f" LIMIT {query.limit if query.limit is not None else -1}"
-        if query.offset:
-            sql += f" OFFSET {query.offset}"
-    # to_record looks chains up by canonical relationship names.
-    canonical: dict[tuple[str, ...], int] = {}
-    for output in outputs:
-        for depth in range(len(output.chain)):
-            names = tuple(r for r, _ in output.chain[: depth + 1])
-            canonical[names] = relations[tuple(n.lower() for n in names)]
+    sql = f'SELECT COUNT(*) FROM "{compiler.sobject}" AS {compiler.root} '
+    sql += " ".join(compiler.joins) + f" {where}"
     return CompiledQuery(
         sobject=compiler.sobject,
         sql=" ".join(sql.split()),
         params=tuple(compiler.params),
-        is_count=bool(counts),
-        columns=tuple(c.path for c in outputs),
+        is_count=True,
+        columns=(),
         limit=query.limit,
         offset=query.offset,
-        _outputs=tuple(outputs),
-        _relations=canonical,
     )
 
 
-__all__ = ["CompiledQuery", "SoqlError", "compile_soql", "json_value", "storage_datetime"]
+__all__ = [
+    "ID_TYPES",
+    "JSON_CONVERTED",
+    "TEXT_TYPES",
+    "CompiledQuery",
+    "SoqlError",
+    "compile_soql",
+    "csv_value",
+    "json_value",
+    "storage_datetime",
+]
