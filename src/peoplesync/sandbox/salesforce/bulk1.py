@@ -220,13 +220,20 @@ def routes(ctx: ApiContext) -> list[Route]:
                 await run_query(job, batch, raw.decode("utf-8").strip())
             else:
                 await run_dml(job, batch, user_id, raw)
-        except (SoqlError, ValueError, csv.Error) as exc:
-            batch.state, batch.message = "Failed", f"InvalidBatch : {getattr(exc, 'message', exc)}"
+        except SoqlError as exc:
+            batch.state = "Failed"
+            batch.message = f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}"
+        except (ValueError, csv.Error) as exc:
+            batch.state, batch.message = "Failed", f"InvalidBatch : {exc}"
         return _respond(batch.info(), job.json_api or job.content_type == "JSON", "batchInfo", 201)
 
     async def run_query(job: Job, batch: Batch, soql: str) -> None:
         compiled = compile_soql(
-            soql, ctx.records.schema, include_deleted=job.operation == "queryAll", now=ctx.clock()
+            soql,
+            ctx.records.schema,
+            include_deleted=job.operation == "queryAll",
+            now=ctx.clock(),
+            bulk=True,
         )
         rows = await ctx.queries.read(compiled.sql, compiled.params)
         batch.processed = len(rows)

@@ -293,6 +293,7 @@ def routes(ctx: ApiContext) -> list[Route]:
                 ctx.records.schema,
                 include_deleted=job.operation == "queryAll",
                 now=ctx.clock(),
+                bulk=True,
             )
         except SoqlError as exc:
             raise ApiError(

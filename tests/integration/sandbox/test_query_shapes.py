@@ -1,0 +1,239 @@
+"""SOQL result shapes over REST: compound fields, child sub-queries, aggregates, FIELDS(),
+polymorphic lookups; and the Bulk API's refusals of what it cannot query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import API, Org
+
+
+async def seed(org: Org) -> dict[str, str]:
+    acme = await org.create(
+        "Account",
+        Name="Acme",
+        Industry="Retail",
+        NumberOfEmployees=50,
+        BillingStreet="1 Main St",
+        BillingCity="Springfield",
+        BillingPostalCode="12345",
+        BillingLatitude=37.5,
+    )
+    globex = await org.create("Account", Name="Globex", Industry="Retail", NumberOfEmployees=7)
+    initech = await org.create("Account", Name="Initech", Industry="Energy")
+    ann = await org.create(
+        "Contact",
+        LastName="Zed",
+        Email="ann@acme.com",
+        AccountId=acme,
+        MailingCity="Paris",
+        MailingCountry="France",
+    )
+    bob = await org.create("Contact", LastName="Young", AccountId=acme)
+    cy = await org.create("Contact", LastName="Xu", Email="cy@globex.com", AccountId=globex)
+    return {"acme": acme, "globex": globex, "initech": initech, "ann": ann, "bob": bob, "cy": cy}
+
+
+async def refused(org: Org, soql: str) -> dict[str, Any]:
+    response = await org.client.get(f"{API}/query/", params={"q": soql})
+    assert response.status_code == 400, response.text
+    error: dict[str, Any] = response.json()[0]
+    return error
+
+
+async def test_compound_address_fields_come_back_nested(org: Org) -> None:
+    ids = await seed(org)
+    body = await org.query(
+        "SELECT Id, MailingAddress, OtherAddress, Account.BillingAddress FROM Contact "
+        "WHERE LastName = 'Zed'"
+    )
+    (record,) = body["records"]
+    assert record["MailingAddress"] == {
+        "city": "Paris",
+        "country": "France",
+        "geocodeAccuracy": None,
+        "latitude": None,
+        "longitude": None,
+        "postalCode": None,
+        "state": None,
+        "street": None,
+    }
+    assert record["OtherAddress"] is None  # every component null: the address is null
+    billing = record["Account"]["BillingAddress"]
+    assert (billing["street"], billing["postalCode"], billing["latitude"]) == (
+        "1 Main St",
+        "12345",
+        37.5,
+    )
+    assert record["Account"]["attributes"]["url"].endswith(ids["acme"])
+    lead = await org.create("Lead", LastName="L", Company="C", State="CA")
+    leads = await org.query(f"SELECT Address FROM Lead WHERE Id = '{lead}'")
+    assert leads["records"][0]["Address"]["state"] == "CA"
+
+
+async def test_compound_fields_cannot_be_filtered(org: Org) -> None:
+    error = await refused(org, "SELECT Id FROM Contact WHERE MailingAddress = null")
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert "MailingAddress" in error["message"]
+    assert "Distance" in error["message"]
+
+
+async def test_child_sub_query(org: Org) -> None:
+    ids = await seed(org)
+    body = await org.query(
+        "SELECT Name, (SELECT LastName, Email FROM contacts WHERE LastName != 'Young' "
+        "ORDER BY LastName) FROM Account ORDER BY Name"
+    )
+    acme, globex, initech = body["records"]
+    assert acme["Contacts"]["totalSize"] == 1
+    assert acme["Contacts"]["done"] is True
+    (zed,) = acme["Contacts"]["records"]
+    assert zed["attributes"] == {
+        "type": "Contact",
+        "url": f"{API}/sobjects/Contact/{ids['ann']}",
+    }
+    assert (zed["LastName"], zed["Email"]) == ("Zed", "ann@acme.com")
+    assert [r["LastName"] for r in globex["Contacts"]["records"]] == ["Xu"]
+    assert initech["Contacts"] is None  # no child rows: null, not an empty list
+    many = await org.query(
+        "SELECT Id, (SELECT Id FROM Contacts ORDER BY LastName DESC LIMIT 1) FROM Account "
+        f"WHERE Id = '{ids['acme']}'"
+    )
+    assert [r["Id"] for r in many["records"][0]["Contacts"]["records"]] == [ids["ann"]]
+
+
+async def test_child_sub_query_errors(org: Org) -> None:
+    error = await refused(org, "SELECT Id, (SELECT Id FROM Contactz) FROM Account")
+    assert error["errorCode"] == "INVALID_TYPE"
+    assert "Didn't understand relationship 'Contactz' in FROM part of query call" in (
+        error["message"]
+    )
+
+
+async def test_aggregates_group_by_having_order(org: Org) -> None:
+    await seed(org)
+    body = await org.query(
+        "SELECT Industry, COUNT(Id), SUM(NumberOfEmployees) total, MAX(Name), "
+        "COUNT_DISTINCT(Name) FROM Account GROUP BY Industry HAVING COUNT(Id) > 0 "
+        "ORDER BY COUNT(Id) DESC"
+    )
+    assert body["totalSize"] == 2
+    retail, energy = body["records"]
+    assert retail == {
+        "attributes": {"type": "AggregateResult"},
+        "Industry": "Retail",
+        "expr0": 2,
+        "total": 57,
+        "expr1": "Globex",
+        "expr2": 2,
+    }
+    assert (energy["Industry"], energy["expr0"], energy["total"]) == ("Energy", 1, None)
+    having = await org.query(
+        "SELECT Industry, AVG(NumberOfEmployees) FROM Account GROUP BY Industry "
+        "HAVING COUNT(Id) > 1"
+    )
+    assert [(r["Industry"], r["expr0"]) for r in having["records"]] == [("Retail", 28.5)]
+    total = await org.query("SELECT COUNT(Id) FROM Contact WHERE Email != null")
+    assert total["totalSize"] == 1  # COUNT(Id) is a record, COUNT() is totalSize alone
+    assert total["records"] == [{"attributes": {"type": "AggregateResult"}, "expr0": 2}]
+    count = await org.query("SELECT COUNT() FROM Contact WHERE Email != null")
+    assert (count["totalSize"], count["records"]) == (2, [])
+    by_parent = await org.query(
+        "SELECT Account.Name, COUNT(Id) n FROM Contact GROUP BY Account.Name ORDER BY Account.Name"
+    )
+    assert [(r["Name"], r["n"]) for r in by_parent["records"]] == [("Acme", 2), ("Globex", 1)]
+
+
+@pytest.mark.parametrize(
+    ("soql", "code", "words"),
+    [
+        ("SELECT Name, COUNT(Id) FROM Account GROUP BY Industry", "MALFORMED_QUERY", "grouped"),
+        ("SELECT SUM(Name) FROM Account", "INVALID_FIELD", "SUM"),
+        ("SELECT Id FROM Account WHERE COUNT(Id) > 1", "MALFORMED_QUERY", "HAVING"),
+        ("SELECT Description, COUNT(Id) FROM Account GROUP BY Description", "INVALID_FIELD", ""),
+    ],
+)
+async def test_aggregate_errors(org: Org, soql: str, code: str, words: str) -> None:
+    error = await refused(org, soql)
+    assert error["errorCode"] == code
+    assert words in error["message"]
+
+
+async def test_fields_standard_all_custom(org: Org) -> None:
+    ids = await seed(org)
+    body = await org.query(f"SELECT FIELDS(STANDARD) FROM Account WHERE Id = '{ids['acme']}'")
+    (record,) = body["records"]
+    assert record["Name"] == "Acme"
+    assert record["BillingAddress"]["city"] == "Springfield"
+    assert "SystemModstamp" in record and "OwnerId" in record
+    error = await refused(org, "SELECT FIELDS(ALL) FROM Account")
+    assert error == {
+        "errorCode": "MALFORMED_QUERY",
+        "message": "The SOQL FIELDS function must have a LIMIT of at most 200",
+    }
+    assert (await refused(org, "SELECT FIELDS(CUSTOM) FROM Account LIMIT 201"))[
+        "errorCode"
+    ] == "MALFORMED_QUERY"
+    everything = await org.query("SELECT FIELDS(ALL) FROM Account ORDER BY Name LIMIT 200")
+    assert everything["records"][0]["Industry"] == "Retail"
+
+
+async def test_polymorphic_lookups(org: Org) -> None:
+    ids = await seed(org)
+    opportunity = await org.create(
+        "Opportunity", Name="Big deal", StageName="Prospecting", CloseDate="2026-12-01"
+    )
+    await org.create("Task", Subject="Call", WhatId=ids["acme"], WhoId=ids["ann"])
+    await org.create("Task", Subject="Send Quote", WhatId=opportunity)
+    await org.create("Task", Subject="Other")
+    body = await org.query(
+        "SELECT Subject, What.Type, What.Name, Who.Name FROM Task ORDER BY Subject"
+    )
+    call, other, quote = body["records"]
+    assert call["What"] == {
+        "attributes": {"type": "Name", "url": f"{API}/sobjects/Account/{ids['acme']}"},
+        "Type": "Account",
+        "Name": "Acme",
+    }
+    assert call["Who"]["Name"] == "Zed"
+    assert (quote["What"]["Type"], quote["What"]["Name"]) == ("Opportunity", "Big deal")
+    assert other["What"] is None
+    filtered = await org.query("SELECT Subject FROM Task WHERE What.Type = 'Opportunity'")
+    assert [r["Subject"] for r in filtered["records"]] == ["Send Quote"]
+    error = await refused(org, "SELECT What.Industry FROM Task")
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Industry' on entity 'Name'" in error["message"]
+    typed = await org.query(
+        "SELECT Subject, TYPEOF What WHEN Account THEN Industry, Name "
+        "WHEN Opportunity THEN StageName ELSE Name END FROM Task ORDER BY Subject"
+    )
+    call, other, quote = typed["records"]
+    assert call["What"] == {
+        "attributes": {"type": "Account", "url": f"{API}/sobjects/Account/{ids['acme']}"},
+        "Industry": "Retail",
+        "Name": "Acme",
+    }
+    assert quote["What"]["StageName"] == "Prospecting"
+    assert "Name" not in quote["What"]
+    assert other["What"] is None
+
+
+async def test_bulk_queries_refuse_compound_fields_and_sub_queries(org: Org) -> None:
+    for soql, message in [
+        ("SELECT Id, MailingAddress FROM Contact", "Selecting compound data not supported"),
+        ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "Aggregate Relationship"),
+    ]:
+        response = await org.client.post(
+            f"{API}/jobs/query", json={"operation": "query", "query": soql}
+        )
+        assert response.status_code == 400, response.text
+        error = response.json()[0]
+        assert error["errorCode"] == "FUNCTIONALITY_NOT_ENABLED"
+        assert error["message"].startswith(message)
+    standard = await org.client.post(
+        f"{API}/jobs/query",
+        json={"operation": "query", "query": "SELECT FIELDS(STANDARD) FROM Contact"},
+    )
+    assert standard.status_code == 200, standard.text
