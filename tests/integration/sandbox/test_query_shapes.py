@@ -107,8 +107,8 @@ async def test_child_sub_query(org: Org) -> None:
 async def test_child_sub_query_errors(org: Org) -> None:
     error = await refused(org, "SELECT Id, (SELECT Id FROM Contactz) FROM Account")
     assert error["errorCode"] == "INVALID_TYPE"
-    assert "Didn't understand relationship 'Contactz' in FROM part of query call" in (
-        error["message"]
+    assert (
+        "Didn't understand relationship 'Contactz' in FROM part of query call" in (error["message"])
     )
 
 
