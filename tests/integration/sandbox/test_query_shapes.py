@@ -237,3 +237,15 @@ async def test_bulk_queries_refuse_compound_fields_and_sub_queries(org: Org) -> 
         json={"operation": "query", "query": "SELECT FIELDS(STANDARD) FROM Contact"},
     )
     assert standard.status_code == 200, standard.text
+
+
+async def test_record_retrieve_returns_compound_address(org: Org) -> None:
+    ids = await seed(org)
+    record = (await org.client.get(f"{API}/sobjects/Contact/{ids['ann']}")).json()
+    assert record["MailingAddress"]["city"] == "Paris"
+    assert record["OtherAddress"] is None
+    only = await org.client.get(
+        f"{API}/sobjects/Account/{ids['acme']}", params={"fields": "Name,BillingAddress"}
+    )
+    assert only.json()["BillingAddress"]["postalCode"] == "12345"
+    assert "ShippingAddress" not in only.json()

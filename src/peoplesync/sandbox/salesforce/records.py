@@ -17,6 +17,7 @@ from peoplesync.sandbox.salesforce.soql_compiler import (
     json_value,
     storage_datetime,
 )
+from peoplesync.sandbox.salesforce.soql_result import compound_json, part_key
 from peoplesync.sandbox.salesforce.storage import Storage
 
 ROLLED_BACK: dict[str, object] = {
@@ -117,10 +118,18 @@ class RecordService(RecordRules):
                 "url": f"/services/data/v{api_version}/sobjects/{sobject}/{row['Id']}",
             }
         }
-        for meta in self.schema.fields(sobject):
-            if not meta.stored or (fields is not None and meta.name.lower() not in fields):
+        metas = self.schema.fields(sobject)
+        for meta in metas:
+            if fields is not None and meta.name.lower() not in fields:
                 continue
-            body[meta.name] = json_value(meta.type, row.get(meta.name))
+            if meta.stored:
+                body[meta.name] = json_value(meta.type, row.get(meta.name))
+            else:  # an address: its components as one object, as Salesforce returns it
+                body[meta.name] = compound_json(
+                    (part_key(part.name), part.type, row.get(part.name))
+                    for part in metas
+                    if part.compound_name == meta.name and part.stored
+                )
         return body
 
     # --- writing -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ that an empty lookup comes back as ``null`` the way Salesforce returns it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,36 @@ def json_value(kind: str, stored: object) -> object:
     if kind == "datetime":
         return str(stored)[:-1] + "+0000"
     return stored
+
+
+COMPOUND_PART_KEYS = (
+    ("GeocodeAccuracy", "geocodeAccuracy"),
+    ("PostalCode", "postalCode"),
+    ("StateCode", "stateCode"),
+    ("CountryCode", "countryCode"),
+    ("Street", "street"),
+    ("City", "city"),
+    ("State", "state"),
+    ("Country", "country"),
+    ("Latitude", "latitude"),
+    ("Longitude", "longitude"),
+)
+
+
+def part_key(component: str) -> str:
+    """The key of a compound field component (``MailingPostalCode`` -> ``postalCode``)."""
+    name = component.removesuffix("__s")
+    for suffix, key in COMPOUND_PART_KEYS:
+        if name.endswith(suffix):
+            return key
+    return name[:1].lower() + name[1:]
+
+
+def compound_json(parts: Iterable[tuple[str, str, object]]) -> dict[str, object] | None:
+    """An address or location as Salesforce returns it: its components (key, type, stored
+    value) under their keys in alphabetical order, or None when every component is null."""
+    values = {key: json_value(kind, stored) for key, kind, stored in sorted(parts)}
+    return values if any(v is not None for v in values.values()) else None
 
 
 def csv_value(kind: str, stored: object) -> str:
@@ -155,8 +185,7 @@ class CompiledQuery:
             records = [output.child.to_record(r, api_version) for r in rows]
             return {"totalSize": len(records), "done": True, "records": records}
         if output.parts:
-            values = {key: json_value(kind, row[index]) for key, kind, index in output.parts}
-            return values if any(v is not None for v in values.values()) else None
+            return compound_json((key, kind, row[index]) for key, kind, index in output.parts)
         return json_value(output.kind, row[output.index])
 
     def to_csv_row(self, row: Sequence[object]) -> list[str]:

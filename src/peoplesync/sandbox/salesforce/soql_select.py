@@ -17,35 +17,14 @@ from peoplesync.sandbox.salesforce.soql import (
     SubQuery,
     TypeOf,
 )
-from peoplesync.sandbox.salesforce.soql_result import CompiledQuery, Hop, Output
+from peoplesync.sandbox.salesforce.soql_result import CompiledQuery, Hop, Output, part_key
 
 if TYPE_CHECKING:
     from peoplesync.sandbox.salesforce.soql_compiler import Compiler, Resolved
 
 FIELDS_LIMIT = 200
-COMPOUND_PART_KEYS = (
-    ("GeocodeAccuracy", "geocodeAccuracy"),
-    ("PostalCode", "postalCode"),
-    ("StateCode", "stateCode"),
-    ("CountryCode", "countryCode"),
-    ("Street", "street"),
-    ("City", "city"),
-    ("State", "state"),
-    ("Country", "country"),
-    ("Latitude", "latitude"),
-    ("Longitude", "longitude"),
-)
 BULK_COMPOUND = "Selecting compound data not supported in Bulk Query"
 BULK_CHILD = "Aggregate Relationship is not supported in Bulk Query"
-
-
-def part_key(component: str) -> str:
-    """The key of a compound field component (``MailingPostalCode`` -> ``postalCode``)."""
-    name = component.removesuffix("__s")
-    for suffix, key in COMPOUND_PART_KEYS:
-        if name.endswith(suffix):
-            return key
-    return name[:1].lower() + name[1:]
 
 
 @dataclass
