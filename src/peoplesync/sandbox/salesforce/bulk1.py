@@ -222,7 +222,9 @@ def routes(ctx: ApiContext) -> list[Route]:
                 await run_dml(job, batch, user_id, raw)
         except SoqlError as exc:
             batch.state = "Failed"
-            batch.message = f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}"
+            batch.message = (
+                f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}"
+            )
         except (ValueError, csv.Error) as exc:
             batch.state, batch.message = "Failed", f"InvalidBatch : {exc}"
         return _respond(batch.info(), job.json_api or job.content_type == "JSON", "batchInfo", 201)

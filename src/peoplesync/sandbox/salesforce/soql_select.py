@@ -20,7 +20,8 @@ from peoplesync.sandbox.salesforce.soql import (
 from peoplesync.sandbox.salesforce.soql_result import CompiledQuery, Hop, Output, part_key
 
 if TYPE_CHECKING:
-    from peoplesync.sandbox.salesforce.soql_compiler import Compiler, Resolved
+    from peoplesync.sandbox.salesforce.soql_compiler import Compiler
+    from peoplesync.sandbox.salesforce.soql_paths import Resolved
 
 FIELDS_LIMIT = 200
 BULK_COMPOUND = "Selecting compound data not supported in Bulk Query"
