@@ -8,6 +8,7 @@ from typing import Any
 
 from salesforce_bulk import SalesforceBulk
 from salesforce_bulk.salesforce_bulk import BulkBatchFailed
+from salesforce_bulk.util import IteratorBytesIO
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from .test_simple_salesforce import client
@@ -61,7 +62,8 @@ async def test_rest_query_shapes_with_simple_salesforce(served_org: dict[str, An
 
 def bulk_flows(info: dict[str, Any]) -> dict[str, Any]:
     sf = client(info)
-    sf.Contact.create({"LastName": "Zed", "MailingCity": "Paris"})
+    acme = sf.Account.create({"Name": "Acme"})
+    sf.Contact.create({"LastName": "Zed", "MailingCity": "Paris", "AccountId": acme["id"]})
     seen: dict[str, Any] = {}
     try:
         list(sf.bulk2.Contact.query("SELECT Id, MailingAddress FROM Contact"))
@@ -69,18 +71,32 @@ def bulk_flows(info: dict[str, Any]) -> dict[str, Any]:
         seen["bulk2"] = error.content
     seen["bulk2_standard"] = list(sf.bulk2.Contact.query("SELECT FIELDS(STANDARD) FROM Contact"))
     bulk = SalesforceBulk(sessionId=info["token"], host=info["instance_url"])
-    job = bulk.create_query_job("Contact", contentType="CSV")
-    batch = bulk.query(job, "SELECT Id, MailingAddress FROM Contact")
+    seen["bulk1"] = bulk1_batch(bulk, "CSV", "SELECT Id, MailingAddress FROM Contact")
+    seen["bulk1_csv_sub"] = bulk1_batch(
+        bulk, "CSV", "SELECT Id, (SELECT Id FROM Contacts) FROM Account"
+    )
+    return seen
+
+
+def bulk1_batch(bulk: SalesforceBulk, content_type: str, soql: str) -> Any:
+    """A Bulk API 1.0 query batch's failure message, or its records."""
+    sobject = soql.rsplit(" ", 1)[-1]
+    job = bulk.create_query_job(sobject, contentType=content_type)
+    batch = bulk.query(job, soql)
     try:
         while not bulk.is_batch_done(batch, job):
             pass
     except BulkBatchFailed as error:
-        seen["bulk1"] = error.state_message
-    bulk.close_job(job)
-    return seen
+        return error.state_message
+    finally:
+        bulk.close_job(job)
+    (result,) = bulk.get_all_results_for_query_batch(batch, job)
+    return IteratorBytesIO(result).read().decode()
 
 
-async def test_bulk_queries_refuse_compound_fields(served_org: dict[str, Any]) -> None:
+async def test_bulk_queries_refuse_compound_fields_and_csv_sub_queries(
+    served_org: dict[str, Any],
+) -> None:
     seen = await asyncio.to_thread(bulk_flows, served_org)
     assert seen["bulk2"][0]["errorCode"] == "FUNCTIONALITY_NOT_ENABLED"
     assert seen["bulk2"][0]["message"] == "Selecting compound data not supported in Bulk Query"
@@ -89,4 +105,8 @@ async def test_bulk_queries_refuse_compound_fields(served_org: dict[str, Any]) -
     assert seen["bulk1"] == (
         "InvalidBatch : Failed to process query: FUNCTIONALITY_NOT_ENABLED: "
         "Selecting compound data not supported in Bulk Query"
+    )
+    assert seen["bulk1_csv_sub"] == (
+        "FeatureNotEnabled : Aggregate Relationships not supported in Bulk Query with CSV "
+        "content type"
     )

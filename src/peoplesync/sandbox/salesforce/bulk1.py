@@ -223,7 +223,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         except SoqlError as exc:
             batch.state = "Failed"
             batch.message = (
-                f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}"
+                f"{exc.error_code} : {exc.message}"
+                if exc.error_code == "FeatureNotEnabled"
+                else f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}"
             )
         except (ValueError, csv.Error) as exc:
             batch.state, batch.message = "Failed", f"InvalidBatch : {exc}"
@@ -235,7 +237,7 @@ def routes(ctx: ApiContext) -> list[Route]:
             ctx.records.schema,
             include_deleted=job.operation == "queryAll",
             now=ctx.clock(),
-            bulk=True,
+            bulk="bulk1-json" if job.content_type == "JSON" else "bulk1-csv",
         )
         rows = await ctx.queries.read(compiled.sql, compiled.params)
         batch.processed = len(rows)

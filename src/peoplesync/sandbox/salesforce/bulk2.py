@@ -293,7 +293,7 @@ def routes(ctx: ApiContext) -> list[Route]:
                 ctx.records.schema,
                 include_deleted=job.operation == "queryAll",
                 now=ctx.clock(),
-                bulk=True,
+                bulk="bulk2",
             )
         except SoqlError as exc:
             raise ApiError(

@@ -43,7 +43,7 @@ class AggregateScope:
         meta = resolved.meta
         if call.function in ("SUM", "AVG") and meta.type not in NUMBER_TYPES:
             raise SoqlError(
-                "INVALID_FIELD",
+                "MALFORMED_QUERY",
                 f"field {meta.name} does not support aggregate operator {call.function}",
             )
         if call.function in ("COUNT", "COUNT_DISTINCT"):

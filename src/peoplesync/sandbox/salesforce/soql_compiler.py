@@ -247,11 +247,17 @@ class Compiler(FieldPaths):
 
 
 def compile_soql(
-    text: str, schema: SchemaLookup, *, include_deleted: bool, now: datetime, bulk: bool = False
+    text: str,
+    schema: SchemaLookup,
+    *,
+    include_deleted: bool,
+    now: datetime,
+    bulk: str | None = None,
 ) -> CompiledQuery:
     """Compile one SOQL statement for SQLite (see the module docstring for storage).
 
-    ``bulk`` applies the Bulk API's refusals (compound fields, sub-queries, aggregates)."""
+    ``bulk`` ("bulk1-csv", "bulk1-json", "bulk2") applies that Bulk API's refusals
+    (compound fields, aggregates, and child sub-queries in CSV)."""
     query = parse(text)
     compiler = Compiler(schema, query, now)
     if query.offset is not None and query.offset > MAX_OFFSET:

@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 FIELDS_LIMIT = 200
 BULK_COMPOUND = "Selecting compound data not supported in Bulk Query"
-BULK_CHILD = "Aggregate Relationship is not supported in Bulk Query"
+# Child sub-queries ("aggregate relationships") by Bulk API and content type; Bulk API 1.0
+# answers them in JSON and XML.
+BULK_CHILD = {
+    "bulk1-csv": "Aggregate Relationships not supported in Bulk Query with CSV content type",
+    "bulk2": "Aggregate Relationships not supported in Bulk V2 Query with CSV content type.",
+}
 
 
 @dataclass
@@ -33,7 +38,7 @@ class Selection:
     """Selected SQL expressions and the outputs that read them, built item by item."""
 
     compiler: Compiler
-    bulk: bool
+    bulk: str | None  # None (REST), "bulk1-csv", "bulk1-json" or "bulk2"
     include_deleted: bool
     selected: list[str] = field(default_factory=list)
     pending: list[tuple[tuple[str, ...], Callable[[tuple[Hop, ...]], Output]]] = field(
@@ -183,8 +188,8 @@ class Selection:
         self.pending.append((names, lambda hops: Output(key, kind, index, hops, header, when=when)))
 
     def child(self, item: SubQuery) -> None:
-        if self.bulk:
-            raise SoqlError("FUNCTIONALITY_NOT_ENABLED", BULK_CHILD)
+        if self.bulk in BULK_CHILD:
+            raise SoqlError("FeatureNotEnabled", BULK_CHILD[self.bulk])
         parent = self.compiler
         if parent.depth > 0:
             raise SoqlError("MALFORMED_QUERY", "Nesting of sub-queries is limited to one level")
@@ -200,7 +205,7 @@ class Selection:
         key, sobject, reference = found
         inner = type(parent)(parent.schema, item.query, parent.now, parent.depth + 1, sobject)
         link = f'{inner.root}."{reference}" = {parent.root}."Id"'
-        child = select(inner, bulk=False, include_deleted=self.include_deleted, link=link)
+        child = select(inner, bulk=self.bulk, include_deleted=self.include_deleted, link=link)
         columns = ", ".join(f"c{i}" for i in range(child.width))
         index = self.add(f"(SELECT json_group_array(json_array({columns})) FROM ({child.sql}))")
         parent.params.extend(child.compiled.params)
@@ -251,7 +256,7 @@ def order_sql(compiler: Compiler) -> list[str]:
 
 
 def select(
-    compiler: Compiler, *, bulk: bool, include_deleted: bool, link: str | None = None
+    compiler: Compiler, *, bulk: str | None, include_deleted: bool, link: str | None = None
 ) -> Built:
     """Compile a query that returns records (not COUNT() nor aggregates).
 
