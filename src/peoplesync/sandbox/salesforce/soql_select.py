@@ -87,13 +87,15 @@ class Selection:
         ]
 
     def path(self, path: Path) -> None:
+        if path.alias is not None:
+            raise SoqlError("MALFORMED_QUERY", "Only aggregate expressions use field aliasing")
         resolved = self.compiler.resolve(path, compound=True)
         header = ".".join([*resolved.names, resolved.meta.name])
         if header.lower() in self.seen:
             return
         self.seen.add(header.lower())
         shown = "Name" if self._polymorphic(resolved.names) else None
-        key = path.alias or resolved.meta.name
+        key = resolved.meta.name
         if resolved.meta.type in ("address", "location"):
             self.compound(resolved, header, key, shown)
             return
