@@ -299,3 +299,23 @@ async def test_record_retrieve_returns_compound_address(org: Org) -> None:
     )
     assert only.json()["BillingAddress"]["postalCode"] == "12345"
     assert "ShippingAddress" not in only.json()
+
+
+async def test_campaign_child_relationships(org: Org) -> None:
+    ids = await seed(org)
+    campaign = await org.create("Campaign", Name="Spring")
+    await org.create("CampaignMember", CampaignId=campaign, ContactId=ids["ann"])
+    await org.create("Task", Subject="Call", WhatId=campaign)
+    body = await org.query(
+        "SELECT Name, (SELECT Contact.LastName FROM CampaignMembers), "
+        "(SELECT Subject FROM Tasks), (SELECT Id FROM Opportunities) FROM Campaign"
+    )
+    (record,) = body["records"]
+    (member,) = record["CampaignMembers"]["records"]
+    assert member["Contact"]["LastName"] == "Zed"
+    assert [t["Subject"] for t in record["Tasks"]["records"]] == ["Call"]
+    assert record["Opportunities"] is None
+    described = (await org.client.get(f"{API}/sobjects/Campaign/describe")).json()
+    assert {"CampaignMembers", "Opportunities", "Tasks"} <= {
+        c["relationshipName"] for c in described["childRelationships"]
+    }

@@ -155,8 +155,27 @@ def _system(owner: bool = True) -> tuple[list[dict[str, Any]], list[dict[str, An
     return fields, tail
 
 
+def _child(sobject: str, field_name: str, relationship: str) -> dict[str, Any]:
+    """One childRelationships entry in describe shape."""
+    return {
+        "cascadeDelete": False,
+        "childSObject": sobject,
+        "deprecatedAndHidden": False,
+        "field": field_name,
+        "junctionIdListNames": [],
+        "junctionReferenceTo": [],
+        "relationshipName": relationship,
+        "restrictedDelete": False,
+    }
+
+
 def _describe(
-    name: str, prefix: str, label: str, body: list[dict[str, Any]], owner: bool = True
+    name: str,
+    prefix: str,
+    label: str,
+    body: list[dict[str, Any]],
+    owner: bool = True,
+    children: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     head, tail = _system(owner)
     return {
@@ -177,7 +196,7 @@ def _describe(
         "replicateable": True,
         "layoutable": True,
         "feedEnabled": False,
-        "childRelationships": [],
+        "childRelationships": children or [],
         "recordTypeInfos": [],
         "fields": [*head, *body, *tail],
         "urls": {},
@@ -238,6 +257,12 @@ CAMPAIGN = _describe(
             nillable=False,
             defaulted=True,
         ),
+    ],
+    children=[
+        _child("Campaign", "ParentId", "ChildCampaigns"),
+        _child("CampaignMember", "CampaignId", "CampaignMembers"),
+        _child("Opportunity", "CampaignId", "Opportunities"),
+        _child("Task", "WhatId", "Tasks"),
     ],
 )
 
