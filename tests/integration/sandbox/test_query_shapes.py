@@ -222,6 +222,11 @@ async def test_polymorphic_lookups(org: Org) -> None:
     assert quote["What"]["StageName"] == "Prospecting"
     assert "Name" not in quote["What"]
     assert other["What"] is None
+    addressed = await org.query(
+        "SELECT TYPEOF What WHEN Account THEN BillingAddress END FROM Task "
+        "WHERE What.Type = 'Account'"
+    )
+    assert addressed["records"][0]["What"]["BillingAddress"]["city"] == "Springfield"
 
 
 async def test_bulk_queries_refuse_compound_fields_and_sub_queries(org: Org) -> None:

@@ -17,11 +17,11 @@ from peoplesync.sandbox.salesforce.soql import (
     SubQuery,
     TypeOf,
 )
+from peoplesync.sandbox.salesforce.soql_paths import Resolved
 from peoplesync.sandbox.salesforce.soql_result import CompiledQuery, Hop, Output, part_key
 
 if TYPE_CHECKING:
     from peoplesync.sandbox.salesforce.soql_compiler import Compiler
-    from peoplesync.sandbox.salesforce.soql_paths import Resolved
 
 FIELDS_LIMIT = 200
 BULK_COMPOUND = "Selecting compound data not supported in Bulk Query"
@@ -108,7 +108,14 @@ class Selection:
             )
         )
 
-    def compound(self, resolved: Resolved, header: str, key: str, shown: str | None) -> None:
+    def compound(
+        self,
+        resolved: Resolved,
+        header: str,
+        key: str,
+        shown: str | None,
+        when: tuple[frozenset[str], bool] | None = None,
+    ) -> None:
         if self.bulk:
             raise SoqlError("FUNCTIONALITY_NOT_ENABLED", BULK_COMPOUND)
         name = resolved.meta.name
@@ -123,7 +130,9 @@ class Selection:
         self.pending.append(
             (
                 resolved.names,
-                lambda hops: Output(key, kind, -1, self._shown(hops, shown), header, parts=ordered),
+                lambda hops: Output(
+                    key, kind, -1, self._shown(hops, shown), header, parts=ordered, when=when
+                ),
             )
         )
 
@@ -169,7 +178,13 @@ class Selection:
                         "INVALID_FIELD",
                         f"No such column '{path}' on entity '{canonical}'",
                     )
-                self._typed(names, found.name, found.type, f'{alias}."{found.name}"', {canonical})
+                expr = f'{alias}."{found.name}"'
+                if found.type in ("address", "location"):
+                    typed = Resolved(expr, found, names, alias, canonical)
+                    header = f"{names[0]}.{found.name}"
+                    self.compound(typed, header, found.name, None, (frozenset({canonical}), True))
+                else:
+                    self._typed(names, found.name, found.type, expr, {canonical})
         for path in item.otherwise:
             resolved = compiler.name_field(hop, path.parts[-1], names)
             self._typed(names, resolved.meta.name, resolved.meta.type, resolved.expr, types, False)
