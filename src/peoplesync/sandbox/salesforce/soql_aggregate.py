@@ -132,5 +132,4 @@ def compile_aggregate(compiler: Compiler, *, include_deleted: bool) -> CompiledQ
         outputs=tuple(outputs),
         aggregate=True,
         id_index=None,
-        features=frozenset({"aggregate"}),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -129,7 +129,6 @@ class CompiledQuery:
     outputs: tuple[Output, ...] = ()
     aggregate: bool = False
     id_index: int | None = 0
-    features: frozenset[str] = field(default_factory=frozenset)
 
     def to_record(self, row: Sequence[object], api_version: str) -> dict[str, object]:
         """A row as Salesforce returns it in a query result."""

@@ -45,7 +45,6 @@ class Selection:
         default_factory=list
     )
     seen: set[str] = field(default_factory=set)
-    features: set[str] = field(default_factory=set)
 
     def add(self, expr: str) -> int:
         self.selected.append(expr)
@@ -78,7 +77,6 @@ class Selection:
                     "MALFORMED_QUERY",
                     f"The SOQL FIELDS function must have a LIMIT of at most {FIELDS_LIMIT}",
                 )
-        self.features.add(f"FIELDS({item.kind})")
         return [
             Path((meta.name,))
             for meta in self.compiler.schema.fields(self.compiler.sobject)
@@ -126,7 +124,6 @@ class Selection:
         )
         ordered = tuple(sorted(parts))
         kind = resolved.meta.type
-        self.features.add("compound")
         self.pending.append(
             (
                 resolved.names,
@@ -188,7 +185,6 @@ class Selection:
         for path in item.otherwise:
             resolved = compiler.name_field(hop, path.parts[-1], names)
             self._typed(names, resolved.meta.name, resolved.meta.type, resolved.expr, types, False)
-        self.features.add("TYPEOF")
 
     def _typed(
         self,
@@ -226,7 +222,6 @@ class Selection:
         columns = ", ".join(f"c{i}" for i in range(child.width))
         index = self.add(f"(SELECT json_group_array(json_array({columns})) FROM ({child.sql}))")
         parent.params.extend(child.compiled.params)
-        self.features.add("sub-query")
         self.pending.append(
             ((), lambda hops: Output(key, "subquery", index, hops, key, child=child.compiled))
         )
@@ -308,6 +303,5 @@ def select(
         limit=query.limit,
         offset=query.offset,
         outputs=tuple(outputs),
-        features=frozenset(selection.features),
     )
     return Built(compiled.sql, compiled, len(selection.selected))
