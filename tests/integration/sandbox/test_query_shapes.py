@@ -222,6 +222,11 @@ async def test_polymorphic_lookups(org: Org) -> None:
     assert quote["What"]["StageName"] == "Prospecting"
     assert "Name" not in quote["What"]
     assert other["What"] is None
+    lead = await org.create("Lead", LastName="L", Company="C")
+    owned = await org.query(f"SELECT Owner.Type, Owner.Name FROM Lead WHERE Id = '{lead}'")
+    owner = owned["records"][0]["Owner"]
+    assert (owner["attributes"]["type"], owner["Type"]) == ("Name", "User")
+    assert owner["attributes"]["url"].endswith(org.config.user_id)
     addressed = await org.query(
         "SELECT TYPEOF What WHEN Account THEN BillingAddress END FROM Task "
         "WHERE What.Type = 'Account'"

@@ -132,6 +132,22 @@ def test_compound_json_is_null_when_every_part_is() -> None:
         ),
         ("SELECT Id, COUNT(Id) FROM Lead", None, "MALFORMED_QUERY", "grouped or aggregated"),
         ("SELECT Name n FROM Lead", None, "MALFORMED_QUERY", "Only aggregate expressions"),
+        ("SELECT Owner.Profile.Name FROM Lead", None, "INVALID_FIELD", "relationship 'Profile'"),
+        (
+            "SELECT CALENDAR_YEAR(CreatedDate), COUNT(Id) FROM Lead "
+            "GROUP BY CALENDAR_YEAR(CreatedDate)",
+            None,
+            "MALFORMED_QUERY",
+            "",
+        ),
+        (
+            "SELECT LeadSource, COUNT(Id) FROM Lead GROUP BY ROLLUP(LeadSource)",
+            None,
+            "MALFORMED_QUERY",
+            "",
+        ),
+        ("SELECT FORMAT(AnnualRevenue) FROM Lead", None, "MALFORMED_QUERY", ""),
+        ("SELECT toLabel(Status) FROM Lead", None, "MALFORMED_QUERY", ""),
     ],
 )
 def test_refusals(soql: str, bulk: str | None, code: str, words: str) -> None:
