@@ -39,6 +39,20 @@ class TransientDatabaseError(RetryableError):
     """The database was briefly unavailable or the transaction lost a race."""
 
 
+class StalePersonsError(TransientDatabaseError):
+    """Persons changed after the values written to them were decided (``PersonInput.version``
+    no longer the stored one): nothing of the batch was written; read them and decide again."""
+
+    def __init__(self, person_ids: Sequence[str]) -> None:
+        shown = ", ".join(list(person_ids)[:5])
+        more = f" and {len(person_ids) - 5} more" if len(person_ids) > 5 else ""
+        super().__init__(
+            f"person {shown}{more} changed while the batch was decided; nothing was written",
+            hint="read the persons again and retry the batch",
+        )
+        self.person_ids = list(person_ids)
+
+
 # --- stop --------------------------------------------------------------------------------
 
 

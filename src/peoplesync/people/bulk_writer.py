@@ -200,17 +200,27 @@ class BulkWriter:
         return readers
 
     async def update(
-        self, table: sa.Table, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None:
-        """Update rows by ``key``; each row holds ``columns`` then the key value."""
+        self,
+        table: sa.Table,
+        key: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        guards: Sequence[str] = (),
+    ) -> int:
+        """Update rows by ``key``; each row holds ``columns``, the key value, then the values
+        the ``guards`` columns must still have (a row whose guard moved is left as it is).
+        Returns how many rows were updated."""
         if not rows:
-            return
-        values = self._rows(table, [*columns, key], rows)
+            return 0
+        values = self._rows(table, [*columns, key, *guards], rows)
         mark = "%s" if self.postgres else "?"
         sets = ", ".join(f'"{c}" = {mark}' for c in columns)
-        await self.conn.exec_driver_sql(
-            f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = {mark}', values
+        where = " AND ".join(f'"{c}" = {mark}' for c in (key, *guards))
+        result = await self.conn.exec_driver_sql(
+            f'UPDATE "{table.name}" SET {sets} WHERE {where}', values
         )
+        return int(result.rowcount)
 
 
 def _sqlite_datetime(value: datetime) -> str:

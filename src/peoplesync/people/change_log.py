@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,3 +69,44 @@ async def read_changes(conn: AsyncConnection, seq: int, limit: int) -> list[Chan
         )
         for r in rows
     ]
+
+
+async def changed_at(
+    conn: AsyncConnection, wanted: Mapping[str, Collection[str]], *, chunk: int = 1000
+) -> dict[str, dict[str, datetime]]:
+    """When each wanted attribute of each person (person id -> attribute names) last changed,
+    from the change log; an attribute the log has no change of is left out."""
+    log = t.change_log
+    by_attribute: dict[str, list[str]] = {}
+    for person_id, names in wanted.items():
+        for name in names:
+            by_attribute.setdefault(name, []).append(person_id)
+    found: dict[str, dict[str, datetime]] = {}
+    for name, ids in by_attribute.items():
+        for start in range(0, len(ids), chunk):
+            rows = await conn.execute(
+                sa.select(log.c.entity_id, sa.func.max(log.c.at))
+                .where(
+                    log.c.entity_type == "person",
+                    log.c.entity_id.in_(ids[start : start + chunk]),
+                    _has_key(conn, name),
+                )
+                .group_by(log.c.entity_id)
+            )
+            for person_id, at in rows:
+                if at is not None:
+                    found.setdefault(person_id, {})[name] = _utc(at)
+    return found
+
+
+def _has_key(conn: AsyncConnection, name: str) -> sa.ColumnElement[bool]:
+    """Whether a change-log entry's changes name the attribute."""
+    if conn.dialect.name == "postgresql":
+        return t.change_log.c.changes.op("?", return_type=sa.Boolean)(name)
+    return sa.func.json_type(t.change_log.c.changes, f'$."{name}"').is_not(None)
+
+
+def _utc(value: datetime | str) -> datetime:
+    # MAX() over SQLite's stored text comes back as that text, not through the column type.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -32,7 +32,9 @@ class PersonInput:
     attributes by name;
     a key that is absent leaves the attribute as it is, ``None`` clears it. ``emails`` and
     ``phones``, when given, replace the person's lists; the first one is primary. ``key``
-    names the record in errors (a row number, a Salesforce id...).
+    names the record in errors (a row number, a Salesforce id...). ``version`` (with ``id``)
+    is the person's stored version the values were decided on: when the person has changed
+    since, the batch is refused (``StalePersonsError``) and nothing of it is written.
     """
 
     values: Mapping[str, object] = field(default_factory=dict)
@@ -40,6 +42,7 @@ class PersonInput:
     phones: Sequence[str] | None = None
     id: str | None = None
     key: str | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

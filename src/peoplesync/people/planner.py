@@ -67,6 +67,8 @@ class PersonPlan:
     rewrite_phones: list[PersonState] = field(default_factory=list)
     changes: list[ChangeDraft] = field(default_factory=list)
     result: UpsertResult = field(default_factory=UpsertResult)
+    # Persons changed since the version an input was decided on (``PersonInput.version``).
+    stale: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,10 +355,18 @@ def plan_person_upserts(
 
     ``existing`` must hold every person an input names by id and every owner of an input
     email (``email_owners`` maps email keys to person ids). Several inputs for one person
-    collapse into one write and one change-log entry.
+    collapse into one write and one change-log entry. Inputs given with a ``version`` that is
+    not the stored one are listed in ``stale`` (the caller writes nothing then).
     """
     batch = _Batch(existing, email_owners, definitions, now, make_id)
     plan = PersonPlan()
+    plan.stale = [
+        entry.item.id
+        for entry in prepared
+        if entry.item.id is not None
+        and entry.item.version is not None
+        and (entry.item.id not in existing or existing[entry.item.id].version != entry.item.version)
+    ]
     for entry in prepared:
         try:
             plan.result.ids.append(batch.apply(entry))

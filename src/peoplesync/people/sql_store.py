@@ -7,8 +7,8 @@ entries, so a crash leaves either the whole batch or none of it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import date
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
@@ -17,7 +17,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import BatchValidationError, TransientDatabaseError, ValidationError
+from peoplesync.errors import (
+    BatchValidationError,
+    StalePersonsError,
+    TransientDatabaseError,
+    ValidationError,
+)
 from peoplesync.people import tables as t
 from peoplesync.people.attribute import (
     AttributeDefinition,
@@ -26,7 +31,7 @@ from peoplesync.people.attribute import (
     decode_value,
 )
 from peoplesync.people.bulk_writer import BulkWriter, paused_gc
-from peoplesync.people.change_log import ChangeWriter, read_changes
+from peoplesync.people.change_log import ChangeWriter, changed_at, read_changes
 from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import EmailAddress, email_key
 from peoplesync.people.link_store import LinkStore
@@ -42,6 +47,12 @@ from peoplesync.people.planner import (
 )
 
 _RETRIES = 3
+
+
+class _Overtaken(Exception):
+    """A person row changed between the plan's read and its write (another writer)."""
+
+
 _SLICE = 250  # inputs validated between two chances for a concurrent write to proceed
 
 
@@ -273,6 +284,8 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             try:
                 async with self.engine.begin() as conn:
                     plan = await self._plan(conn, prepared, definitions)
+                    if plan.stale:
+                        raise StalePersonsError(plan.stale)
                     if plan.result.rejected and not reject_invalid:
                         raise BatchValidationError(plan.result.rejected)
                     if dry_run:
@@ -281,8 +294,9 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                     if after is not None:
                         await after(conn, plan.result)
                 return plan.result
-            except IntegrityError:
-                # Another writer took an email between our read and our write: plan again.
+            except (IntegrityError, _Overtaken):
+                # Another writer took an email, or wrote a person, between our read and our
+                # write: plan again on what is stored now.
                 if attempt == _RETRIES - 1:
                     raise TransientDatabaseError(
                         "persons changed concurrently while this batch was written",
@@ -353,12 +367,18 @@ class SqlPeopleStore(CompanyStore, LinkStore):
     async def _write(self, conn: AsyncConnection, plan: PersonPlan, origin: str) -> None:
         writer = BulkWriter(conn)
         await writer.insert(t.persons, _PERSON_COLUMNS, [_person_row(s) for s in plan.inserts])
-        await writer.update(
+        # Each row only if it still has the version planned on: the plan read it outside of
+        # any lock (SQLite reads before its first write are not in the transaction, and
+        # PostgreSQL reads committed), and writing over a newer row would lose that write.
+        updated = await writer.update(
             t.persons,
             "id",
             _UPDATED_COLUMNS,
-            [(*_person_row(s)[_UPDATED_SLICE], s.id) for s in plan.updates],
+            [(*_person_row(s)[_UPDATED_SLICE], s.id, s.version - 1) for s in plan.updates],
+            guards=("version",),
         )
+        if updated != len(plan.updates):
+            raise _Overtaken
         for table, states in (
             (t.person_emails, plan.rewrite_emails),
             (t.person_phones, plan.rewrite_phones),
@@ -554,6 +574,13 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         """The highest sequence number in the change log (0 when empty)."""
         async with self.engine.connect() as conn:
             return int(await conn.scalar(sa.select(sa.func.max(t.change_log.c.seq))) or 0)
+
+    async def changed_at(
+        self, wanted: Mapping[str, Collection[str]]
+    ) -> dict[str, dict[str, datetime]]:
+        """When each wanted attribute of each person (id -> names) last changed."""
+        async with self.engine.connect() as conn:
+            return await changed_at(conn, wanted)
 
 
 _PERSON_COLUMNS = (

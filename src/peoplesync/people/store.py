@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from peoplesync.people.attribute import AttributeDefinition
@@ -146,6 +147,12 @@ class PeopleStore(Protocol):
 
     async def last_change_seq(self) -> int:
         """The highest sequence number in the change log (0 when empty)."""
+
+    async def changed_at(
+        self, wanted: Mapping[str, Collection[str]]
+    ) -> dict[str, dict[str, datetime]]:
+        """When each wanted attribute of each person (person id -> attribute names) last
+        changed, from the change log; attributes without a logged change are left out."""
 
 
 __all__ = ["PeopleStore"]

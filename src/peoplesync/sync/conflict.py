@@ -3,15 +3,16 @@
 A conflict is a two-way (``Direction.BOTH``) Overwrite line whose Salesforce value changed since
 the link's last synced state, whose People value changed too, and whose two new values differ.
 The line's rule decides: Salesforce wins, People wins, or the most recent change wins
-(Salesforce's LastModifiedDate against the person's last update). Both directions ask the same
+(Salesforce's LastModifiedDate against when People last changed that attribute, not the
+person's last update, which any other attribute moves). Both directions ask the same
 question with the same inputs, so the inbound and the outbound runner agree on the winner; the
 loser's side is then written with the winner's value by the runner of the winner's direction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -122,10 +123,47 @@ def in_conflict(
 
 @dataclass(frozen=True, slots=True)
 class Moment:
-    """When each side last changed the record and the person."""
+    """When Salesforce last changed the record, and when People last changed each attribute
+    (by name; an attribute left out has no known time)."""
 
     salesforce_at: datetime | None
-    people_at: datetime | None
+    people_at: Mapping[str, datetime] = field(default_factory=dict)
+
+
+def _clashes(
+    lines: Sequence[FieldMapping],
+    state: Mapping[str, Any],
+    salesforce: Mapping[str, Any],
+    people: Mapping[str, Any],
+    definitions: Mapping[str, AttributeDefinition],
+    phone_region: str | None,
+) -> Iterator[tuple[FieldMapping, FieldSides]]:
+    """The lines in conflict (one per Salesforce field), with their sides."""
+    seen: set[str] = set()
+    for line in lines:
+        name = line.salesforce_field
+        if name in seen:
+            continue
+        seen.add(name)
+        sides = FieldSides(state.get(name), salesforce.get(name), people.get(name))
+        if in_conflict(line, sides, definitions, phone_region=phone_region):
+            yield line, sides
+
+
+def attributes_to_time(
+    lines: Sequence[FieldMapping],
+    state: Mapping[str, Any],
+    salesforce: Mapping[str, Any],
+    people: Mapping[str, Any],
+    definitions: Mapping[str, AttributeDefinition],
+    phone_region: str | None = None,
+) -> set[str]:
+    """The People attributes whose change time ``settle`` needs (in conflict, most recent)."""
+    return {
+        line.attribute
+        for line, _ in _clashes(lines, state, salesforce, people, definitions, phone_region)
+        if line.conflict is ConflictRule.MOST_RECENT
+    }
 
 
 def settle(
@@ -141,32 +179,24 @@ def settle(
 ) -> list[Conflict]:
     """The conflicts among ``lines`` of one record: ``state`` is the link's last synced
     Salesforce values, ``salesforce`` the record's values now, ``people`` the person's values
-    in Salesforce form (``person_values``)."""
-    found: list[Conflict] = []
-    seen: set[str] = set()
-    for line in lines:
-        name = line.salesforce_field
-        if name in seen:
-            continue
-        seen.add(name)
-        sides = FieldSides(state.get(name), salesforce.get(name), people.get(name))
-        if in_conflict(line, sides, definitions, phone_region=phone_region):
-            found.append(
-                Conflict(
-                    record,
-                    name,
-                    line.attribute,
-                    sides.salesforce,
-                    sides.people,
-                    line.conflict,
-                    winner(
-                        line.conflict,
-                        salesforce_at=moment.salesforce_at,
-                        people_at=moment.people_at,
-                    ),
-                )
-            )
-    return found
+    in Salesforce form (``person_values``); ``moment`` has the times of the attributes
+    ``attributes_to_time`` names."""
+    return [
+        Conflict(
+            record,
+            line.salesforce_field,
+            line.attribute,
+            sides.salesforce,
+            sides.people,
+            line.conflict,
+            winner(
+                line.conflict,
+                salesforce_at=moment.salesforce_at,
+                people_at=moment.people_at.get(line.attribute),
+            ),
+        )
+        for line, sides in _clashes(lines, state, salesforce, people, definitions, phone_region)
+    ]
 
 
 def losing(conflicts: Sequence[Conflict], side: Side) -> set[str]:
@@ -207,6 +237,7 @@ __all__ = [
     "FieldSides",
     "Moment",
     "Side",
+    "attributes_to_time",
     "in_conflict",
     "losing",
     "needs_salesforce_values",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from peoplesync.clock import Clock
-from peoplesync.errors import RecordError
+from peoplesync.errors import RecordError, StalePersonsError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.model import ExternalLink, Person, PersonInput
 from peoplesync.people.planner import Prepared, with_company
@@ -25,7 +25,7 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.soql import guard_where, select, soql
 from peoplesync.salesforce.streaming import ALL_RETAINED, ChangeStream
 from peoplesync.sync.bulk_read import bulk_batches
-from peoplesync.sync.conflict import Conflict, Moment, Side, losing, settle
+from peoplesync.sync.conflict import Conflict, Moment, Side, attributes_to_time, losing, settle
 from peoplesync.sync.cursor import (
     DEFAULT_OVERLAP,
     BulkProgress,
@@ -59,6 +59,8 @@ BULK_THRESHOLD = 10_000
 BULK_BATCH = 2500
 # Polls whose cursor is older than this may hold many changes: count them first.
 COUNT_AFTER = timedelta(hours=1)
+# Times a batch is decided again when persons change in People while it is written.
+STALE_RETRIES = 5
 
 
 class InboundRunner:
@@ -393,10 +395,37 @@ class InboundRunner:
         everything: list[dict[str, Any]],
         drafted: Drafted | None = None,
     ) -> Cursor | None:
-        step = self.step
         report.read += len(records)
         if drafted is None:
-            drafted = await draft_batch(self.store, step, records)
+            drafted = await draft_batch(self.store, self.step, records)
+        # Decided on the persons as read; a person changed in People before the batch is
+        # written (a People edit landing now) refuses the batch, which is decided again on
+        # what People holds then: Salesforce's value never goes over an edit it was not
+        # weighed against.
+        for attempt in range(STALE_RETRIES):
+            trial = InboundReport()
+            try:
+                new_cursor = await self._decide(records, cursor, trial, state, everything, drafted)
+            except StalePersonsError:
+                if attempt == STALE_RETRIES - 1:
+                    raise
+                continue
+            report.merge(trial)
+            return new_cursor
+        raise AssertionError("unreachable")
+
+    async def _decide(
+        self,
+        records: list[dict[str, Any]],
+        cursor: Cursor | None,
+        report: InboundReport,
+        state: tuple[str, dict[str, Any]] | None,
+        everything: list[dict[str, Any]],
+        drafted: Drafted,
+    ) -> Cursor | None:
+        """Map, match and settle one batch against People as stored now, and write it with
+        its links and position (``StalePersonsError``: a person changed meanwhile)."""
+        step = self.step
         drafts = drafted.drafts
         links = await self.store.find_links(
             step.system, step.sobject, [d.record["Id"] for d in drafts]
@@ -478,7 +507,7 @@ class InboundRunner:
                 # Read before a push wrote these fields: People has the newer values already.
                 lines = tuple(line for line in lines if line.salesforce_field not in stale)
             if step.two_way and link is not None and link.state and person and not self.force:
-                conflicts = self._settle(
+                conflicts = await self._settle(
                     record, snapshot, link.state, person, lines, mapper.definitions
                 )
                 report.conflicts += conflicts
@@ -508,6 +537,7 @@ class InboundRunner:
                     phones=values.phones,
                     id=link.entity_id if link else None,
                     key=f"{step.sobject} {record['Id']}",
+                    version=person.version if person else None,
                 )
             )
             sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
@@ -539,7 +569,7 @@ class InboundRunner:
             collect_samples(report, [(i.key, dict(i.values)) for i in given], result)
         return new_cursor
 
-    def _settle(
+    async def _settle(
         self,
         record: Mapping[str, Any],
         snapshot: Mapping[str, Any],
@@ -550,17 +580,22 @@ class InboundRunner:
     ) -> list[Conflict]:
         """The conflicts among a linked record's changed lines. A field whose People value
         wins is not applied; the link still takes Salesforce's value as its state, so the
-        outbound push sees People's value differ from it and writes it."""
+        outbound push sees People's value differ from it and writes it. Most recent compares
+        the record's LastModifiedDate with when People last changed that attribute."""
         modified = record.get("LastModifiedDate") or record.get("SystemModstamp")
+        region = getattr(self.store, "default_phone_region", None)
+        people = person_values(person, self.step.lines, creating=False)
+        timed = attributes_to_time(lines, synced, snapshot, people, definitions, region)
+        times = (await self.store.changed_at({person.id: timed})).get(person.id, {})
         return settle(
             f"{self.step.sobject} {record['Id']}",
             lines,
             synced,
             snapshot,
-            person_values(person, self.step.lines, creating=False),
+            people,
             definitions,
-            Moment(parse_modstamp(str(modified)) if modified else None, person.updated_at),
-            phone_region=getattr(self.store, "default_phone_region", None),
+            Moment(parse_modstamp(str(modified)) if modified else None, times),
+            phone_region=region,
         )
 
 

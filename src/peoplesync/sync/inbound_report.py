@@ -33,6 +33,24 @@ class InboundReport:
     # Two-way fields changed on both sides since the last sync, with both values and the winner.
     conflicts: list[Conflict] = field(default_factory=list)
 
+    def merge(self, other: InboundReport) -> None:
+        """Add what another report (one batch's) holds to this one."""
+        self.read += other.read
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.skipped += other.skipped
+        self.deleted += other.deleted
+        self.unlinked += other.unlinked
+        self.merged += other.merged
+        self.rejected += other.rejected
+        self.warnings += other.warnings
+        self.duplicates += other.duplicates
+        self.conflicts += other.conflicts
+        for outcome, shown in other.samples.items():
+            kept = self.samples.setdefault(outcome, [])
+            kept += shown[: max(0, SAMPLES - len(kept))]
+
 
 SAMPLES = 5
 

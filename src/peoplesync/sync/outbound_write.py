@@ -17,8 +17,17 @@ from peoplesync.salesforce.bulk_ingest import BulkIngest, prefer_bulk
 from peoplesync.salesforce.failure import SalesforceUnavailableError
 from peoplesync.salesforce.lookup import in_batches, query_many
 from peoplesync.salesforce.soql import select, soql
-from peoplesync.sync.conflict import Moment, Side, losing, needs_salesforce_values, settle, two_way
+from peoplesync.sync.conflict import (
+    Moment,
+    Side,
+    attributes_to_time,
+    losing,
+    needs_salesforce_values,
+    settle,
+    two_way,
+)
 from peoplesync.sync.cursor import parse_modstamp
+from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_attempts import CreateAttempts
 from peoplesync.sync.outbound_plan import (
     RetryEntry,
@@ -203,6 +212,21 @@ class OutboundWriter:
             lambda batch: select(step.sobject, fields, where=soql("Id IN {}", batch)),
         )
         current = {str(r["Id"])[:15]: r for r in await query_many(self.ctx.client, queries)}
+        region = self.ctx.phone_region
+        # The two sides of each row, and when People changed the attributes most recent needs.
+        sides: dict[str, tuple[list[FieldMapping], dict[str, Any]]] = {}
+        to_time: dict[str, set[str]] = {}
+        for person, link, diff in rows:
+            record = current.get(link.external_id[:15])
+            if record is None:
+                continue
+            lines = [line for line in step.lines if line.salesforce_field in diff]
+            people = person_values(person, step.lines, creating=False)
+            sides[link.external_id] = (lines, people)
+            timed = attributes_to_time(lines, link.state, record, people, definitions, region)
+            if timed:
+                to_time[person.id] = timed
+        times = await self.ctx.store.changed_at(to_time) if to_time else {}
         kept: list[tuple[Person, ExternalLink, dict[str, Any]]] = []
         for person, link, diff in rows:
             record = current.get(link.external_id[:15])
@@ -210,15 +234,18 @@ class OutboundWriter:
                 kept.append((person, link, diff))
                 continue
             modified = record.get("LastModifiedDate")
+            lines, people = sides[link.external_id]
             conflicts = settle(
                 f"{step.sobject} {link.external_id}",
-                [line for line in step.lines if line.salesforce_field in diff],
+                lines,
                 link.state,
                 record,
-                person_values(person, step.lines, creating=False),
+                people,
                 definitions,
-                Moment(parse_modstamp(str(modified)) if modified else None, person.updated_at),
-                phone_region=self.ctx.phone_region,
+                Moment(
+                    parse_modstamp(str(modified)) if modified else None, times.get(person.id, {})
+                ),
+                phone_region=region,
             )
             report.conflicts += conflicts
             beaten = losing(conflicts, Side.PEOPLE)

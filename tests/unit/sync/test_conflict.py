@@ -13,6 +13,7 @@ from peoplesync.sync.conflict import (
     FieldSides,
     Moment,
     Side,
+    attributes_to_time,
     in_conflict,
     losing,
     needs_salesforce_values,
@@ -95,7 +96,7 @@ def test_settle_names_the_field_both_values_and_the_winner() -> None:
         salesforce,
         people,
         {},
-        Moment(salesforce_at=NOW, people_at=NOW + timedelta(seconds=5)),
+        Moment(salesforce_at=NOW, people_at={"title": NOW + timedelta(seconds=5)}),
     )
     assert found == [
         Conflict(
@@ -121,6 +122,26 @@ def test_settle_names_the_field_both_values_and_the_winner() -> None:
     assert losing(found, Side.PEOPLE) == {"City"}
 
 
+def test_most_recent_takes_the_time_of_the_attribute_in_conflict() -> None:
+    """The person changed another attribute after Salesforce's edit; the Title itself was
+    changed before it: Salesforce's Title is the more recent, and only Title needs a time."""
+    state, salesforce, people = {"Title": "CEO"}, {"Title": "CTO"}, {"Title": "CFO"}
+    assert attributes_to_time(LINES, state, salesforce, people, {}) == {"title"}
+    moment = Moment(
+        NOW, {"title": NOW - timedelta(milliseconds=20), "city": NOW + timedelta(seconds=1)}
+    )
+    (found,) = settle("r", LINES, state, salesforce, people, {}, moment)
+    assert found.winner is Side.SALESFORCE
+    later = Moment(NOW, {"title": NOW + timedelta(milliseconds=20)})
+    assert settle("r", LINES, state, salesforce, people, {}, later)[0].winner is Side.PEOPLE
+    # Rules that need no time ask for none; an unknown time goes to Salesforce.
+    both = {"City": "Lyon", "Country": "DE"}
+    assert attributes_to_time(LINES, {}, both, {"City": "Nice", "Country": "IT"}, {}) == set()
+    assert settle("r", LINES, state, salesforce, people, {}, Moment(NOW))[0].winner is (
+        Side.SALESFORCE
+    )
+
+
 def test_only_rules_salesforce_can_win_need_its_current_values() -> None:
     assert needs_salesforce_values(LINES, ["Title"])
     assert needs_salesforce_values(LINES, ["City", "Street"])
@@ -138,7 +159,7 @@ def test_both_directions_agree_and_the_winner_value_is_kept(
     people_at: datetime | None,
 ) -> None:
     line = FieldMapping("Title", "title", BOTH, conflict=rule)
-    moment = Moment(salesforce_at, people_at)
+    moment = Moment(salesforce_at, {"title": people_at} if people_at else {})
     seen_inbound = settle(
         "r", [line], {"Title": synced}, {"Title": salesforce}, {"Title": people}, {}, moment
     )
