@@ -261,3 +261,32 @@ async def test_company_step_mapping_is_checked_against_company_fields(
         assert mapping.status_code == 200
         assert mapping.json()["fields"]  # checked with the org's describe
         assert mapping.json()["missing_attributes"] == []
+
+
+async def test_default_two_way_lines_show_their_rule_and_a_change_reaches_both_steps(
+    admin_browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    """The shipped profile maps Title both ways under most recent, and the page shows it; a
+    rule chosen on the inbound step's page becomes the field's rule in the outbound step too."""
+    page = await admin_browser.get(f"{STEPS}/Lead")
+    form = _mapping_form(page.text)
+    title = _line(form, "Title")
+    assert (form[f"direction_{title}"], form[f"conflict_{title}"]) == ("both", "most_recent")
+    assert form[f"direction_{_line(form, 'Status')}"] == "inbound"  # not pushed: one way
+    outbound = _mapping_form((await admin_browser.get(f"{STEPS}/Person to Lead")).text)
+    pushed = _line(outbound, "Title")
+    assert (outbound[f"direction_{pushed}"], outbound[f"conflict_{pushed}"]) == (
+        "both",
+        "most_recent",
+    )
+    form[f"conflict_{title}"] = "people_wins"
+    saved = await admin_browser.post(f"{STEPS}/Lead/mapping", data={**form, "action": "save"})
+    assert saved.status_code == 303, saved.text
+    profile = await load_profile(store)
+    rules = {
+        step: next(
+            li.conflict.value for li in profile.step(step).lines if li.salesforce_field == "Title"
+        )
+        for step in ("Lead", "Person to Lead")
+    }
+    assert rules == {"Lead": "people_wins", "Person to Lead": "people_wins"}

@@ -7,6 +7,7 @@ entries, so a crash leaves either the whole batch or none of it.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice
@@ -47,6 +48,7 @@ from peoplesync.people.planner import (
 )
 
 _RETRIES = 3
+_RACED_RETRIES = 12  # plans overtaken by other writers of the same persons
 
 
 class _Overtaken(Exception):
@@ -280,7 +282,9 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         *,
         dry_run: bool = False,
     ) -> UpsertResult:
-        for attempt in range(_RETRIES):
+        raced = 0
+        attempt = 0
+        while True:
             try:
                 async with self.engine.begin() as conn:
                     plan = await self._plan(conn, prepared, definitions)
@@ -296,16 +300,19 @@ class SqlPeopleStore(CompanyStore, LinkStore):
                 return plan.result
             except (IntegrityError, _Overtaken):
                 # Another writer took an email, or wrote a person, between our read and our
-                # write: plan again on what is stored now.
-                if attempt == _RETRIES - 1:
+                # write: plan again on what is stored now. Each time, some writer got through,
+                # so a few writers of one person take turns.
+                raced += 1
+                if raced == _RACED_RETRIES:
                     raise TransientDatabaseError(
                         "persons changed concurrently while this batch was written",
                         hint="retry the batch",
                     ) from None
+                await asyncio.sleep(random.uniform(0, 0.002 * raced))
             except OperationalError as exc:
-                if attempt == _RETRIES - 1:
+                attempt += 1
+                if attempt == _RETRIES:
                     raise TransientDatabaseError(f"database unavailable: {exc.orig}") from None
-        raise AssertionError("unreachable")
 
     async def _plan(
         self,

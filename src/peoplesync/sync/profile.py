@@ -165,8 +165,8 @@ def _line_to_dict(line: FieldMapping) -> dict[str, Any]:
         data["when"] = on
     if line.direction is not Direction.INBOUND:
         data["direction"] = line.direction.value
-    if line.conflict is not ConflictRule.MOST_RECENT:
-        data["conflict"] = line.conflict.value
+    if line.direction is Direction.BOTH or line.conflict is not ConflictRule.MOST_RECENT:
+        data["conflict"] = line.conflict.value  # a two-way line always shows its rule
     return data
 
 
@@ -211,16 +211,42 @@ def outbound_step(sobject: str, *, name: str | None = None) -> Step:
     )
 
 
+def two_way_lines(
+    inbound: Sequence[FieldMapping], outbound: Sequence[FieldMapping]
+) -> tuple[tuple[FieldMapping, ...], tuple[FieldMapping, ...]]:
+    """An inbound and an outbound step's lines of one object with the fields both map made
+    two-way under most recent: each step then settles a change made on both sides by that
+    rule, where one-way lines let whichever runs last overwrite the other side's edit."""
+    shared = {line.salesforce_field for line in inbound if "." not in line.salesforce_field} & {
+        line.salesforce_field for line in outbound
+    }
+
+    def both(lines: Sequence[FieldMapping]) -> tuple[FieldMapping, ...]:
+        return tuple(
+            dataclasses.replace(line, direction=Direction.BOTH, conflict=ConflictRule.MOST_RECENT)
+            if line.salesforce_field in shared
+            else line
+            for line in lines
+        )
+
+    return both(inbound), both(outbound)
+
+
 def default_profile() -> Profile:
     """Account -> Company, Lead -> Person, Contact -> Person (inbound), then Person -> Lead and
-    Person -> Contact (outbound), with shipped mappings."""
+    Person -> Contact (outbound), with shipped mappings; the fields a person's inbound and
+    outbound steps both map are two-way, most recent change wins."""
+    lead_in, lead_out = two_way_lines(DEFAULT_MAPPINGS["Lead"], OUTBOUND_MAPPINGS["Lead"])
+    contact_in, contact_out = two_way_lines(
+        DEFAULT_MAPPINGS["Contact"], OUTBOUND_MAPPINGS["Contact"]
+    )
     return Profile(
         (
             Step("Account", "Account", Target.COMPANY, lines=ACCOUNT_MAPPING),
-            Step("Lead", "Lead", lines=DEFAULT_MAPPINGS["Lead"]),
-            Step("Contact", "Contact", lines=DEFAULT_MAPPINGS["Contact"]),
-            outbound_step("Lead"),
-            outbound_step("Contact"),
+            Step("Lead", "Lead", lines=lead_in),
+            Step("Contact", "Contact", lines=contact_in),
+            dataclasses.replace(outbound_step("Lead"), lines=lead_out),
+            dataclasses.replace(outbound_step("Contact"), lines=contact_out),
         )
     )
 

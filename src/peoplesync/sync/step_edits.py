@@ -169,6 +169,22 @@ def set_lines(profile: Profile, step: str, lines: Sequence[FieldMapping]) -> Pro
     return Profile(tuple(changed if s.name == step else s for s in profile.steps))
 
 
+def set_lines_and_rules(profile: Profile, step: str, lines: Sequence[FieldMapping]) -> Profile:
+    """``set_lines``, and a two-way line whose conflict rule changed gives its field that rule
+    in every step of the object (the mapping page's rule is the field's, as with
+    ``steps map --conflict``)."""
+    found = profile.step(step)
+    before = {line.salesforce_field.lower(): line.conflict for line in found.lines}
+    changed = set_lines(profile, step, lines)
+    for line in lines:
+        was = before.get(line.salesforce_field.lower())
+        if line.direction is Direction.BOTH and was is not None and was is not line.conflict:
+            changed, _ = with_field_rule(
+                changed, found.sobject, line.salesforce_field, line.conflict
+            )
+    return changed
+
+
 def step_row(step: Step) -> dict[str, Any]:
     """A step as plain data with its composed filter condition (or why it is invalid)."""
     row = step.to_dict()
@@ -213,6 +229,7 @@ __all__ = [
     "mapping_line",
     "save_checked",
     "set_lines",
+    "set_lines_and_rules",
     "step_row",
     "unmapped_hint",
 ]

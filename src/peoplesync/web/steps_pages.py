@@ -25,7 +25,13 @@ from peoplesync.sync.profile import (
     default_profile,
 )
 from peoplesync.sync.profile_store import SaveResult, load_profile
-from peoplesync.sync.step_edits import added_step, change_step, mapping_line, set_lines, step_row
+from peoplesync.sync.step_edits import (
+    added_step,
+    change_step,
+    mapping_line,
+    set_lines_and_rules,
+    step_row,
+)
 from peoplesync.web.access import AdminSession, CheckedSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.pages import render
@@ -450,7 +456,7 @@ async def save_mapping(
         )
     try:
         _saved, result = await save_change(
-            web.store, app_opener(request), name, lambda p: set_lines(p, step, lines)
+            web.store, app_opener(request), name, lambda p: set_lines_and_rules(p, step, lines)
         )
     except ProfileError as error:
         ours = [p for p in error.problems if p.step == step]
