@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peoplesync.errors import ConfigurationError
-from peoplesync.sync.mapping import DEFAULT_MAPPINGS, Direction, FieldMapping, Mode
+from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
 from peoplesync.sync.profile import (
     Profile,
     ProfileError,
@@ -21,8 +21,22 @@ def test_default_profile() -> None:
     profile = default_profile()
     assert profile.names() == ["Account", "Lead", "Contact", "Person to Lead", "Person to Contact"]
     assert profile.step("Account").target is Target.COMPANY
-    assert profile.step("Lead").lines == DEFAULT_MAPPINGS["Lead"]
+    lead_fields = [line.salesforce_field for line in profile.step("Lead").lines]
+    assert lead_fields == [line.salesforce_field for line in DEFAULT_MAPPINGS["Lead"]]
     assert profile.problems() == []
+    # The fields both person steps of an object map are two-way under an explicit rule (a
+    # one-way line each way settles no conflict: the later side's edit could be lost).
+    for inbound, outbound in (("Lead", "Person to Lead"), ("Contact", "Person to Contact")):
+        pulled = {li.salesforce_field: li for li in profile.step(inbound).lines}
+        pushed = {li.salesforce_field: li for li in profile.step(outbound).lines}
+        assert set(pushed) <= set(pulled)
+        for name, line in pushed.items():
+            assert line.direction is Direction.BOTH, (outbound, name)
+            assert pulled[name].direction is Direction.BOTH, (inbound, name)
+            assert line.conflict is pulled[name].conflict is ConflictRule.MOST_RECENT
+    assert profile.step("Lead").lines[-1].direction is Direction.INBOUND  # Status: read only
+    exported = profile_to_yaml(profile)
+    assert "direction: both\n    conflict: most_recent\n" in exported
     # Steps named after their object keep the object's cursor key (existing installs resume).
     lead = profile.step("Lead").inbound_step("default")
     assert lead.cursor_key == "salesforce:default:Lead:cursor"
