@@ -79,4 +79,5 @@ def test_two_way_lines_and_one_conflict_rule_per_field(tmp_path: Path) -> None:
         assert "step 'Lead', whose conflict rule is salesforce_wins" in problem
         assert "here it is most_recent" in problem
         after = json.loads(_run(env, "steps", "list", "--json").stdout)
-        assert "direction" not in _line(after, "Lead", "City")  # the profile is unchanged
+        # The profile is unchanged: City keeps the default profile's two-way line and rule.
+        assert _line(after, "Lead", "City")["conflict"] == "most_recent"

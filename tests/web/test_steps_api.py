@@ -154,7 +154,11 @@ async def test_mapping_round_trip_with_describe_and_resync(
 ) -> None:
     mapping = (await admin.get(f"{STEPS}/Person to Lead/mapping")).json()
     assert {"LastName", "Company"} <= set(mapping["required_on_create"])
-    assert mapping["lines"][0]["direction"] == "outbound"
+    # The default profile's fields mapped by both person steps are two-way lines.
+    assert (mapping["lines"][0]["direction"], mapping["lines"][0]["conflict"]) == (
+        "both",
+        "most_recent",
+    )
     cursor_key = (await load_profile(store)).step("Lead").inbound_step("default").cursor_key
     await store.set_state(cursor_key, {"modstamp": "2026-01-01T00:00:00Z"})
     lines = (await admin.get(f"{STEPS}/Lead/mapping")).json()["lines"]
@@ -171,7 +175,7 @@ async def test_mapping_round_trip_with_describe_and_resync(
         "attribute": "city",
         "mode": "fill",
         "when": "create",
-        "direction": "inbound",
+        "direction": "both",
         "conflict": "most_recent",
     }
     assert again["missing_attributes"] == []  # a Don't sync line needs no attribute

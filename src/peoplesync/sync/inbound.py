@@ -586,7 +586,9 @@ class InboundRunner:
         region = getattr(self.store, "default_phone_region", None)
         people = person_values(person, self.step.lines, creating=False)
         timed = attributes_to_time(lines, synced, snapshot, people, definitions, region)
-        times = (await self.store.changed_at({person.id: timed})).get(person.id, {})
+        times = (
+            (await self.store.changed_at({person.id: timed})).get(person.id, {}) if timed else {}
+        )
         return settle(
             f"{self.step.sobject} {record['Id']}",
             lines,
