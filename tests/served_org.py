@@ -133,3 +133,16 @@ def login(info: dict[str, Any]) -> str:
         },
     )
     return str(body["access_token"])
+
+
+def enable_outbound(env: dict[str, str], *options: str) -> None:
+    """Switch on the outbound steps a new integration starts with off (awaiting review), as
+    a user does after the push preview; ``options`` such as ``--name second``."""
+    done = subprocess.run(
+        [*PEOPLESYNC, "steps", "enable", "Person to Lead", "Person to Contact", *options],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

@@ -22,7 +22,9 @@ from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
-from peoplesync.sync.integration import Integration, save_integration
+from peoplesync.sync.connection import review_hint, store_connection
+from peoplesync.sync.integration import Integration
+from peoplesync.sync.organization import client_organization
 from peoplesync.sync.status import State, resumed
 from peoplesync.wiring import people_store, status_store
 
@@ -102,12 +104,12 @@ def connect(
                 http, Authenticator(http, login_url, integration.credentials())
             )
             limits = await client.limits()
+            organization_id = await client_organization(client)
             if client.session is not None:
                 integration = replace(integration, instance_url=client.session.instance_url)
         async with people_store(settings) as store:
-            await save_integration(
-                store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
-            )
+            box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+            connected = await store_connection(store, box, integration, organization_id)
             statuses = status_store(store)
             now = SystemClock().now()
             await statuses.transition(
@@ -115,7 +117,19 @@ def connect(
                 lambda s: resumed(s, now) if s.state is State.RECONNECT_NEEDED else s,
             )
             await statuses.log(name, "connect", detail=f"{login_url} as {username or client_id}")
-        return {"integration": name, "daily_api_requests": limits["DailyApiRequests"]}
+        if connected.awaiting_review:
+            console.print(
+                f"Outbound steps ({', '.join(connected.awaiting_review)}) are off until you "
+                f"review them: nothing is written to Salesforce yet; "
+                f"{review_hint(name, connected.awaiting_review)}.",
+                soft_wrap=True,
+            )
+        return {
+            "integration": name,
+            "organization_id": organization_id,
+            "daily_api_requests": limits["DailyApiRequests"],
+            "outbound_awaiting_review": list(connected.awaiting_review),
+        }
 
     try:
         result = asyncio.run(run())

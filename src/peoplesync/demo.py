@@ -16,13 +16,15 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from peoplesync.errors import DuplicateEmailError
+from peoplesync.errors import ConfigurationError, DuplicateEmailError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
+from peoplesync.sync.connection import review_hint, store_connection
 from peoplesync.sync.inbound_report import InboundReport
-from peoplesync.sync.integration import Integration, save_integration
+from peoplesync.sync.integration import Integration
+from peoplesync.sync.organization import learn_organization
 from peoplesync.sync_cli import pass_with_progress, stream_changes
 from peoplesync.sync_session import connected_runners, inbound_pass
 from peoplesync.web.accounts import Accounts, Role
@@ -70,10 +72,15 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
         info["ca_cert"],
         instance_url=info["instance_url"],
     )
-    async with people_store(settings) as store:
-        await save_integration(
-            store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), integration
+    organization_id = await learn_organization(integration)
+    if organization_id is None:
+        raise ConfigurationError(
+            f"the demo cannot log in to the sandbox org at {info['login_url']}",
+            hint="stop other demos using this data folder and run peoplesync demo again",
         )
+    async with people_store(settings) as store:
+        box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+        connected = await store_connection(store, box, integration, organization_id)
     async with connected_runners(settings) as (client, store, runners):
         summary = await pass_with_progress(client, store, runners, None)
     rejected = sum(summary[sobject]["rejected"] for sobject in ("Account", "Lead", "Contact"))
@@ -84,6 +91,12 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
         f"{rejected} records rejected, "
         "see `peoplesync status`)."
     )
+    if connected.awaiting_review:
+        console.print(
+            "Outbound (People -> Salesforce) is off until you review it, as for any new "
+            f"integration: {review_hint('default', connected.awaiting_review)}.",
+            soft_wrap=True,
+        )
     return summary
 
 
@@ -96,8 +109,10 @@ def _an_edit_to_try(info: dict[str, Any]) -> str:
             "[b]Watch changes flow both ways[/b]:",
             f"  1. Open the org at {base}/lightning/o/Lead/list (its CA: {ca}), log in as "
             f"{info['username']} / {info['password']}, click New and save a lead.",
-            "  2. Find the person in People (the web app above, or "
-            "`.venv/bin/peoplesync people export`); change its city and save.",
+            "  2. Switch outbound on (Salesforce -> default -> Steps: enable Person to Lead and "
+            "Person to Contact, or `peoplesync steps enable 'Person to Lead' 'Person to Contact'`"
+            "), find the person in People (the web app above, or "
+            "`.venv/bin/peoplesync people export`), change its city and save.",
             "  3. Reload the lead in the org (the person page links to it): the city is there.",
             "  Or from a shell, with a token from the first curl above:",
             f"  curl -s --cacert {ca} -H 'Authorization: Bearer TOKEN' "

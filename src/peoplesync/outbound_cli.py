@@ -17,6 +17,7 @@ from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError, ReconnectNeededError
 from peoplesync.settings import Settings
+from peoplesync.sync.connection import review_hint
 from peoplesync.sync.outbound import OutboundReport, OutboundRunner
 from peoplesync.sync.outbound_preview import PreviewClient, preview_summary
 from peoplesync.sync.profile_store import load_profile
@@ -164,7 +165,16 @@ def push_run(
             people_store(settings) as store,
             connected_client(settings, store, name) as client,
         ):
-            steps = (await load_profile(store, name)).outbound_steps()
+            profile = await load_profile(store, name)
+            steps = profile.outbound_steps(preview=preview)
+            held = profile.awaiting_review()
+            if not steps and held:
+                return stop(
+                    EXIT_REFUSED,
+                    "awaiting_review",
+                    f"nothing pushed: the outbound steps ({', '.join(held)}) are off until "
+                    f"reviewed; {review_hint(name, held)}",
+                )
             if not steps:
                 # Running without steps would move past changes nobody pushed.
                 console.print(

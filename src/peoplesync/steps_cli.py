@@ -21,6 +21,7 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
+from peoplesync.sync.connection import review_hint
 from peoplesync.sync.mapping import ConflictRule, Direction, Mode
 from peoplesync.sync.profile import Profile, ProfileError, Step
 from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
@@ -141,10 +142,19 @@ def list_steps(name: NameOption = "default", as_json: JsonOption = False) -> Non
     for row in rows:
         switches = ",".join(s for s in ("create", "update", "delete") if row[s]) or "-"
         state = "enabled" if row["enabled"] else "disabled"
+        if row.get("awaiting_review"):
+            state = "off until reviewed"
         typer.echo(
             f"{row['name']:20} {row['sobject'] + ' -> ' + row['target']:24} {row['direction']:8} "
             f"{state:9} {switches:20} {len(row['mapping']):3} fields  "
             f"{row['condition'] or '(all records)'}"
+        )
+    held = profile.awaiting_review()
+    if held:
+        console.print(
+            f"Outbound steps off until reviewed write nothing to Salesforce: "
+            f"{review_hint(name, held)}.",
+            soft_wrap=True,
         )
 
 
@@ -192,10 +202,22 @@ def remove_step(step: StepArgument, name: NameOption = "default") -> None:
 
 @steps_app.command("enable")
 def enable_step(
-    step: StepArgument, name: NameOption = "default", offline: OfflineOption = False
+    steps: Annotated[
+        list[str], typer.Argument(help="Step name(s) (see `peoplesync steps list`)")
+    ],
+    name: NameOption = "default",
+    offline: OfflineOption = False,
 ) -> None:
-    """Run a step again from where it stopped."""
-    _edit(name, offline, lambda p: p.set_enabled(step, True), f"step {step!r} enabled")
+    """Run steps again from where they stopped; outbound steps of a new integration start
+    writing to Salesforce (review them first: `peoplesync push run --preview`)."""
+
+    def change(profile: Profile) -> Profile:
+        for step in steps:
+            profile = profile.set_enabled(step, True)
+        return profile
+
+    shown = ", ".join(repr(step) for step in steps)
+    _edit(name, offline, change, f"step{'s' if len(steps) > 1 else ''} {shown} enabled")
 
 
 @steps_app.command("disable")

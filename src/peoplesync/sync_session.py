@@ -21,6 +21,7 @@ from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import load_integration
 from peoplesync.sync.mapping import Direction
+from peoplesync.sync.organization import organization_of, record_organization
 from peoplesync.sync.profile import Profile, Target
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
@@ -45,9 +46,14 @@ async def connected_client(
     )
     verify = ssl.create_default_context(cafile=integration.ca_cert) if integration.ca_cert else True
     async with httpx.AsyncClient(verify=verify, timeout=180) as http:
-        yield SalesforceClient(
+        client = SalesforceClient(
             http, Authenticator(http, integration.login_url, integration.credentials())
         )
+        yield client
+        # Integrations stored before org ids were kept learn theirs from this login.
+        found = organization_of(client.session.identity_url) if client.session else None
+        if integration.organization_id is None and found is not None:
+            await record_organization(store, name, found)
 
 
 def profile_runners(

@@ -22,9 +22,11 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.outbound_cli import push_passes
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.connection import review_hint
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import integration_names
 from peoplesync.sync.outbound import OutboundReport
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import gate
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync_cli import inbound_passes
@@ -58,6 +60,7 @@ class SyncWorkers:
         self.idle = idle
         self.sync_interval = sync_interval
         self.push_interval = push_interval
+        self._told_review: set[str] = set()  # integrations told their outbound awaits review
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._nudged = asyncio.Event()
 
@@ -240,6 +243,13 @@ class SyncWorkers:
                     f"{len(report.errors)} error(s) ({calls} API calls)"
                 )
 
+        held = (await load_profile(self.store, name)).awaiting_review()
+        if held and name not in self._told_review:
+            self.say(
+                f"{name}: the push worker writes nothing to Salesforce while the outbound "
+                f"steps ({', '.join(held)}) are off until reviewed; {review_hint(name, held)}"
+            )
+        self._told_review = self._told_review | {name} if held else self._told_review - {name}
         async with connected_client(self.settings, self.store, name) as client:
             return await push_passes(
                 self.store,

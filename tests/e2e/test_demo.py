@@ -158,6 +158,17 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
             check=True,
         ).stdout
         assert "marko@split.example" in exported
+        # A new integration writes nothing to Salesforce until its outbound steps are
+        # reviewed and switched on (issue 12): the demo says so, and the user enables them.
+        assert any("Outbound (People -> Salesforce) is off until" in x for x in shown), shown
+        subprocess.run(
+            [*PEOPLESYNC, "steps", "enable", "Person to Lead", "Person to Contact"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
         # The other way: the person's city edited in People reaches the Lead (push worker).
         token = subprocess.run(
             [*PEOPLESYNC, "users", "token", demo_login[2]],

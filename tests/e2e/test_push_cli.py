@@ -7,7 +7,15 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
+from tests.served_org import (
+    PEOPLESYNC,
+    call,
+    connect,
+    enable_outbound,
+    environment,
+    login,
+    served_org,
+)
 
 
 def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
@@ -22,6 +30,7 @@ def test_imported_persons_become_leads_once(tmp_path: Path) -> None:
             return done
 
         connect(info, env)
+        enable_outbound(env)
         people = tmp_path / "people.jsonl"
         people.write_text(
             "\n".join(

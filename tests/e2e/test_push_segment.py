@@ -10,7 +10,7 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from tests.served_org import PEOPLESYNC, call, connect, login, served_org
+from tests.served_org import PEOPLESYNC, call, connect, enable_outbound, login, served_org
 
 
 def test_push_run_pushes_only_the_segment(tmp_path: Path) -> None:
@@ -37,6 +37,7 @@ def test_push_run_pushes_only_the_segment(tmp_path: Path) -> None:
             return sorted(record["LastName"] for record in body["records"])
 
         connect(info, env)
+        enable_outbound(env)
         people = tmp_path / "people.jsonl"
         rows = [("ada", "London"), ("grace", "london"), ("alan", "Manchester"), ("edsger", None)]
         people.write_text(

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.test_two_way_soak import is_write, request_log
-from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
+from tests.served_org import (
+    PEOPLESYNC,
+    call,
+    connect,
+    enable_outbound,
+    environment,
+    login,
+    served_org,
+)
 
 PERSONS = 12
 
@@ -33,6 +41,7 @@ def test_a_newly_mapped_field_is_pushed_to_the_linked_leads_once(tmp_path: Path)
     with served_org(tmp_path / "org", "--seed", "4") as info:
         env = environment(info, tmp_path / "data")
         connect(info, env)
+        enable_outbound(env)
         token = login(info)
         people = tmp_path / "people.jsonl"
         people.write_text(

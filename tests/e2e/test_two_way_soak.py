@@ -25,7 +25,15 @@ from peoplesync.people.model import PersonInput
 from peoplesync.settings import Settings
 from peoplesync.wiring import people_store
 from tests.e2e.test_sync_crash import API, sync_once
-from tests.served_org import PEOPLESYNC, call, connect, environment, login, served_org
+from tests.served_org import (
+    PEOPLESYNC,
+    call,
+    connect,
+    enable_outbound,
+    environment,
+    login,
+    served_org,
+)
 
 CI_SECONDS = 300.0
 # Two-way fields (Salesforce field: People attribute, rule) and the values the test writes.
@@ -226,6 +234,7 @@ def test_two_way_soak_converges_without_ping_pong(tmp_path: Path) -> None:
         data_dir = tmp_path / "people"
         env = environment(info, data_dir)
         connect(info, env)
+        enable_outbound(env)
         two_way_profile(env, tmp_path)
         sync_once(env)
         token = login(info)

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from tests.served_org import PEOPLESYNC, connect, environment, served_org
+from tests.served_org import PEOPLESYNC, connect, enable_outbound, environment, served_org
 
 
 def _run(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
@@ -31,6 +31,7 @@ def test_two_way_lines_and_one_conflict_rule_per_field(tmp_path: Path) -> None:
     with served_org(tmp_path / "org", "--seed-leads", "5") as info:
         env = environment(info, tmp_path / "data")
         connect(info, env)
+        enable_outbound(env)
         mapped = _run(
             env,
             "steps",

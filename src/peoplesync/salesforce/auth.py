@@ -20,6 +20,8 @@ class Session:
     instance_url: str
     refresh_token: str | None = None
     issued_at: float = field(default_factory=time.time)
+    # The identity URL (``.../id/{organization id}/{user id}``) the token response named.
+    identity_url: str | None = None
 
 
 class Credentials(Protocol):
@@ -136,4 +138,10 @@ class Authenticator:
             if isinstance(self.credentials, RefreshTokenCredentials)
             else None
         )
-        return Session(str(body["access_token"]), str(body["instance_url"]), refresh)
+        identity = body.get("id")
+        return Session(
+            str(body["access_token"]),
+            str(body["instance_url"]),
+            refresh,
+            identity_url=str(identity) if identity else None,
+        )

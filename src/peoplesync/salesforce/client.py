@@ -78,6 +78,10 @@ class SalesforceClient:
         """The REST base path of the configured API version."""
         return f"/services/data/v{self.api_version}"
 
+    async def logged_in(self) -> Session:
+        """The session, logging in first when there is none yet."""
+        return await self._session()
+
     async def _session(self) -> Session:
         async with self._login:
             if self.session is None:

@@ -84,6 +84,7 @@ class Grant:
 
     credentials: RefreshTokenCredentials = field(repr=False)
     instance_url: str
+    identity_url: str | None = None  # ``.../id/{organization id}/{user id}``
 
 
 async def finish(
@@ -142,7 +143,12 @@ async def exchange(
             hint="add the 'refresh_token, offline_access' scope to the connected app",
         )
     credentials = RefreshTokenCredentials(client_id, str(body["refresh_token"]), client_secret)
-    return Grant(credentials, str(body.get("instance_url") or login_url).rstrip("/"))
+    identity = body.get("id")
+    return Grant(
+        credentials,
+        str(body.get("instance_url") or login_url).rstrip("/"),
+        str(identity) if identity else None,
+    )
 
 
 async def wait_for_redirect(

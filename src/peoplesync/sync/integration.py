@@ -23,6 +23,11 @@ from peoplesync.secret_box import SecretBox
 _PREFIX = "integration:"
 
 
+def integration_key(name: str) -> str:
+    """Where the integration ``name`` is stored."""
+    return f"{_PREFIX}{name}"
+
+
 @dataclass(frozen=True)
 class Integration:
     """How to reach one org. Secret fields hold plain text only in memory."""
@@ -37,6 +42,8 @@ class Integration:
     refresh_token: str | None = None  # from the web-server flow
     jwt_key: str | None = None  # PEM private key of the connected app's certificate
     instance_url: str | None = None  # where the org's records open (from the token response)
+    organization_id: str | None = None  # the org's id (from the identity URL), see organization
+
 
     def __repr__(self) -> str:
         return f"Integration({self.name!r}, {self.login_url!r}, user={self.username!r})"
@@ -44,7 +51,7 @@ class Integration:
     @property
     def key(self) -> str:
         """Where the integration is stored."""
-        return f"integration:{self.name}"
+        return integration_key(self.name)
 
     def credentials(self) -> Credentials:
         """How to log in: a refresh token from the browser flow, a JWT bearer assertion,
@@ -78,6 +85,7 @@ async def save_integration(store: PeopleStore, box: SecretBox, integration: Inte
         "refresh_token": box.seal(integration.refresh_token) if integration.refresh_token else None,
         "jwt_key": box.seal(integration.jwt_key) if integration.jwt_key else None,
         "instance_url": integration.instance_url,
+        "organization_id": integration.organization_id,
     }
     await store.set_state(integration.key, value)
 
@@ -86,7 +94,7 @@ async def load_integration(
     store: PeopleStore, box: SecretBox, name: str = "default"
 ) -> Integration:
     """A stored integration with its secrets opened."""
-    value = await store.get_state(f"integration:{name}")
+    value = await store.get_state(integration_key(name))
     if value is None:
         raise ConfigurationError(
             f"no Salesforce integration named {name!r}",
@@ -103,6 +111,7 @@ async def load_integration(
         refresh_token=box.open(value["refresh_token"]) if value.get("refresh_token") else None,
         jwt_key=box.open(value["jwt_key"]) if value.get("jwt_key") else None,
         instance_url=value.get("instance_url"),
+        organization_id=value.get("organization_id"),
     )
 
 

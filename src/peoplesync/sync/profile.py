@@ -93,6 +93,9 @@ class Step:
     lines: tuple[FieldMapping, ...] = ()
     filter: StepFilter = field(default_factory=StepFilter)
     segment: str | None = None  # outbound: push only the persons of this People segment
+    # Outbound steps of a new integration start off until the user has seen the push
+    # preview and switched them on (enabling or disabling the step clears it).
+    awaiting_review: bool = False
 
     def reads_like(self, other: Step) -> bool:
         """Whether both read the same records into the same values (else a resync is due)."""
@@ -138,6 +141,7 @@ class Step:
         if self.filter.lead_statuses:
             filters["lead_statuses"] = list(self.filter.lead_statuses)
         segment = {"segment": self.segment} if self.segment else {}
+        review = {"awaiting_review": True} if self.awaiting_review else {}
         return {
             "name": self.name,
             "sobject": self.sobject,
@@ -145,6 +149,7 @@ class Step:
             "target": self.target.value,
             "direction": self.direction.value,
             "enabled": self.enabled,
+            **review,
             "create": self.create,
             "update": self.update,
             "delete": self.delete,
@@ -307,8 +312,26 @@ class Profile:
         return Profile(tuple(s for s in self.steps if s.name != name))
 
     def set_enabled(self, name: str, enabled: bool) -> Profile:
-        """Turn a step on or off."""
-        return self._replace(dataclasses.replace(self.step(name), enabled=enabled))
+        """Turn a step on or off (either way, it no longer awaits review)."""
+        step = dataclasses.replace(self.step(name), enabled=enabled, awaiting_review=False)
+        return self._replace(step)
+
+    def held_for_review(self) -> Profile:
+        """The profile with every enabled outbound step off and awaiting review: what a new
+        integration starts with, so nothing is written to Salesforce before the user has
+        seen the push preview."""
+        return Profile(
+            tuple(
+                dataclasses.replace(s, enabled=False, awaiting_review=True)
+                if s.enabled and s.direction is Direction.OUTBOUND
+                else s
+                for s in self.steps
+            )
+        )
+
+    def awaiting_review(self) -> list[str]:
+        """The names of the outbound steps that are off until reviewed."""
+        return [s.name for s in self.steps if s.awaiting_review and not s.enabled]
 
     def set_switches(
         self,
@@ -391,10 +414,13 @@ class Profile:
             )
         return found
 
-    def outbound_steps(self) -> tuple[OutboundStep, ...]:
-        """The enabled outbound steps, for the push runner."""
+    def outbound_steps(self, *, preview: bool = False) -> tuple[OutboundStep, ...]:
+        """The enabled outbound steps, for the push runner; with ``preview`` also the steps
+        awaiting review (a preview writes nothing, and is how they are reviewed)."""
         return tuple(
-            s.outbound_step() for s in self.steps if s.enabled and s.direction is Direction.OUTBOUND
+            s.outbound_step()
+            for s in self.steps
+            if (s.enabled or (preview and s.awaiting_review)) and s.direction is Direction.OUTBOUND
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,7 +32,7 @@ E = TypeVar("E", bound=StrEnum)
 
 _STEP_KEYS = frozenset(
     {"name", "sobject", "target", "direction", "enabled", "create", "update", "delete"}
-    | {"filter", "mapping", "segment"}
+    | {"filter", "mapping", "segment", "awaiting_review"}
 )
 _FILTER_KEYS = frozenset({"condition", "modified_within_days", "lead_statuses"})
 _LINE_KEYS = frozenset({"field", "attribute", "mode", "when", "direction", "conflict"})
@@ -162,6 +162,7 @@ def _read_step(item: Any, reader: _Reader) -> Step | None:
         lines=lines,
         filter=StepFilter(reader.text(filters, "condition", "filter."), days, tuple(statuses)),
         segment=reader.text(item, "segment"),
+        awaiting_review=reader.flag(item, "awaiting_review", False),
     )
 
 

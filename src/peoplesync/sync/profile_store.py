@@ -57,6 +57,14 @@ async def load_profile(store: PeopleStore, integration: str = "default") -> Prof
     return Profile.from_dict(stored)
 
 
+async def hold_outbound(store: PeopleStore, integration: str) -> list[str]:
+    """Switch a new integration's outbound steps off until the user reviews them (its stored
+    profile, or the default one); returns the steps now awaiting review."""
+    held = (await load_profile(store, integration)).held_for_review()
+    await store.set_state(profile_key(integration), held.to_dict())
+    return held.awaiting_review()
+
+
 @dataclass
 class SaveResult:
     """What saving did: the steps that will re-read all their records, and why."""
@@ -271,4 +279,11 @@ def _describe_problems(
     ]
 
 
-__all__ = ["SaveResult", "check_profile", "load_profile", "profile_key", "save_profile"]
+__all__ = [
+    "SaveResult",
+    "check_profile",
+    "hold_outbound",
+    "load_profile",
+    "profile_key",
+    "save_profile",
+]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from peoplesync.sync.integration import integration_names
 from peoplesync.web.access import SESSION_COOKIE, ApiAdmin, ApiUser, Context
 from peoplesync.web.connect_pages import callback_url, connect_request, connector_of
 from peoplesync.web.salesforce_connect import integrations_overview, session_binding, user_binding
@@ -24,6 +25,13 @@ class IntegrationItem(BaseModel):
     reason: str
     login_url: str | None
     instance_url: str | None = Field(description="Where the org's records open")
+    organization_id: str | None = Field(
+        description="The org's Organization id (an org is connected once)"
+    )
+    outbound_awaiting_review: list[str] = Field(
+        description="Outbound steps that write nothing until a user reviews the push preview "
+        "and enables them (a new integration's start)"
+    )
     workers: bool | None = Field(description="Whether its sync workers run in this process")
     status_url: str
 
@@ -39,7 +47,16 @@ class ConnectBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field("default", max_length=60, examples=["default"])
+    name: str = Field(
+        "",
+        max_length=60,
+        examples=["default"],
+        description="A name no integration has (empty: 'default', or a free one), or the "
+        "integration to reconnect",
+    )
+    reconnect: bool = Field(
+        False, description="Renew the access of the integration called name (same org only)"
+    )
     environment: Literal["production", "sandbox", "custom"] = "production"
     login_url: str = Field("", max_length=500, description="For custom: the org's login URL")
     ca_cert: str = Field(
@@ -67,7 +84,9 @@ async def integrations(request: Request, web: Context, _user: ApiUser) -> Integr
 
 
 @router.post("/integrations/connect", status_code=201)
-async def start_connect(request: Request, user: ApiAdmin, body: ConnectBody) -> ConnectStarted:
+async def start_connect(
+    request: Request, web: Context, user: ApiAdmin, body: ConnectBody
+) -> ConnectStarted:
     """Start connecting an org (admins only): returns the authorize URL to open in a browser
     logged in to peoplesync as the same user; Salesforce then redirects to the callback page,
     which stores the integration."""
@@ -83,6 +102,7 @@ async def start_connect(request: Request, user: ApiAdmin, body: ConnectBody) -> 
         binding=binding,
         user_id=user.id,
         email=user.email,
+        taken=await integration_names(web.store.engine),
     )
     return ConnectStarted(
         authorize_url=pending.authorization.url,

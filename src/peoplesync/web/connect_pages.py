@@ -4,6 +4,7 @@ browser session started)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.sync.integration import integration_key, integration_names
 from peoplesync.web.access import (
     SESSION_COOKIE,
     AdminSession,
@@ -24,11 +26,13 @@ from peoplesync.web.error_bodies import ErrorBody, from_error
 from peoplesync.web.pages import render
 from peoplesync.web.salesforce_connect import (
     CALLBACK_PATH,
+    LOGIN_URLS,
     CallbackError,
     ConnectFormError,
     Connector,
     ConnectRequest,
     Environment,
+    free_name,
     integrations_overview,
     session_binding,
     user_binding,
@@ -40,7 +44,15 @@ ENVIRONMENT_CHOICES = [
     (Environment.SANDBOX.value, "Sandbox (test.salesforce.com)"),
     (Environment.CUSTOM.value, "Custom login URL"),
 ]
-FORM_FIELDS = ("name", "environment", "login_url", "ca_cert", "client_id", "client_secret")
+FORM_FIELDS = (
+    "name",
+    "environment",
+    "login_url",
+    "ca_cert",
+    "client_id",
+    "client_secret",
+    "reconnect",
+)
 
 
 def connector_of(request: Request) -> Connector:
@@ -58,7 +70,7 @@ def callback_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{CALLBACK_PATH}"
 
 
-def connect_request(values: dict[str, str]) -> ConnectRequest:
+def connect_request(values: Mapping[str, Any]) -> ConnectRequest:
     """The request from form or JSON values; ConnectFormError names a bad environment."""
     try:
         environment = Environment(values.get("environment") or Environment.PRODUCTION)
@@ -73,6 +85,7 @@ def connect_request(values: dict[str, str]) -> ConnectRequest:
         client_secret=values.get("client_secret", ""),
         login_url=values.get("login_url", ""),
         ca_cert=values.get("ca_cert", ""),
+        reconnect=values.get("reconnect") in (True, "1", "true", "on"),
     )
 
 
@@ -144,9 +157,33 @@ async def apps(_session: PageSession) -> RedirectResponse:
 
 
 @router.get("/salesforce/connect", include_in_schema=False)
-async def connect_form(request: Request, web: Context, session: PageSession) -> Response:
-    """The form that starts connecting an org."""
-    return _form_page(web, request, session, {"name": "default", "environment": "production"})
+async def connect_form(
+    request: Request,
+    web: Context,
+    session: PageSession,
+    reconnect: Annotated[str | None, Query(max_length=60)] = None,
+) -> Response:
+    """The form that starts connecting an org (named with a free name), or reconnecting the
+    integration ``reconnect`` (renewing its access to the same org)."""
+    taken = await integration_names(web.store.engine)
+    if reconnect in taken:
+        stored = await web.store.get_state(integration_key(reconnect)) or {}
+        login_url = str(stored.get("login_url") or "")
+        environment = next(
+            (env.value for env, url in LOGIN_URLS.items() if url == login_url), "custom"
+        )
+        values = {
+            "name": reconnect,
+            "reconnect": "1",
+            "environment": environment,
+            "login_url": login_url if environment == "custom" else "",
+            "ca_cert": str(stored.get("ca_cert") or ""),
+            "client_id": str(stored.get("client_id") or ""),
+        }
+        return _form_page(web, request, session, values)
+    return _form_page(
+        web, request, session, {"name": free_name(taken), "environment": "production"}
+    )
 
 
 @router.post("/salesforce/connect", include_in_schema=False)
@@ -163,6 +200,7 @@ async def connect(request: Request, web: Context, session: AdminSession) -> Resp
             binding=session_binding(cookie),
             user_id=session.user.id,
             email=session.user.email,
+            taken=await integration_names(web.store.engine),
         )
     except PeopleSyncError as error:
         values.pop("client_secret", None)  # never sent back

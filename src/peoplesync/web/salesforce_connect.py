@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -26,13 +26,19 @@ import httpx
 from peoplesync.clock import Clock
 from peoplesync.errors import ConfigurationError, PeopleSyncError, ValidationError
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce import web_flow
 from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ReconnectNeededError, SalesforceUnavailableError
 from peoplesync.secret_box import SecretBox
-from peoplesync.sync.integration import Integration, integration_names, save_integration
+from peoplesync.sync.connection import store_connection
+from peoplesync.sync.integration import Integration, integration_key, integration_names
+from peoplesync.sync.organization import (
+    OrgAlreadyConnectedError,
+    OrgChangedError,
+    client_organization,
+)
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import State, resumed
 from peoplesync.sync.status_store import StatusStore
 
@@ -81,12 +87,21 @@ class ConnectRequest:
     client_secret: str = field(default="", repr=False)
     login_url: str = ""  # for a custom login URL (My Domain, or a private org)
     ca_cert: str = ""  # a CA certificate file on the server (a private org's)
+    reconnect: bool = False  # renew the access of the integration of this name
 
-    def checked(self) -> ConnectRequest:
-        """The request with the login URL resolved; ConnectFormError names the bad field."""
-        name = self.name.strip().lower() or "default"
+    def checked(self, taken: Collection[str] = ()) -> ConnectRequest:
+        """The request with the login URL resolved; ConnectFormError names the bad field
+        (a name in ``taken`` is one only when reconnecting that integration)."""
+        name = self.name.strip().lower() or free_name(taken)
         if len(name) > 60 or not set(name) <= NAME_CHARS:
             raise _field("name", "use letters, digits, - and _ (at most 60)")
+        if name in taken and not self.reconnect:
+            raise _field(
+                "name",
+                f"an integration named {name!r} exists already: choose another name (such as "
+                f"{free_name(taken)!r}), or renew {name!r}'s access with Reconnect on its status "
+                "page",
+            )
         client_id = self.client_id.strip()
         if not client_id or len(client_id) > 255:
             raise _field("client_id", "give the connected app's consumer key")
@@ -104,8 +119,24 @@ class ConnectRequest:
                 raise _field("ca_cert", "no readable PEM CA certificate at this path") from None
             ca_cert = str(Path(ca_cert).resolve())
         return ConnectRequest(
-            name, self.environment, client_id, self.client_secret.strip(), login_url, ca_cert
+            name,
+            self.environment,
+            client_id,
+            self.client_secret.strip(),
+            login_url,
+            ca_cert,
+            self.reconnect and name in taken,
         )
+
+
+def free_name(taken: Collection[str]) -> str:
+    """A name no integration has: ``default``, else ``org-2``, ``org-3``..."""
+    if "default" not in taken:
+        return "default"
+    number = 2
+    while f"org-{number}" in taken:
+        number += 1
+    return f"org-{number}"
 
 
 def _field(name: str, message: str) -> ConnectFormError:
@@ -183,11 +214,18 @@ class Connector:
         self.timeout = timeout
 
     async def begin(
-        self, request: ConnectRequest, redirect_uri: str, *, binding: str, user_id: str, email: str
+        self,
+        request: ConnectRequest,
+        redirect_uri: str,
+        *,
+        binding: str,
+        user_id: str,
+        email: str,
+        taken: Collection[str] = (),
     ) -> Pending:
-        """Check the request, probe the org, and keep the authorization; its ``url`` is where
-        the browser goes next."""
-        checked = request.checked()
+        """Check the request (``taken``: the names of the stored integrations), probe the
+        org, and keep the authorization; its ``url`` is where the browser goes next."""
+        checked = request.checked(taken)
         authorization = web_flow.start(checked.login_url, checked.client_id, redirect_uri)
         await self._probe(checked, authorization)
         pending = Pending(
@@ -230,7 +268,7 @@ class Connector:
 
     async def complete(
         self,
-        store: PeopleStore,
+        store: SqlPeopleStore,
         statuses: StatusStore,
         params: Mapping[str, str],
         bindings: set[str],
@@ -279,6 +317,7 @@ class Connector:
                     http, Authenticator(http, request.login_url, grant.credentials)
                 )
                 await client.limits()  # the grant works for API calls
+                organization_id = await client_organization(client)
         except SalesforceUnavailableError as error:
             raise CallbackError(502, "SALESFORCE_UNAVAILABLE", error.message) from None
         except (ReconnectNeededError, ConfigurationError) as error:
@@ -297,7 +336,23 @@ class Connector:
             refresh_token=grant.credentials.refresh_token,
             instance_url=instance_url,
         )
-        await save_integration(store, self.box, integration)
+        if request.name in await integration_names(store.engine) and not request.reconnect:
+            raise CallbackError(
+                409,
+                "NAME_TAKEN",
+                f"an integration named {request.name!r} was connected meanwhile; nothing was "
+                "stored",
+                hint=f"reconnect {request.name!r} from its status page, or add the integration "
+                "again with another name",
+            )
+        try:
+            connected = await store_connection(store, self.box, integration, organization_id)
+        except OrgAlreadyConnectedError as error:
+            raise CallbackError(
+                409, "ORG_ALREADY_CONNECTED", error.message, hint=error.hint
+            ) from None
+        except OrgChangedError as error:
+            raise CallbackError(409, "OTHER_ORG", error.message, hint=error.hint) from None
         now = self.clock.now()
         await statuses.transition(
             request.name,
@@ -306,7 +361,12 @@ class Connector:
         await statuses.log(
             request.name,
             "connect",
-            detail=f"{request.login_url} by {pending.started_by} (browser authorization)",
+            detail=f"{request.login_url} by {pending.started_by} (browser authorization)"
+            + (
+                f"; outbound steps off until reviewed: {', '.join(connected.awaiting_review)}"
+                if connected.awaiting_review
+                else ""
+            ),
         )
         if self.on_connected is not None:
             await self.on_connected(request.name)
@@ -321,7 +381,7 @@ async def integrations_overview(
     running = set(connector.running()) if connector and connector.running else None
     shown: list[dict[str, Any]] = []
     for name in await integration_names(store.engine):
-        stored = await store.get_state(f"integration:{name}") or {}
+        stored = await store.get_state(integration_key(name)) or {}
         status = await statuses.status(name)
         shown.append(
             {
@@ -329,6 +389,8 @@ async def integrations_overview(
                 "state": status.state.value,
                 "reason": status.reason,
                 "login_url": stored.get("login_url"),
+                "organization_id": stored.get("organization_id"),
+                "outbound_awaiting_review": (await load_profile(store, name)).awaiting_review(),
                 "instance_url": stored.get("instance_url"),
                 "workers": None if running is None else name in running,
                 "status_url": f"/salesforce/status?name={quote(name)}",
@@ -351,6 +413,7 @@ __all__ = [
     "Environment",
     "Pending",
     "PendingAuthorizations",
+    "free_name",
     "integrations_overview",
     "session_binding",
     "user_binding",
