@@ -63,10 +63,28 @@ async def test_connect_to_the_sandbox_org_through_oauth(
     await expect(row).to_contain_text(org["instance_url"])
     await page.screenshot(path=ARTIFACTS / "13-salesforce-connected.png")
 
+    banner = page.locator('[data-connected="default"]')
+    await expect(banner).to_contain_text("write nothing until you review them")
+
     await row.get_by_role("link", name="Status").click()
     await expect(page.get_by_role("heading", name="Salesforce · default")).to_be_visible()
+    await expect(page.get_by_role("link", name="Reconnect")).to_be_visible()
+
+    # The same org a second time (issue 12): a free name is proposed, and the org refused.
+    await page.goto(f"{server.url}/salesforce/connect")
+    await expect(page.get_by_role("textbox", name="Integration name")).to_have_value("org-2")
+    await page.get_by_label("Environment").select_option("custom")
+    await page.get_by_role("textbox", name="Custom login URL").fill(org["login_url"])
+    await page.get_by_role("textbox", name="CA certificate file").fill(org["ca_cert"])
+    await page.get_by_role("textbox", name="Client id").fill(org["client_id"])
+    await page.locator('input[name="client_secret"]').fill(org["client_secret"])
+    await page.get_by_role("button", name="Connect to Salesforce").click()
+    await page.get_by_role("button", name="Allow").click()
+    await expect(page.get_by_text("already connected as integration 'default'")).to_be_visible()
+    await page.goto(f"{server.url}/salesforce")
+    await expect(page.locator('tr[data-integration="org-2"]')).to_have_count(0)
     await context.close()
-    assert not [p for p in problems if "404" not in p], problems
+    assert not [p for p in problems if "404" not in p and "409" not in p], problems
 
     async with httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}

@@ -183,6 +183,15 @@ async def _walk(org: dict[str, Any], serve: Serve, browser: Any) -> None:
     await expect(city_line.locator('input[name^="attribute_"]')).to_have_value("city")
     await app.screenshot(path=ARTIFACTS / "walk-06-mapping.png")
 
+    # 3b. Outbound starts off until reviewed (issue 12): switch both outbound steps on.
+    await app.goto(f"{serve.url}/salesforce/default/steps")
+    await expect(app.locator("[data-awaiting-review]")).to_contain_text("push run --preview")
+    for step in ("Person to Lead", "Person to Contact"):
+        await expect(app.locator(f'[data-review="{step}"]')).to_be_visible()
+        await app.get_by_role("button", name=f"Enabled {step}").click()
+        await expect(app.locator(f'[data-review="{step}"]')).to_have_count(0)
+    await expect(app.locator("[data-awaiting-review]")).to_have_count(0)
+
     # 4. People does not know the person yet (the seed: check first).
     email = "ada.walk@engines.example"
     await app.goto(f"{serve.url}/people?q=ada.walk")

@@ -115,6 +115,12 @@ async def test_a_new_integration_reads_first_and_writes_only_once_enabled(
     steps = await http.get("/salesforce/default/steps")
     assert 'data-review="Person to Lead"' in steps.text
     assert "push run --preview" in steps.text
+    assert 'data-profile="default"' in steps.text  # held, it is still the shipped profile
+    reset = await http.post(
+        "/salesforce/default/steps/reset", data={"csrf_token": csrf_of(steps.text)}
+    )
+    assert reset.status_code == 303, reset.text
+    assert (await load_profile(store, "default")).awaiting_review() == HELD  # not switched on
     api = await http.get("/api/v1/integrations")
     assert api.json()["items"][0]["outbound_awaiting_review"] == HELD
 

@@ -271,7 +271,9 @@ async def test_api_starts_a_connection_the_same_user_completes_in_a_browser(
     names = [i["name"] for i in (await admin.get("/api/v1/integrations")).json()["items"]]
     assert names == ["eu-org"]
 
-    bad = await admin.post("/api/v1/integrations/connect", json={**body, "client_id": "nope"})
+    bad = await admin.post(
+        "/api/v1/integrations/connect", json={**body, "name": "eu-2", "client_id": "nope"}
+    )
     assert bad.status_code == 422
     assert bad.json()["error"]["field"] == "client_id"
     wrong = await admin.post("/api/v1/integrations/connect", json={**body, "environment": "moon"})

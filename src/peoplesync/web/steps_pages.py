@@ -181,9 +181,13 @@ async def add_step(
 
 @router.post("/salesforce/{name}/steps/reset")
 async def reset_steps(request: Request, web: Context, session: AdminSession, name: str) -> Response:
-    """Go back to the default profile (checked and resynced like any change)."""
+    """Go back to the default profile (checked and resynced like any change); outbound
+    steps still awaiting review stay off."""
+    target = default_profile()
+    if (await load_profile(web.store, name)).awaiting_review():
+        target = target.held_for_review()
     try:
-        result = await save_whole(web.store, app_opener(request), name, default_profile())
+        result = await save_whole(web.store, app_opener(request), name, target)
     except ConfigurationError as error:
         return await _steps_page(
             request, web, session, name, error=_error_text(error), status_code=422

@@ -101,7 +101,9 @@ class OrgField:
 async def profile_kind(store: PeopleStore, name: str) -> str:
     """``default`` while the integration runs the shipped profile, else ``custom``."""
     stored = await store.get_state(profile_key(name))
-    return "default" if not stored or stored == default_profile().to_dict() else "custom"
+    shipped = default_profile()
+    defaults = (shipped.to_dict(), shipped.held_for_review().to_dict())
+    return "default" if not stored or stored in defaults else "custom"
 
 
 async def find_step(store: PeopleStore, name: str, step: str) -> tuple[Profile, Step]:
