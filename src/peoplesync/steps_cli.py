@@ -202,9 +202,7 @@ def remove_step(step: StepArgument, name: NameOption = "default") -> None:
 
 @steps_app.command("enable")
 def enable_step(
-    steps: Annotated[
-        list[str], typer.Argument(help="Step name(s) (see `peoplesync steps list`)")
-    ],
+    steps: Annotated[list[str], typer.Argument(help="Step name(s) (see `peoplesync steps list`)")],
     name: NameOption = "default",
     offline: OfflineOption = False,
 ) -> None:

@@ -44,7 +44,6 @@ class Integration:
     instance_url: str | None = None  # where the org's records open (from the token response)
     organization_id: str | None = None  # the org's id (from the identity URL), see organization
 
-
     def __repr__(self) -> str:
         return f"Integration({self.name!r}, {self.login_url!r}, user={self.username!r})"
 

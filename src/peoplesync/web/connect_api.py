@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from peoplesync.sync.integration import integration_names
 from peoplesync.web.access import SESSION_COOKIE, ApiAdmin, ApiUser, Context
 from peoplesync.web.connect_pages import callback_url, connect_request, connector_of
-from peoplesync.web.salesforce_connect import integrations_overview, session_binding, user_binding
+from peoplesync.web.integration_view import integrations_overview
+from peoplesync.web.salesforce_connect import session_binding, user_binding
 
 router = APIRouter(tags=["salesforce"])
 

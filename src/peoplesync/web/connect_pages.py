@@ -23,6 +23,7 @@ from peoplesync.web.access import (
 )
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.error_bodies import ErrorBody, from_error
+from peoplesync.web.integration_view import integrations_overview
 from peoplesync.web.pages import render
 from peoplesync.web.salesforce_connect import (
     CALLBACK_PATH,
@@ -33,7 +34,6 @@ from peoplesync.web.salesforce_connect import (
     ConnectRequest,
     Environment,
     free_name,
-    integrations_overview,
     session_binding,
     user_binding,
 )

@@ -1,15 +1,21 @@
-"""A Salesforce integration's status as the web shows it, and pausing and resuming it."""
+"""Salesforce integrations as the web shows them (the list, one status), and pausing and
+resuming one."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from peoplesync.errors import NotFoundError
+from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 from peoplesync.status_cli import status_report
+from peoplesync.sync.integration import integration_key, integration_names
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import paused, resumed
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import User
+from peoplesync.web.salesforce_connect import Connector
 
 
 async def require_integration(store: PeopleStore, name: str) -> None:
@@ -53,4 +59,35 @@ async def resume_integration(
     return after.state.value
 
 
-__all__ = ["integration_status", "pause_integration", "resume_integration"]
+async def integrations_overview(
+    store: SqlPeopleStore, statuses: StatusStore, connector: Connector | None
+) -> list[dict[str, Any]]:
+    """Every integration with its state, org and whether its sync workers run (None when
+    this process runs no workers)."""
+    running = set(connector.running()) if connector and connector.running else None
+    shown: list[dict[str, Any]] = []
+    for name in await integration_names(store.engine):
+        stored = await store.get_state(integration_key(name)) or {}
+        status = await statuses.status(name)
+        shown.append(
+            {
+                "name": name,
+                "state": status.state.value,
+                "reason": status.reason,
+                "login_url": stored.get("login_url"),
+                "organization_id": stored.get("organization_id"),
+                "outbound_awaiting_review": (await load_profile(store, name)).awaiting_review(),
+                "instance_url": stored.get("instance_url"),
+                "workers": None if running is None else name in running,
+                "status_url": f"/salesforce/status?name={quote(name)}",
+            }
+        )
+    return shown
+
+
+__all__ = [
+    "integration_status",
+    "integrations_overview",
+    "pause_integration",
+    "resume_integration",
+]

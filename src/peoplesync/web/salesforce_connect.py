@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
 
 import httpx
 
@@ -32,13 +31,12 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ReconnectNeededError, SalesforceUnavailableError
 from peoplesync.secret_box import SecretBox
 from peoplesync.sync.connection import store_connection
-from peoplesync.sync.integration import Integration, integration_key, integration_names
+from peoplesync.sync.integration import Integration, integration_names
 from peoplesync.sync.organization import (
     OrgAlreadyConnectedError,
     OrgChangedError,
     client_organization,
 )
-from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import State, resumed
 from peoplesync.sync.status_store import StatusStore
 
@@ -373,32 +371,6 @@ class Connector:
         return pending
 
 
-async def integrations_overview(
-    store: SqlPeopleStore, statuses: StatusStore, connector: Connector | None
-) -> list[dict[str, Any]]:
-    """Every integration with its state, org and whether its sync workers run (None when
-    this process runs no workers)."""
-    running = set(connector.running()) if connector and connector.running else None
-    shown: list[dict[str, Any]] = []
-    for name in await integration_names(store.engine):
-        stored = await store.get_state(integration_key(name)) or {}
-        status = await statuses.status(name)
-        shown.append(
-            {
-                "name": name,
-                "state": status.state.value,
-                "reason": status.reason,
-                "login_url": stored.get("login_url"),
-                "organization_id": stored.get("organization_id"),
-                "outbound_awaiting_review": (await load_profile(store, name)).awaiting_review(),
-                "instance_url": stored.get("instance_url"),
-                "workers": None if running is None else name in running,
-                "status_url": f"/salesforce/status?name={quote(name)}",
-            }
-        )
-    return shown
-
-
 def _tls(exc: httpx.TransportError) -> bool:
     return "CERTIFICATE" in str(exc).upper() or isinstance(exc.__context__, ssl.SSLError)
 
@@ -414,7 +386,6 @@ __all__ = [
     "Pending",
     "PendingAuthorizations",
     "free_name",
-    "integrations_overview",
     "session_binding",
     "user_binding",
 ]
