@@ -16,6 +16,8 @@ from peoplesync.connect_cli import salesforce_app
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.connection import review_hint
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import (
     Counts,
     budget_calls,
@@ -119,8 +121,10 @@ def status_command(
     """An integration's state, last sync per step, counts and API calls per day, warnings and
     errors grouped by code (record, field, how to fix), and the recent operation log."""
 
-    async def work(_store: PeopleStore, statuses: StatusStore) -> dict[str, Any]:
-        return await status_report(statuses, name, days=days, per_code=records)
+    async def work(store: PeopleStore, statuses: StatusStore) -> dict[str, Any]:
+        report = await status_report(statuses, name, days=days, per_code=records)
+        held = (await load_profile(store, name)).awaiting_review()
+        return {**report, "outbound_awaiting_review": held}
 
     report = _run(work, name)
     if as_json:
@@ -135,6 +139,13 @@ def _print_report(report: dict[str, Any]) -> None:
     reason = f" ({report['reason']})" if report["reason"] else ""
     out.print(f"[bold]{report['integration']}[/bold]: {report['state']}{until}{reason}")
     out.print(f"API budget: {report['api_budget']['share']:.0%} of the org's daily allowance")
+    held = report.get("outbound_awaiting_review") or []
+    if held:
+        out.print(
+            f"[yellow]outbound off until reviewed[/yellow] ({', '.join(held)}): nothing is "
+            f"written to Salesforce; {review_hint(report['integration'], held)}",
+            soft_wrap=True,
+        )
     for step, at in sorted(report["last_sync"].items()):
         out.print(f"last sync of {step}: {at}")
     days = Table("day", "API calls", "created", "updated", "deleted", "rejected")

@@ -54,6 +54,8 @@ def test_same_org_twice_is_refused_and_nothing_is_written_before_review(
         assert connected["outbound_awaiting_review"] == ["Person to Lead", "Person to Contact"]
         listed = cli("steps", "list").stdout
         assert listed.count("off until reviewed") == 2
+        status = json.loads(cli("status", "--json").stdout)
+        assert status["outbound_awaiting_review"] == ["Person to Lead", "Person to Contact"]
         before = org_records(info)
 
         # Inbound runs at once; outbound writes nothing, and says how to review it.

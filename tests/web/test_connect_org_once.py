@@ -123,6 +123,10 @@ async def test_a_new_integration_reads_first_and_writes_only_once_enabled(
     assert (await load_profile(store, "default")).awaiting_review() == HELD  # not switched on
     api = await http.get("/api/v1/integrations")
     assert api.json()["items"][0]["outbound_awaiting_review"] == HELD
+    status = await http.get("/salesforce/status?name=default")
+    assert "data-awaiting-review" in status.text and "Person to Contact" in status.text
+    report = await http.get("/api/v1/integrations/default/status")
+    assert report.json()["outbound_awaiting_review"] == HELD
 
     switched = await http.post(
         "/salesforce/default/steps/Person to Lead/switch",

@@ -34,7 +34,9 @@ async def integration_status(
 ) -> dict[str, Any]:
     """The status page's data (the same as ``peoplesync status --json``)."""
     await require_integration(store, name)
-    return await status_report(statuses, name, days=days)
+    report = await status_report(statuses, name, days=days)
+    held = (await load_profile(store, name)).awaiting_review()
+    return {**report, "outbound_awaiting_review": held}
 
 
 async def pause_integration(
