@@ -146,7 +146,7 @@ def list_steps(name: NameOption = "default", as_json: JsonOption = False) -> Non
             state = "off until reviewed"
         typer.echo(
             f"{row['name']:20} {row['sobject'] + ' -> ' + row['target']:24} {row['direction']:8} "
-            f"{state:9} {switches:20} {len(row['mapping']):3} fields  "
+            f"{state:18} {switches:20} {len(row['mapping']):3} fields  "
             f"{row['condition'] or '(all records)'}"
         )
     held = profile.awaiting_review()
