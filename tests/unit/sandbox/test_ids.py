@@ -1,5 +1,8 @@
+from pathlib import Path
+
 import pytest
 
+from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.ids import IdGenerator, checksum, is_valid_id, to18
 
 
@@ -30,3 +33,12 @@ def test_generator_issues_unique_valid_ids_with_prefix() -> None:
     assert all(i.startswith("00Q") and len(i) == 18 and is_valid_id(i) for i in ids)
     resume = IdGenerator(gen.peek())
     assert resume.next_id("00Q") not in ids
+
+
+def test_two_orgs_in_two_directories_have_two_organization_ids(tmp_path: Path) -> None:
+    first = SandboxConfig(data_dir=tmp_path / "one")
+    again = SandboxConfig(data_dir=tmp_path / "one")
+    second = SandboxConfig(data_dir=tmp_path / "two")
+    assert first.org_id == again.org_id
+    assert first.org_id != second.org_id
+    assert first.org_id.startswith("00D") and len(first.org_id) == 18

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +42,10 @@ class SandboxConfig:
 
     @property
     def org_id(self) -> str:
-        """The 18-character Organization id of this org."""
-        return to18("00D8d0000000001")
+        """The 18-character Organization id of this org: stable for its data directory, and
+        different for two orgs kept in two directories (as two real orgs would be)."""
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()
+        return to18("00D8d" + digest[:10])
 
     @property
     def user_id(self) -> str:
