@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test check format bench clean
+.PHONY: help demo test check format bench conformance-extra clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,5 +45,20 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 bench: $(STAMP) ## Run benchmarks; each prints JSON figures
 	$(BIN)/python -m bench
 
+CONFORMANCE := .conformance
+
+$(CONFORMANCE)/tap-salesforce/.installed:
+	$(PYTHON) -m venv $(CONFORMANCE)/tap-salesforce
+	$(CONFORMANCE)/tap-salesforce/bin/pip install --quiet tap-salesforce==2.8.1
+	touch $@
+
+$(CONFORMANCE)/source-salesforce/.installed:
+	$(PYTHON) -m venv $(CONFORMANCE)/source-salesforce
+	$(CONFORMANCE)/source-salesforce/bin/pip install --quiet airbyte-source-salesforce==2.10.3
+	touch $@
+
+conformance-extra: $(STAMP) $(CONFORMANCE)/tap-salesforce/.installed $(CONFORMANCE)/source-salesforce/.installed ## tap-salesforce and Airbyte's source-salesforce read every Contact (slow)
+	$(BIN)/python -m bench extractors
+
 clean: ## Remove the virtualenv and local data
-	rm -rf $(VENV) .peoplesync .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CONFORMANCE) .peoplesync .pytest_cache .mypy_cache .ruff_cache

@@ -68,6 +68,15 @@ def connect(
 @contextmanager
 def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
     """Start the org (``options`` are CLI flags such as ``--seed-leads 10``); yield its info line."""
+    with served_org_process(data_dir, *options) as (_, info):
+        yield info
+
+
+@contextmanager
+def served_org_process(
+    data_dir: Path, *options: str
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """Like ``served_org``, with the org's process (for tests that kill it)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "server.log").open("w")  # what the org printed, for failing tests
     process = subprocess.Popen(
@@ -79,6 +88,13 @@ def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
             str(data_dir),
             "--port",
             "0",
+            # Bulk jobs run at once unless a test asks for an org's pace (a later flag wins).
+            "--bulk-latency",
+            "0",
+            "--bulk-rows-per-second",
+            "0",
+            "--bulk-query-rows-per-second",
+            "0",
             *options,
         ],
         stdout=subprocess.PIPE,
@@ -87,7 +103,7 @@ def served_org(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
     )
     try:
         assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
+        yield process, json.loads(process.stdout.readline())
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from peoplesync.sandbox.salesforce.config import SandboxConfig
+from peoplesync.sandbox.salesforce.config import FaultKnobs, SandboxConfig
 from peoplesync.sandbox.salesforce.server import serve
 
 
@@ -43,7 +43,12 @@ async def served_org(
     Clients built on requests find the org's CA through REQUESTS_CA_BUNDLE, the way a user
     would point them at a private CA.
     """
-    config = SandboxConfig(data_dir=tmp_path / "org", streaming_timeout_seconds=2.0)
+    # Bulk jobs take a little time, as in an org, so that clients poll for their end.
+    config = SandboxConfig(
+        data_dir=tmp_path / "org",
+        streaming_timeout_seconds=2.0,
+        knobs=FaultKnobs(bulk_latency_seconds=0.3, bulk_rows_per_second=20_000),
+    )
     ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(config, "127.0.0.1", 0, ready.set_result, stop))

@@ -259,6 +259,9 @@ class BulkIngest:
                 record_id = row.get("sf__Id") or row.get("Id")
                 outcomes[key(row)].append({"success": True, "id": record_id, "created": created})
         if not complete:
+            reason = f"the job ended {state} before this record"
+            if info.get("errorMessage"):
+                reason += f" ({info['errorMessage']})"
             for row in await self._rows(job_id, "unprocessedrecords"):
                 outcomes[key(row)].append(
                     {
@@ -267,7 +270,7 @@ class BulkIngest:
                         "errors": [
                             {
                                 "statusCode": "UNPROCESSED",
-                                "message": f"the job ended {state} before this record",
+                                "message": reason,
                                 "fields": [],
                             }
                         ],

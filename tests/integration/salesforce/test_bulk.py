@@ -226,3 +226,15 @@ def test_csv_pages_parse_quotes_nesting_and_types() -> None:
     assert (second["Score__c"], second["Active__c"], second["Stamp"]) == (3.5, False, None)
     assert convert("42", "xsd:int") == 42
     assert list(parse_page("")) == []
+
+
+@pytest.mark.parametrize("fate", ["Failed", "Aborted"])
+async def test_a_query_job_the_org_ends_raises_with_its_message(
+    harness: Harness, fate: str
+) -> None:
+    knobs = harness.org.config.knobs
+    knobs.rate_bulk_failed, knobs.rate_bulk_aborted = (1.0, 0.0) if fate == "Failed" else (0.0, 1.0)
+    with pytest.raises(BulkJobFailedError) as caught:
+        [r async for r in BulkQuery(harness.client).query("SELECT Id FROM Contact")]
+    assert caught.value.state == fate
+    assert f"rate_bulk_{fate.lower()}" in str(caught.value)

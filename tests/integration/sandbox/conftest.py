@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from peoplesync.sandbox.salesforce.app import create_sandbox_app
 from peoplesync.sandbox.salesforce.change import RecordChange
-from peoplesync.sandbox.salesforce.config import SandboxConfig
+from peoplesync.sandbox.salesforce.config import FaultKnobs, SandboxConfig
 
 BASE = "https://sandbox.test"
 API = "/services/data/v59.0"
@@ -79,6 +79,11 @@ async def open_org(tmp_path: Path, **config: Any) -> AsyncIterator[Org]:
         events.append((key, list(changes)))
 
     config.setdefault("token_lifetime_seconds", 30 * 86_400)  # tests move the clock by days
+    # Bulk jobs wait 10 ms in the queue and then run at once, unless a test asks otherwise.
+    config.setdefault(
+        "knobs",
+        FaultKnobs(bulk_latency_seconds=0.01, bulk_rows_per_second=0, bulk_query_rows_per_second=0),
+    )
     settings = SandboxConfig(data_dir=tmp_path / "org", instance_url=BASE, **config)
     app = create_sandbox_app(settings, clock=clock, publish=publish)
     async with app.router.lifespan_context(app):

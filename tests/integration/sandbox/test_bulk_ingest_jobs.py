@@ -45,12 +45,13 @@ async def test_a_closed_job_is_answered_first_then_processed(org: Org) -> None:
 
 @pytest.mark.parametrize("rows", [3, 0])
 async def test_a_job_aborted_while_queued_writes_nothing(org: Org, rows: int) -> None:
+    org.config.knobs.bulk_latency_seconds = 0.5  # queued long enough to be aborted there
     job_id = await _job(org, rows)
     await org.client.patch(f"{API}/jobs/ingest/{job_id}", json={"state": "UploadComplete"})
     aborted = await org.client.patch(f"{API}/jobs/ingest/{job_id}", json={"state": "Aborted"})
     assert aborted.json()["state"] == "Aborted"
     await _state(org, job_id)
-    await asyncio.sleep(0.05)  # past the queue: the job must not start after all
+    await asyncio.sleep(0.7)  # past the queue: the job must not start after all
     info = (await org.client.get(f"{API}/jobs/ingest/{job_id}")).json()
     assert (info["state"], info["numberRecordsProcessed"]) == ("Aborted", 0)
     unprocessed = await org.client.get(f"{API}/jobs/ingest/{job_id}/unprocessedrecords")

@@ -3,6 +3,8 @@ polymorphic lookups; and the Bulk API's refusals of what it cannot query."""
 
 from __future__ import annotations
 
+import asyncio
+import xml.etree.ElementTree as ElementTree
 from typing import Any
 
 import pytest
@@ -259,6 +261,15 @@ async def test_bulk_queries_refuse_compound_fields_and_sub_queries(org: Org) -> 
     assert standard.status_code == 200, standard.text
 
 
+def _batch_info(response: Any) -> dict[str, Any]:
+    """A batchInfo: JSON for JSON jobs, XML for CSV jobs (the job's content type)."""
+    if response.headers["content-type"].startswith("application/json"):
+        body: dict[str, Any] = response.json()
+        return body
+    root = ElementTree.fromstring(response.content)  # noqa: S314 - the test's own org
+    return {child.tag.rpartition("}")[2]: child.text for child in root}
+
+
 async def bulk1_query(org: Org, content_type: str, sobject: str, soql: str) -> Any:
     """A Bulk API 1.0 query batch (JSON API): its state message when it failed, else the
     parsed JSON records."""
@@ -270,7 +281,10 @@ async def bulk1_query(org: Org, content_type: str, sobject: str, soql: str) -> A
     added = await org.client.post(
         f"{base}/{job}/batch", content=soql, headers={"Content-Type": "application/json"}
     )
-    batch = added.json()
+    batch = _batch_info(added)
+    while batch["state"] in ("Queued", "InProgress"):  # batches are queued, as in an org
+        await asyncio.sleep(0.01)
+        batch = _batch_info(await org.client.get(f"{base}/{job}/batch/{batch['id']}"))
     if batch["state"] == "Failed":
         return batch["stateMessage"]
     (result,) = (await org.client.get(f"{base}/{job}/batch/{batch['id']}/result")).json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
+import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.model import PersonInput
@@ -125,3 +126,25 @@ async def test_upsert_on_an_external_id_creates_once(world: World) -> None:
         )
     ).json()["records"]
     assert len({r["PeopleSync_Id__c"] for r in rows}) == 3
+
+
+@pytest.mark.parametrize("fate", ["Failed", "Aborted"])
+async def test_a_job_the_org_ends_leaves_every_record_unprocessed_with_the_reason(
+    world: World, fate: str
+) -> None:
+    knobs = world.org.config.knobs
+    knobs.rate_bulk_failed, knobs.rate_bulk_aborted = (1.0, 0.0) if fate == "Failed" else (0.0, 1.0)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=world.org.app), base_url=BASE
+    ) as http:
+        bulk = BulkIngest(client_for(world.org, http), first_poll_seconds=0.01)
+        records = [{"LastName": f"Fated {i}", "Company": "Fate Co"} for i in range(4)]
+        result = await bulk.run("Lead", "insert", records)
+    assert result.state == fate
+    for outcome in result.results:
+        assert outcome is not None and outcome["unprocessed"] and not outcome["success"]
+        message = outcome["errors"][0]["message"]
+        assert message.startswith(f"the job ended {fate} before this record (")
+        assert f"rate_bulk_{fate.lower()}" in message  # the org's errorMessage, with the cause
+    count = await world.org.query("SELECT COUNT() FROM Lead WHERE Company = 'Fate Co'")
+    assert count["totalSize"] == 0

@@ -34,6 +34,9 @@ from peoplesync.sandbox.salesforce.api_context import (
     read_json,
 )
 from peoplesync.sandbox.salesforce.auth import AuthServer
+from peoplesync.sandbox.salesforce.bulk1_jobs import Bulk1Jobs
+from peoplesync.sandbox.salesforce.bulk2_jobs import Bulk2Jobs
+from peoplesync.sandbox.salesforce.bulk_store import BulkStore
 from peoplesync.sandbox.salesforce.change import Publisher
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.conversion import soap_operations
@@ -46,6 +49,7 @@ from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.storage import Storage
 from peoplesync.sandbox.salesforce.ui_access import UiAccess
 from peoplesync.sandbox.salesforce.ui_render import stylesheet
+from peoplesync.sandbox.salesforce.wire_headers import WireHeaders
 
 Clock = Callable[[], datetime]
 METERED = ("/services/data/v", "/services/async/", "/services/Soap/u/", "/cometd/")
@@ -314,11 +318,16 @@ def create_sandbox_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = await org.open()
         app.state.org = org
+        store = BulkStore(org.records)
+        await store.open()
+        jobs1, jobs2 = Bulk1Jobs(ctx, store), Bulk2Jobs(ctx, store)
+        await jobs1.open()
+        await jobs2.open()
         for route in [
             *oauth_routes.routes(ctx, soap_operations(ctx)),
             *rest.routes(ctx),
-            *bulk2.routes(ctx),
-            *bulk1.routes(ctx),
+            *bulk2.routes(ctx, jobs2),
+            *bulk1.routes(ctx, jobs1),
             *collections.routes(ctx),
             *cometd.routes(ctx, org.events),
             *ui_routes(ctx),
@@ -329,10 +338,14 @@ def create_sandbox_app(
             yield
         finally:
             flusher.cancel()
+            await jobs1.close()
+            await jobs2.close()
             await org.close()
 
     return Starlette(
-        routes=admin_routes(org), lifespan=lifespan, middleware=[Middleware(_Guard, org=org)]
+        routes=admin_routes(org),
+        lifespan=lifespan,
+        middleware=[Middleware(WireHeaders), Middleware(_Guard, org=org)],
     )
 
 

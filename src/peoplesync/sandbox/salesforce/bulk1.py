@@ -1,7 +1,8 @@
 """Bulk API 1.0 (``/services/async/{version}``): XML or JSON jobs, CSV or JSON batches.
 
-Batches are processed as they arrive, so a client's first status poll already finds them
-Completed.
+A job created with a JSON body answers its job calls in JSON; batch replies follow the job's
+content type (JSON for JSON jobs, XML for CSV and XML jobs), as Salesforce answers. Jobs and
+their batches are in ``bulk1_jobs``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -21,9 +20,8 @@ from starlette.routing import Route
 
 from peoplesync.sandbox.salesforce.api_context import ApiContext
 from peoplesync.sandbox.salesforce.auth import SessionError
-from peoplesync.sandbox.salesforce.ids import checksum
-from peoplesync.sandbox.salesforce.soql import SoqlError
-from peoplesync.sandbox.salesforce.soql_compiler import compile_soql, json_value, storage_datetime
+from peoplesync.sandbox.salesforce.bulk1_jobs import Batch, Bulk1Jobs, Job, new_id
+from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
 
 NS = "http://www.force.com/2009/06/asyncapi/dataload"
 DML = frozenset({"insert", "update", "upsert", "delete", "hardDelete"})
@@ -35,93 +33,6 @@ class BulkError(Exception):
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
-
-
-def _new_id(prefix: str) -> str:
-    raw = prefix + "8d" + secrets.token_hex(5).upper()
-    return raw + checksum(raw)
-
-
-@dataclass
-class Batch:
-    """One batch and its results."""
-
-    id: str
-    job_id: str
-    created: str
-    request: bytes
-    state: str = "Completed"
-    message: str = ""
-    processed: int = 0
-    failed: int = 0
-    results: list[dict[str, Any]] = field(default_factory=list)
-    result_id: str = ""
-    result_body: bytes = b""
-
-    def info(self) -> dict[str, Any]:
-        """The batchInfo fields, in Salesforce's order."""
-        return {
-            "id": self.id,
-            "jobId": self.job_id,
-            "state": self.state,
-            "stateMessage": self.message or None,
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "numberRecordsProcessed": self.processed,
-            "numberRecordsFailed": self.failed,
-            "totalProcessingTime": 0,
-            "apiActiveProcessingTime": 0,
-            "apexProcessingTime": 0,
-        }
-
-
-@dataclass
-class Job:
-    """A Bulk 1.0 job."""
-
-    id: str
-    operation: str
-    sobject: str
-    content_type: str
-    created_by: str
-    created: str
-    api_version: str
-    external_id: str | None = None
-    state: str = "Open"
-    json_api: bool = False
-    batches: dict[str, Batch] = field(default_factory=dict)
-
-    def info(self) -> dict[str, Any]:
-        """The jobInfo fields, in Salesforce's order."""
-        done = [b for b in self.batches.values() if b.state == "Completed"]
-        body: dict[str, Any] = {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.sobject,
-            "createdById": self.created_by,
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "state": self.state,
-        }
-        if self.external_id:
-            body["externalIdFieldName"] = self.external_id
-        body.update(
-            concurrencyMode="Parallel",
-            contentType=self.content_type,
-            numberBatchesQueued=0,
-            numberBatchesInProgress=0,
-            numberBatchesCompleted=len(done),
-            numberBatchesFailed=len(self.batches) - len(done),
-            numberBatchesTotal=len(self.batches),
-            numberRecordsProcessed=sum(b.processed for b in self.batches.values()),
-            numberRetries=0,
-            apiVersion=float(self.api_version),
-            numberRecordsFailed=sum(b.failed for b in self.batches.values()),
-            totalProcessingTime=0,
-            apiActiveProcessingTime=0,
-            apexProcessingTime=0,
-        )
-        return body
 
 
 def _xml(root: str, fields: dict[str, Any]) -> str:
@@ -154,9 +65,9 @@ def _parse_body(raw: bytes, content_type: str) -> dict[str, str]:
     return {child.tag.rpartition("}")[2]: (child.text or "").strip() for child in root}
 
 
-def routes(ctx: ApiContext) -> list[Route]:
+def routes(ctx: ApiContext, org_jobs: Bulk1Jobs) -> list[Route]:
     """Routes under /services/async/{version}."""
-    jobs: dict[str, Job] = {}
+    jobs = org_jobs.jobs
 
     async def principal(request: Request) -> str:
         try:
@@ -180,20 +91,25 @@ def routes(ctx: ApiContext) -> list[Route]:
         sobject = ctx.records.schema.canonical_sobject(fields.get("object", ""))
         if sobject is None:
             raise BulkError("InvalidJob", f"Unable to find object: {fields.get('object')}")
+        content_type = fields.get("contentType", "CSV") or "CSV"
+        if content_type not in ("CSV", "XML", "JSON"):
+            raise BulkError(
+                "InvalidJob", f"Invalid content type: {content_type} (CSV, XML or JSON)"
+            )
         now = str(json_value("datetime", storage_datetime(ctx.clock())))
         job = Job(
-            _new_id("750"),
+            new_id("750"),
             operation,
             sobject,
-            fields.get("contentType", "CSV") or "CSV",
+            content_type,
             user_id,
             now,
             request.path_params["version"],
             fields.get("externalIdFieldName") or None,
             json_api=as_json,
         )
-        jobs[job.id] = job
-        return _respond(job.info(), as_json or job.content_type == "JSON", "jobInfo", 201)
+        await org_jobs.add(job)
+        return _respond(job.info(), as_json or job.json_batches, "jobInfo", 201)
 
     async def job_endpoint(request: Request) -> Response:
         await principal(request)
@@ -203,95 +119,24 @@ def routes(ctx: ApiContext) -> list[Route]:
                 "state"
             )
             if wanted in ("Closed", "Aborted"):
-                job.state = wanted
-        return _respond(job.info(), job.json_api or job.content_type == "JSON", "jobInfo")
+                await org_jobs.set_state(job, wanted)
+        return _respond(job.info(), job.json_api or job.json_batches, "jobInfo")
 
     async def add_batch(request: Request) -> Response:
-        user_id = await principal(request)
+        await principal(request)
         job = job_of(request)
         if job.state != "Open":
             raise BulkError("InvalidJobState", f"Job {job.id} is not open")
-        raw = await request.body()
         now = str(json_value("datetime", storage_datetime(ctx.clock())))
-        batch = Batch(_new_id("751"), job.id, now, raw)
-        job.batches[batch.id] = batch
-        try:
-            if job.operation in ("query", "queryAll"):
-                await run_query(job, batch, raw.decode("utf-8").strip())
-            else:
-                await run_dml(job, batch, user_id, raw)
-        except SoqlError as exc:
-            batch.state = "Failed"
-            batch.message = (
-                f"{exc.error_code} : {exc.message}"
-                if exc.error_code == "FeatureNotEnabled"
-                else f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}"
-            )
-        except (ValueError, csv.Error) as exc:
-            batch.state, batch.message = "Failed", f"InvalidBatch : {exc}"
-        return _respond(batch.info(), job.json_api or job.content_type == "JSON", "batchInfo", 201)
-
-    async def run_query(job: Job, batch: Batch, soql: str) -> None:
-        compiled = compile_soql(
-            soql,
-            ctx.records.schema,
-            include_deleted=job.operation == "queryAll",
-            now=ctx.clock(),
-            bulk="bulk1-json" if job.content_type == "JSON" else "bulk1-csv",
-        )
-        rows = await ctx.queries.read(compiled.sql, compiled.params)
-        batch.processed = len(rows)
-        batch.result_id = _new_id("752")
-        if job.content_type == "JSON":
-            batch.result_body = json.dumps(
-                [compiled.to_record(r, job.api_version) for r in rows]
-            ).encode()
-        else:
-            out = io.StringIO()
-            writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-            writer.writerow(compiled.columns)
-            writer.writerows(compiled.to_csv_row(r) for r in rows)
-            batch.result_body = out.getvalue().encode()
-
-    async def run_dml(job: Job, batch: Batch, user_id: str, raw: bytes) -> None:
-        if job.content_type == "JSON":
-            records = [{k: v for k, v in r.items() if k != "attributes"} for r in json.loads(raw)]
-            from_csv = False
-        else:
-            reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
-            records = [dict(r) for r in reader]
-            from_csv = True
-        service = ctx.records
-        if job.operation == "insert":
-            results = await service.create(user_id, job.sobject, records, from_csv=from_csv)
-        elif job.operation == "update":
-            results = await service.update(user_id, job.sobject, records, from_csv=from_csv)
-        elif job.operation == "upsert":
-            results = await service.upsert(
-                user_id, job.sobject, job.external_id or "Id", records, from_csv=from_csv
-            )
-        else:
-            results = await service.delete(
-                user_id, [str(r.get("Id", "")) for r in records], hard=job.operation == "hardDelete"
-            )
-        for result in results:
-            error = result.errors[0] if result.errors else None
-            batch.results.append(
-                {
-                    "id": result.id,
-                    "success": result.success,
-                    "created": result.created,
-                    "errors": [f"{error['statusCode']}:{error['message']}"] if error else [],
-                }
-            )
-        batch.processed = len(results)
-        batch.failed = sum(1 for r in results if not r.success)
+        batch = Batch(new_id("751"), job.id, now, request=await request.body())
+        await org_jobs.add_batch(job, batch)
+        return _respond(batch.info(), job.json_batches, "batchInfo", 201)
 
     async def batches(request: Request) -> Response:
         await principal(request)
         job = job_of(request)
         infos = [b.info() for b in job.batches.values()]
-        if job.json_api or job.content_type == "JSON":
+        if job.json_batches:
             return _respond({"batchInfo": infos}, True)
         inner = "".join(_xml("batchInfo", i) for i in infos)
         return _respond(f"<batchInfoList>{inner}</batchInfoList>", False, "batchInfoList")
@@ -308,11 +153,13 @@ def routes(ctx: ApiContext) -> list[Route]:
     async def batch_info(request: Request) -> Response:
         await principal(request)
         job, batch = batch_of(request)
-        return _respond(batch.info(), job.json_api or job.content_type == "JSON", "batchInfo")
+        return _respond(batch.info(), job.json_batches, "batchInfo")
 
     async def batch_result(request: Request) -> Response:
         await principal(request)
         job, batch = batch_of(request)
+        if batch.state != "Completed":
+            raise BulkError("InvalidBatch", f"Batch not completed: {batch.id} is {batch.state}")
         if job.operation in ("query", "queryAll"):
             if job.content_type == "JSON":
                 return Response(json.dumps([batch.result_id]), media_type="application/json")

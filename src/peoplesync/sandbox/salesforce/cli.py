@@ -46,6 +46,21 @@ def salesforce(
     rate_lock: Annotated[
         float, typer.Option(help="Share of writes failing UNABLE_TO_LOCK_ROW")
     ] = 0.0,
+    bulk_latency: Annotated[
+        float, typer.Option(help="Seconds a closed bulk job or batch waits in the queue")
+    ] = 2.0,
+    bulk_rows_per_second: Annotated[
+        float, typer.Option(help="Rows a second a bulk ingest job writes (0: no limit)")
+    ] = 10_000.0,
+    bulk_query_rows_per_second: Annotated[
+        float, typer.Option(help="Rows a second a bulk query job reads (0: no limit)")
+    ] = 100_000.0,
+    rate_bulk_failed: Annotated[
+        float, typer.Option(help="Share of bulk jobs (1.0: batches) the org ends Failed")
+    ] = 0.0,
+    rate_bulk_aborted: Annotated[
+        float, typer.Option(help="Share of bulk jobs the org ends Aborted")
+    ] = 0.0,
 ) -> None:
     """Serve a Salesforce org over HTTPS; prints one JSON line with how to reach it."""
     config = SandboxConfig(
@@ -58,6 +73,11 @@ def salesforce(
             rate_503=rate_503,
             rate_timeout=rate_timeout,
             rate_lock_error=rate_lock,
+            bulk_latency_seconds=bulk_latency,
+            bulk_rows_per_second=bulk_rows_per_second,
+            bulk_query_rows_per_second=bulk_query_rows_per_second,
+            rate_bulk_failed=rate_bulk_failed,
+            rate_bulk_aborted=rate_bulk_aborted,
         ),
     )
 

@@ -18,6 +18,13 @@ class FaultKnobs:
     rate_timeout: float = 0.0
     rate_lock_error: float = 0.0
     timeout_seconds: float = 30.0
+    # Bulk jobs wait this long once closed, then work through rows at these rates (0: at
+    # once), as an org does; shares of jobs the org ends Failed or Aborted by itself.
+    bulk_latency_seconds: float = 2.0
+    bulk_rows_per_second: float = 10_000.0
+    bulk_query_rows_per_second: float = 100_000.0  # query jobs read faster than ingest writes
+    rate_bulk_failed: float = 0.0
+    rate_bulk_aborted: float = 0.0
 
 
 @dataclass
@@ -39,6 +46,11 @@ class SandboxConfig:
     streaming_timeout_seconds: float = 110.0
     event_retention_hours: float = 72.0
     knobs: FaultKnobs = field(default_factory=FaultKnobs)
+
+    @property
+    def bulk_draw_seed(self) -> int:
+        """Seed of the draws deciding which bulk jobs the org fails or aborts."""
+        return self.seed * 7919 + 1
 
     @property
     def org_id(self) -> str:

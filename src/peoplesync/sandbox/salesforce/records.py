@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -150,14 +150,18 @@ class RecordService(RecordRules):
         *,
         all_or_none: bool = False,
         from_csv: bool = False,
+        staged: Callable[[list[SaveResult]], Awaitable[None]] | None = None,
     ) -> list[SaveResult]:
-        """Insert records; each result says why a record failed."""
+        """Insert records; each result says why a record failed. ``staged`` writes what the
+        caller keeps of the results in the same transaction (a bulk job's progress)."""
         sobject = self.sobject(sobject)
         async with self.lock:
             results, rows, changes = await self._plan_creates(user_id, sobject, records, from_csv)
             if all_or_none and (failed := rolled_back(results, keep_ids=False)) is not None:
                 return failed
             await self._insert_rows(sobject, rows)
+            if staged is not None:
+                await staged(results)
             await self._commit(changes)
             return results
 

@@ -100,6 +100,9 @@ async def serve(
             log_level="warning",
             lifespan="on",
             access_log=False,
+            # Salesforce sends no Server header; Date comes from WireHeaders, spelled as it does.
+            server_header=False,
+            date_header=False,
             # Streaming clients hold long polls open; shutting down must not wait for them.
             timeout_graceful_shutdown=2,
         )
