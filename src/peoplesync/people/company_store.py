@@ -78,14 +78,18 @@ class CompanyStore(LinkStore):
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
         dry_run: bool = False,
+        also: Callable[[AsyncConnection, UpsertResult], Awaitable[None]] | None = None,
     ) -> UpsertResult:
-        """Upsert companies, then save their links and a sync-state value, in one transaction
-        (invalid companies are rejected, the rest written); ``dry_run`` writes nothing."""
+        """Upsert companies, then save their links, a sync-state value and what ``also``
+        writes, in one transaction (invalid companies are rejected, the rest written);
+        ``dry_run`` writes nothing."""
 
         async def after(conn: AsyncConnection, result: UpsertResult) -> None:
             await self._save_links(conn, links(result.ids))
             if state is not None:
                 await self._set_state(conn, *state)
+            if also is not None:
+                await also(conn, result)
 
         return await self._upsert_companies(inputs, origin, True, after, dry_run=dry_run)
 

@@ -216,8 +216,10 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
         dry_run: bool = False,
+        also: Callable[[AsyncConnection, UpsertResult], Awaitable[None]] | None = None,
     ) -> UpsertResult:
-        """Upsert one batch, then save its links and a sync-state value, in one transaction.
+        """Upsert one batch, then save its links, a sync-state value and what ``also``
+        writes (a sync's error entries), in one transaction.
 
         ``inputs`` may hold results of ``validate_inputs`` (validated ahead, while another
         batch was written). ``links`` receives the person id of every input (None when
@@ -247,6 +249,8 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             await self._save_links(conn, links(result.ids))
             if state is not None:
                 await self._set_state(conn, *state)
+            if also is not None:
+                await also(conn, result)
 
         with paused_gc():
             return await self._upsert_chunk(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.model import (
@@ -19,6 +21,9 @@ from peoplesync.people.model import (
     UpsertResult,
 )
 from peoplesync.people.planner import Prepared
+
+# More writes for a batch's own transaction (a sync's error entries), given what it did.
+BatchWrite = Callable[[AsyncConnection, UpsertResult], Awaitable[None]]
 
 
 class PeopleStore(Protocol):
@@ -51,9 +56,10 @@ class PeopleStore(Protocol):
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
         dry_run: bool = False,
+        also: BatchWrite | None = None,
     ) -> UpsertResult:
-        """Upsert one batch and save its links and a sync-state value in one transaction
-        (``dry_run``: plan only)."""
+        """Upsert one batch and save its links, a sync-state value and what ``also`` writes
+        in one transaction (``dry_run``: plan only)."""
 
     async def apply_removals(
         self,
@@ -99,9 +105,10 @@ class PeopleStore(Protocol):
         links: Callable[[list[str | None]], Sequence[ExternalLink]],
         state: tuple[str, dict[str, Any]] | None = None,
         dry_run: bool = False,
+        also: BatchWrite | None = None,
     ) -> UpsertResult:
-        """Upsert companies and save their links and a sync-state value in one transaction
-        (``dry_run``: plan only)."""
+        """Upsert companies and save their links, a sync-state value and what ``also``
+        writes in one transaction (``dry_run``: plan only)."""
 
     async def count_companies(self) -> int:
         """How many companies the store holds."""
@@ -155,4 +162,4 @@ class PeopleStore(Protocol):
         changed, from the change log; attributes without a logged change are left out."""
 
 
-__all__ = ["PeopleStore"]
+__all__ = ["BatchWrite", "PeopleStore"]

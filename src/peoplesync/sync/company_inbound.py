@@ -19,6 +19,7 @@ from peoplesync.people.domain_name import normalise_domain
 from peoplesync.people.model import CompanyInput, ExternalLink
 from peoplesync.sync.cursor import Cursor
 from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_problems import Marks
 from peoplesync.sync.inbound_report import InboundReport, collect_samples
 from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
@@ -106,6 +107,7 @@ class CompanyRunner(InboundRunner):
     ) -> Cursor | None:
         step = self.step
         report.read += len(records)
+        marks = Marks.of(report)
         links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
         companies = await self.store.get_companies(
             list({link.entity_id for link in links.values()})
@@ -163,7 +165,12 @@ class CompanyRunner(InboundRunner):
             ]
 
         result = await self.store.apply_company_batch(
-            inputs, origin=step.system, links=links_for, state=state, dry_run=self.dry_run
+            inputs,
+            origin=step.system,
+            links=links_for,
+            state=state,
+            dry_run=self.dry_run,
+            also=self._problems(report, marks, records, lambda done: list(done.rejected)),
         )
         self._tally = tally
         report.created += len(result.created)

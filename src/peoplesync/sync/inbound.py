@@ -17,9 +17,9 @@ from typing import Any
 from peoplesync.clock import Clock
 from peoplesync.errors import RecordError, StalePersonsError
 from peoplesync.people.attribute import AttributeDefinition
-from peoplesync.people.model import ExternalLink, Person, PersonInput
+from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
 from peoplesync.people.planner import Prepared, with_company
-from peoplesync.people.store import PeopleStore
+from peoplesync.people.store import BatchWrite, PeopleStore
 from peoplesync.salesforce.bulk import PAGE_SIZE
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.soql import guard_where, select, soql
@@ -40,6 +40,7 @@ from peoplesync.sync.cursor import (
 )
 from peoplesync.sync.inbound_draft import Drafted, draft_batch
 from peoplesync.sync.inbound_match import companies, company_to_set, keep_pushed, primaries
+from peoplesync.sync.inbound_problems import Marks, batch_problems
 from peoplesync.sync.inbound_removals import follow_removals
 from peoplesync.sync.inbound_report import InboundReport, collect_samples, in_salesforce_terms
 from peoplesync.sync.inbound_step import InboundStep
@@ -82,9 +83,11 @@ class InboundRunner:
         dry_run: bool = False,
         force: bool = False,
         tally: bool = False,
+        label: str | None = None,
     ) -> None:
         """``dry_run`` plans every batch and writes nothing (a preview); ``force`` applies
-        every mapped field of every record read, even unchanged ones (a resync).
+        every mapped field of every record read, even unchanged ones (a resync). ``label``
+        is the step its error entries are kept under in the status (the step's name).
 
         ``tally`` (transfers) keeps the count of records read under the step's position,
         committed with each batch, and reports progress from it: a read that resumes after
@@ -98,6 +101,7 @@ class InboundRunner:
         self._tally = 0
         self.store = store
         self.step = step
+        self.label = label or step.name or step.sobject
         self.clock = clock
         self.batch_size = batch_size
         self.overlap = overlap
@@ -426,6 +430,7 @@ class InboundRunner:
         """Map, match and settle one batch against People as stored now, and write it with
         its links and position (``StalePersonsError``: a person changed meanwhile)."""
         step = self.step
+        marks = Marks.of(report)  # what this batch adds is written with it
         drafts = drafted.drafts
         links = await self.store.find_links(
             step.system, step.sobject, [d.record["Id"] for d in drafts]
@@ -557,17 +562,37 @@ class InboundRunner:
             return made + extra_links
 
         result = await self.store.apply_batch(
-            inputs, origin=step.system, links=links_for, state=state, dry_run=self.dry_run
+            inputs,
+            origin=step.system,
+            links=links_for,
+            state=state,
+            dry_run=self.dry_run,
+            also=self._problems(report, marks, records, self._rejected),
         )
         self._tally = tally
         report.created += len(result.created)
         report.updated += len(result.updated)
         report.unchanged += len(result.unchanged)
-        report.rejected += [in_salesforce_terms(error, step.lines) for error in result.rejected]
+        report.rejected += self._rejected(result)
         if self.dry_run:
             given = [i.item if isinstance(i, Prepared) else i for i in inputs]
             collect_samples(report, [(i.key, dict(i.values)) for i in given], result)
         return new_cursor
+
+    def _rejected(self, result: UpsertResult) -> list[RecordError]:
+        """The records the store rejected, in Salesforce's terms."""
+        return [in_salesforce_terms(error, self.step.lines) for error in result.rejected]
+
+    def _problems(
+        self,
+        report: InboundReport,
+        marks: Marks,
+        records: list[dict[str, Any]],
+        rejected: Callable[[UpsertResult], list[RecordError]],
+    ) -> BatchWrite:
+        """The batch's error entries, for its own transaction (see ``inbound_problems``)."""
+        integration, now = self.step.integration, self.clock.now()
+        return batch_problems(integration, self.label, report, marks, records, rejected, now)
 
     async def _settle(
         self,

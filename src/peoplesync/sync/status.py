@@ -227,7 +227,9 @@ WARNING_HINTS = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One error or warning about one record, as the status page shows it."""
+    """One error or warning about one record, as the status page shows it. ``changed_at``
+    is when the record last changed in Salesforce, when known: the same version met again
+    (a re-read after a crash, a poll's overlap) does not count as seen once more."""
 
     severity: Literal["error", "warning"]
     code: str
@@ -235,6 +237,7 @@ class Problem:
     field: str
     message: str
     hint: str
+    changed_at: datetime | None = None
 
 
 def record_id(name: str | None) -> str:

@@ -12,8 +12,8 @@ from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError
-from peoplesync.sync.conflict import Conflict
 from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_problems import conflict_problem
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.outbound import OutboundReport, OutboundRunner
 from peoplesync.sync.status import (
@@ -21,12 +21,10 @@ from peoplesync.sync.status import (
     BudgetGuard,
     Counts,
     Gate,
-    Problem,
     State,
     error_problem,
     failed,
     gate,
-    record_id,
     succeeded,
     warning_problem,
 )
@@ -40,48 +38,12 @@ def report_counts(report: InboundReport) -> Counts:
     return Counts(report.created, report.updated, report.deleted, len(report.rejected))
 
 
-def conflict_problem(conflict: Conflict) -> Problem:
-    """A two-way conflict as a warning naming the field and both values."""
-    return Problem(
-        "warning",
-        "FIELD_CONFLICT",
-        record_id(conflict.record),
-        conflict.salesforce_field,
-        conflict.describe(),
-        "nothing to do: the field's conflict rule chose the winner",
-    )
-
-
-def report_problems(
-    report: InboundReport,
-    *,
-    rejected: int = 0,
-    warnings: int = 0,
-    duplicates: int = 0,
-    conflicts: int = 0,
-) -> list[Problem]:
-    """The report's errors and warnings from the given positions on."""
-    return [
-        *(conflict_problem(c) for c in report.conflicts[conflicts:]),
-        *(error_problem(e) for e in report.rejected[rejected:]),
-        *(warning_problem("LEAD_CONVERTED", w) for w in report.warnings[warnings:]),
-        *(
-            warning_problem("DUPLICATE_EMAIL_IN_SALESFORCE", d)
-            for d in report.duplicates[duplicates:]
-        ),
-    ]
-
-
 @dataclass
 class _Seen:
     """How much of a stream's running report is recorded already."""
 
     report: int
     counts: Counts = field(default_factory=Counts)
-    rejected: int = 0
-    warnings: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
 
 
 class StatusRecorder:
@@ -103,7 +65,7 @@ class StatusRecorder:
         self.recheck = timedelta(seconds=recheck)
         self._calls_recorded = client.usage.calls
         self._seen: dict[str, _Seen] = {}
-        self._pending: dict[str, tuple[Counts, list[Problem]]] = {}
+        self._pending: dict[str, Counts] = {}
         self.guard: BudgetGuard | None = None
 
     async def install_budget(self) -> BudgetGuard:
@@ -176,7 +138,7 @@ class StatusRecorder:
         now = self.clock.now()
         await self.store.add_counts(self.integration, now.date(), sobject, report_counts(report))
         await self.flush()
-        await self.store.record_problems(self.integration, sobject, report_problems(report))
+        # The report's error entries were written with the batches that met them.
         await self.store.clear_resolved(
             self.integration, sobject, runner.step.system, runner.step.sobject
         )
@@ -261,28 +223,15 @@ class StatusRecorder:
         )
 
     def note_stream(self, sobject: str, report: InboundReport) -> None:
-        """Called after every change-event batch with the stream's running report; the new
-        part is written at the next :meth:`flush`."""
+        """Called after every change-event batch with the stream's running report; its new
+        counts are written at the next :meth:`flush` (its error entries were written with
+        the batch)."""
         seen = self._seen.get(sobject)
         if seen is None or seen.report != id(report):
             seen = self._seen[sobject] = _Seen(id(report))
         counts = report_counts(report)
-        problems = report_problems(
-            report,
-            rejected=seen.rejected,
-            warnings=seen.warnings,
-            duplicates=seen.duplicates,
-            conflicts=seen.conflicts,
-        )
-        pending_counts, pending_problems = self._pending.get(sobject, (Counts(), []))
-        self._pending[sobject] = (
-            pending_counts + (counts - seen.counts),
-            pending_problems + problems,
-        )
+        self._pending[sobject] = self._pending.get(sobject, Counts()) + (counts - seen.counts)
         seen.counts = counts
-        seen.rejected, seen.warnings = len(report.rejected), len(report.warnings)
-        seen.duplicates = len(report.duplicates)
-        seen.conflicts = len(report.conflicts)
 
     async def flush(self) -> None:
         """Write the API calls and stream results not recorded yet."""
@@ -293,9 +242,8 @@ class StatusRecorder:
         )
         self._calls_recorded = calls
         pending, self._pending = self._pending, {}
-        for sobject, (counts, problems) in pending.items():
+        for sobject, counts in pending.items():
             await self.store.add_counts(self.integration, day, sobject, counts)
-            await self.store.record_problems(self.integration, sobject, problems)
             if not counts.empty:
                 await self.store.log(
                     self.integration,

@@ -1,7 +1,9 @@
 """Integration status in the People database: state, per-day counters, problems, operation log.
 
-These are statistics and logs. Each write is its own short transaction after the data it
-describes is committed, so it can never undo or hold up the persons, links and cursor of a batch.
+Counters and the log are statistics: each write is its own short transaction after the data it
+describes is committed, so it can never undo or hold up the persons, links and cursor of a
+batch. A sync's error entries are different: they go in the batch's own transaction
+(:func:`write_problems`), so a crash can neither lose them nor leave them without their batch.
 """
 
 from __future__ import annotations
@@ -39,6 +41,50 @@ class Operation:
 def _upsert(conn: AsyncConnection, table: sa.Table) -> Any:
     dialect = conn.dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def write_problems(
+    conn: AsyncConnection,
+    integration: str,
+    step: str,
+    problems: Sequence[Problem],
+    now: datetime,
+) -> None:
+    """Add problems on ``conn`` (a batch's own transaction, or one of their own); one seen
+    before gets its message refreshed and its count raised, unless it is the same version of
+    the record met again (its ``changed_at`` is not after the problem was last seen)."""
+    table = t.sync_problems
+    unique = {(p.code, p.record): p for p in problems}
+    for problem in unique.values():
+        statement = _upsert(conn, table).values(
+            integration=integration,
+            step=step,
+            code=problem.code[:100],
+            record_id=problem.record[:100],
+            severity=problem.severity,
+            field=problem.field[:255],
+            message=problem.message,
+            hint=problem.hint,
+            first_seen=now,
+            last_seen=now,
+            count=1,
+        )
+        again = table.c["count"] + 1
+        if problem.changed_at is not None:
+            changed = sa.literal(problem.changed_at, table.c.last_seen.type)
+            again = sa.case((changed > table.c.last_seen, again), else_=table.c["count"])
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["integration", "step", "code", "record_id"],
+                set_={
+                    "field": statement.excluded.field,
+                    "message": statement.excluded.message,
+                    "hint": statement.excluded.hint,
+                    "last_seen": statement.excluded.last_seen,
+                    "count": again,
+                },
+            )
+        )
 
 
 class StatusStore:
@@ -185,35 +231,8 @@ class StatusStore:
         """Add problems; one seen before gets its message refreshed and its count raised."""
         if not problems:
             return
-        now = self.clock.now()
-        unique = {(p.code, p.record): p for p in problems}
         async with self.engine.begin() as conn:
-            for problem in unique.values():
-                statement = _upsert(conn, t.sync_problems).values(
-                    integration=integration,
-                    step=step,
-                    code=problem.code[:100],
-                    record_id=problem.record[:100],
-                    severity=problem.severity,
-                    field=problem.field[:255],
-                    message=problem.message,
-                    hint=problem.hint,
-                    first_seen=now,
-                    last_seen=now,
-                    count=1,
-                )
-                await conn.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["integration", "step", "code", "record_id"],
-                        set_={
-                            "field": statement.excluded.field,
-                            "message": statement.excluded.message,
-                            "hint": statement.excluded.hint,
-                            "last_seen": statement.excluded.last_seen,
-                            "count": t.sync_problems.c["count"] + 1,
-                        },
-                    )
-                )
+            await write_problems(conn, integration, step, problems, self.clock.now())
 
     async def clear_resolved(self, integration: str, step: str, system: str, sobject: str) -> int:
         """Forget problems of records that synced after the problem was last seen, and

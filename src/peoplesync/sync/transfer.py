@@ -66,6 +66,7 @@ def transfer_runner(
         dry_run=preview,
         force=force,
         tally=not preview,
+        label=runner.label,
     )
 
 
