@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,7 @@ from peoplesync.sync.connection import review_hint, store_connection
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import Integration
 from peoplesync.sync.organization import learn_organization
-from peoplesync.sync_cli import pass_with_progress, stream_changes
-from peoplesync.sync_session import connected_runners, inbound_pass
+from peoplesync.sync_cli import inbound_passes
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.cli import address_of, listen, serve_web
 from peoplesync.wiring import people_store
@@ -78,11 +78,30 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
             f"the demo cannot log in to the sandbox org at {info['login_url']}",
             hint="stop other demos using this data folder and run peoplesync demo again",
         )
+    summaries: list[dict[str, Any]] = []
+
+    def refused(code: int, state: str, reason: str, until: datetime | None = None) -> int:
+        raise ConfigurationError(
+            f"the first sync did not run ({state}): {reason}",
+            hint="see `peoplesync status`, then run `peoplesync demo` again",
+        )
+
     async with people_store(settings) as store:
         box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
         connected = await store_connection(store, box, integration, organization_id)
-    async with connected_runners(settings) as (client, store, runners):
-        summary = await pass_with_progress(client, store, runners, None)
+        # Through the status gate and recorder like every pass: the first sync is counted,
+        # logged and kept in the transfer history.
+        await inbound_passes(
+            settings,
+            store,
+            integration.name,
+            follow=False,
+            on_summary=summaries.append,
+            stop=refused,
+            progress=True,
+            started_by="demo",
+        )
+    [summary] = summaries
     rejected = sum(summary[sobject]["rejected"] for sobject in ("Account", "Lead", "Contact"))
     console.print(
         f"People holds {summary['persons']} persons from {summary['Lead']['read']} leads and "
@@ -138,21 +157,32 @@ async def keep_syncing(settings: Settings, console: Console, *, interval: float 
                 f"{removed} removed in People"
             )
 
-    async with connected_runners(settings) as (client, store, runners):
-        streams = asyncio.create_task(stream_changes(runners, heard))
-        try:
-            while True:
-                await asyncio.sleep(interval)
-                summary = await inbound_pass(client, store, runners)
-                changed = sum(
-                    part["created"] + part["updated"]
-                    for part in summary.values()
-                    if isinstance(part, dict)
-                )
-                if changed:
-                    console.print(f"polling brought {changed} changes")
-        finally:
-            streams.cancel()
+    def polled(summary: dict[str, Any]) -> None:
+        changed = sum(
+            part["created"] + part["updated"] for part in summary.values() if isinstance(part, dict)
+        )
+        if changed:
+            console.print(f"polling brought {changed} changes")
+
+    def stopped(code: int, state: str, reason: str, until: datetime | None = None) -> int:
+        console.print(f"sync stopped ({state}): {reason}", markup=False)
+        return code
+
+    # The loop of `sync run --follow`: change streams and a poll every ``interval``, each
+    # pass and each streamed change recorded in the status.
+    async with people_store(settings) as store:
+        await inbound_passes(
+            settings,
+            store,
+            "default",
+            follow=True,
+            interval=interval,
+            reconcile_every=interval,
+            on_summary=polled,
+            on_stream=heard,
+            stop=stopped,
+            started_by="demo",
+        )
 
 
 async def ensure_demo_user(accounts: Accounts) -> None:

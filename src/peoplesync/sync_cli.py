@@ -47,6 +47,8 @@ sync_app = typer.Typer(help="Run synchronisation.", no_args_is_help=True)
 console = Console(stderr=True)
 EXIT_REFUSED = 3  # paused by a person, or the org must be connected again
 EXIT_API_LIMIT = 4  # the API budget or the org's allowance is spent
+# While following, what the change streams did reaches the status within this many seconds.
+FLUSH_EVERY = 2.0
 
 
 async def stream_changes(
@@ -123,11 +125,15 @@ async def inbound_passes(
     stop: StopReport,
     progress: bool = False,
     on_stream: Callable[[str, InboundReport], Any] | None = None,
+    started_by: str = "sync run",
+    flush_every: float = FLUSH_EVERY,
 ) -> int:
     """The inbound loop of ``sync run`` (and of ``serve``'s worker): passes of the profile's
     enabled steps through the status gate, once or (``follow``) until cancelled with the
-    change streams beside them (``on_stream`` hears each batch of change events). Returns an
-    exit code; ``stop(code, state, reason, until)`` says why a run ends early."""
+    change streams beside them (``on_stream`` hears each batch of change events; what they
+    did reaches the status within ``flush_every`` seconds). A step's first pass is kept in the
+    transfer history, started by ``started_by``. Returns an exit code;
+    ``stop(code, state, reason, until)`` says why a run ends early."""
     async with connected_client(settings, store, name) as client:
         profile = await load_profile(store, name)
         runners = profile_runners(client, store, profile, name)
@@ -162,9 +168,13 @@ async def inbound_passes(
                     streams = asyncio.create_task(stream_changes(runners, heard))
                 try:
                     if progress:
-                        summary = await pass_with_progress(client, store, runners, recorder)
+                        summary = await pass_with_progress(
+                            client, store, runners, recorder, started_by=started_by
+                        )
                     else:
-                        summary = await inbound_pass(client, store, runners, None, recorder)
+                        summary = await inbound_pass(
+                            client, store, runners, None, recorder, started_by=started_by
+                        )
                 except PeopleSyncError as error:
                     await recorder.failed(error)
                     if follow and isinstance(error, ApiLimitReachedError | RetryableError):
@@ -181,7 +191,7 @@ async def inbound_passes(
                 on_summary(summary)
                 if not follow:
                     return 0
-                await _wait_for_next_poll(streams, interval, reconcile_every)
+                await _wait_for_next_poll(streams, interval, reconcile_every, recorder, flush_every)
         finally:
             await _cancel(streams)
             await recorder.flush()
@@ -285,14 +295,23 @@ async def _reap(streams: asyncio.Task[None], recorder: StatusRecorder) -> None:
 
 
 async def _wait_for_next_poll(
-    streams: asyncio.Task[None] | None, interval: float, reconcile_every: float
+    streams: asyncio.Task[None] | None,
+    interval: float,
+    reconcile_every: float,
+    recorder: StatusRecorder,
+    flush_every: float,
 ) -> None:
     """Sleep until the next poll: the reconciliation period while the streams run, the
-    polling interval otherwise (and as soon as the streams give up)."""
+    polling interval otherwise (and as soon as the streams give up). Meanwhile what the
+    streams did is written to the status every ``flush_every`` seconds."""
     if streams is None or streams.done():
         await asyncio.sleep(interval)
         return
-    await asyncio.wait({streams}, timeout=reconcile_every)
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + reconcile_every
+    while not streams.done() and clock() < deadline:
+        await asyncio.wait({streams}, timeout=min(flush_every, max(0.0, deadline - clock())))
+        await recorder.flush()
     if streams.done() and reconcile_every > interval:
         await asyncio.sleep(interval)
 
@@ -302,6 +321,9 @@ async def pass_with_progress(
     store: PeopleStore,
     runners: dict[str, InboundRunner],
     recorder: StatusRecorder | None,
+    *,
+    transfer: str | None = None,
+    started_by: str = "sync run",
 ) -> dict[str, Any]:
     columns = (
         TextColumn("{task.description}"),
@@ -317,7 +339,9 @@ async def pass_with_progress(
                 tasks[step_name] = bar.add_task(step_name, total=total)
             bar.update(tasks[step_name], completed=done, total=total)
 
-        return await inbound_pass(client, store, runners, show, recorder)
+        return await inbound_pass(
+            client, store, runners, show, recorder, transfer=transfer, started_by=started_by
+        )
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from peoplesync.clock import SystemClock
+from peoplesync.errors import PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
@@ -25,6 +26,8 @@ from peoplesync.sync.organization import organization_of, record_organization
 from peoplesync.sync.profile import Profile, Target
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
+from peoplesync.sync.transfer_history import finished_job, keep_in_history
+from peoplesync.sync.transfer_jobs import TransferJobStore
 from peoplesync.wiring import people_store
 
 ProgressCallback = Callable[[str, int, int], Any]
@@ -105,19 +108,69 @@ async def inbound_pass(
     runners: dict[str, InboundRunner],
     progress: ProgressCallback | None = None,
     recorder: StatusRecorder | None = None,
+    *,
+    transfer: str | None = None,
+    started_by: str = "sync run",
 ) -> dict[str, Any]:
-    """One polling pass of every step (recorded in the status when a recorder is given)."""
+    """One polling pass of every step. With a recorder, it is recorded in the status, and
+    kept in the transfer history as a ``transfer`` (its kind) when it is one, or else where
+    it is the first pass of some step (an initial transfer, ``started_by`` someone)."""
     summary: dict[str, Any] = {}
-    for step_name, runner in runners.items():
-        if recorder is None:
+    if recorder is None:
+        for step_name, runner in runners.items():
             report = await runner.run_once(for_object(progress, step_name))
-        else:
-            report = await recorder.run_step(step_name, runner, for_object(progress, step_name))
-        summary[step_name] = report_summary(report)
+            summary[step_name] = report_summary(report)
+    else:
+        await _recorded_pass(recorder, runners, progress, summary, transfer, started_by)
     summary["api_calls"] = client.usage.calls
     summary["persons"] = await store.count_persons()
     summary["companies"] = await store.count_companies()
     return summary
+
+
+async def _recorded_pass(
+    recorder: StatusRecorder,
+    runners: dict[str, InboundRunner],
+    progress: ProgressCallback | None,
+    summary: dict[str, Any],
+    transfer: str | None,
+    started_by: str,
+) -> None:
+    synced = await recorder.store.last_sync(recorder.integration)
+    first = set(runners) if transfer is not None else set(runners) - set(synced)
+    started = recorder.clock.now()
+    reports: dict[str, InboundReport] = {}
+    done: set[str] = set()
+
+    async def keep(error: str = "") -> None:
+        if not reports:
+            return
+        job = finished_job(
+            recorder.integration,
+            transfer or "transfer",
+            started_by,
+            started,
+            reports,
+            done=done,
+            now=recorder.clock.now(),
+            error=error,
+        )
+        await keep_in_history(TransferJobStore(recorder.store.engine, recorder.clock), job)
+
+    for step_name, runner in runners.items():
+        report = InboundReport()
+        if step_name in first:
+            reports[step_name] = report
+        try:
+            await recorder.run_step(
+                step_name, runner, for_object(progress, step_name), report=report
+            )
+        except PeopleSyncError as error:
+            await keep(f"{step_name}: {error}")
+            raise
+        done.add(step_name)
+        summary[step_name] = report_summary(report)
+    await keep()
 
 
 __all__ = [

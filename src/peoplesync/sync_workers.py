@@ -231,6 +231,7 @@ class SyncWorkers:
             on_summary=heard,
             on_stream=streamed,
             stop=self._stop(name, "sync"),
+            started_by="serve",
         )
 
     async def _outbound(self, name: str) -> int:

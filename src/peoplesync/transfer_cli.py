@@ -130,10 +130,15 @@ def _run(
                     return EXIT_REFUSED, {"state": "refused", "reason": decision.reason}
                 if decision.action == "wait":
                     return EXIT_API_LIMIT, {"state": "api_limit_reached", "reason": decision.reason}
+            kind = "resync" if force else "transfer"
             if as_json:
-                summary = await inbound_pass(client, store, chosen, None, recorder)
+                summary = await inbound_pass(
+                    client, store, chosen, None, recorder, transfer=kind, started_by="sync transfer"
+                )
             else:
-                summary = await pass_with_progress(client, store, chosen, recorder)
+                summary = await pass_with_progress(
+                    client, store, chosen, recorder, transfer=kind, started_by="sync transfer"
+                )
             for runner in chosen.values():
                 await finish(runner)
             if recorder is not None:

@@ -1,5 +1,6 @@
 """SIGKILL `peoplesync sync run` during the initial transfer and during continuous sync while
-Salesforce keeps changing; in the end People equals a clean sync of the final org."""
+Salesforce keeps changing; in the end People equals a clean sync of the final org, and the
+status names the same rejected records as an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -155,3 +156,77 @@ def test_kills_during_transfer_and_continuous_sync_lose_and_duplicate_nothing(
         assert expected[0] > 1000
         assert actual[0] == expected[0]  # no person lost, none duplicated
         assert actual[1] == expected[1]  # every lead linked once, with its latest values
+
+
+def problems(data_dir: Path) -> set[tuple[str, str, str, str, int]]:
+    """Every error entry: step, code, record, field, how often it was seen."""
+    with sqlite3.connect(data_dir / "peoplesync.db") as db:
+        rows = db.execute(
+            "SELECT step, code, record_id, field, count FROM sync_problems"
+        ).fetchall()
+    return {(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in rows}
+
+
+def persons_in(data_dir: Path) -> int:
+    """How many persons the data folder's People store holds (0 before it exists)."""
+    if not (data_dir / "peoplesync.db").exists():
+        return 0
+    with sqlite3.connect(data_dir / "peoplesync.db", timeout=30) as db:
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM persons").fetchone()[0])
+        except sqlite3.OperationalError:  # the tables are not made yet
+            return 0
+
+
+def killed_after_a_batch(env: dict[str, str], data_dir: Path) -> bool:
+    """Start a sync and SIGKILL it as soon as one more batch has committed; True when it was
+    killed mid-transfer (False: it ended first)."""
+    before = persons_in(data_dir)
+    process = subprocess.Popen(
+        [*PEOPLESYNC, "sync", "run", "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    while process.poll() is None and persons_in(data_dir) == before:
+        time.sleep(0.02)
+    running = process.poll() is None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return running
+
+
+def test_kills_during_a_transfer_with_rejected_records_lose_no_error_entry(
+    tmp_path: Path,
+) -> None:
+    with served_org(tmp_path / "org", "--seed-leads", "5000", "--seed", "9") as info:
+        reference = tmp_path / "reference"
+        reference_env = environment(info, reference)
+        connect(info, reference_env)
+        sync_once(reference_env)
+        expected = problems(reference)
+        assert sum(1 for p in expected if p[1] != "LEAD_CONVERTED") >= 10  # rejected records
+
+        crashed = tmp_path / "crashed"
+        env = environment(info, crashed)
+        connect(info, env)
+        for _ in range(2):  # 5,000 leads are 3 batches of up to 2,000: kill after 2 of them
+            assert killed_after_a_batch(env, crashed)
+        assert 0 < persons_in(crashed) < persons_in(reference)
+        sync_once(env)
+
+        assert problems(crashed) == expected  # none lost, none counted twice
+        report = subprocess.run(
+            [*PEOPLESYNC, "status", "--json", "--records", "1000"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert report.returncode == 0, report.stderr
+        listed = {
+            (example["step"], group["code"], example["record"])
+            for group in json.loads(report.stdout)["problems"]
+            for example in group["examples"]
+        }
+        assert listed == {p[:3] for p in expected}

@@ -185,6 +185,27 @@ class TransferJobStore:
             )
         return job
 
+    async def add_finished(self, job: TransferJob) -> None:
+        """Keep a transfer that ran outside a job (the first pass of a step, ``sync
+        transfer``) in the history, as it ended."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                t.transfer_jobs.insert().values(
+                    id=job.id,
+                    integration=job.integration,
+                    kind=job.kind,
+                    state=job.state,
+                    options=job.options,
+                    progress={name: s.json() for name, s in job.steps.items()},
+                    errors=job.errors[:MAX_ERRORS],
+                    message=job.message,
+                    started_by=job.started_by,
+                    started_at=job.started_at,
+                    heartbeat_at=job.heartbeat_at,
+                    finished_at=job.finished_at,
+                )
+            )
+
     async def save(self, job: TransferJob) -> None:
         """Write the job's progress, errors and state, and beat its heart."""
         job.heartbeat_at = self.clock.now()
