@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -72,6 +73,59 @@ def test_sandbox_command_serves_a_seeded_org_until_terminated(tmp_path: Path) ->
         assert call(info, f"/services/data/v59.0/query?q={deals}", token)["records"][0]["Account"][
             "Name"
         ]
+
+
+def first_sync_is_recorded(env: dict[str, str], url: str, email: str, password: str) -> None:
+    """The demo's first sync (1,000 leads, 2,000 contacts, 300 accounts) shows in `status
+    --json`, in the status API and page (today's counts and chart), in the operation log and
+    in the transfer history."""
+    today = datetime.now(UTC).date().isoformat()
+    status = json.loads(
+        subprocess.run(
+            [*PEOPLESYNC, "status", "--json", "--days", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        ).stdout
+    )
+    [day] = status["days"]
+    assert day["day"] == today
+    assert day["created"] >= 2500  # persons and companies
+    assert {"Lead", "Contact", "Account"} <= set(day["steps"])
+    polls = {(e["object"], e["records"]) for e in status["log"] if e["operation"] == "poll"}
+    assert {("Lead", 1000), ("Contact", 2000), ("Account", 300)} <= polls
+    token = subprocess.run(
+        [*PEOPLESYNC, "users", "token", email],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+    with httpx.Client(
+        base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as api:
+        shown = api.get("/integrations/default/status").json()
+        assert shown["days"][-1]["created"] == day["created"]
+        jobs = api.get("/integrations/default/transfers").json()["items"]
+        [first] = [job for job in jobs if job["started_by"] == "demo"]
+        assert (first["kind"], first["state"]) == ("transfer", "done")
+        assert first["steps"]["Lead"]["read"] == 1000
+        assert first["steps"]["Contact"]["read"] == 2000
+        assert first["applied"] >= 2500
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        form = browser.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        browser.post("/login", data={"email": email, "password": password, "csrf_token": csrf[1]})
+        page = browser.get("/salesforce/status").text
+        bar = re.search(rf"<title>{today}: (\d+) created", page)
+        assert bar is not None and int(bar[1]) == day["created"]  # today's bar in the chart
+        assert "Recent operations" in page and "poll" in page
+        history = browser.get("/salesforce/default/transfer").text
+        assert "UTC by demo" in history
 
 
 def web_login(url: str, email: str, password: str) -> None:
@@ -139,6 +193,9 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
             "client_secret": fields["client secret"],
             "ca_cert": fields["ca"],
         }
+        people = next(x.split()[-1] for x in shown if x.strip().startswith("People UI"))
+        demo_login = next(x.split() for x in shown if x.strip().startswith("demo login"))
+        first_sync_is_recorded(env, people.rstrip("/"), demo_login[2], demo_login[4])
         call(
             info,
             "/services/data/v59.0/sobjects/Lead",
@@ -146,8 +203,6 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
             body={"LastName": "Marulic", "Company": "Split Press", "Email": "marko@split.example"},
         )
         wait_for("Lead changes arrived from Salesforce: 1 created", 120)  # event or poll
-        people = next(x.split()[-1] for x in shown if x.strip().startswith("People UI"))
-        demo_login = next(x.split() for x in shown if x.strip().startswith("demo login"))
         web_login(people.rstrip("/"), demo_login[2], demo_login[4])
         exported = subprocess.run(
             [*PEOPLESYNC, "people", "export"],

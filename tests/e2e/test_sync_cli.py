@@ -187,3 +187,69 @@ def test_transfer_preview_filters_and_resync(tmp_path: Path) -> None:
         germans = run("transfer", "--preview", "--step", "Lead", "--filter", "Country = 'Germany'")
         assert set(germans) & {"Account", "Contact"} == set()
         assert germans["Lead"]["read"] < 120
+
+
+def _status(env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [*PEOPLESYNC, "status", "--json", "--days", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def test_a_streamed_rejection_shows_in_the_status_while_following(tmp_path: Path) -> None:
+    with served_org(tmp_path / "org", "--seed-leads", "10") as info:
+        env = environment(info, tmp_path / "data")
+        connect(info, env)
+        # Polls only once an hour: what arrives comes through Change Data Capture.
+        log = tmp_path / "follow.log"
+        with log.open("w") as errors:
+            follow = subprocess.Popen(
+                [*PEOPLESYNC, "sync", "run", "--follow", "--reconcile-every", "3600", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                env=env,
+            )
+        try:
+            assert follow.stdout is not None
+            assert follow.stdout.readline(), log.read_text()  # the first pass is done
+            before = _status(env)["days"][0]["created"]
+            token = login(info)
+            bad = call(
+                info,
+                "/services/data/v59.0/sobjects/Lead",
+                token,
+                body={"LastName": "Bad", "Company": "X", "Email": "bad@x.example", "Phone": "ring"},
+            )["id"]
+            call(
+                info,
+                "/services/data/v59.0/sobjects/Lead",
+                token,
+                body={"LastName": "Good", "Company": "X", "Email": "good@x.example"},
+            )
+            deadline = time.monotonic() + 60  # the reconcile poll is an hour away
+            while True:
+                status = _status(env)
+                listed = {
+                    (group["code"], example["record"], example["field"].split(",")[0])
+                    for group in status["problems"]
+                    for example in group["examples"]
+                }
+                streamed = [e for e in status["log"] if e["operation"] == "stream"]
+                if ("INVALID_PHONE", bad, "Phone") in listed and streamed:
+                    break
+                assert follow.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, f"not in the status: {status}"
+                time.sleep(0.5)
+            assert status["days"][0]["created"] == before + 1  # the good lead, counted
+            assert status["days"][0]["rejected"] >= 1
+        finally:
+            follow.terminate()
+            follow.wait(timeout=30)
+            if follow.stdout is not None:
+                follow.stdout.close()
