@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -162,6 +163,11 @@ def test_transfer_preview_filters_and_resync(tmp_path: Path) -> None:
 
         resynced = run("resync", "--step", "Lead")
         assert resynced["Lead"]["read"] == 120
+        # Both are in the transfer history; the preview, which wrote nothing, is not.
+        assert _history(tmp_path / "data") == [
+            ("transfer", "sync transfer", "done", {"Lead": working["Lead"]["read"]}),
+            ("resync", "sync transfer", "done", {"Lead": 120}),
+        ]
         bad = subprocess.run(
             [*PEOPLESYNC, "sync", "transfer", "--step", "Nope"],
             capture_output=True,
@@ -187,6 +193,17 @@ def test_transfer_preview_filters_and_resync(tmp_path: Path) -> None:
         germans = run("transfer", "--preview", "--step", "Lead", "--filter", "Country = 'Germany'")
         assert set(germans) & {"Account", "Contact"} == set()
         assert germans["Lead"]["read"] < 120
+
+
+def _history(data_dir: Path) -> list[tuple[str, str, str, dict[str, int]]]:
+    """The transfer history, oldest first: kind, started by, state, records read by step."""
+    with sqlite3.connect(data_dir / "peoplesync.db") as db:
+        rows = db.execute(
+            "SELECT kind, started_by, state, progress FROM transfer_jobs ORDER BY started_at"
+        ).fetchall()
+    return [
+        (r[0], r[1], r[2], {step: p["read"] for step, p in json.loads(r[3]).items()}) for r in rows
+    ]
 
 
 def _status(env: dict[str, str]) -> dict[str, Any]:
@@ -218,6 +235,8 @@ def test_a_streamed_rejection_shows_in_the_status_while_following(tmp_path: Path
         try:
             assert follow.stdout is not None
             assert follow.stdout.readline(), log.read_text()  # the first pass is done
+            [(kind, by, state, read)] = _history(tmp_path / "data")  # the initial transfer
+            assert (kind, by, state, read["Lead"]) == ("transfer", "sync run", "done", 10)
             before = _status(env)["days"][0]["created"]
             token = login(info)
             bad = call(
