@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peoplesync.sync.inbound import InboundReport, InboundRunner
+from peoplesync.sync.status_store import StatusStore
 from tests.integration.sandbox.conftest import API
 
 from .conftest import World
@@ -34,3 +35,30 @@ async def test_stream_creates_updates_and_resumes_from_the_stored_replay_id(worl
     state = await world.store.get_state(world.leads.step.stream_key)
     assert state is not None
     assert state["replay_id"] >= 2
+
+
+async def test_a_streamed_batch_writes_its_errors_and_warnings_with_it(world: World) -> None:
+    org = world.org
+    org.config.streaming_timeout_seconds = 0.3
+    lead = await org.create("Lead", LastName="Convertible", Company="Acme", Email="conv@acme.com")
+    await world.leads.run_once()
+    converted = await org.soap(
+        f"<urn:convertLead><urn:leadConverts><urn:leadId>{lead}</urn:leadId>"
+        "<urn:doNotCreateOpportunity>true</urn:doNotCreateOpportunity></urn:leadConverts>"
+        "</urn:convertLead>"
+    )
+    assert "<success>true</success>" in converted.text
+    bad = await org.create(
+        "Lead", LastName="Bad", Company="X", Email="bad@example.com", Phone="call me maybe"
+    )
+
+    def both(report: InboundReport) -> bool:
+        return bool(report.warnings and report.rejected)
+
+    await world.leads.follow_changes(stop=both, poll_timeout=10)
+    # No status recorder ran: the batches wrote their error entries themselves.
+    problems = await StatusStore(world.store.engine, world.leads.clock).problems("default")
+    assert {(p["step"], p["code"], p["record_id"]) for p in problems} == {
+        ("Lead", "LEAD_CONVERTED", lead),
+        ("Lead", "INVALID_PHONE", bad),
+    }
