@@ -196,16 +196,30 @@ def killed_after_a_batch(env: dict[str, str], data_dir: Path) -> bool:
     return running
 
 
+def org_with_unusable_phones(data_dir: Path, leads: int) -> int:
+    """Seed an org with ``leads`` leads (changed over the last two years), then give every
+    100th a phone People cannot read, in the org's own storage so their dates stay spread:
+    the rejected records fall in every batch of the transfer. Returns how many."""
+    with served_org(data_dir, "--seed-leads", str(leads), "--seed", "9"):
+        pass
+    with sqlite3.connect(data_dir / "org.sqlite3") as db:
+        changed = db.execute("UPDATE Lead SET Phone = 'ring ' || rowid WHERE rowid % 100 = 7")
+    return int(changed.rowcount)
+
+
 def test_kills_during_a_transfer_with_rejected_records_lose_no_error_entry(
     tmp_path: Path,
 ) -> None:
-    with served_org(tmp_path / "org", "--seed-leads", "5000", "--seed", "9") as info:
+    assert org_with_unusable_phones(tmp_path / "org", 5000) == 50
+    with served_org(tmp_path / "org") as info:
         reference = tmp_path / "reference"
         reference_env = environment(info, reference)
         connect(info, reference_env)
         sync_once(reference_env)
         expected = problems(reference)
-        assert sum(1 for p in expected if p[1] != "LEAD_CONVERTED") >= 10  # rejected records
+        rejected = [p for p in expected if p[1] == "INVALID_PHONE"]
+        assert len(rejected) >= 40  # (a converted lead is not applied, so not rejected)
+        assert {p[4] for p in expected} == {1}  # each seen once
 
         crashed = tmp_path / "crashed"
         env = environment(info, crashed)
