@@ -105,6 +105,10 @@ async def serve(
             date_header=False,
             # Streaming clients hold long polls open; shutting down must not wait for them.
             timeout_graceful_shutdown=2,
+            # Clients keep pooled connections for a while between calls (a bulk client polls,
+            # sleeps, polls); closing idle ones after uvicorn's 5 s makes a reused connection
+            # fail as the server drops it ("RemoteDisconnected"). Salesforce keeps them longer.
+            timeout_keep_alive=120,
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
