@@ -212,7 +212,8 @@ async def serve_people(
                     f"  REST API         {people}/api/v1 (OpenAPI: {people}/api/v1/openapi.json)",
                     f"[b]Salesforce sandbox org[/b] {info['instance_url']}",
                     "The sync workers run beside the web app: what changes in the org shows "
-                    "up in People, and edits in People go to the org.",
+                    "up in People, and edits in People go to the org once its outbound "
+                    "steps are switched on.",
                 ]
             ),
             soft_wrap=True,
