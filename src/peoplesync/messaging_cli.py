@@ -60,6 +60,27 @@ def providers_add(
         console.print(f"provider account {name!r} added ({base_url}); its key is sealed at rest")
 
 
+@providers_app.command("remove")
+def providers_remove(
+    name: Annotated[str, typer.Argument(help="The account's name")],
+    as_json: JsonOption = False,
+) -> None:
+    """Remove a provider account (e.g. to add it again with a new API key)."""
+
+    async def run() -> bool:
+        async with messaging(Settings()) as services:
+            return await services.accounts.remove(name)
+
+    removed = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps({"name": name, "removed": removed}))
+    elif removed:
+        console.print(f"provider account {name!r} removed")
+    if not removed:
+        console.print(f"[red]error:[/red] no provider account {name!r} (see: providers list)")
+        raise typer.Exit(1)
+
+
 @providers_app.command("list")
 def providers_list(as_json: JsonOption = False) -> None:
     """List provider accounts (never their keys)."""
@@ -228,8 +249,12 @@ def messages_work(
         bool, typer.Option("--until-idle", help="Exit when nothing is due (e.g. from cron)")
     ] = False,
     lease: Annotated[
-        float, typer.Option(help="Seconds a claimed message stays with this worker")
-    ] = 60.0,
+        float,
+        typer.Option(
+            help="Seconds a claimed message stays with this worker; keep it longer than one "
+            "provider call with its retries (about 160 s)"
+        ),
+    ] = 300.0,
     batch: Annotated[int, typer.Option(help="Messages claimed per round")] = 500,
     delivery_url: Annotated[
         str | None, typer.Option(help="Where the provider sends delivery reports")

@@ -81,7 +81,7 @@ async def _counts(url: str) -> dict[str, int]:
 
 def test_killed_workers_neither_lose_nor_double_send(tmp_path: Path) -> None:
     rng = random.Random(5)
-    with sandbox_provider(tmp_path / "provider", "--latency-ms", "15") as info:
+    with sandbox_provider(tmp_path / "provider", "--latency-ms", "40") as info:
         env = {
             **os.environ,
             "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),

@@ -55,7 +55,8 @@ class ProviderAccounts:
             if taken.first() is not None:
                 raise ConfigurationError(
                     f"a provider account named {name!r} exists",
-                    hint="choose another name, or remove the existing account first",
+                    hint="choose another name, or remove the existing account first "
+                    "(peoplesync providers remove NAME)",
                 )
             await conn.execute(
                 sa.insert(_a).values(

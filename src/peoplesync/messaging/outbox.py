@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.messaging.channels.message_status import MessageStatus
 from peoplesync.messaging.channels.validation import normalise_phone, validate_message
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
@@ -32,6 +31,7 @@ QUEUED, SENDING, ACCEPTED, REJECTED, INVALID = (
     "invalid",
 )
 _m = outbound_messages
+_ENQUEUE_LOCK = 0x70736D71  # "psmq": the outbox's advisory lock on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class QueuedMessage:
     sent_at: datetime | None
     provider_status: str | None
     person_id: str | None
+    claimed_by: str | None = None  # the claim that holds it while it is being sent
 
 
 class Outbox:
@@ -97,6 +98,7 @@ class Outbox:
         keys = [draft.idempotency_key for draft in drafts]
         out: dict[str, Enqueued] = {}
         async with self._engine.begin() as conn:
+            await _serialise(conn)
             existing = await conn.execute(
                 sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
                     _m.c.idempotency_key.in_(keys)
@@ -211,48 +213,60 @@ class Outbox:
         claimed.sort(key=lambda message: message.send_after)
         return claimed
 
-    async def record(self, results: Sequence[SendResult]) -> None:
-        """Store the provider's answers: accepted or rejected for good."""
+    async def record(self, results: Sequence[SendResult], *, claimed_by: str) -> int:
+        """Store the provider's answers for messages still held by the claim ``claimed_by``:
+        accepted, or rejected for good. A claim that expired meanwhile (another sender took
+        the message) changes nothing. Returns how many messages were recorded."""
         now = self._clock.now()
+        recorded: list[SendResult] = []
         async with self._engine.begin() as conn:
             for result in results:
                 accepted = result.outcome is Outcome.ACCEPTED
-                await conn.execute(
+                changed = await conn.execute(
                     sa.update(_m)
-                    .where(_m.c.id == result.message_id, _m.c.state == SENDING)
+                    .where(
+                        _m.c.id == result.message_id,
+                        _m.c.state == SENDING,
+                        _m.c.claimed_by == claimed_by,
+                    )
                     .values(
                         state=ACCEPTED if accepted else REJECTED,
-                        status=MessageStatus.PENDING.value if accepted else _m.c.status,
                         detail=result.description,
                         provider_status=result.status_name[:60],
                         sent_at=now,
                         lease_until=None,
                     )
                 )
-            await conn.execute(
-                sa.insert(message_events),
-                [
-                    {
-                        "message_id": result.message_id,
-                        "kind": "sent" if result.outcome is Outcome.ACCEPTED else "rejected",
-                        "at": now,
-                        "detail": {
-                            "status": result.status_name,
-                            "group": result.status_group,
-                            "description": result.description,
-                            "parts": result.parts,
-                        },
-                    }
-                    for result in results
-                ],
-            )
+                if changed.rowcount:
+                    recorded.append(result)
+            if recorded:
+                await conn.execute(
+                    sa.insert(message_events),
+                    [
+                        {
+                            "message_id": result.message_id,
+                            "kind": "sent" if result.outcome is Outcome.ACCEPTED else "rejected",
+                            "at": now,
+                            "detail": {
+                                "status": result.status_name,
+                                "group": result.status_group,
+                                "description": result.description,
+                                "parts": result.parts,
+                            },
+                        }
+                        for result in recorded
+                    ],
+                )
+        return len(recorded)
 
-    async def release(self, ids: Sequence[str], retry_at: datetime, detail: str) -> None:
-        """Give claimed messages back for a later try (the provider was unavailable)."""
+    async def release(
+        self, ids: Sequence[str], retry_at: datetime, detail: str, *, claimed_by: str
+    ) -> None:
+        """Give messages the claim ``claimed_by`` still holds back for a later try."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 sa.update(_m)
-                .where(_m.c.id.in_(ids), _m.c.state == SENDING)
+                .where(_m.c.id.in_(ids), _m.c.state == SENDING, _m.c.claimed_by == claimed_by)
                 .values(state=QUEUED, send_after=retry_at, lease_until=None, detail=detail)
             )
 
@@ -290,6 +304,16 @@ class Outbox:
             return {state: int(n) for state, n in await conn.execute(query)}
 
 
+async def _serialise(conn: AsyncConnection) -> None:
+    """One enqueue at a time: two callers with one idempotency key make one message, and two
+    with one speed-limit key get distinct slots (SQLite: a write lock up front; PostgreSQL: a
+    transaction-scoped advisory lock)."""
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ENQUEUE_LOCK})
+
+
 def _row(row: sa.RowMapping) -> QueuedMessage:
     return QueuedMessage(
         id=row["id"],
@@ -309,4 +333,5 @@ def _row(row: sa.RowMapping) -> QueuedMessage:
         sent_at=row["sent_at"],
         provider_status=row["provider_status"],
         person_id=row["person_id"],
+        claimed_by=row["claimed_by"],
     )

@@ -12,4 +12,7 @@ class ProviderUnavailableError(RetryableError):
 class ProviderAuthError(StopError):
     """The provider refused the account's API key (401/403): sending stops until it is fixed."""
 
-    hint = "check the provider account's API key and base URL in Messaging -> Providers"
+    hint = (
+        "check the account's API key and base URL; to change the key: peoplesync providers "
+        "remove NAME, then providers add NAME again, and restart the send worker"
+    )

@@ -51,7 +51,7 @@ class Sender:
         clock: Clock,
         *,
         batch: int = 500,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self._outbox = outbox
         self._providers = providers
@@ -76,8 +76,11 @@ class Sender:
         provider = self._providers.get(account)
         retry_at = self._clock.now() + retry_delay(max(m.attempts for m in queued))
         ids = [message.id for message in queued]
+        token = queued[0].claimed_by or ""
         if provider is None:
-            await self._outbox.release(ids, retry_at, f"no provider account named {account!r}")
+            await self._outbox.release(
+                ids, retry_at, f"no provider account named {account!r}", claimed_by=token
+            )
             done.retried += len(ids)
             return
         messages = [
@@ -87,15 +90,15 @@ class Sender:
         try:
             results = await provider.send(messages, bulk_id=ids[0], webhooks=self._webhooks)
         except RetryableError as exc:
-            await self._outbox.release(ids, retry_at, exc.message)
+            await self._outbox.release(ids, retry_at, exc.message, claimed_by=token)
             done.retried += len(ids)
             return
         except StopError as exc:
-            await self._outbox.release(ids, retry_at, exc.message)
+            await self._outbox.release(ids, retry_at, exc.message, claimed_by=token)
             done.retried += len(ids)
             done.stopped.append(account)
             return
-        await self._outbox.record(results)
+        await self._outbox.record(results, claimed_by=token)
         for result in results:
             if result.outcome is Outcome.ACCEPTED:
                 done.accepted += 1

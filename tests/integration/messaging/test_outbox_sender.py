@@ -180,3 +180,41 @@ def test_speed_limit_bounds() -> None:
         SpeedLimit(100_001, TimeUnit.DAY)
     assert SpeedLimit(500, TimeUnit.HOUR).interval == timedelta(seconds=7.2)
     assert datetime(2026, 1, 1, tzinfo=UTC)  # keeps the import honest for the planner tests
+
+
+async def test_a_stale_claim_records_nothing_over_a_newer_one(
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
+    from peoplesync.messaging.message import Outcome, SendResult
+
+    outbox = Outbox(engine, clock)
+    await outbox.enqueue([_sms("stale")])
+    [old] = await outbox.claim(5, timedelta(seconds=10))
+    clock.advance(timedelta(seconds=11))
+    [new] = await outbox.claim(5, timedelta(seconds=10))
+    assert old.id == new.id and old.claimed_by != new.claimed_by
+    answer = SendResult(old.id, Outcome.REJECTED, "REJECTED", "REJECTED_NETWORK", "late")
+    assert await outbox.record([answer], claimed_by=old.claimed_by or "") == 0
+    await outbox.release([old.id], clock.now(), "late", claimed_by=old.claimed_by or "")
+    message = await outbox.get(old.id)
+    assert message is not None and message.state == "sending"  # still the newer claim's
+    assert [e["kind"] for e in await outbox.events(old.id)] == ["queued"]
+    ok = SendResult(new.id, Outcome.ACCEPTED, "PENDING", "PENDING_ACCEPTED", "")
+    assert await outbox.record([ok], claimed_by=new.claimed_by or "") == 1
+
+
+async def test_concurrent_enqueues_share_keys_and_slots_correctly(
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
+    limit = SpeedLimit(60, TimeUnit.MINUTE)
+    outboxes = [Outbox(engine, clock) for _ in range(4)]
+    same_key = await asyncio.gather(*(o.enqueue([_sms("one-key")]) for o in outboxes))
+    assert len({result[0].message_id for result in same_key}) == 1
+    await asyncio.gather(
+        *(
+            o.enqueue([_sms(f"slot-{n}-{m}") for m in range(3)], limit=limit, limit_key="lk")
+            for n, o in enumerate(outboxes)
+        )
+    )
+    slots = [m.send_after for m in await outboxes[0].recent(limit=50) if m.limit_key == "lk"]
+    assert len(slots) == len(set(slots)) == 12  # one second apart, never two in one slot

@@ -92,7 +92,14 @@ class InfobipProvider:
                 if response.status_code == 400:
                     return _rejected(request, _violations(response))
                 if response.status_code < 300:
-                    return parse_send_response(request, response.json())
+                    body = _json(response)
+                    if body.get("messages"):
+                        return parse_send_response(request, body)
+                    failure = f"{response.status_code} with no messages in the answer"
+                    retry_after = None
+                    if attempt < self._retry.attempts:
+                        await self._sleep(self._retry.delay(attempt, retry_after))
+                    continue
                 if response.status_code not in _RETRY_STATUSES:
                     return _rejected(
                         request, f"{response.status_code} {_error_code(response)}".strip()
