@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import socket
 from pathlib import Path
@@ -45,8 +46,9 @@ def provider(
         else:
             data_dir.mkdir(parents=True, exist_ok=True)
             api_key = secrets.token_urlsafe(24)
-            key_file.write_text(api_key)
-            key_file.chmod(0o600)
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(api_key)
     config = ProviderConfig(
         data_dir=data_dir.resolve(),
         api_key=api_key,

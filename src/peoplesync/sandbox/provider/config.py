@@ -23,7 +23,7 @@ class ProviderConfig:
     """One sandbox provider: where it keeps its data, its API key, its seed and knobs."""
 
     data_dir: Path
-    api_key: str
+    api_key: str = field(repr=False)
     seed: int = 0
     knobs: ProviderKnobs = field(default_factory=ProviderKnobs)
     # Webhook retries: 1 min + 1 min x n^2 as the real API, times this scale (tests use 0.001).
