@@ -40,7 +40,7 @@ async def run(
     clock = SystemClock()
     outbox = Outbox(engine, clock)
     drafts = [
-        MessageDraft(f"bench-{n}", "main", "sms", REQUEST | {"to": f"38591{n:07d}"})
+        MessageDraft(f"bench-{n}", "main", "sms", REQUEST | {"to": f"38591{n:06d}7"})
         for n in range(messages)
     ]
     started = time.perf_counter()

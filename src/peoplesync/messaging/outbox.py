@@ -219,26 +219,30 @@ class Outbox:
         the message) changes nothing. Returns how many messages were recorded."""
         now = self._clock.now()
         recorded: list[SendResult] = []
+        groups: dict[tuple[Outcome, str, str], list[SendResult]] = {}
+        for result in results:  # most answers are alike: one statement per kind of answer
+            key = (result.outcome, result.status_name, result.description)
+            groups.setdefault(key, []).append(result)
         async with self._engine.begin() as conn:
-            for result in results:
-                accepted = result.outcome is Outcome.ACCEPTED
+            for (outcome, status_name, description), members in groups.items():
+                by_id = {result.message_id: result for result in members}
                 changed = await conn.execute(
                     sa.update(_m)
                     .where(
-                        _m.c.id == result.message_id,
+                        _m.c.id.in_(list(by_id)),
                         _m.c.state == SENDING,
                         _m.c.claimed_by == claimed_by,
                     )
                     .values(
-                        state=ACCEPTED if accepted else REJECTED,
-                        detail=result.description,
-                        provider_status=result.status_name[:60],
+                        state=ACCEPTED if outcome is Outcome.ACCEPTED else REJECTED,
+                        detail=description,
+                        provider_status=status_name[:60],
                         sent_at=now,
                         lease_until=None,
                     )
+                    .returning(_m.c.id)
                 )
-                if changed.rowcount:
-                    recorded.append(result)
+                recorded.extend(by_id[row[0]] for row in changed)
             if recorded:
                 await conn.execute(
                     sa.insert(message_events),
