@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.messaging.hook_urls import hook_urls
 from peoplesync.messaging.message import Webhooks
 from peoplesync.messaging.outbox import MessageDraft, QueuedMessage
 from peoplesync.messaging.provider import Provider
@@ -30,6 +31,14 @@ messages_app = typer.Typer(help="Send messages and see what was sent.", no_args_
 console = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
 API_KEY_VARIABLE = "PEOPLESYNC_PROVIDER_API_KEY"
+PublicUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-url",
+        envvar="PEOPLESYNC_PUBLIC_URL",
+        help="The address providers reach peoplesync's web app at, e.g. https://people.example.com",
+    ),
+]
 
 
 def _fail(exc: PeopleSyncError) -> typer.Exit:
@@ -259,9 +268,17 @@ def messages_work(
     delivery_url: Annotated[
         str | None, typer.Option(help="Where the provider sends delivery reports")
     ] = None,
+    public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Send queued messages through their provider accounts until stopped."""
+    """Send queued messages through their provider accounts until stopped.
+
+    With --public-url (or PEOPLESYNC_PUBLIC_URL), each message carries its account's
+    delivery and seen report URLs on peoplesync's web app (see: messages webhooks).
+    """
+    if public_url and delivery_url:
+        console.print("[red]error:[/red] give --public-url or --delivery-url, not both")
+        raise typer.Exit(1)
 
     async def run() -> dict[str, int]:
         totals = {"claimed": 0, "accepted": 0, "rejected": 0, "retried": 0}
@@ -270,10 +287,13 @@ def messages_work(
             providers: dict[str, Provider] = {
                 name: InfobipProvider(account, http) for name, account in accounts.items()
             }
+            webhooks: Webhooks | dict[str, Webhooks] = Webhooks(delivery_url=delivery_url)
+            if public_url:
+                webhooks = {name: hook_urls(public_url, services.box, name) for name in accounts}
             sender = Sender(
                 services.outbox,
                 providers,
-                Webhooks(delivery_url=delivery_url),
+                webhooks,
                 services.clock,
                 batch=batch,
                 lease=timedelta(seconds=lease),
@@ -304,3 +324,31 @@ def messages_work(
             f"claimed {totals['claimed']}: accepted {totals['accepted']}, rejected "
             f"{totals['rejected']}, retried later {totals['retried']}"
         )
+
+
+@messages_app.command("webhooks")
+def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = False) -> None:
+    """Each provider account's delivery and seen report URLs (they hold a secret token)."""
+    if not public_url:
+        console.print("[red]error:[/red] give --public-url (or set PEOPLESYNC_PUBLIC_URL)")
+        raise typer.Exit(1)
+
+    async def run() -> list[dict[str, str | None]]:
+        async with messaging(Settings()) as services:
+            rows = []
+            for account in await services.accounts.list():
+                urls = hook_urls(public_url, services.box, account.name)
+                rows.append(
+                    {"account": account.name, "delivery": urls.delivery_url, "seen": urls.seen_url}
+                )
+            return rows
+
+    try:
+        rows = asyncio.run(run())
+    except PeopleSyncError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    for row in rows:
+        typer.echo(f"{row['account']}\n  delivery: {row['delivery']}\n  seen:     {row['seen']}")

@@ -7,6 +7,8 @@ reconnecting integrations; it never appears in logs or errors.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -21,6 +23,7 @@ class SecretBox:
     def __init__(self, key: bytes) -> None:
         try:
             self._fernet = Fernet(key)
+            self._key = bytes(key)
         except ValueError:
             raise ConfigurationError(
                 "the secret key is not a valid Fernet key",
@@ -54,6 +57,11 @@ class SecretBox:
                 "a stored secret cannot be decrypted with the current key",
                 hint="restore the original secret key, or reconnect the integration",
             ) from None
+
+    def derive(self, purpose: str) -> str:
+        """A token for ``purpose``, derived from the key (HMAC-SHA256, hex): the same key and
+        purpose always give the same token, so nothing new is stored; never log it."""
+        return hmac.new(self._key, purpose.encode(), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return "SecretBox(<key hidden>)"

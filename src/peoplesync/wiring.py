@@ -49,6 +49,7 @@ class Messaging:
     outbox: Outbox
     accounts: ProviderAccounts
     clock: Clock
+    box: SecretBox
 
 
 @asynccontextmanager
@@ -59,6 +60,6 @@ async def messaging(settings: Settings, *, clock: Clock | None = None) -> AsyncI
     try:
         await migrate(engine)
         box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
-        yield Messaging(Outbox(engine, used), ProviderAccounts(engine, box, used), used)
+        yield Messaging(Outbox(engine, used), ProviderAccounts(engine, box, used), used, box)
     finally:
         await engine.dispose()

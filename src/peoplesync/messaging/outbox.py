@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from peoplesync.clock import Clock
 from peoplesync.messaging.channels.validation import normalise_phone, validate_message
 from peoplesync.messaging.message import Outcome, SendResult
+from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
 from peoplesync.messaging.tables import message_events, outbound_messages, send_rates
 from peoplesync.people.model import new_id
@@ -261,7 +262,22 @@ class Outbox:
                         for result in recorded
                     ],
                 )
+                await self._sent_to_timelines(conn, recorded, now)
         return len(recorded)
+
+    async def _sent_to_timelines(
+        self, conn: AsyncConnection, results: Sequence[SendResult], now: datetime
+    ) -> None:
+        accepted = [r.message_id for r in results if r.outcome is Outcome.ACCEPTED]
+        if not accepted:
+            return
+        rows = await conn.execute(
+            sa.select(_m.c.id, _m.c.channel, _m.c.recipient, _m.c.person_id).where(
+                _m.c.id.in_(accepted)
+            )
+        )
+        sent = [MessageEvent(r.id, "sent", now, r.channel, r.recipient, r.person_id) for r in rows]
+        await add_to_timelines(conn, sent)
 
     async def release(
         self, ids: Sequence[str], retry_at: datetime, detail: str, *, claimed_by: str

@@ -47,7 +47,7 @@ class Sender:
         self,
         outbox: Outbox,
         providers: Mapping[str, Provider],
-        webhooks: Webhooks,
+        webhooks: Webhooks | Mapping[str, Webhooks],
         clock: Clock,
         *,
         batch: int = 500,
@@ -55,7 +55,7 @@ class Sender:
     ) -> None:
         self._outbox = outbox
         self._providers = providers
-        self._webhooks = webhooks
+        self._webhooks = webhooks  # one for all accounts, or each account's own
         self._clock = clock
         self._batch = batch
         self._lease = lease
@@ -88,7 +88,9 @@ class Sender:
             for m in queued
         ]
         try:
-            results = await provider.send(messages, bulk_id=ids[0], webhooks=self._webhooks)
+            results = await provider.send(
+                messages, bulk_id=ids[0], webhooks=self._webhooks_of(account)
+            )
         except RetryableError as exc:
             await self._outbox.release(ids, retry_at, exc.message, claimed_by=token)
             done.retried += len(ids)
@@ -104,6 +106,11 @@ class Sender:
                 done.accepted += 1
             else:
                 done.rejected += 1
+
+    def _webhooks_of(self, account: str) -> Webhooks:
+        if isinstance(self._webhooks, Webhooks):
+            return self._webhooks
+        return self._webhooks.get(account, Webhooks())
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
         """Rounds until ``stop`` is set; sleeps ``idle`` seconds when nothing was due."""

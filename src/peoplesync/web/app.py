@@ -16,7 +16,9 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
+from peoplesync.messaging.report_store import ReportStore
 from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.step_edits import ClientOpener
@@ -29,6 +31,8 @@ from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_v
 from peoplesync.web.input_guard import unstorable_error, unstorable_input
 from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.login_throttle import LoginThrottle
+from peoplesync.web.messaging_hooks import MessagingHooks
+from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_pages import router as steps_pages
@@ -62,9 +66,12 @@ def create_app(
     open_org: ClientOpener | None = None,
     settings: Settings | None = None,
     connector: Connector | None = None,
+    secret_box: SecretBox | None = None,
 ) -> FastAPI:
     """The whole web application: pages at /, REST API at /api/v1, assets at /static.
 
+    ``secret_box`` (else one from ``settings``) signs the messaging report receivers' URLs;
+    without either they answer 503.
     ``secure_cookies`` marks cookies Secure (sent over HTTPS only; browsers also accept them
     from http://localhost); turn it off only behind plain HTTP on a trusted network.
     """
@@ -91,6 +98,10 @@ def create_app(
     app.include_router(log_router)
     app.state.connector = api.state.connector = connector
     app.include_router(connect_router)
+    if secret_box is None and settings is not None:
+        secret_box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+    app.state.messaging_hooks = MessagingHooks(secret_box, ReportStore(store.engine, clock))
+    app.include_router(hooks_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 

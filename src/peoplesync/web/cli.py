@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from peoplesync.settings import Settings
 from peoplesync.sync_workers import SyncWorkers
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
 from peoplesync.web.app import create_app
+from peoplesync.web.messaging_hooks import RedactTokens
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_view import org_opener
 from peoplesync.wiring import people_store
@@ -153,11 +155,13 @@ async def serve_web(
         open_org=org_opener(settings),
         settings=settings,
         connector=connector,
+        secret_box=box,
     )
     if running is not None:
         app.router.lifespan_context = running.running_beside
     level = (log_level or settings.log_level).lower()
     config = uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
     with_workers = " with sync workers" if running else " (no sync workers)"
     say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
     watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted

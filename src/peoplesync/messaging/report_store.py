@@ -1,0 +1,167 @@
+"""Applies parsed delivery and seen reports to the outbox: state, provider status, events,
+and the events on the timeline of the person the message went to.
+
+Idempotent: a provider retries a report it thinks we missed, so a report for a message that
+already has that report's event adds nothing and changes nothing. A report for a message id
+we never sent is counted and skipped; the rest of the payload is still applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from peoplesync.clock import Clock
+from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
+from peoplesync.messaging.reports import FINAL_STATES, SEEN, DeliveryReport, SeenReport
+from peoplesync.messaging.tables import message_events, outbound_messages
+
+_m = outbound_messages
+_e = message_events
+REPORT = "report"  # the ``source`` of events made from reports, set apart from send events
+
+
+@dataclass
+class ReportsApplied:
+    """What one payload did."""
+
+    applied: int = 0  # reports that added an event
+    duplicates: int = 0  # already applied before (a provider retry)
+    unknown: int = 0  # message ids we never sent
+    pending: int = 0  # intermediate statuses: no state change
+    events: list[MessageEvent] = field(default_factory=list)
+
+
+class ReportStore:
+    """Reports on the People database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    async def apply_delivery(self, reports: Sequence[DeliveryReport]) -> ReportsApplied:
+        done = ReportsApplied()
+        async with self._engine.begin() as conn:
+            known = await self._messages(conn, [r.message_id for r in reports])
+            applied = await self._applied(conn, list(known), FINAL_STATES)
+            for report in reports:
+                message = known.get(report.message_id)
+                state = report.state
+                if message is None:
+                    done.unknown += 1
+                    continue
+                if state is None:
+                    done.pending += 1
+                    continue
+                if report.message_id in applied:
+                    done.duplicates += 1
+                    continue
+                applied.add(report.message_id)
+                await conn.execute(
+                    sa.update(_m)
+                    .where(_m.c.id == report.message_id)
+                    .values(
+                        state=state,
+                        provider_status=report.status_name[:60],
+                        detail=_detail(report),
+                        lease_until=None,
+                    )
+                )
+                at = report.done_at or self._clock.now()
+                await conn.execute(
+                    sa.insert(_e).values(
+                        message_id=report.message_id, kind=state, at=at, detail=_event(report)
+                    )
+                )
+                done.applied += 1
+                done.events.append(MessageEvent(report.message_id, state, at, *message))
+            await add_to_timelines(conn, done.events)
+        return done
+
+    async def apply_seen(self, reports: Sequence[SeenReport]) -> ReportsApplied:
+        done = ReportsApplied()
+        async with self._engine.begin() as conn:
+            known = await self._messages(conn, [r.message_id for r in reports])
+            applied = await self._applied(conn, list(known), (SEEN,))
+            for report in reports:
+                message = known.get(report.message_id)
+                if message is None:
+                    done.unknown += 1
+                    continue
+                if report.message_id in applied:
+                    done.duplicates += 1
+                    continue
+                applied.add(report.message_id)
+                detail = {
+                    "source": REPORT,
+                    "sentAt": report.sent_at.isoformat() if report.sent_at else None,
+                    "seenAt": report.seen_at.isoformat(),
+                }
+                await conn.execute(
+                    sa.insert(_e).values(
+                        message_id=report.message_id, kind=SEEN, at=report.seen_at, detail=detail
+                    )
+                )
+                done.applied += 1
+                done.events.append(MessageEvent(report.message_id, SEEN, report.seen_at, *message))
+            await add_to_timelines(conn, done.events)
+        return done
+
+    async def _messages(
+        self, conn: AsyncConnection, ids: Sequence[str]
+    ) -> dict[str, tuple[str, str, str | None]]:
+        """Known messages among ``ids``, locked on PostgreSQL so a concurrent retry waits."""
+        wanted = sorted({i for i in ids if len(i) <= 64})
+        if not wanted:
+            return {}
+        query = sa.select(_m.c.id, _m.c.channel, _m.c.recipient, _m.c.person_id).where(
+            _m.c.id.in_(wanted)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.order_by(_m.c.id).with_for_update()
+        rows = await conn.execute(query)
+        return {row.id: (row.channel, row.recipient, row.person_id) for row in rows}
+
+    async def _applied(
+        self, conn: AsyncConnection, ids: Sequence[str], kinds: Sequence[str]
+    ) -> set[str]:
+        if not ids:
+            return set()
+        rows = await conn.execute(
+            sa.select(_e.c.message_id, _e.c.detail).where(
+                _e.c.message_id.in_(ids), _e.c.kind.in_(kinds)
+            )
+        )
+        return {
+            row.message_id
+            for row in rows
+            if isinstance(row.detail, dict) and row.detail.get("source") == REPORT
+        }
+
+
+def _detail(report: DeliveryReport) -> str:
+    if report.error_name and report.error_name != "NO_ERROR":
+        described = f": {report.error_description}" if report.error_description else ""
+        return f"{report.error_name}{described}"
+    return report.status_description
+
+
+def _event(report: DeliveryReport) -> dict[str, Any]:
+    return {
+        "source": REPORT,
+        "status": report.status_name,
+        "group": report.status_group,
+        "description": report.status_description,
+        "error": report.error_name,
+        "errorDescription": report.error_description,
+        "permanent": report.error_permanent,
+        "price": report.price,
+        "currency": report.currency,
+        "parts": report.parts,
+        "sentAt": report.sent_at.isoformat() if report.sent_at else None,
+        "doneAt": report.done_at.isoformat() if report.done_at else None,
+    }

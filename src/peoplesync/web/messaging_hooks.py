@@ -1,0 +1,105 @@
+"""Receivers of provider reports: ``POST /hooks/messaging/{account}/delivery`` and ``/seen``.
+
+A provider cannot log in, so each account's URLs carry a token derived from peoplesync's
+secret key (see ``messaging.hook_urls``). A missing or wrong token answers 401 and is logged
+without the token. A readable payload answers 200 with what was applied; its unreadable
+entries are logged by entry and field (a provider would only post them again).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from peoplesync.messaging.hook_urls import token_matches
+from peoplesync.messaging.report_store import ReportsApplied, ReportStore
+from peoplesync.messaging.reports import Parsed, parse_delivery_reports, parse_seen_reports
+from peoplesync.secret_box import SecretBox
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+MAX_BODY = 5_000_000
+_TOKEN = re.compile(r"(token=)[^&\s\"]*")
+
+
+@dataclass(frozen=True)
+class MessagingHooks:
+    """What the receivers need: the key the tokens derive from, and where reports go."""
+
+    box: SecretBox | None
+    reports: ReportStore
+
+
+class RedactTokens(logging.Filter):
+    """Hides ``token=...`` in log lines (uvicorn's access log prints the query string)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN.sub(r"\1<hidden>", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN.sub(r"\1<hidden>", record.msg)
+        return True
+
+
+def _error(status: int, message: str, hint: str) -> JSONResponse:
+    return JSONResponse({"error": message, "hint": hint}, status_code=status)
+
+
+@router.post("/hooks/messaging/{account}/{kind}")
+async def receive_report(
+    request: Request,
+    account: str,
+    kind: str,
+    token: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSONResponse:
+    hooks: MessagingHooks = request.app.state.messaging_hooks
+    if kind not in ("delivery", "seen"):
+        return _error(404, f"no report kind {kind!r}", "use /delivery or /seen")
+    if hooks.box is None:
+        return _error(503, "report receivers are not configured", "run peoplesync serve")
+    if not token_matches(hooks.box, account, token):
+        log.warning(
+            "messaging %s report for account %r refused: %s token",
+            kind,
+            account[:100],
+            "missing" if not token else "wrong",
+        )
+        return _error(
+            401,
+            "missing or wrong token",
+            "use the URLs printed by: peoplesync messages webhooks --public-url URL",
+        )
+    raw = await request.body()
+    try:
+        if len(raw) > MAX_BODY:
+            raise ValueError("too large")
+        body: Any = json.loads(raw)
+    except ValueError:
+        return _error(400, "the report body is not JSON (or over 5 MB)", 'send {"results": [...]}')
+    parsed: Parsed[Any]
+    if kind == "delivery":
+        parsed = parse_delivery_reports(body)
+        done = await hooks.reports.apply_delivery(parsed.reports)
+    else:
+        parsed = parse_seen_reports(body)
+        done = await hooks.reports.apply_seen(parsed.reports)
+    for error in parsed.errors:
+        log.warning("messaging %s report for account %r: %s", kind, account[:100], error)
+    return JSONResponse(_summary(done) | {"errors": [str(e) for e in parsed.errors]})
+
+
+def _summary(done: ReportsApplied) -> dict[str, Any]:
+    return {
+        "applied": done.applied,
+        "duplicates": done.duplicates,
+        "unknown": done.unknown,
+        "pending": done.pending,
+    }
