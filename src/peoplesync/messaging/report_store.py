@@ -121,7 +121,11 @@ class ReportStore:
         query = sa.select(_m.c.id, _m.c.channel, _m.c.recipient, _m.c.person_id).where(
             _m.c.id.in_(wanted)
         )
-        if conn.dialect.name == "postgresql":
+        if conn.dialect.name == "sqlite":
+            # Take the write lock before reading: two copies of one report posted at the same
+            # moment (the provider retries) are then applied one after the other.
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
             query = query.order_by(_m.c.id).with_for_update()
         rows = await conn.execute(query)
         return {row.id: (row.channel, row.recipient, row.person_id) for row in rows}

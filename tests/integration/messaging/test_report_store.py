@@ -132,3 +132,19 @@ async def test_seen_reports_add_one_event_each(engine: AsyncEngine, clock: Manua
     message = await outbox.get(ids[0])
     assert message is not None and message.state == "accepted"  # seen is an event, not a state
     assert first.events[0].recipient == message.recipient
+
+
+async def test_one_report_posted_twice_at_once_adds_one_event(
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
+    import asyncio
+
+    outbox = Outbox(engine, clock)
+    [message_id] = await _accepted(outbox, 1)
+    parsed = parse_delivery_reports(
+        {"results": [_report(message_id, "DELIVERED", "DELIVERED_TO_HANDSET")]}
+    )
+    stores = [ReportStore(engine, clock) for _ in range(4)]
+    await asyncio.gather(*(store.apply_delivery(parsed.reports) for store in stores))
+    kinds = [event["kind"] for event in await outbox.events(message_id)]
+    assert kinds.count("delivered") == 1
