@@ -6,8 +6,6 @@ appear."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from peoplesync.sandbox.salesforce.soql import (
     Aggregate,
     FieldMeta,
@@ -15,10 +13,8 @@ from peoplesync.sandbox.salesforce.soql import (
     SoqlError,
     SyntheticField,
 )
+from peoplesync.sandbox.salesforce.soql_paths import QueryCompiler
 from peoplesync.sandbox.salesforce.soql_result import NUMBER_TYPES, CompiledQuery, Output
-
-if TYPE_CHECKING:
-    from peoplesync.sandbox.salesforce.soql_compiler import Compiler
 
 BULK_AGGREGATE = "Aggregate queries are not supported in Bulk Query"
 _SQL = {
@@ -34,7 +30,7 @@ _SQL = {
 class AggregateScope:
     """Turns aggregate calls into SQL for the field list, HAVING and ORDER BY."""
 
-    def __init__(self, compiler: Compiler) -> None:
+    def __init__(self, compiler: QueryCompiler) -> None:
         self.compiler = compiler
 
     def expression(self, call: Aggregate) -> tuple[str, FieldMeta]:
@@ -56,12 +52,12 @@ class AggregateScope:
         return expr, SyntheticField(str(call), kind)
 
 
-def _grouped(compiler: Compiler, path: Path) -> tuple[str, FieldMeta]:
+def _grouped(compiler: QueryCompiler, path: Path) -> tuple[str, FieldMeta]:
     resolved = compiler.resolve(path)
     return resolved.expr, resolved.meta
 
 
-def compile_aggregate(compiler: Compiler, *, include_deleted: bool) -> CompiledQuery:
+def compile_aggregate(compiler: QueryCompiler, *, include_deleted: bool) -> CompiledQuery:
     """Compile a query with aggregate functions or GROUP BY."""
     query = compiler.query
     scope = AggregateScope(compiler)

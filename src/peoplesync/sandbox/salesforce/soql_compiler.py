@@ -22,6 +22,7 @@ from peoplesync.sandbox.salesforce.soql import (
     Not,
     OrderItem,
     Path,
+    Query,
     SchemaLookup,
     SoqlError,
     parse,
@@ -67,6 +68,10 @@ def _criterion(meta: FieldMeta, kind: str, *, quoted: bool) -> SoqlError:
 
 class Compiler(FieldPaths):
     """Compiles conditions and ORDER BY keys over the resolved field paths."""
+
+    def nested(self, query: Query, sobject: str) -> Compiler:
+        """A compiler for a child sub-query of this one (one level deeper)."""
+        return Compiler(self.schema, query, self.now, self.depth + 1, sobject)
 
     def condition(self, node: Any) -> str:
         if isinstance(node, BoolOp):

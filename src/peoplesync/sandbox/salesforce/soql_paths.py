@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from peoplesync.sandbox.salesforce.soql import (
+    Aggregate,
     FieldMeta,
+    OrderItem,
     Path,
     Query,
     SchemaLookup,
@@ -16,8 +18,12 @@ from peoplesync.sandbox.salesforce.soql import (
     SyntheticField,
 )
 
-if TYPE_CHECKING:
-    from peoplesync.sandbox.salesforce.soql_aggregate import AggregateScope
+
+class AggregateExpressions(Protocol):
+    """Turns an aggregate call into SQL (set on a compiler for aggregate queries)."""
+
+    def expression(self, call: Aggregate) -> tuple[str, FieldMeta]: ...
+
 
 COMPOUND_TYPES = frozenset({"address", "location"})
 # The fields of the "Name" object: what a polymorphic lookup (What, Who, Owner) can read
@@ -117,7 +123,7 @@ class FieldPaths:
         self.joins: list[str] = []
         self.hops: dict[tuple[str, ...], HopSql] = {}  # lower-case relationship names -> hop
         self.params: list[object] = []
-        self.aggregates: AggregateScope | None = None  # set for aggregate queries (HAVING)
+        self.aggregates: AggregateExpressions | None = None  # aggregate queries (HAVING)
 
     def strip(self, path: Path) -> list[str]:
         """The path's names without a leading object name or alias."""
@@ -210,3 +216,34 @@ class FieldPaths:
         return Resolved(expr, found[0][1], names, "", "")
 
     # --- WHERE -------------------------------------------------------------------------
+
+
+class QueryCompiler(Protocol):
+    """What the SELECT-list and aggregate builders need of the compiler: its paths and state,
+    and its conditions, ORDER BY keys and WHERE clause."""
+
+    schema: SchemaLookup
+    query: Query
+    sobject: str
+    root: str
+    joins: list[str]
+    hops: dict[tuple[str, ...], HopSql]
+    params: list[object]
+    aggregates: AggregateExpressions | None
+    depth: int
+
+    def nested(self, query: Query, sobject: str) -> QueryCompiler:
+        """A compiler for a child sub-query of this one (one level deeper)."""
+        ...
+
+    def hop(self, names: tuple[str, ...], table: str, meta: FieldMeta) -> HopSql: ...
+
+    def resolve(self, path: Path, *, compound: bool = False) -> Resolved: ...
+
+    def name_field(self, hop: HopSql, name: str, names: tuple[str, ...]) -> Resolved: ...
+
+    def condition(self, node: Any) -> str: ...
+
+    def order_key(self, expr: str, meta: FieldMeta, item: OrderItem) -> str: ...
+
+    def where_sql(self, *, include_deleted: bool) -> str: ...

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from peoplesync.sandbox.salesforce.soql import (
     Aggregate,
@@ -17,11 +16,8 @@ from peoplesync.sandbox.salesforce.soql import (
     SubQuery,
     TypeOf,
 )
-from peoplesync.sandbox.salesforce.soql_paths import Resolved
+from peoplesync.sandbox.salesforce.soql_paths import QueryCompiler, Resolved
 from peoplesync.sandbox.salesforce.soql_result import CompiledQuery, Hop, Output, part_key
-
-if TYPE_CHECKING:
-    from peoplesync.sandbox.salesforce.soql_compiler import Compiler
 
 FIELDS_LIMIT = 200
 BULK_COMPOUND = "Selecting compound data not supported in Bulk Query"
@@ -37,7 +33,7 @@ BULK_CHILD = {
 class Selection:
     """Selected SQL expressions and the outputs that read them, built item by item."""
 
-    compiler: Compiler
+    compiler: QueryCompiler
     bulk: str | None  # None (REST), "bulk1-csv", "bulk1-json" or "bulk2"
     include_deleted: bool
     selected: list[str] = field(default_factory=list)
@@ -216,7 +212,7 @@ class Selection:
                 "the describe call for the appropriate names.",
             )
         key, sobject, reference = found
-        inner = type(parent)(parent.schema, item.query, parent.now, parent.depth + 1, sobject)
+        inner = parent.nested(item.query, sobject)
         link = f'{inner.root}."{reference}" = {parent.root}."Id"'
         child = select(inner, bulk=self.bulk, include_deleted=self.include_deleted, link=link)
         columns = ", ".join(f"c{i}" for i in range(child.width))
@@ -254,7 +250,7 @@ class Built:
     width: int
 
 
-def order_sql(compiler: Compiler) -> list[str]:
+def order_sql(compiler: QueryCompiler) -> list[str]:
     """ORDER BY keys of a non-aggregate query."""
     keys = []
     for item in compiler.query.order:
@@ -268,7 +264,7 @@ def order_sql(compiler: Compiler) -> list[str]:
 
 
 def select(
-    compiler: Compiler, *, bulk: str | None, include_deleted: bool, link: str | None = None
+    compiler: QueryCompiler, *, bulk: str | None, include_deleted: bool, link: str | None = None
 ) -> Built:
     """Compile a query that returns records (not COUNT() nor aggregates).
 
