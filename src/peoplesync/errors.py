@@ -170,6 +170,18 @@ class ConfirmationRequiredError(RecordError):
         self.affected = affected
 
 
+class JourneyRequestError(RecordError):
+    """A Journey Builder call peoplesync cannot read: not JSON, not an object, a field missing."""
+
+    code = "INVALID_JOURNEY_REQUEST"
+
+
+class BadSignatureError(JourneyRequestError):
+    """A JWT body that no signing key of the business unit verifies (answered with 401)."""
+
+    code = "BAD_SIGNATURE"
+
+
 class NotFoundError(RecordError):
     """The record asked for does not exist."""
 

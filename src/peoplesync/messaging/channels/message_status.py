@@ -38,6 +38,8 @@ class MessageStatus(StrEnum):
     INVALID_REGIONAL = "Error: Invalid regional options"
     INVALID_CALLBACK_DATA = "Error: Invalid callback data"
     INVALID_SUGGESTIONS = "Error: Invalid suggestions"
+    INVALID_SPEED_LIMIT = "Error: Invalid sending speed limit"
+    MISSING_ACCOUNT = "Error: Missing provider account"
 
     @property
     def ok(self) -> bool:

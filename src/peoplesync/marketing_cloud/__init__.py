@@ -1,0 +1,1 @@
+"""Marketing Cloud connector: Journey Builder activities, data extensions, write-back."""
