@@ -13,6 +13,7 @@ from peoplesync import __version__
 from peoplesync.connect_cli import salesforce_app
 from peoplesync.demo import run_demo
 from peoplesync.errors import PeopleSyncError
+from peoplesync.marketing_cloud_cli import marketing_cloud_app
 from peoplesync.messaging_cli import messages_app, providers_app
 from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
@@ -40,6 +41,7 @@ app.add_typer(sandbox_app, name="sandbox")
 sandbox_app.command("provider")(sandbox_provider)
 app.add_typer(providers_app, name="providers")
 app.add_typer(messages_app, name="messages")
+app.add_typer(marketing_cloud_app, name="marketing-cloud")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(sync_app, name="sync")
 app.add_typer(push_app, name="push")

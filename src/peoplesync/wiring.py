@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from peoplesync.clock import Clock, SystemClock
+from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.people.database import create_engine, migrate
@@ -61,5 +62,19 @@ async def messaging(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         await migrate(engine)
         box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
         yield Messaging(Outbox(engine, used), ProviderAccounts(engine, box, used), used, box)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def business_units(
+    settings: Settings, *, clock: Clock | None = None
+) -> AsyncIterator[BusinessUnits]:
+    """The Marketing Cloud business units on the configured (migrated) database."""
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await migrate(engine)
+        box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+        yield BusinessUnits(engine, box, clock or SystemClock())
     finally:
         await engine.dispose()

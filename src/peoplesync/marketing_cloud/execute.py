@@ -79,7 +79,11 @@ class ExecuteCall:
 
 @dataclass(frozen=True)
 class MessagePlan:
-    """What to do with a call: enqueue ``draft`` under ``limit``, or answer ``refusal``."""
+    """What to do with a call: enqueue ``draft`` under ``limit``, else answer ``refusal``.
+
+    A request the channel's rules refuse still has a draft when its account is known: the
+    outbox stores it as invalid with the same status, so operators see it among messages.
+    """
 
     refusal: Verdict | None = None
     draft: MessageDraft | None = None
@@ -132,9 +136,12 @@ def plan_message(call: ExecuteCall, *, mid: str, default_account: str | None) ->
     for flag in _FLAGS & request.keys():
         request[flag] = _flag(request[flag])
     bulk_id = bulk_id_for(channel, args.get("activityName"))
+    account = str(args.get("account") or default_account or "")
     verdict = validate_message(channel, request)
     if not verdict.ok:
-        return MessagePlan(refusal=verdict)
+        # Stored all the same (as invalid, with its status), so it shows among messages.
+        stored = MessageDraft(call.dedupe_key, account, channel, request) if account else None
+        return MessagePlan(refusal=verdict, draft=stored)
     callback = _callback_data(call, request.pop("callbackData", None), mid=mid, bulk_id=bulk_id)
     if len(callback) > CALLBACK_DATA_LIMIT:
         return MessagePlan(
@@ -145,7 +152,6 @@ def plan_message(call: ExecuteCall, *, mid: str, default_account: str | None) ->
                 f"fields; at most {CALLBACK_DATA_LIMIT} are sent",
             )
         )
-    account = str(args.get("account") or default_account or "")
     if not account:
         return MessagePlan(
             refusal=Verdict(

@@ -16,6 +16,8 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
+from peoplesync.marketing_cloud.units import BusinessUnits
+from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
@@ -29,6 +31,8 @@ from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.input_guard import unstorable_error, unstorable_input
+from peoplesync.web.journey.routes import JourneyServices
+from peoplesync.web.journey.routes import router as journey_router
 from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.messaging_hooks import MessagingHooks
@@ -102,6 +106,12 @@ def create_app(
         secret_box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
     app.state.messaging_hooks = MessagingHooks(secret_box, ReportStore(store.engine, clock))
     app.include_router(hooks_router)
+    app.state.journey = (
+        JourneyServices(BusinessUnits(store.engine, secret_box, clock), Outbox(store.engine, clock))
+        if secret_box is not None
+        else None
+    )
+    app.include_router(journey_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 

@@ -77,8 +77,8 @@ def test_the_first_populated_phone_field_is_used() -> None:
 def test_no_phone_at_all_answers_the_missing_phone_status() -> None:
     call = parse_execute(body(*SMS, {"phone": ""}))
     plan = plan_message(call, mid="1", default_account=None)
-    assert plan.draft is None and plan.refusal is not None
-    assert plan.refusal.status is S.MISSING_PHONE
+    assert plan.refusal is not None and plan.refusal.status is S.MISSING_PHONE
+    assert plan.draft is not None and plan.draft.request["to"] == ""  # stored as invalid
     assert out_arguments(plan.refusal.status, None) == {
         "messageStatus": "Error: Missing phone number in request",
         "messageId": "",
@@ -149,6 +149,8 @@ def test_an_unknown_channel_is_a_status_not_an_exception() -> None:
     call = parse_execute(body({"channel": "pigeon"}, {"phone": "+38591234567"}))
     refusal = plan_message(call, mid="1", default_account="a").refusal
     assert refusal is not None and refusal.status is S.UNKNOWN_CHANNEL
+    no_account = plan_message(call, mid="1", default_account=None)
+    assert no_account.draft is None and no_account.refusal == refusal
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,180 @@
+"""Marketing Cloud business units: MID, installed-package credentials and settings.
+
+The client secret, the JWT signing secret and a Key Management salt key are sealed at rest
+and never shown again; a unit is shown by its name, MID, client id and endpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from peoplesync.clock import Clock
+from peoplesync.errors import ConfigurationError, NotFoundError
+from peoplesync.marketing_cloud.signed_body import key_bytes
+from peoplesync.marketing_cloud.tables import business_units
+from peoplesync.people.model import new_id
+from peoplesync.secret_box import SecretBox
+
+_u = business_units
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+STORAGE = ("native", "external")
+
+
+@dataclass(frozen=True)
+class UnitSettings:
+    """What a person enters for a business unit (secrets included, never stored in clear)."""
+
+    name: str
+    mid: str
+    client_id: str
+    auth_url: str
+    client_secret: str
+    jwt_secret: str | None = None
+    salt_key: str | None = None
+    default_account: str | None = None
+    short_domain: str | None = None
+    report_storage: str = "native"
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """A business unit as shown: no secret, only whether each one is set."""
+
+    name: str
+    mid: str
+    client_id: str
+    auth_url: str
+    has_jwt_secret: bool
+    has_salt_key: bool
+    default_account: str | None
+    short_domain: str | None
+    report_storage: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UnitKeys:
+    """A unit's opened secrets, for the routes that verify Journey Builder's calls."""
+
+    info: UnitInfo
+    client_secret: str
+    signing_keys: tuple[bytes, ...]
+
+
+class BusinessUnits:
+    """Stored business units."""
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox, clock: Clock) -> None:
+        self._engine = engine
+        self._box = box
+        self._clock = clock
+
+    async def add(self, unit: UnitSettings) -> UnitInfo:
+        """Store a unit; each wrong field is refused by name with how to fix it."""
+        _check(unit)
+        async with self._engine.begin() as conn:
+            taken = await conn.execute(sa.select(_u.c.id).where(_u.c.name == unit.name))
+            if taken.first() is not None:
+                raise ConfigurationError(
+                    f"a business unit named {unit.name!r} exists",
+                    hint="choose another name, or remove it first "
+                    "(peoplesync marketing-cloud remove NAME)",
+                )
+            await conn.execute(
+                sa.insert(_u).values(
+                    id=new_id(),
+                    name=unit.name,
+                    mid=unit.mid.strip(),
+                    client_id=unit.client_id.strip(),
+                    auth_url=unit.auth_url.strip().rstrip("/"),
+                    client_secret_sealed=self._box.seal(unit.client_secret),
+                    jwt_secret_sealed=self._box.seal(unit.jwt_secret) if unit.jwt_secret else None,
+                    salt_key_sealed=self._box.seal(unit.salt_key) if unit.salt_key else None,
+                    default_account=unit.default_account or None,
+                    short_domain=unit.short_domain or None,
+                    report_storage=unit.report_storage,
+                    created_at=self._clock.now(),
+                )
+            )
+        return await self.get(unit.name)
+
+    async def remove(self, name: str) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(sa.delete(_u).where(_u.c.name == name))
+        return bool(result.rowcount)
+
+    async def list(self) -> list[UnitInfo]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(sa.select(_u).order_by(_u.c.name))
+            return [_info(row) for row in rows]
+
+    async def get(self, name: str) -> UnitInfo:
+        return (await self.keys(name)).info
+
+    async def keys(self, name: str) -> UnitKeys:
+        """A unit with its secrets opened; an unknown name is a :class:`NotFoundError`."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(_u).where(_u.c.name == name))).first()
+        if row is None:
+            raise NotFoundError(
+                f"no business unit named {name!r}",
+                hint="peoplesync marketing-cloud list shows the units",
+            )
+        signing = [
+            key_bytes(self._box.open(sealed))
+            for sealed in (row.jwt_secret_sealed, row.salt_key_sealed)
+            if sealed
+        ]
+        return UnitKeys(_info(row), self._box.open(row.client_secret_sealed), tuple(signing))
+
+
+def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
+    return UnitInfo(
+        name=row.name,
+        mid=row.mid,
+        client_id=row.client_id,
+        auth_url=row.auth_url,
+        has_jwt_secret=row.jwt_secret_sealed is not None,
+        has_salt_key=row.salt_key_sealed is not None,
+        default_account=row.default_account,
+        short_domain=row.short_domain,
+        report_storage=row.report_storage,
+        created_at=row.created_at,
+    )
+
+
+def _check(unit: UnitSettings) -> None:
+    if not NAME.match(unit.name):
+        raise ConfigurationError(
+            f"business unit name {unit.name!r} is not usable in a URL",
+            hint="use 1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
+        )
+    if not unit.mid.strip().isdigit():
+        raise ConfigurationError(
+            f"MID {unit.mid!r} is not a number",
+            hint="the MID is the business unit's number, top right in Marketing Cloud",
+        )
+    if not unit.client_id.strip():
+        raise ConfigurationError(
+            "the client id is empty", hint="copy it from the installed package"
+        )
+    if not unit.auth_url.startswith("https://"):
+        raise ConfigurationError(
+            f"auth URL {unit.auth_url!r} is not an https address",
+            hint="copy the Authentication Base URI from the installed package",
+        )
+    if not unit.client_secret.strip():
+        raise ConfigurationError(
+            "the client secret is empty", hint="set PEOPLESYNC_MC_CLIENT_SECRET"
+        )
+    if unit.salt_key:
+        key_bytes(unit.salt_key)  # a malformed hex salt is refused now, not at the first call
+    if unit.report_storage not in STORAGE:
+        raise ConfigurationError(
+            f"report storage {unit.report_storage!r} is unknown", hint="use native or external"
+        )

@@ -1,0 +1,1 @@
+"""Journey Builder's calls to peoplesync's activities: verify, read, enqueue, answer fast."""

@@ -1,0 +1,155 @@
+"""The activity endpoints of each business unit: ``/journey/<unit>/<activity>/...``.
+
+``config.json`` is built per request from the host it was asked on. ``save``, ``validate``,
+``publish`` and ``stop`` check the signature and answer ``{}``. ``execute`` on the Message
+activity reads the call, plans it and enqueues the message (the provider is called later by
+the sender), then answers 200 with ``messageStatus`` and ``messageId``: a bad request comes
+back as an error status, never as an ejected contact. Only a body that fails its signature
+check is answered 401, and one that is not a Journey Builder call at all 400. A retried call
+(same activity and journey run) finds its message and answers the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from peoplesync.errors import BadSignatureError, JourneyRequestError, NotFoundError
+from peoplesync.marketing_cloud.config_json import ActivityKind, config_json
+from peoplesync.marketing_cloud.execute import out_arguments, parse_execute, plan_message
+from peoplesync.marketing_cloud.report_answer import click_answer, delivery_answer
+from peoplesync.marketing_cloud.signed_body import read_body
+from peoplesync.marketing_cloud.units import BusinessUnits, UnitKeys
+from peoplesync.messaging.outbox import Outbox
+from peoplesync.web.journey.report_lookup import clicks, delivery_facts
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+MAX_BODY = 1_000_000
+LIFECYCLE = ("save", "validate", "publish", "stop")
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" '
+    'rx="8" fill="#2f5d8a"/><path d="M9 13h22v12H17l-6 5v-5H9z" fill="#fff"/></svg>'
+)
+
+
+@dataclass(frozen=True)
+class JourneyServices:
+    """What the activity routes need: the business units and the message queue."""
+
+    units: BusinessUnits
+    outbox: Outbox
+
+
+def _services(request: Request) -> JourneyServices:
+    services: JourneyServices | None = request.app.state.journey
+    if services is None:  # create_app was given no secret key: nothing can be opened
+        raise NotFoundError("Journey Builder endpoints are not configured on this server")
+    return services
+
+
+def _kind(value: str) -> ActivityKind | None:
+    try:
+        return ActivityKind(value)
+    except ValueError:
+        return None
+
+
+async def _unit(request: Request, name: str) -> UnitKeys | None:
+    try:
+        return await _services(request).units.keys(name)
+    except NotFoundError:
+        return None
+
+
+def _not_found(what: str) -> JSONResponse:
+    return JSONResponse({"error": f"no such {what}"}, status_code=404)
+
+
+@router.get("/journey/{unit}/{activity}/config.json")
+async def activity_config(request: Request, unit: str, activity: str) -> Response:
+    kind = _kind(activity)
+    if kind is None:
+        return _not_found("activity")
+    if await _unit(request, unit) is None:
+        return _not_found("business unit")
+    return JSONResponse(config_json(str(request.base_url), unit, kind))
+
+
+@router.get("/journey/{unit}/{activity}/icon.svg")
+async def activity_icon(activity: str) -> Response:
+    if _kind(activity) is None:
+        return _not_found("activity")
+    return Response(ICON, media_type="image/svg+xml")
+
+
+@router.post("/journey/{unit}/{activity}/{step}")
+async def activity_call(request: Request, unit: str, activity: str, step: str) -> Response:
+    kind = _kind(activity)
+    if kind is None or step not in (*LIFECYCLE, "execute"):
+        return _not_found("activity endpoint")
+    keys = await _unit(request, unit)
+    if keys is None:
+        return _not_found("business unit")
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return JSONResponse({"error": "the body is over 1 MB"}, status_code=413)
+    try:
+        body = read_body(raw, request.headers.get("content-type"), keys.signing_keys)
+    except BadSignatureError as error:
+        log.warning("journey %s %s/%s refused: %s", unit, activity, step, error.message)
+        return JSONResponse({"error": error.message}, status_code=401)
+    except JourneyRequestError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    if step in LIFECYCLE:
+        log.info(
+            "journey %s %s/%s for activity %s", unit, activity, step, body.get("activityObjectID")
+        )
+        return JSONResponse({})
+    try:
+        if kind is ActivityKind.MESSAGE:
+            return JSONResponse(await _send(request, keys, body))
+        return JSONResponse(await _report(request, kind, body))
+    except JourneyRequestError as error:
+        log.warning("journey %s %s/execute unreadable: %s", unit, activity, error)
+        return JSONResponse({"error": str(error)}, status_code=400)
+
+
+async def _send(request: Request, keys: UnitKeys, body: dict[str, Any]) -> dict[str, str]:
+    call = parse_execute(body)
+    plan = plan_message(call, mid=keys.info.mid, default_account=keys.info.default_account)
+    if plan.draft is None:
+        refusal = plan.refusal
+        status = refusal.status.value if refusal else "Error: Invalid request"
+        log.info(
+            "journey %s activity %s contact %s: %s (%s)",
+            keys.info.name,
+            call.activity_id,
+            call.contact_key,
+            status,
+            refusal.field if refusal else "",
+        )
+        return out_arguments(status, None)
+    (queued,) = await _services(request).outbox.enqueue(
+        [plan.draft], limit=plan.limit, limit_key=plan.limit_key
+    )
+    return out_arguments(queued.status, queued.message_id)
+
+
+async def _report(request: Request, kind: ActivityKind, body: dict[str, Any]) -> dict[str, str]:
+    call = parse_execute(body)
+    message_id = str(call.arguments.get("messageId") or "")
+    events = await _services(request).outbox.events(message_id) if message_id else []
+    wants_clicks = kind is ActivityKind.CLICK_SPLIT or call.arguments.get("report") == "clicks"
+    if wants_clicks:
+        url = call.arguments.get("url")
+        answer = click_answer(clicks(events), url if isinstance(url, str) and url else None)
+    else:
+        answer = delivery_answer(delivery_facts(events))
+    if kind in (ActivityKind.DELIVERY_SPLIT, ActivityKind.CLICK_SPLIT):
+        return {"branchResult": answer["branchResult"]}
+    return {key: value for key, value in answer.items() if key != "branchResult"}

@@ -1,0 +1,202 @@
+"""Journey Builder's calls on the web app, on SQLite and PostgreSQL: config.json, signed
+execute calls that enqueue once per contact, the seed's statuses, and the Reports activity."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from peoplesync.clock import ManualClock
+from peoplesync.marketing_cloud.signed_body import key_bytes, sign
+from peoplesync.marketing_cloud.units import BusinessUnits, UnitSettings
+from peoplesync.messaging.message import Outcome, SendResult
+from peoplesync.messaging.outbox import Outbox
+from peoplesync.messaging.report_store import ReportStore
+from peoplesync.messaging.reports import parse_delivery_reports
+from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.secret_box import SecretBox
+from peoplesync.web.app import create_app
+from tests.web.conftest import FAST_HASHER
+
+JWT_SECRET = "jwt-signing-secret-of-the-installed-package"
+SMS_ARGS: list[dict[str, Any]] = [
+    {"channel": "sms"},
+    {"text": "Hello from the journey"},
+    {"shortenUrl": "false"},
+    {"trackClicks": "false"},
+    {"phone": ""},
+    {"phone": "+385 91 555 0101"},
+]
+
+
+def execute_body(run: str, arguments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "inArguments": arguments if arguments is not None else SMS_ARGS,
+        "outArguments": [],
+        "activityObjectID": "activity-1",
+        "journeyId": "journey-v1",
+        "activityId": "activity-1",
+        "definitionInstanceId": run,
+        "activityInstanceId": f"instance-{run}",
+        "keyValue": f"contact-{run}",
+        "mode": 0,
+    }
+
+
+def signed(claims: dict[str, Any], secret: str = JWT_SECRET) -> dict[str, Any]:
+    return {
+        "content": sign(claims, key_bytes(secret)),
+        "headers": {"content-type": "application/jwt"},
+    }
+
+
+@pytest.fixture
+async def journey(store: SqlPeopleStore, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    box = SecretBox(Fernet.generate_key())
+    units = BusinessUnits(store.engine, box, clock)
+    await units.add(
+        UnitSettings(
+            name="acme",
+            mid="5100123",
+            client_id="client-1",
+            auth_url="https://acme.auth.example",
+            client_secret="client-secret",
+            jwt_secret=JWT_SECRET,
+            default_account="main",
+        )
+    )
+    app = create_app(store, password_hasher=FAST_HASHER, secret_box=box)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://hub.example") as client:
+        yield client
+
+
+async def test_config_json_is_built_for_the_host_it_was_asked_on(
+    journey: httpx.AsyncClient,
+) -> None:
+    answer = await journey.get("/journey/acme/message/config.json")
+    assert answer.status_code == 200
+    config = answer.json()
+    assert (
+        config["arguments"]["execute"]["url"] == "https://hub.example/journey/acme/message/execute"
+    )
+    assert (await journey.get("/journey/nobody/message/config.json")).status_code == 404
+    assert (await journey.get("/journey/acme/nothing/config.json")).status_code == 404
+    split = (await journey.get("/journey/acme/delivery-split/config.json")).json()
+    assert split["type"] == "RESTDECISION"
+
+
+async def test_a_signed_execute_enqueues_once_across_journey_builder_retries(
+    journey: httpx.AsyncClient, store: SqlPeopleStore, clock: ManualClock
+) -> None:
+    calls = [
+        journey.post("/journey/acme/message/execute", **signed(execute_body("run-1")))
+        for _ in range(3)
+    ]
+    answers = await asyncio.gather(*calls)
+    assert {a.status_code for a in answers} == {200}
+    bodies = [a.json() for a in answers]
+    assert {b["messageStatus"] for b in bodies} == {"Success: Message pending"}
+    assert len({b["messageId"] for b in bodies}) == 1
+    outbox = Outbox(store.engine, clock)
+    queued = await outbox.recent(limit=10)
+    assert len(queued) == 1
+    message = queued[0]
+    assert message.recipient.endswith("385915550101")
+    callback = json.loads(message.callback_data or "{}")
+    assert callback["MID"] == "5100123" and callback["ContactKey"] == "contact-run-1"
+    other = await journey.post("/journey/acme/message/execute", **signed(execute_body("run-2")))
+    assert other.json()["messageId"] != bodies[0]["messageId"]
+
+
+async def test_a_bad_signature_is_refused_with_401_and_logged_without_the_secret(
+    journey: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        answer = await journey.post(
+            "/journey/acme/message/execute", **signed(execute_body("x"), "wrong-secret")
+        )
+    assert answer.status_code == 401
+    assert "refused" in caplog.text and JWT_SECRET not in caplog.text
+    unsigned = await journey.post("/journey/acme/message/execute", json=execute_body("y"))
+    assert unsigned.status_code == 401
+    for step in ("save", "validate", "publish", "stop"):
+        ok = await journey.post(
+            f"/journey/acme/message/{step}", **signed({"activityObjectID": "a"})
+        )
+        assert (ok.status_code, ok.json()) == (200, {})
+
+
+async def test_request_problems_come_back_as_the_seed_statuses_on_200(
+    journey: httpx.AsyncClient,
+) -> None:
+    no_phone = [each for each in SMS_ARGS if "phone" not in each] + [{"phone": ""}]
+    answer = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("p", no_phone))
+    )
+    assert answer.status_code == 200
+    assert answer.json()["messageStatus"] == "Error: Missing phone number in request"
+    assert answer.json()["messageId"]  # stored as invalid, so it shows among messages
+    no_flag = [each for each in SMS_ARGS if "trackClicks" not in each]
+    flagless = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("f", no_flag))
+    )
+    assert flagless.json()["messageStatus"] == "Error: Missing trackClicks flag"
+    long_text = [each for each in SMS_ARGS if "text" not in each] + [{"text": "x" * 5000}]
+    too_long = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("t", long_text))
+    )
+    assert too_long.json()["messageStatus"] == "Error: Invalid text length"
+    assert too_long.json()["messageId"]  # stored with its error, visible among messages
+    broken = await journey.post(
+        "/journey/acme/message/execute", **signed({"inArguments": [], "activityId": "a"})
+    )
+    assert broken.status_code == 400 and "definitionInstanceId" in broken.text
+
+
+async def test_the_reports_activity_answers_from_the_stored_reports(
+    journey: httpx.AsyncClient, store: SqlPeopleStore, clock: ManualClock
+) -> None:
+    sent = await journey.post("/journey/acme/message/execute", **signed(execute_body("r")))
+    message_id = sent.json()["messageId"]
+
+    def report_call(activity: str) -> dict[str, Any]:
+        body = execute_body("r", [{"messageId": message_id}])
+        return signed(body | {"activityId": "reports-1", "activityObjectID": "reports-1"})
+
+    before = await journey.post("/journey/acme/reports/execute", **report_call("reports"))
+    assert before.json()["statusGroupName"] == "NOT_AVAILABLE"
+    assert before.json()["seen"] == "NOT_SEEN"
+    outbox = Outbox(store.engine, clock)
+    claimed = await outbox.claim(1, timedelta(seconds=60))
+    await outbox.record(
+        [SendResult(message_id, Outcome.ACCEPTED, "PENDING", "PENDING_ACCEPTED")],
+        claimed_by=claimed[0].claimed_by or "",
+    )
+    report = {
+        "messageId": message_id,
+        "to": "385915550101",
+        "sentAt": "2026-12-05T10:00:00.000+0000",
+        "doneAt": "2026-12-05T10:00:05.000+0000",
+        "status": {"groupName": "DELIVERED", "name": "DELIVERED_TO_HANDSET"},
+        "error": {"name": "NO_ERROR"},
+    }
+    await ReportStore(store.engine, clock).apply_delivery(
+        parse_delivery_reports({"results": [report]}).reports
+    )
+    after = (await journey.post("/journey/acme/reports/execute", **report_call("reports"))).json()
+    assert after["statusGroupName"] == "DELIVERED"
+    assert after["statusName"] == "DELIVERED_TO_HANDSET"
+    assert after["doneAt"] == "2026-12-05T04:00:05.000"  # server time, UTC-6
+    split = await journey.post("/journey/acme/delivery-split/execute", **report_call("split"))
+    assert split.json() == {"branchResult": "DELIVERED"}
+    clicks = await journey.post("/journey/acme/click-split/execute", **report_call("clicks"))
+    assert clicks.json() == {"branchResult": "NOT_CLICKED"}

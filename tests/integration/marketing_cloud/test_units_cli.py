@@ -1,0 +1,66 @@
+"""``peoplesync marketing-cloud add|list|remove``: secrets from the environment, sealed, never shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peoplesync.cli import app
+
+ADD = [
+    "marketing-cloud",
+    "add",
+    "--name",
+    "acme",
+    "--mid",
+    "5100123",
+    "--client-id",
+    "pkg-client",
+    "--auth-url",
+    "https://acme.auth.marketingcloudapis.com/",
+]
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PEOPLESYNC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PEOPLESYNC_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PEOPLESYNC_PUBLIC_URL", raising=False)
+    monkeypatch.setenv("PEOPLESYNC_MC_CLIENT_SECRET", "very-secret-client")
+    monkeypatch.setenv("PEOPLESYNC_MC_JWT_SECRET", "very-secret-jwt")
+    return CliRunner()
+
+
+def test_add_then_list_shows_the_unit_and_its_endpoints_but_no_secret(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    added = runner.invoke(app, [*ADD, "--json", "--public-url", "https://hub.example"])
+    assert added.exit_code == 0, added.output
+    unit = json.loads(added.stdout)
+    assert unit["mid"] == "5100123" and unit["has_jwt_secret"] is True
+    assert unit["endpoints"]["message"] == "https://hub.example/journey/acme/message/"
+    listed = runner.invoke(app, ["marketing-cloud", "list", "--json"])
+    assert [u["name"] for u in json.loads(listed.stdout)] == ["acme"]
+    everything = added.output + listed.output
+    assert "very-secret" not in everything
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+    assert b"very-secret-client" not in stored and b"very-secret-jwt" not in stored
+
+
+def test_obvious_mistakes_are_refused_by_field(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ADD).exit_code == 0
+    twice = runner.invoke(app, ADD)
+    assert twice.exit_code == 1 and "exists" in twice.output
+    bad_mid = runner.invoke(app, [*ADD[:3], "other", "--mid", "abc", *ADD[6:]])
+    assert bad_mid.exit_code == 1 and "MID" in bad_mid.output
+    monkeypatch.setenv("PEOPLESYNC_MC_CLIENT_SECRET", "")
+    no_secret = runner.invoke(app, [*ADD[:3], "third", *ADD[4:]])
+    assert no_secret.exit_code == 1 and "PEOPLESYNC_MC_CLIENT_SECRET" in no_secret.output
+    removed = runner.invoke(app, ["marketing-cloud", "remove", "acme"])
+    assert removed.exit_code == 0
+    assert runner.invoke(app, ["marketing-cloud", "remove", "acme"]).exit_code == 1
