@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch")
     log_level: str = "INFO"
+    journey_frame_ancestors: str = Field(
+        default="",
+        description="Extra origins (space-separated) allowed to frame the Journey Builder "
+        "activity pages, besides Marketing Cloud's own",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL to use, defaulting to SQLite under ``data_dir``."""

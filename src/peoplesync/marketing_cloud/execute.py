@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peoplesync.errors import JourneyRequestError
-from peoplesync.messaging.channels.catalog import CALLBACK_DATA_LIMIT, Channel
+from peoplesync.messaging.channels.catalog import CALLBACK_DATA_LIMIT, CHANNEL_LABELS, Channel
 from peoplesync.messaging.channels.message_status import MessageStatus
 from peoplesync.messaging.channels.validation import validate_message
 from peoplesync.messaging.channels.verdict import Verdict
@@ -47,17 +47,6 @@ _NOT_REQUEST = frozenset(
         "triggerEventOnResponse",
     }
 )
-_BULK_LABELS = {
-    Channel.SMS: "SMS",
-    Channel.LMS: "LMS",
-    Channel.MMS: "MMS",
-    Channel.VIBER: "Viber",
-    Channel.WHATSAPP: "WhatsApp",
-    Channel.RCS: "RCS",
-    Channel.KAKAO_ALIM: "Kakao Alim",
-    Channel.KAKAO_CHINGU: "Kakao ChinguTalk",
-    Channel.ZALO: "Zalo",
-}
 
 
 @dataclass(frozen=True)
@@ -192,7 +181,7 @@ def bulk_id_for(channel: str, activity_name: object) -> str:
     if isinstance(activity_name, str) and activity_name.strip():
         return activity_name.strip()
     try:
-        return f"peoplesync {_BULK_LABELS[Channel(channel)]}"
+        return f"peoplesync {CHANNEL_LABELS[Channel(channel)]}"
     except ValueError:
         return f"peoplesync {channel or 'message'}"
 

@@ -17,6 +17,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.units import BusinessUnits
+from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.people.sql_store import SqlPeopleStore
@@ -107,7 +108,12 @@ def create_app(
     app.state.messaging_hooks = MessagingHooks(secret_box, ReportStore(store.engine, clock))
     app.include_router(hooks_router)
     app.state.journey = (
-        JourneyServices(BusinessUnits(store.engine, secret_box, clock), Outbox(store.engine, clock))
+        JourneyServices(
+            BusinessUnits(store.engine, secret_box, clock),
+            Outbox(store.engine, clock),
+            ProviderAccounts(store.engine, secret_box, clock),
+            frame_ancestors=settings.journey_frame_ancestors if settings else "",
+        )
         if secret_box is not None
         else None
     )
@@ -159,8 +165,10 @@ def create_app(
     @app.middleware("http")
     async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
+        framed = request.url.path.startswith("/journey/")  # shown inside Journey Builder
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (framed and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
         if request.url.path.startswith(("/people", "/salesforce", "/account", "/api/", "/oauth/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -200,3 +200,20 @@ async def test_the_reports_activity_answers_from_the_stored_reports(
     assert split.json() == {"branchResult": "DELIVERED"}
     clicks = await journey.post("/journey/acme/click-split/execute", **report_call("clicks"))
     assert clicks.json() == {"branchResult": "NOT_CLICKED"}
+
+
+async def test_only_the_activity_pages_may_be_framed_and_only_by_marketing_cloud(
+    journey: httpx.AsyncClient,
+) -> None:
+    ui = await journey.get("/journey/acme/message/ui")
+    assert ui.status_code == 200 and "journey_message.js" in ui.text
+    assert "X-Frame-Options" not in ui.headers
+    policy = ui.headers["Content-Security-Policy"]
+    assert (
+        "frame-ancestors 'self' https://*.exacttarget.com https://*.marketingcloudapps.com"
+        in policy
+    )
+    assert "script-src 'self'" in policy
+    login = await journey.get("/login")
+    assert login.headers["X-Frame-Options"] == "DENY"
+    assert (await journey.get("/journey/nobody/message/ui")).status_code == 404

@@ -26,6 +26,21 @@ class Channel(StrEnum):
     ZALO = "zalo"
 
 
+CHANNEL_LABELS: Mapping[Channel, str] = MappingProxyType(
+    {
+        Channel.SMS: "SMS",
+        Channel.LMS: "LMS",
+        Channel.MMS: "MMS",
+        Channel.RCS: "RCS",
+        Channel.VIBER: "Viber",
+        Channel.WHATSAPP: "WhatsApp",
+        Channel.KAKAO_ALIM: "Kakao Alim",
+        Channel.KAKAO_CHINGU: "Kakao ChinguTalk",
+        Channel.ZALO: "Zalo",
+    }
+)
+
+
 class KakaoButtonType(StrEnum):
     """The seven Kakao Alim button types."""
 

@@ -24,6 +24,13 @@ from peoplesync.marketing_cloud.execute import out_arguments, parse_execute, pla
 from peoplesync.marketing_cloud.report_answer import click_answer, delivery_answer
 from peoplesync.marketing_cloud.signed_body import read_body
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitKeys
+from peoplesync.messaging.accounts import ProviderAccounts
+from peoplesync.messaging.channels.catalog import (
+    CALLBACK_DATA_LIMIT,
+    CHANNEL_LABELS,
+    RESERVED_CALLBACK_KEYS,
+    Channel,
+)
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.web.journey.report_lookup import clicks, delivery_facts
 
@@ -31,6 +38,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 MAX_BODY = 1_000_000
 LIFECYCLE = ("save", "validate", "publish", "stop")
+MARKETING_CLOUD_ORIGINS = ("https://*.exacttarget.com", "https://*.marketingcloudapps.com")
 ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" '
     'rx="8" fill="#2f5d8a"/><path d="M9 13h22v12H17l-6 5v-5H9z" fill="#fff"/></svg>'
@@ -39,10 +47,12 @@ ICON = (
 
 @dataclass(frozen=True)
 class JourneyServices:
-    """What the activity routes need: the business units and the message queue."""
+    """What the activity routes need: business units, the message queue, provider accounts."""
 
     units: BusinessUnits
     outbox: Outbox
+    accounts: ProviderAccounts
+    frame_ancestors: str = ""  # extra origins allowed to frame the configuration pages
 
 
 def _services(request: Request) -> JourneyServices:
@@ -78,6 +88,33 @@ async def activity_config(request: Request, unit: str, activity: str) -> Respons
     if await _unit(request, unit) is None:
         return _not_found("business unit")
     return JSONResponse(config_json(str(request.base_url), unit, kind))
+
+
+@router.get("/journey/{unit}/message/ui")
+async def message_ui(request: Request, unit: str) -> Response:
+    """The Message activity's configuration page, framed by Journey Builder."""
+    keys = await _unit(request, unit)
+    if keys is None:
+        return _not_found("business unit")
+    services = _services(request)
+    data = {
+        "unit": unit,
+        "channels": [{"value": c.value, "label": CHANNEL_LABELS[c]} for c in Channel],
+        "accounts": [account.name for account in await services.accounts.list()],
+        "default_account": keys.info.default_account,
+        "short_domain": keys.info.short_domain,
+        "reserved_callback_keys": sorted(RESERVED_CALLBACK_KEYS),
+        "callback_limit": CALLBACK_DATA_LIMIT,
+    }
+    ancestors = " ".join(("'self'", *MARKETING_CLOUD_ORIGINS, services.frame_ancestors)).strip()
+    response: Response = request.app.state.web.templates.TemplateResponse(
+        request, "journey_message.html", {"data": data}
+    )
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"frame-ancestors {ancestors}; form-action 'self'; base-uri 'none'"
+    )
+    return response
 
 
 @router.get("/journey/{unit}/{activity}/icon.svg")

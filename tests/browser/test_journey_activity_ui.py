@@ -1,0 +1,156 @@
+"""The Message activity's configuration page inside a Journey Builder stand-in, in Chromium.
+
+A host page on another origin frames the page and speaks Journey Builder's side of the
+postMessage protocol: it answers ``ready`` with ``initActivity`` and ``requestSchema`` with
+the entry data's fields, and keeps what ``updateActivity`` hands back.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import _free_port
+from tests.served_org import PEOPLESYNC
+
+HOST_PAGE = """<!doctype html><html><body>
+<iframe id="activity" src="{ui}" width="900" height="900"></iframe>
+<script>
+window.saved = null; window.asked = [];
+const frame = document.getElementById("activity");
+function post(event, arg) {{
+  frame.contentWindow.postMessage(JSON.stringify({{e: event, z1: arg}}), "*");
+}}
+window.addEventListener("message", (event) => {{
+  const message = JSON.parse(event.data);
+  window.asked.push(message.e);
+  if (message.e === "ready" && window.asked.filter((e) => e === "ready").length === 1) {{
+    post("initActivity", {{
+      key: "REST-1", name: "Spring SMS",
+      arguments: {{execute: {{inArguments: [{{contactKey: "{{{{Contact.Key}}}}"}}]}}}},
+      metaData: {{isConfigured: false}}
+    }});
+  }}
+  if (message.e === "requestSchema") {{
+    post("requestedSchema", {{schema: [
+      {{key: "Event.DEAudience-1.FirstName", name: "FirstName", type: "Text"}},
+      {{key: "Event.DEAudience-1.Mobile", name: "Mobile", type: "Phone"}},
+      {{key: "Event.DEAudience-1.WorkPhone", name: "WorkPhone", type: "Phone"}}
+    ]}});
+  }}
+  if (message.e === "updateActivity") {{ window.saved = message.z1; }}
+}});
+</script></body></html>"""
+
+
+@pytest.fixture
+def journey_host(tmp_path: Path) -> Iterator[str]:
+    """peoplesync serve with a business unit, and a host page on another port that frames it."""
+    host_port, web_port = _free_port(), _free_port()
+    host_origin = f"http://127.0.0.1:{host_port}"
+    env = {
+        **os.environ,
+        "PEOPLESYNC_DATA_DIR": str(tmp_path / "data"),
+        "PEOPLESYNC_MC_CLIENT_SECRET": "client-secret",
+        "PEOPLESYNC_JOURNEY_FRAME_ANCESTORS": host_origin,
+    }
+    env.pop("PEOPLESYNC_DATABASE_URL", None)
+    subprocess.run(
+        [
+            *PEOPLESYNC,
+            "marketing-cloud",
+            "add",
+            "--name",
+            "acme",
+            "--mid",
+            "5100",
+            "--client-id",
+            "c",
+            "--auth-url",
+            "https://acme.auth.example",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    log = (tmp_path / "serve.log").open("w")
+    web = subprocess.Popen(
+        [*PEOPLESYNC, "serve", "--port", str(web_port)], env=env, stdout=log, stderr=log
+    )
+    site = tmp_path / "host"
+    site.mkdir()
+    ui = f"http://127.0.0.1:{web_port}/journey/acme/message/ui"
+    (site / "index.html").write_text(HOST_PAGE.format(ui=ui))
+    handler = partial(SimpleHTTPRequestHandler, directory=str(site))
+    host = ThreadingHTTPServer(("127.0.0.1", host_port), handler)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(ui, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if web.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "serve.log").read_text())
+            time.sleep(0.2)
+        yield f"{host_origin}/index.html"
+    finally:
+        host.shutdown()
+        host.server_close()
+        web.terminate()
+        web.wait(timeout=20)
+        log.close()
+
+
+async def test_the_activity_is_configured_inside_the_canvas(
+    browser: Any, journey_host: str
+) -> None:
+    page = await browser.new_page()
+    await page.goto(journey_host)
+    frame = page.frame_locator("#activity")
+    await frame.get_by_text("Editing the activity.").wait_for()
+    await frame.get_by_role("button", name="Save").click()  # the obvious mistake: empty form
+    await frame.get_by_text("Write the message text.").wait_for()
+    await frame.get_by_text("Choose at least one Phone field").wait_for()
+    assert await page.evaluate("window.saved") is None
+    await frame.locator('textarea[name="text"]').fill("Hello ")
+    await frame.locator("#merge-field").select_option("{{Event.DEAudience-1.FirstName}}")
+    await frame.get_by_role("checkbox", name="WorkPhone").check()
+    await frame.get_by_role("checkbox", name="Mobile").check()
+    await frame.get_by_role("checkbox", name="Track clicks").check()
+    await frame.locator('input[name="speedLimitAmount"]').fill("500")
+    await frame.get_by_role("button", name="+ Add custom callback data").click()
+    await frame.locator('input[name="callbackName"]').fill("Offer")
+    await frame.locator('input[name="callbackValue"]').fill("X1")
+    await frame.get_by_role("button", name="Save").click()
+    await frame.get_by_text("Saved.").wait_for()
+    saved = await page.evaluate("window.saved")
+    pairs = saved["arguments"]["execute"]["inArguments"]
+    merged: dict[str, Any] = {}
+    phones = []
+    for pair in pairs:
+        for key, value in pair.items():
+            if key == "phone":
+                phones.append(value)
+            else:
+                merged[key] = value
+    assert saved["metaData"]["isConfigured"] is True
+    assert merged["contactKey"] == "{{Contact.Key}}"  # Journey Builder's own bindings kept
+    assert merged["text"].startswith("Hello {{Event.DEAudience-1.FirstName}}")
+    assert phones == ["{{Event.DEAudience-1.Mobile}}", "{{Event.DEAudience-1.WorkPhone}}"]
+    assert merged["trackClicks"] is True and merged["shortenUrl"] is False
+    assert merged["speedLimitAmount"] == "500" and merged["speedLimitUnit"] == "HOUR"
+    assert merged["callbackData"] == {"Offer": "X1"}
