@@ -24,10 +24,11 @@ from tests.browser.conftest import _free_port
 from tests.served_org import PEOPLESYNC
 
 HOST_PAGE = """<!doctype html><html><body>
-<iframe id="activity" src="{ui}" width="900" height="900"></iframe>
+<iframe id="activity" width="900" height="900"></iframe>
 <script>
 window.saved = null; window.asked = [];
 const frame = document.getElementById("activity");
+frame.src = location.hash === "#reports" ? "{reports}" : "{ui}";
 function post(event, arg) {{
   frame.contentWindow.postMessage(JSON.stringify({{e: event, z1: arg}}), "*");
 }}
@@ -36,7 +37,7 @@ window.addEventListener("message", (event) => {{
   window.asked.push(message.e);
   if (message.e === "ready" && window.asked.filter((e) => e === "ready").length === 1) {{
     post("initActivity", {{
-      key: "REST-1", name: "Spring SMS",
+      key: location.hash === "#reports" ? "REST-2" : "REST-1", name: "Spring SMS",
       arguments: {{execute: {{inArguments: [{{contactKey: "{{{{Contact.Key}}}}"}}]}}}},
       metaData: {{isConfigured: false}}
     }});
@@ -46,6 +47,13 @@ window.addEventListener("message", (event) => {{
       {{key: "Event.DEAudience-1.FirstName", name: "FirstName", type: "Text"}},
       {{key: "Event.DEAudience-1.Mobile", name: "Mobile", type: "Phone"}},
       {{key: "Event.DEAudience-1.WorkPhone", name: "WorkPhone", type: "Phone"}}
+    ]}});
+  }}
+  if (message.e === "requestInteraction") {{
+    post("requestedInteraction", {{activities: [
+      {{key: "REST-1", name: "Spring SMS", type: "REST"}},
+      {{key: "WAIT-1", name: "Wait 1 day", type: "WAIT"}},
+      {{key: "REST-2", name: "Reports", type: "REST"}}
     ]}});
   }}
   if (message.e === "updateActivity") {{ window.saved = message.z1; }}
@@ -91,7 +99,8 @@ def journey_host(tmp_path: Path) -> Iterator[str]:
     site = tmp_path / "host"
     site.mkdir()
     ui = f"http://127.0.0.1:{web_port}/journey/acme/message/ui"
-    (site / "index.html").write_text(HOST_PAGE.format(ui=ui))
+    reports = ui.replace("/message/ui", "/reports/ui")
+    (site / "index.html").write_text(HOST_PAGE.format(ui=ui, reports=reports))
     handler = partial(SimpleHTTPRequestHandler, directory=str(site))
     host = ThreadingHTTPServer(("127.0.0.1", host_port), handler)
     threading.Thread(target=host.serve_forever, daemon=True).start()
@@ -154,3 +163,34 @@ async def test_the_activity_is_configured_inside_the_canvas(
     assert merged["trackClicks"] is True and merged["shortenUrl"] is False
     assert merged["speedLimitAmount"] == "500" and merged["speedLimitUnit"] == "HOUR"
     assert merged["callbackData"] == {"Offer": "X1"}
+
+
+async def test_the_reports_activity_picks_the_message_activity(
+    browser: Any, journey_host: str
+) -> None:
+    page = await browser.new_page()
+    await page.goto(journey_host + "#reports")
+    frame = page.frame_locator("#activity")
+    await frame.get_by_text("Editing the activity.").wait_for()
+    await frame.get_by_role("button", name="Save").click()
+    await frame.get_by_text("Choose the message activity to report on.").wait_for()
+    options = await frame.locator('select[name="messageActivity"] option').all_text_contents()
+    assert options[1:] == ["Spring SMS (REST-1)"]  # not itself, not the wait
+    await frame.locator('select[name="messageActivity"]').select_option(label="Spring SMS (REST-1)")
+    await frame.locator('select[name="report"]').select_option("clicks")
+    await frame.locator('input[name="url"]').fill("not a url")
+    await frame.get_by_role("button", name="Save").click()
+    await frame.get_by_text("Enter a whole address").wait_for()
+    await frame.locator('input[name="url"]').fill("https://shop.example/offer")
+    await frame.get_by_role("button", name="Save").click()
+    await frame.get_by_text("Saved.").wait_for()
+    saved = await page.evaluate("window.saved")
+    merged = {
+        k: v for pair in saved["arguments"]["execute"]["inArguments"] for k, v in pair.items()
+    }
+    assert merged == {
+        "contactKey": "{{Contact.Key}}",
+        "messageId": "{{Interaction.REST-1.messageId}}",
+        "report": "clicks",
+        "url": "https://shop.example/offer",
+    }

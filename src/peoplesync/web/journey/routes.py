@@ -38,6 +38,22 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 MAX_BODY = 1_000_000
 LIFECYCLE = ("save", "validate", "publish", "stop")
+REPORT_PAGES = {
+    ActivityKind.REPORTS: {
+        "title": "Reports",
+        "explain": "Later steps read statusName, statusGroupName, errorName, doneAt, sentAt, "
+        "seenAt and seen (SEEN / NOT_SEEN), or url (NOT_CLICKED without a click).",
+    },
+    ActivityKind.DELIVERY_SPLIT: {
+        "title": "Delivery split",
+        "explain": "Routes each contact to DELIVERED, UNDELIVERABLE, REJECTED, EXPIRED or "
+        "NOT_AVAILABLE (no final report yet).",
+    },
+    ActivityKind.CLICK_SPLIT: {
+        "title": "Click split",
+        "explain": "Routes each contact to CLICKED or NOT_CLICKED.",
+    },
+}
 MARKETING_CLOUD_ORIGINS = ("https://*.exacttarget.com", "https://*.marketingcloudapps.com")
 ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" '
@@ -90,14 +106,18 @@ async def activity_config(request: Request, unit: str, activity: str) -> Respons
     return JSONResponse(config_json(str(request.base_url), unit, kind))
 
 
-@router.get("/journey/{unit}/message/ui")
-async def message_ui(request: Request, unit: str) -> Response:
-    """The Message activity's configuration page, framed by Journey Builder."""
+@router.get("/journey/{unit}/{activity}/ui")
+async def activity_ui(request: Request, unit: str, activity: str) -> Response:
+    """An activity's configuration page, framed by Journey Builder."""
+    kind = _kind(activity)
+    if kind is None:
+        return _not_found("activity")
     keys = await _unit(request, unit)
     if keys is None:
         return _not_found("business unit")
     services = _services(request)
-    data = {
+    template = "journey_message.html"
+    data: dict[str, Any] = {
         "unit": unit,
         "channels": [{"value": c.value, "label": CHANNEL_LABELS[c]} for c in Channel],
         "accounts": [account.name for account in await services.accounts.list()],
@@ -106,9 +126,12 @@ async def message_ui(request: Request, unit: str) -> Response:
         "reserved_callback_keys": sorted(RESERVED_CALLBACK_KEYS),
         "callback_limit": CALLBACK_DATA_LIMIT,
     }
+    if kind is not ActivityKind.MESSAGE:
+        template = "journey_reports.html"
+        data = {"unit": unit, "kind": kind.value} | REPORT_PAGES[kind]
     ancestors = " ".join(("'self'", *MARKETING_CLOUD_ORIGINS, services.frame_ancestors)).strip()
     response: Response = request.app.state.web.templates.TemplateResponse(
-        request, "journey_message.html", {"data": data}
+        request, template, {"data": data}
     )
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -1,34 +1,15 @@
 "use strict";
 // The Message activity's configuration page, shown by Journey Builder in an iframe.
-// Journey Builder and the page exchange window.postMessage strings: a JSON object with the
-// event's name under "e" and its arguments under "z1", "z2", ... in order.
 (function () {
   const data = JSON.parse(document.getElementById("activity-data").textContent);
   const form = document.getElementById("activity");
   const statusLine = document.getElementById("status");
-  const handlers = {};
   const KEPT = ["contactKey", "journeyVersion", "definitionId"];
   let activity = null;
   let schema = [];
   let chosenPhones = [];
 
-  function send(event, ...args) {
-    const message = { e: event };
-    args.forEach((arg, index) => { message["z" + (index + 1)] = arg; });
-    window.parent.postMessage(JSON.stringify(message), "*");
-  }
-
-  function on(event, handler) {
-    (handlers[event] = handlers[event] || []).push(handler);
-  }
-
-  window.addEventListener("message", (event) => {
-    let message;
-    try { message = JSON.parse(event.data); } catch (error) { return; }
-    if (!message || typeof message !== "object" || !message.e) { return; }
-    const args = Object.keys(message).filter((key) => key !== "e").map((key) => message[key]);
-    (handlers[message.e] || []).forEach((handler) => handler(...args));
-  });
+  const { send, on } = window.journeyBridge;
 
   function say(text) { statusLine.textContent = text; }
 
