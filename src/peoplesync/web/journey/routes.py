@@ -12,7 +12,7 @@ check is answered 401, and one that is not a Journey Builder call at all 400. A 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,8 +31,10 @@ from peoplesync.messaging.channels.catalog import (
     RESERVED_CALLBACK_KEYS,
     Channel,
 )
+from peoplesync.messaging.enqueue_batcher import EnqueueBatcher
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.web.journey.report_lookup import clicks, delivery_facts
+from peoplesync.web.journey.unit_cache import UnitCache
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -69,6 +71,12 @@ class JourneyServices:
     outbox: Outbox
     accounts: ProviderAccounts
     frame_ancestors: str = ""  # extra origins allowed to frame the configuration pages
+    cache: UnitCache = field(init=False)
+    batcher: EnqueueBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cache", UnitCache(self.units))
+        object.__setattr__(self, "batcher", EnqueueBatcher(self.outbox))
 
 
 def _services(request: Request) -> JourneyServices:
@@ -86,10 +94,7 @@ def _kind(value: str) -> ActivityKind | None:
 
 
 async def _unit(request: Request, name: str) -> UnitKeys | None:
-    try:
-        return await _services(request).units.keys(name)
-    except NotFoundError:
-        return None
+    return await _services(request).cache.keys(name)
 
 
 def _not_found(what: str) -> JSONResponse:
@@ -194,8 +199,8 @@ async def _send(request: Request, keys: UnitKeys, body: dict[str, Any]) -> dict[
             refusal.field if refusal else "",
         )
         return out_arguments(status, None)
-    (queued,) = await _services(request).outbox.enqueue(
-        [plan.draft], limit=plan.limit, limit_key=plan.limit_key
+    queued = await _services(request).batcher.enqueue(
+        plan.draft, limit=plan.limit, limit_key=plan.limit_key
     )
     return out_arguments(queued.status, queued.message_id)
 

@@ -1,0 +1,182 @@
+"""Journey Builder execute calls against a real `peoplesync serve`: requests/s and latency.
+
+A business unit with a JWT signing secret is added, `peoplesync serve` runs on loopback, and
+N signed execute calls (each a different contact, as Journey Builder sends them) are posted
+with C at a time. Every answer must be 200 with ``Success: Message pending``; the figures are
+requests/s over the whole run and p50/p95/p99 latency. Prints JSON.
+
+    python -m bench journey_execute --calls 5000 --concurrency 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from peoplesync.marketing_cloud.signed_body import key_bytes, sign
+
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]  # the moves script rewrites this
+SECRET = "bench-jwt-signing-secret-of-the-package"  # noqa: S105 (a benchmark key)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _body(n: int) -> str:
+    arguments = [
+        {"channel": "sms"},
+        {"text": "Your order has shipped"},
+        {"shortenUrl": False},
+        {"trackClicks": False},
+        {"phone": f"+38591{n:07d}"},
+    ]
+    claims = {
+        "inArguments": arguments,
+        "activityId": "bench-activity",
+        "activityObjectID": "bench-activity",
+        "journeyId": "bench-journey",
+        "definitionInstanceId": f"run-{n}",
+        "keyValue": f"contact-{n}",
+        "mode": 0,
+    }
+    return sign(claims, key_bytes(SECRET))
+
+
+async def _fire(url: str, bodies: list[str], concurrency: int) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    failures = 0
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal failures
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                answer = await client.post(
+                    url, content=body, headers={"content-type": "application/jwt"}
+                )
+                latencies.append(time.perf_counter() - started)
+                if answer.status_code != 200 or not answer.json()["messageStatus"].startswith(
+                    "Success"
+                ):
+                    failures += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, failures
+
+
+def run(calls: int, concurrency: int, database_url: str | None) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as data:
+        env = {
+            **os.environ,
+            "PEOPLESYNC_DATA_DIR": data,
+            "PEOPLESYNC_MC_CLIENT_SECRET": "bench-client-secret",
+            "PEOPLESYNC_MC_JWT_SECRET": SECRET,
+        }
+        env.pop("PEOPLESYNC_DATABASE_URL", None)
+        if database_url:
+            env["PEOPLESYNC_DATABASE_URL"] = database_url
+        subprocess.run(
+            [
+                *PEOPLESYNC,
+                "marketing-cloud",
+                "add",
+                "--name",
+                "bench",
+                "--mid",
+                "1",
+                "--client-id",
+                "c",
+                "--auth-url",
+                "https://bench.auth.example",
+                "--default-account",
+                "main",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        port = _free_port()
+        log = (Path(data) / "serve.log").open("w")
+        server = subprocess.Popen(
+            [*PEOPLESYNC, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        )
+        url = f"http://127.0.0.1:{port}/journey/bench/message/execute"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((Path(data) / "serve.log").read_text())
+                time.sleep(0.2)
+            bodies = [_body(n) for n in range(calls)]
+            asyncio.run(_fire(url, bodies[:200], concurrency))  # warm up (contacts reused later)
+            started = time.perf_counter()
+            latencies, failures = asyncio.run(_fire(url, bodies[200:], concurrency))
+            elapsed = time.perf_counter() - started
+        except httpx.TransportError:
+            log.flush()
+            print((Path(data) / "serve.log").read_text()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            log.close()
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
+
+    return {
+        "benchmark": "journey_execute",
+        "calls": len(latencies),
+        "concurrency": concurrency,
+        "failures": failures,
+        "database": (database_url or "sqlite").split(":")[0],
+        "jwt": True,
+        "requests_per_second": round(len(latencies) / elapsed),
+        "latency_ms": {
+            "p50": pct(0.50),
+            "p95": pct(0.95),
+            "p99": pct(0.99),
+            "mean": round(statistics.fmean(latencies) * 1000, 1),
+        },
+        "machine": f"{platform.machine()} {os.cpu_count()} cores python {platform.python_version()}",
+    }
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench journey_execute")
+    parser.add_argument("--calls", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.calls, args.concurrency, args.database_url)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,92 @@
+"""Many callers' drafts stored in one transaction: a short wait buys a shared commit.
+
+Journey Builder calls ``execute`` once per contact, many at a time. Each call storing its
+message in a transaction of its own would make them queue for the database's write lock;
+instead each caller hands its draft here and awaits its own answer, and the drafts that
+arrive within ``max_wait`` (or ``max_batch`` of them) are stored together. One batch is
+stored at a time; what arrives meanwhile makes the next one (the busier, the bigger the
+batches). Drafts sharing a speed limit go in one ``Outbox.enqueue`` call, so their slots stay
+evenly spaced. A failed batch fails each of its callers with the same error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from peoplesync.messaging.outbox import Enqueued, MessageDraft, Outbox
+from peoplesync.messaging.speed_limit import SpeedLimit
+
+Group = tuple[SpeedLimit | None, str | None]
+
+
+@dataclass
+class _Waiting:
+    drafts: list[MessageDraft] = field(default_factory=list)
+    answers: list[asyncio.Future[Enqueued]] = field(default_factory=list)
+
+
+class EnqueueBatcher:
+    """Stores drafts through ``outbox`` in shared transactions."""
+
+    def __init__(self, outbox: Outbox, *, max_batch: int = 500, max_wait: float = 0.004) -> None:
+        self._outbox = outbox
+        self._max_batch = max_batch
+        self._max_wait = max_wait
+        self._waiting: dict[Group, _Waiting] = {}
+        self._count = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._running: asyncio.Task[None] | None = None
+
+    async def enqueue(
+        self, draft: MessageDraft, *, limit: SpeedLimit | None = None, limit_key: str | None = None
+    ) -> Enqueued:
+        """Store ``draft`` (with the next drafts to arrive) and return its fate."""
+        answer: asyncio.Future[Enqueued] = asyncio.get_running_loop().create_future()
+        waiting = self._waiting.setdefault((limit, limit_key if limit else None), _Waiting())
+        waiting.drafts.append(draft)
+        waiting.answers.append(answer)
+        self._count += 1
+        if self._count >= self._max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._max_wait, self._flush)
+        return await answer
+
+    async def close(self) -> None:
+        """Store what waits and let the running batch finish."""
+        self._flush()
+        while self._running is not None:
+            await asyncio.wait([self._running])
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._running is not None or not self._waiting:
+            return  # the running batch stores what waits when it is done
+        batch, self._waiting, self._count = self._waiting, {}, 0
+        self._running = asyncio.get_running_loop().create_task(self._run(batch))
+
+    async def _run(self, batch: dict[Group, _Waiting]) -> None:
+        try:
+            await self._store(batch)
+        finally:
+            self._running = None
+            self._flush()
+
+    async def _store(self, batch: dict[Group, _Waiting]) -> None:
+        for (limit, limit_key), waiting in batch.items():
+            try:
+                results = await self._outbox.enqueue(
+                    waiting.drafts, limit=limit, limit_key=limit_key
+                )
+            except Exception as error:  # each caller gets the batch's error
+                for answer in waiting.answers:
+                    if not answer.done():
+                        answer.set_exception(error)
+                continue
+            for answer, result in zip(waiting.answers, results, strict=True):
+                with contextlib.suppress(asyncio.InvalidStateError):  # a caller gave up
+                    answer.set_result(result)
