@@ -13,6 +13,7 @@ MODULES = [
     "outbound_push",
     "web_latency",
     "messaging_send",
+    "journey_execute",
 ]
 
 
