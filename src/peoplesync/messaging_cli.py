@@ -17,9 +17,11 @@ from rich.console import Console
 from peoplesync.errors import PeopleSyncError
 from peoplesync.messaging.hook_urls import hook_urls
 from peoplesync.messaging.message import Webhooks
-from peoplesync.messaging.outbox import MessageDraft, QueuedMessage
+from peoplesync.messaging.message_list import message_json
+from peoplesync.messaging.outbox import Enqueued, QueuedMessage
 from peoplesync.messaging.provider import Provider
 from peoplesync.messaging.providers.infobip.client import InfobipProvider
+from peoplesync.messaging.send_request import MessageRefusedError, SendRequest, queue_send
 from peoplesync.messaging.sender import Sender
 from peoplesync.messaging.speed_limit import SpeedLimit, TimeUnit
 from peoplesync.people.model import new_id
@@ -72,15 +74,21 @@ def providers_add(
 @providers_app.command("remove")
 def providers_remove(
     name: Annotated[str, typer.Argument(help="The account's name")],
+    force: Annotated[
+        bool, typer.Option(help="Remove it even while messages wait to be sent through it")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Remove a provider account (e.g. to add it again with a new API key)."""
 
     async def run() -> bool:
         async with messaging(Settings()) as services:
-            return await services.accounts.remove(name)
+            return await services.accounts.remove(name, force=force)
 
-    removed = asyncio.run(run())
+    try:
+        removed = asyncio.run(run())
+    except PeopleSyncError as exc:
+        raise _fail(exc) from None
     if as_json:
         typer.echo(json.dumps({"name": name, "removed": removed}))
     elif removed:
@@ -88,6 +96,37 @@ def providers_remove(
     if not removed:
         console.print(f"[red]error:[/red] no provider account {name!r} (see: providers list)")
         raise typer.Exit(1)
+
+
+@providers_app.command("senders")
+def providers_senders(
+    name: Annotated[str, typer.Argument(help="The account's name")],
+    channel: Annotated[str, typer.Option(help="The channel of --add/--remove, e.g. sms")] = "sms",
+    add: Annotated[str | None, typer.Option("--add", help="Add this sender name")] = None,
+    remove: Annotated[str | None, typer.Option("--remove", help="Remove this sender name")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List an account's sender names per channel, or add/remove one (the first of a channel
+    is used when a message gives no --from)."""
+
+    async def run() -> dict[str, list[str]]:
+        async with messaging(Settings()) as services:
+            if add is not None:
+                await services.senders.add(name, channel, add)
+            if remove is not None and not await services.senders.remove(name, channel, remove):
+                console.print(f"[red]error:[/red] {name!r} has no {channel} sender {remove!r}")
+                raise typer.Exit(1)
+            return await services.senders.of(name)
+
+    try:
+        shown = asyncio.run(run())
+    except PeopleSyncError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(shown))
+        return
+    for each, names in shown.items():
+        typer.echo(f"{each}\t{', '.join(names)}")
 
 
 @providers_app.command("list")
@@ -129,15 +168,7 @@ def messages_send(
     as_json: JsonOption = False,
 ) -> None:
     """Queue one message; the send worker (messages work) sends it."""
-    request: dict[str, Any] = {"to": to}
-    if channel in ("sms", "lms", "viber", "whatsapp"):
-        request |= {"shortenUrl": False, "trackClicks": False}
-    if channel == "viber":
-        request["isPromotional"] = False
-    if text is not None:
-        request["text"] = text
-    if sender is not None:
-        request["from"] = sender
+    extra: dict[str, Any] = {}
     if request_json:
         try:
             extra = json.loads(request_json)
@@ -147,16 +178,26 @@ def messages_send(
         if not isinstance(extra, dict):
             console.print("[red]error:[/red] --request must be a JSON object")
             raise typer.Exit(2)
-        request |= extra
     speed = _parse_limit(limit) if limit else None
-    draft = MessageDraft(key or f"cli:{new_id()}", account, channel, request)
+    send = SendRequest(channel, to, text, sender, account, extra, key or f"cli:{new_id()}")
 
     async def run() -> Any:
         async with messaging(Settings()) as services:
-            [queued] = await services.outbox.enqueue([draft], limit=speed, limit_key=limit_key)
-            return queued
+            return await queue_send(
+                services.outbox,
+                services.accounts,
+                services.senders,
+                send,
+                limit=speed,
+                limit_key=limit_key,
+            )
 
-    queued = asyncio.run(run())
+    try:
+        queued = asyncio.run(run())
+    except MessageRefusedError as refused:
+        queued = Enqueued("", refused.message_status, refused.field, refused.hint, False)
+    except PeopleSyncError as exc:
+        raise _fail(exc) from None
     result = {
         "message_id": queued.message_id,
         "messageStatus": queued.status,
@@ -183,22 +224,6 @@ def _parse_limit(value: str) -> SpeedLimit:
         raise typer.Exit(2) from None
 
 
-def _as_json(message: QueuedMessage) -> dict[str, Any]:
-    return {
-        "message_id": message.id,
-        "channel": message.channel,
-        "to": message.recipient,
-        "account": message.account,
-        "state": message.state,
-        "messageStatus": message.status,
-        "detail": message.detail,
-        "provider_status": message.provider_status,
-        "attempts": message.attempts,
-        "created_at": message.created_at.isoformat(),
-        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
-    }
-
-
 @messages_app.command("list")
 def messages_list(
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
@@ -214,7 +239,7 @@ def messages_list(
         async with messaging(Settings()) as services:
             return await services.outbox.recent(limit=limit, channel=channel, state=state)
 
-    rows = [_as_json(m) for m in asyncio.run(run())]
+    rows = [message_json(m) for m in asyncio.run(run())]
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -237,7 +262,7 @@ def messages_show(
             message = await services.outbox.get(message_id)
             if message is None:
                 return None
-            return _as_json(message) | {"events": await services.outbox.events(message_id)}
+            return message_json(message) | {"events": await services.outbox.events(message_id)}
 
     found = asyncio.run(run())
     if found is None:

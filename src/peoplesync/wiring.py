@@ -10,6 +10,7 @@ from peoplesync.clock import Clock, SystemClock
 from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.outbox import Outbox
+from peoplesync.messaging.sender_names import SenderNames
 from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
@@ -51,6 +52,7 @@ class Messaging:
     accounts: ProviderAccounts
     clock: Clock
     box: SecretBox
+    senders: SenderNames
 
 
 @asynccontextmanager
@@ -61,7 +63,13 @@ async def messaging(settings: Settings, *, clock: Clock | None = None) -> AsyncI
     try:
         await migrate(engine)
         box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
-        yield Messaging(Outbox(engine, used), ProviderAccounts(engine, box, used), used, box)
+        yield Messaging(
+            Outbox(engine, used),
+            ProviderAccounts(engine, box, used),
+            used,
+            box,
+            SenderNames(engine, used),
+        )
     finally:
         await engine.dispose()
 

@@ -4,19 +4,57 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import ConfigurationError
+from peoplesync.errors import ConfirmationRequiredError, ValidationError
+from peoplesync.messaging.outbox import QUEUED, SENDING
 from peoplesync.messaging.providers.infobip.client import InfobipAccount
-from peoplesync.messaging.tables import provider_accounts
+from peoplesync.messaging.tables import outbound_messages, provider_accounts, provider_senders
 from peoplesync.people.model import new_id
 from peoplesync.secret_box import SecretBox
 
 KINDS = ("infobip",)
 _a = provider_accounts
+_m = outbound_messages
+
+
+class AccountExistsError(ValidationError):
+    """A provider account of that name exists."""
+
+    code = "ACCOUNT_EXISTS"
+
+
+def account_problems(name: str, base_url: str, api_key: str, kind: str) -> list[ValidationError]:
+    """What is wrong with a new account, each naming its field (name, base_url, api_key,
+    kind); empty when it may be stored."""
+    record = name.strip() or "new account"
+    problems: list[ValidationError] = []
+
+    def bad(field: str, message: str, hint: str) -> None:
+        problems.append(ValidationError(message, record=record, field=field, hint=hint))
+
+    if not name.strip() or len(name) > 100 or name != name.strip() or "/" in name:
+        bad("name", "a provider account needs a name of 1 to 100 characters", "e.g. main")
+    if kind not in KINDS:
+        bad("kind", f"unknown provider kind {kind!r}", "use infobip")
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname or " " in base_url.strip():
+        bad(
+            "base_url",
+            f"base URL {base_url!r} is not an http(s) address",
+            "copy it from the provider's web interface, e.g. https://xxxx.api.infobip.com",
+        )
+    elif len(base_url) > 500:
+        bad("base_url", "the base URL is over 500 characters", "give the account's API address")
+    if not api_key.strip():
+        bad("api_key", "the API key is empty", "create one in the provider's web interface")
+    elif len(api_key) > 500:
+        bad("api_key", "the API key is over 500 characters", "paste the key alone")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -38,23 +76,17 @@ class ProviderAccounts:
         self._clock = clock
 
     async def add(self, name: str, base_url: str, api_key: str, kind: str = "infobip") -> None:
-        """Store an account; a taken name or a bad URL is refused with how to fix it."""
-        if kind not in KINDS:
-            raise ConfigurationError(f"unknown provider kind {kind!r}", hint="use infobip")
-        if not name.strip() or len(name) > 100:
-            raise ConfigurationError("a provider account needs a name of 1 to 100 characters")
-        if not base_url.startswith(("https://", "http://")):
-            raise ConfigurationError(
-                f"base URL {base_url!r} is not an http(s) address",
-                hint="copy it from the provider's web interface, e.g. https://xxxx.api.infobip.com",
-            )
-        if not api_key.strip():
-            raise ConfigurationError("the API key is empty", hint="set PEOPLESYNC_PROVIDER_API_KEY")
+        """Store an account; a bad or taken field is refused naming the field and the fix."""
+        problems = account_problems(name, base_url, api_key, kind)
+        if problems:
+            raise problems[0]
         async with self._engine.begin() as conn:
             taken = await conn.execute(sa.select(_a.c.id).where(_a.c.name == name))
             if taken.first() is not None:
-                raise ConfigurationError(
+                raise AccountExistsError(
                     f"a provider account named {name!r} exists",
+                    record=name,
+                    field="name",
                     hint="choose another name, or remove the existing account first "
                     "(peoplesync providers remove NAME)",
                 )
@@ -63,15 +95,38 @@ class ProviderAccounts:
                     id=new_id(),
                     name=name,
                     kind=kind,
-                    base_url=base_url.rstrip("/"),
-                    api_key_sealed=self._box.seal(api_key),
+                    base_url=base_url.strip().rstrip("/"),
+                    api_key_sealed=self._box.seal(api_key.strip()),
                     created_at=self._clock.now(),
                 )
             )
 
-    async def remove(self, name: str) -> bool:
+    async def waiting(self, name: str) -> int:
+        """How many of the account's messages are queued or being sent."""
+        query = sa.select(sa.func.count()).where(
+            _m.c.account == name, _m.c.state.in_((QUEUED, SENDING))
+        )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def remove(self, name: str, *, force: bool = False) -> bool:
+        """Remove an account and its sender names; refused while it has messages waiting to be
+        sent, unless ``force`` (they then wait for an account of that name)."""
+        waiting = 0 if force else await self.waiting(name)
+        if waiting:
+            raise ConfirmationRequiredError(
+                f"{waiting} message(s) wait to be sent through {name!r}",
+                affected=waiting,
+                record=name,
+                field="name",
+                hint="remove it anyway (--force, or confirm) and they wait until an account of "
+                "that name is added again",
+            )
         async with self._engine.begin() as conn:
             result = await conn.execute(sa.delete(_a).where(_a.c.name == name))
+            await conn.execute(
+                sa.delete(provider_senders).where(provider_senders.c.account == name)
+            )
         return bool(result.rowcount)
 
     async def list(self) -> list[AccountInfo]:

@@ -210,7 +210,7 @@ class Outbox:
                 )
             )
             rows = await conn.execute(sa.select(_m).where(_m.c.claimed_by == token))
-            claimed = [_row(row._mapping) for row in rows]
+            claimed = [queued_message(row._mapping) for row in rows]
         claimed.sort(key=lambda message: message.send_after)
         return claimed
 
@@ -293,7 +293,7 @@ class Outbox:
     async def get(self, message_id: str) -> QueuedMessage | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(_m).where(_m.c.id == message_id))).first()
-        return _row(row._mapping) if row is not None else None
+        return queued_message(row._mapping) if row is not None else None
 
     async def recent(
         self, *, limit: int = 50, channel: str | None = None, state: str | None = None
@@ -304,7 +304,7 @@ class Outbox:
         if state:
             query = query.where(_m.c.state == state)
         async with self._engine.connect() as conn:
-            return [_row(row._mapping) for row in await conn.execute(query)]
+            return [queued_message(row._mapping) for row in await conn.execute(query)]
 
     async def events(self, message_id: str) -> list[dict[str, Any]]:
         query = (
@@ -334,7 +334,8 @@ async def _serialise(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ENQUEUE_LOCK})
 
 
-def _row(row: sa.RowMapping) -> QueuedMessage:
+def queued_message(row: sa.RowMapping) -> QueuedMessage:
+    """A stored row as a message."""
     return QueuedMessage(
         id=row["id"],
         idempotency_key=row["idempotency_key"],

@@ -17,6 +17,17 @@ provider_accounts = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+provider_senders = sa.Table(
+    "provider_senders",
+    metadata,
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("sender", sa.String(50), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # the first of a channel is its default
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("account", "channel", "sender"),
+)
+
 outbound_messages = sa.Table(
     "outbound_messages",
     metadata,

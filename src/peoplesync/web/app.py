@@ -20,12 +20,20 @@ from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
+from peoplesync.messaging.sender_names import SenderNames
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.step_edits import ClientOpener
-from peoplesync.web import attribute_pages, import_pages, segment_pages
+from peoplesync.web import (
+    attribute_pages,
+    import_pages,
+    messages_api,
+    messages_pages,
+    provider_pages,
+    segment_pages,
+)
 from peoplesync.web.access import LoginRequired, PasswordChangeRequired, WebContext
 from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
@@ -38,6 +46,7 @@ from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.messaging_hooks import MessagingHooks
 from peoplesync.web.messaging_hooks import router as hooks_router
+from peoplesync.web.messaging_view import MessagingWeb
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_pages import router as steps_pages
@@ -118,6 +127,15 @@ def create_app(
         else None
     )
     app.include_router(journey_router)
+    app.state.messaging = api.state.messaging = MessagingWeb(
+        store.engine,
+        Outbox(store.engine, clock),
+        SenderNames(store.engine, clock),
+        ProviderAccounts(store.engine, secret_box, clock) if secret_box is not None else None,
+    )
+    app.include_router(provider_pages.router)
+    app.include_router(messages_pages.router)
+    api.include_router(messages_api.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 
@@ -169,7 +187,8 @@ def create_app(
         for name, value in SECURITY_HEADERS.items():
             if not (framed and name == "X-Frame-Options"):
                 response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/people", "/salesforce", "/account", "/api/", "/oauth/")):
+        private = ("/people", "/salesforce", "/account", "/api/", "/oauth/", "/messag")
+        if request.url.path.startswith(private):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from peoplesync.errors import NotFoundError, RecordError
+from peoplesync.messaging.message_list import person_messages
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES
 from peoplesync.sync.create_needs import create_needs, needs_by_attribute
 from peoplesync.web.access import (
@@ -317,6 +318,7 @@ async def person_page(
         "person.html",
         session,
         details=details,
+        messages=await person_messages(web.store.engine, person_id),
         standard=list(STANDARD_ATTRIBUTES),
         custom=list(definitions),
     )

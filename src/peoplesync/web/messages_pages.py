@@ -1,0 +1,165 @@
+"""Messages: recent sends with filters (channel, status, number), one message with its report
+trail and the provider's error, and a form to send an SMS by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from peoplesync.errors import RecordError
+from peoplesync.messaging.channels.catalog import Channel
+from peoplesync.messaging.message_list import STATES, MessageFilter, list_messages, persons_of
+from peoplesync.messaging.send_request import MessageRefusedError, SendRequest, queue_send
+from peoplesync.web.access import AdminSession, Context, PageSession, WebContext
+from peoplesync.web.accounts import WebSession
+from peoplesync.web.error_bodies import record_status
+from peoplesync.web.messaging_view import (
+    accounts_of,
+    message_with_trail,
+    messaging_of,
+    provider_error,
+)
+from peoplesync.web.pages import render
+
+router = APIRouter()
+PAGE_SIZE = 50
+SEND_CHANNELS = (Channel.SMS.value,)  # the form sends SMS; other channels: CLI or REST API
+SEND_FIELDS = ("account", "channel", "to", "from", "text")
+
+
+@router.get("/messages", include_in_schema=False)
+async def messages(
+    request: Request,
+    web: Context,
+    session: PageSession,
+    channel: Annotated[str, Query(max_length=20)] = "",
+    state: Annotated[str, Query(max_length=20)] = "",
+    number: Annotated[str, Query(max_length=40)] = "",
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    sent: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """Recent messages, newest first, filtered by channel, status and recipient number."""
+    wanted = MessageFilter(channel, state, number)
+    error: RecordError | None = None
+    try:
+        page = await list_messages(
+            messaging_of(request).engine, wanted, after=after, limit=PAGE_SIZE
+        )
+    except RecordError as problem:
+        error, page = problem, None
+    return render(
+        web,
+        request,
+        "messages.html",
+        session,
+        record_status(error) if error else 200,
+        page=page,
+        wanted=wanted,
+        after=after,
+        error=error,
+        sent=sent,
+        channels=[c.value for c in Channel],
+        states=STATES,
+    )
+
+
+async def _send_page(
+    request: Request,
+    web: WebContext,
+    session: WebSession,
+    values: dict[str, str],
+    error: RecordError | None = None,
+) -> HTMLResponse:
+    accounts = await accounts_of(request).list()
+    senders = {a.name: await messaging_of(request).senders.of(a.name) for a in accounts}
+    errors: dict[str, str] = {}
+    general = ""
+    if error is not None:
+        field = error.field if error.field in SEND_FIELDS else None
+        message = error.hint if isinstance(error, MessageRefusedError) else error.detail
+        if field is None:
+            general = message if isinstance(error, MessageRefusedError) else str(error)
+        else:
+            errors[field] = message or error.detail
+    return render(
+        web,
+        request,
+        "message_send.html",
+        session,
+        422 if error else 200,
+        values=values,
+        errors=errors,
+        general_error=general,
+        message_status=error.message_status if isinstance(error, MessageRefusedError) else "",
+        accounts=accounts,
+        senders=senders,
+        channels=SEND_CHANNELS,
+    )
+
+
+@router.get("/messages/send", include_in_schema=False)
+async def send_form(
+    request: Request,
+    web: Context,
+    session: PageSession,
+    to: Annotated[str, Query(max_length=40)] = "",
+    person: Annotated[str, Query(max_length=32)] = "",
+) -> HTMLResponse:
+    """The send form (an SMS through one provider account)."""
+    values = {"channel": "sms", "to": to, "person_id": person}
+    return await _send_page(request, web, session, values)
+
+
+@router.post("/messages/send", include_in_schema=False)
+async def send(request: Request, web: Context, session: AdminSession) -> Response:
+    """Check the message by the channel's rules and queue it, or show the form again with the
+    ``messageStatus`` and the field at fault."""
+    form = await request.form()
+    values = {key: str(form.get(key, ""))[:5000] for key in (*SEND_FIELDS, "person_id")}
+    channel = values["channel"] or "sms"
+    if channel not in SEND_CHANNELS:
+        channel = values["channel"][:20]
+    send = SendRequest(
+        channel,
+        values["to"].strip(),
+        values["text"],
+        values["from"].strip() or None,
+        values["account"],
+        person_id=values["person_id"] or None,
+    )
+    try:
+        queued = await queue_send(
+            messaging_of(request).outbox, accounts_of(request), messaging_of(request).senders, send
+        )
+    except RecordError as error:
+        return await _send_page(request, web, session, values, error)
+    return RedirectResponse(f"/messages/{queued.message_id}?queued=1", status_code=303)
+
+
+@router.get("/messages/{message_id}", include_in_schema=False)
+async def message_page(
+    request: Request,
+    web: Context,
+    session: PageSession,
+    message_id: str,
+    queued: Annotated[str | None, Query(max_length=1)] = None,
+) -> HTMLResponse:
+    """One message: what was sent, to whom, its state and its trail of reports."""
+    message, events = await message_with_trail(messaging_of(request).outbox, message_id)
+    persons = await persons_of(messaging_of(request).engine, [message])
+    return render(
+        web,
+        request,
+        "message.html",
+        session,
+        message=message,
+        events=events,
+        error=provider_error(message, events),
+        person=persons.get(message.id),
+        queued=bool(queued),
+    )
+
+
+__all__ = ["router"]
