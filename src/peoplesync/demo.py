@@ -3,7 +3,8 @@
 It starts the Salesforce sandbox org seeded with realistic, messy data, connects People to
 it, runs the initial transfer with a progress bar, then keeps syncing in real time (Change
 Data Capture, with a poll every minute as safety net) and says how to edit a record in the
-org and watch it arrive.
+org and watch it arrive. With the web app, it also runs the sandbox messaging provider and
+the send worker, and sends one SMS to a seeded person (see ``demo_messaging``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
+from peoplesync.demo_messaging import messaging_beside_serve, welcome_lines
 from peoplesync.errors import ConfigurationError, DuplicateEmailError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
@@ -203,28 +205,39 @@ async def serve_people(
         await ensure_demo_user(Accounts(store.engine, store.clock))
         listener = listen("127.0.0.1", web_port)
         people = address_of(listener)
-        console.print(
-            "\n".join(
-                [
-                    "",
-                    f"[b]People UI[/b]          {people}/",
-                    f"  demo login       {DEMO_EMAIL} / {DEMO_PASSWORD}",
-                    f"  REST API         {people}/api/v1 (OpenAPI: {people}/api/v1/openapi.json)",
-                    f"[b]Salesforce sandbox org[/b] {info['instance_url']}",
-                    "The sync workers run beside the web app: what changes in the org shows "
-                    "up in People, and edits in People go to the org once its outbound "
-                    "steps are switched on.",
-                ]
-            ),
-            soft_wrap=True,
-        )
+        box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
 
         def say(message: str) -> None:
             console.print(message, markup=False, highlight=False, soft_wrap=True)
 
-        await serve_web(
-            settings, store, listener, secure_cookies=False, say=say, log_level="warning"
-        )
+        async with messaging_beside_serve(
+            store.engine,
+            box,
+            store.clock,
+            settings.data_dir.resolve() / "sandbox-provider",
+            people,
+            say,
+        ) as welcome:
+            console.print(
+                "\n".join(
+                    [
+                        "",
+                        f"[b]People UI[/b]          {people}/",
+                        f"  demo login       {DEMO_EMAIL} / {DEMO_PASSWORD}",
+                        f"  REST API         {people}/api/v1 "
+                        f"(OpenAPI: {people}/api/v1/openapi.json)",
+                        f"[b]Salesforce sandbox org[/b] {info['instance_url']}",
+                        "The sync workers run beside the web app: what changes in the org shows "
+                        "up in People, and edits in People go to the org once its outbound "
+                        "steps are switched on.",
+                        *welcome_lines(welcome, people),
+                    ]
+                ),
+                soft_wrap=True,
+            )
+            await serve_web(
+                settings, store, listener, secure_cookies=False, say=say, log_level="warning"
+            )
 
 
 async def run_demo(

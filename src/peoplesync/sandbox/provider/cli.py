@@ -5,17 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import secrets
-import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from peoplesync.sandbox.provider.app import create_provider_app
 from peoplesync.sandbox.provider.config import ProviderConfig, ProviderKnobs
+from peoplesync.sandbox.provider.server import serve, stored_api_key
 
 
 def provider(
@@ -39,16 +35,8 @@ def provider(
     ] = 1.0,
 ) -> None:
     """Serve an Infobip-shaped provider over HTTP on loopback; prints one JSON line."""
-    key_file = data_dir / "api.key"
     if api_key is None:
-        if key_file.exists():
-            api_key = key_file.read_text().strip()
-        else:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            api_key = secrets.token_urlsafe(24)
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(api_key)
+        api_key = stored_api_key(data_dir)
     config = ProviderConfig(
         data_dir=data_dir.resolve(),
         api_key=api_key,
@@ -62,29 +50,8 @@ def provider(
         retry_scale=retry_scale,
     )
 
-    async def run() -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
-        sock.listen(512)
-        actual = sock.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_provider_app(config),
-                log_level="warning",
-                lifespan="on",
-                access_log=False,
-            )
-        )
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            if task.done():
-                await task
-                return
-            await asyncio.sleep(0.02)
-        typer.echo(json.dumps({"base_url": f"http://{host}:{actual}", "api_key": api_key}))
-        await task
+    def ready(info: dict[str, str]) -> None:
+        typer.echo(json.dumps(info))
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        asyncio.run(serve(config, host, port, ready))
