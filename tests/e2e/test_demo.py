@@ -128,6 +128,38 @@ def first_sync_is_recorded(env: dict[str, str], url: str, email: str, password: 
         assert "UTC by demo" in history
 
 
+def welcome_sms_delivered(shown: list[str], env: dict[str, str], url: str, email: str) -> None:
+    """The demo's SMS reached the sandbox provider and its delivery report came back: the
+    message is delivered, on its trail, and on the person's page and timeline."""
+
+    def address(label: str) -> str:
+        line = next(x for x in shown if x.strip().startswith(label))
+        return next(word for word in line.split() if word.startswith("http"))
+
+    message_id = address("its report trail").rsplit("/", 1)[1]
+    person_id = address("the person's page").rsplit("/", 1)[1]
+    token = subprocess.run(
+        [*PEOPLESYNC, "users", "token", email],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+    with httpx.Client(
+        base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as api:
+        deadline = time.monotonic() + 60
+        while (message := api.get(f"/messages/{message_id}").json())["state"] != "delivered":
+            assert time.monotonic() < deadline, message
+            time.sleep(0.5)
+        assert [e["kind"] for e in message["events"]] == ["queued", "sent", "delivered"]
+        assert message["person_id"] == person_id and message["request"]["from"] == "PeopleSync"
+        timeline = api.get(f"/persons/{person_id}").json()["timeline"]
+        kinds = {e["kind"] for e in timeline if e["data"].get("message_id") == message_id}
+        assert kinds == {"message_sent", "message_delivered"}
+
+
 def web_login(url: str, email: str, password: str) -> None:
     """The demo's People UI answers and lets the printed demo login in."""
     with httpx.Client(base_url=url, timeout=30) as browser:
@@ -196,6 +228,7 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
         people = next(x.split()[-1] for x in shown if x.strip().startswith("People UI"))
         demo_login = next(x.split() for x in shown if x.strip().startswith("demo login"))
         first_sync_is_recorded(env, people.rstrip("/"), demo_login[2], demo_login[4])
+        welcome_sms_delivered(shown, env, people.rstrip("/"), demo_login[2])
         call(
             info,
             "/services/data/v59.0/sobjects/Lead",

@@ -1,0 +1,61 @@
+"""The operator's CLI: sender names, `messages send` with the account's sender and the
+channel's refusals, `providers remove` guarded while messages wait, `messages list --number`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peoplesync.cli import app
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PEOPLESYNC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PEOPLESYNC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PEOPLESYNC_PROVIDER_API_KEY", "k-1")
+    return CliRunner()
+
+
+def flat(text: str) -> str:
+    """Console output without Rich's line wrapping."""
+    return " ".join(text.split())
+
+
+def test_sender_names_send_and_a_guarded_remove(runner: CliRunner) -> None:
+    nobody = runner.invoke(app, ["messages", "send", "--channel", "sms", "--to", "+38591"])
+    assert nobody.exit_code == 1 and "no provider account 'main'" in flat(nobody.output)
+    assert (
+        runner.invoke(app, ["providers", "add", "main", "--base-url", "https://x.test"]).exit_code
+        == 0
+    )
+    bad_url = runner.invoke(app, ["providers", "add", "two", "--base-url", "x.test"])
+    assert bad_url.exit_code == 1 and "field 'base_url'" in flat(bad_url.output)
+    added = runner.invoke(app, ["providers", "senders", "main", "--add", "InfoSMS", "--json"])
+    assert json.loads(added.stdout) == {"sms": ["InfoSMS"]}
+    long = runner.invoke(app, ["providers", "senders", "main", "--add", "x" * 16])
+    assert long.exit_code == 1 and "at most 15" in flat(long.output)
+
+    refused = runner.invoke(
+        app, ["messages", "send", "--channel", "sms", "--to", "", "--text", "Hi", "--json"]
+    )
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["messageStatus"] == "Error: Missing phone number in request"
+    sent = runner.invoke(
+        app,
+        ["messages", "send", "--channel", "sms", "--to", "+385911234567", "--text", "Hi", "--json"],
+    )
+    assert sent.exit_code == 0, sent.output
+    message_id = json.loads(sent.stdout)["message_id"]
+    shown = json.loads(runner.invoke(app, ["messages", "show", message_id, "--json"]).stdout)
+    assert shown["person_id"] is None and shown["state"] == "queued"
+    listed = json.loads(runner.invoke(app, ["messages", "list", "--json"]).stdout)
+    assert [m["message_id"] for m in listed] == [message_id]  # the refusal was not stored
+
+    guarded = runner.invoke(app, ["providers", "remove", "main"])
+    assert guarded.exit_code == 1 and "1 message(s) wait to be sent" in flat(guarded.output)
+    forced = runner.invoke(app, ["providers", "remove", "main", "--force", "--json"])
+    assert json.loads(forced.stdout) == {"name": "main", "removed": True}
