@@ -9,11 +9,13 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from peoplesync.clock import ManualClock
 from peoplesync.people.model import ExternalLink, PersonInput
 from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.secret_box import SecretBox
 from peoplesync.sync.status import Counts, Problem
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import Accounts, Role
@@ -41,8 +43,10 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 @pytest.fixture
 def app(store: SqlPeopleStore) -> FastAPI:
-    """The web app on the test store."""
-    return create_app(store, password_hasher=FAST_HASHER)
+    """The web app on the test store, with a secret key as `peoplesync serve` has (it seals
+    provider API keys and signs report URLs)."""
+    box = SecretBox(Fernet.generate_key())
+    return create_app(store, password_hasher=FAST_HASHER, secret_box=box)
 
 
 @pytest.fixture

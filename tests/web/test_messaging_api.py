@@ -4,25 +4,12 @@ with its trail. Errors name the field; API keys are never given back."""
 from __future__ import annotations
 
 import httpx
-import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
-from fastapi import FastAPI
 
 from peoplesync.messaging.tables import provider_accounts
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.secret_box import SecretBox
-from peoplesync.web.app import create_app
-from tests.web.conftest import FAST_HASHER
 
 KEY = "key-that-must-never-come-back"
-
-
-@pytest.fixture
-def app(store: SqlPeopleStore) -> FastAPI:
-    """The web app with a secret box (it seals provider API keys)."""
-    box = SecretBox(Fernet.generate_key())
-    return create_app(store, password_hasher=FAST_HASHER, secret_box=box)
 
 
 async def _account(admin: httpx.AsyncClient, name: str = "main") -> None:

@@ -13,6 +13,7 @@ from peoplesync.errors import NotFoundError
 from peoplesync.messaging.message_list import MAX_PAGE, MessageFilter, list_messages, message_json
 from peoplesync.messaging.send_request import MessageRefusedError, SendRequest, queue_send
 from peoplesync.web.access import ApiAdmin, ApiUser
+from peoplesync.web.api import ErrorResponse
 from peoplesync.web.error_bodies import from_error
 from peoplesync.web.messaging_view import (
     account_json,
@@ -23,7 +24,15 @@ from peoplesync.web.messaging_view import (
     messaging_of,
 )
 
-router = APIRouter(tags=["messaging"])
+router = APIRouter(
+    tags=["messaging"],
+    responses={
+        503: {
+            "model": ErrorResponse,
+            "description": "Provider accounts need a secret key (an app started otherwise)",
+        }
+    },
+)
 AccountName = Annotated[str, Path(max_length=100, description="A provider account's name")]
 
 
@@ -95,7 +104,11 @@ async def messages(
     return {"items": items, "next": found.next}
 
 
-@router.post("/messages", status_code=201)
+@router.post(
+    "/messages",
+    status_code=201,
+    responses={200: {"description": "The idempotency key is known: the message queued then"}},
+)
 async def send_message(request: Request, _user: ApiAdmin, body: MessageSend) -> JSONResponse:
     """Queue a message (admins only). Channel rules refuse it with 422, the seed's
     ``messageStatus`` text as the message and the request field at fault."""
