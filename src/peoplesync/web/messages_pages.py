@@ -118,11 +118,8 @@ async def send(request: Request, web: Context, session: AdminSession) -> Respons
     ``messageStatus`` and the field at fault."""
     form = await request.form()
     values = {key: str(form.get(key, ""))[:5000] for key in (*SEND_FIELDS, "person_id")}
-    channel = values["channel"] or "sms"
-    if channel not in SEND_CHANNELS:
-        channel = values["channel"][:20]
     send = SendRequest(
-        channel,
+        values["channel"][:20] or "sms",
         values["to"].strip(),
         values["text"],
         values["from"].strip() or None,
