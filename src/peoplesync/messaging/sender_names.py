@@ -1,6 +1,7 @@
 """Sender names: the alphanumeric senders (or numbers) each provider account may send from,
 per channel, as the Infobip app's configuration screen keeps them (SMS, Viber, Kakao, RCS,
-Zalo sender names). A message sent without ``from`` goes out from the first one added."""
+Zalo sender names). An operator's message (``send_request``) without ``from`` goes out
+from the first one added."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The operator's CLI: sender names, `messages send` with the account's sender and the
-channel's refusals, `providers remove` guarded while messages wait, `messages list --number`."""
+channel's refusals (not stored), `providers remove` guarded while messages wait."""
 
 from __future__ import annotations
 
