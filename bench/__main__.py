@@ -14,6 +14,8 @@ MODULES = [
     "web_latency",
     "messaging_send",
     "journey_execute",
+    "report_ingest",
+    "speed_limit",
 ]
 
 

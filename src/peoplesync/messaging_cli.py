@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -52,6 +53,10 @@ def _fail(exc: PeopleSyncError) -> typer.Exit:
 def providers_add(
     name: Annotated[str, typer.Argument(help="A name for the account, e.g. main")],
     base_url: Annotated[str, typer.Option("--base-url", help="The account's API base URL")],
+    ca_cert: Annotated[
+        str | None,
+        typer.Option("--ca-cert", help="A CA file to trust (the sandbox provider's ca_cert)"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add an Infobip account; its API key comes from PEOPLESYNC_PROVIDER_API_KEY."""
@@ -59,7 +64,7 @@ def providers_add(
 
     async def run() -> None:
         async with messaging(Settings()) as services:
-            await services.accounts.add(name, base_url, api_key)
+            await services.accounts.add(name, base_url, api_key, ca_cert=ca_cert)
 
     try:
         asyncio.run(run())
@@ -133,10 +138,10 @@ def providers_senders(
 def providers_list(as_json: JsonOption = False) -> None:
     """List provider accounts (never their keys)."""
 
-    async def run() -> list[dict[str, str]]:
+    async def run() -> list[dict[str, str | None]]:
         async with messaging(Settings()) as services:
             return [
-                {"name": a.name, "kind": a.kind, "base_url": a.base_url}
+                {"name": a.name, "kind": a.kind, "base_url": a.base_url, "ca_cert": a.ca_cert}
                 for a in await services.accounts.list()
             ]
 
@@ -307,10 +312,17 @@ def messages_work(
 
     async def run() -> dict[str, int]:
         totals = {"claimed": 0, "accepted": 0, "rejected": 0, "retried": 0}
-        async with messaging(Settings()) as services, httpx.AsyncClient(timeout=30) as http:
+        async with messaging(Settings()) as services, contextlib.AsyncExitStack() as clients:
             accounts = await services.accounts.infobip_accounts()
+            by_ca: dict[str | None, httpx.AsyncClient] = {}
+            for ca_cert in {a.ca_cert for a in accounts.values()}:  # a pool per CA to trust
+                verify = ssl.create_default_context(cafile=ca_cert) if ca_cert else True
+                by_ca[ca_cert] = await clients.enter_async_context(
+                    httpx.AsyncClient(timeout=30, verify=verify)
+                )
             providers: dict[str, Provider] = {
-                name: InfobipProvider(account, http) for name, account in accounts.items()
+                name: InfobipProvider(account, by_ca[account.ca_cert])
+                for name, account in accounts.items()
             }
             webhooks: Webhooks | dict[str, Webhooks] = Webhooks(delivery_url=delivery_url)
             if public_url:
@@ -336,9 +348,9 @@ def messages_work(
                     console.print(f"[red]provider account {account!r} refused its key[/red]")
                 if once or (until_idle and done.claimed == 0):
                     break
-                if done.claimed == 0:
+                if done.claimed == 0:  # until the next message's slot, at most 0.2 s
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=0.2)
+                        await asyncio.wait_for(stop.wait(), timeout=await sender.pause(0.2))
         return totals
 
     totals = asyncio.run(run())
@@ -353,7 +365,10 @@ def messages_work(
 
 @messages_app.command("webhooks")
 def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = False) -> None:
-    """Each provider account's delivery and seen report URLs (they hold a secret token)."""
+    """Each provider account's delivery, seen and inbound (MO) URLs (they hold a secret token).
+
+    The inbound URL is set at the provider, on the number replies come to (Infobip: the
+    number's inbound configuration, renderer MO_JSON_2)."""
     if not public_url:
         console.print("[red]error:[/red] give --public-url (or set PEOPLESYNC_PUBLIC_URL)")
         raise typer.Exit(1)
@@ -364,7 +379,12 @@ def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = 
             for account in await services.accounts.list():
                 urls = hook_urls(public_url, services.box, account.name)
                 rows.append(
-                    {"account": account.name, "delivery": urls.delivery_url, "seen": urls.seen_url}
+                    {
+                        "account": account.name,
+                        "delivery": urls.delivery_url,
+                        "seen": urls.seen_url,
+                        "inbound": urls.inbound_url,
+                    }
                 )
             return rows
 
@@ -376,4 +396,7 @@ def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = 
         typer.echo(json.dumps(rows))
         return
     for row in rows:
-        typer.echo(f"{row['account']}\n  delivery: {row['delivery']}\n  seen:     {row['seen']}")
+        typer.echo(
+            f"{row['account']}\n  delivery: {row['delivery']}\n  seen:     {row['seen']}"
+            f"\n  inbound:  {row['inbound']}"
+        )

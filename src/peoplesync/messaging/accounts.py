@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -65,6 +67,7 @@ class AccountInfo:
     kind: str
     base_url: str
     created_at: datetime
+    ca_cert: str | None = None
 
 
 class ProviderAccounts:
@@ -75,11 +78,21 @@ class ProviderAccounts:
         self._box = box
         self._clock = clock
 
-    async def add(self, name: str, base_url: str, api_key: str, kind: str = "infobip") -> None:
+    async def add(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str,
+        kind: str = "infobip",
+        *,
+        ca_cert: str | None = None,
+    ) -> None:
         """Store an account; a bad or taken field is refused naming the field and the fix."""
         problems = account_problems(name, base_url, api_key, kind)
         if problems:
             raise problems[0]
+        if ca_cert:
+            ca_cert = _readable_ca(ca_cert)
         async with self._engine.begin() as conn:
             taken = await conn.execute(sa.select(_a.c.id).where(_a.c.name == name))
             if taken.first() is not None:
@@ -98,6 +111,7 @@ class ProviderAccounts:
                     base_url=base_url.strip().rstrip("/"),
                     api_key_sealed=self._box.seal(api_key.strip()),
                     created_at=self._clock.now(),
+                    ca_cert=ca_cert or None,
                 )
             )
 
@@ -132,13 +146,28 @@ class ProviderAccounts:
     async def list(self) -> list[AccountInfo]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(sa.select(_a).order_by(_a.c.name))
-            return [AccountInfo(r.name, r.kind, r.base_url, r.created_at) for r in rows]
+            return [AccountInfo(r.name, r.kind, r.base_url, r.created_at, r.ca_cert) for r in rows]
 
     async def infobip_accounts(self) -> dict[str, InfobipAccount]:
         """Every Infobip account with its key opened, for the sender."""
         async with self._engine.connect() as conn:
             rows = (await conn.execute(sa.select(_a).where(_a.c.kind == "infobip"))).all()
         return {
-            row.name: InfobipAccount(row.name, row.base_url, self._box.open(row.api_key_sealed))
+            row.name: InfobipAccount(
+                row.name, row.base_url, self._box.open(row.api_key_sealed), row.ca_cert
+            )
             for row in rows
         }
+
+
+def _readable_ca(path: str) -> str:
+    """The absolute path of a readable PEM CA file, or a ValidationError naming the field."""
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError):
+        raise ValidationError(
+            f"no readable PEM CA certificate at {path!r}",
+            field="ca_cert",
+            hint="give the ca_cert file the sandbox provider printed, or leave it out",
+        ) from None
+    return str(Path(path).resolve())

@@ -15,7 +15,7 @@ from peoplesync.messaging.message import Webhooks
 from peoplesync.secret_box import SecretBox
 
 PATH = "/hooks/messaging/{account}/{kind}"
-KINDS = ("delivery", "seen")
+KINDS = ("delivery", "seen", "inbound")
 
 
 def hook_token(box: SecretBox, account: str) -> str:
@@ -28,7 +28,7 @@ def token_matches(box: SecretBox, account: str, given: str | None) -> bool:
 
 
 def hook_urls(public_url: str, box: SecretBox, account: str) -> Webhooks:
-    """The delivery and seen URLs of ``account`` under peoplesync's public address."""
+    """The delivery, seen and inbound (MO) URLs of ``account`` under peoplesync's address."""
     if not public_url.startswith(("https://", "http://")):
         raise ConfigurationError(
             f"public URL {public_url!r} is not an http(s) address",
@@ -40,4 +40,5 @@ def hook_urls(public_url: str, box: SecretBox, account: str) -> Webhooks:
     return Webhooks(
         delivery_url=f"{base}{path['delivery']}?token={token}",
         seen_url=f"{base}{path['seen']}?token={token}",
+        inbound_url=f"{base}{path['inbound']}?token={token}",
     )

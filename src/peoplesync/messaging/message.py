@@ -30,6 +30,7 @@ class Webhooks:
 
     delivery_url: str | None = None
     seen_url: str | None = None
+    inbound_url: str | None = None  # configured at the provider per number, not per message
     headers: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -17,7 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
+from peoplesync.messaging.channels.catalog import CALLBACK_DATA_LIMIT
+from peoplesync.messaging.channels.message_status import MessageStatus
 from peoplesync.messaging.channels.validation import normalise_phone, validate_message
+from peoplesync.messaging.channels.verdict import Verdict
+from peoplesync.messaging.journey_stop import refuse_if_stopped
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
@@ -94,12 +98,17 @@ class Outbox:
         limit: SpeedLimit | None = None,
         limit_key: str | None = None,
     ) -> list[Enqueued]:
-        """Validate and store drafts in one transaction; known keys return their message."""
+        """Validate and store drafts in one transaction; known keys return their message.
+
+        A stopped ``limit_key`` (see ``journey_stop``) raises ``SendsStoppedError``."""
         now = self._clock.now()
         keys = [draft.idempotency_key for draft in drafts]
         out: dict[str, Enqueued] = {}
+        fields: dict[str, str | None] = {}
         async with self._engine.begin() as conn:
             await _serialise(conn)
+            if limit_key is not None:
+                await refuse_if_stopped(conn, limit_key)
             existing = await conn.execute(
                 sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
                     _m.c.idempotency_key.in_(keys)
@@ -108,7 +117,7 @@ class Outbox:
             for key, message_id, status, detail in existing:
                 out[key] = Enqueued(message_id, status, None, detail, duplicate=True)
             fresh = [d for d in drafts if d.idempotency_key not in out]
-            verdicts = [validate_message(d.channel, d.request) for d in fresh]
+            verdicts = [_verdict(d) for d in fresh]
             valid_count = sum(1 for v in verdicts if v.ok)
             slots = await self._slots(conn, limit, limit_key, now, valid_count)
             rows: list[dict[str, Any]] = []
@@ -139,6 +148,7 @@ class Outbox:
                     "person_id": draft.person_id,
                 }
                 rows.append(row)
+                fields[message_id] = verdict.field
                 out[draft.idempotency_key] = Enqueued(
                     message_id, verdict.status.value, verdict.field, verdict.detail, False
                 )
@@ -151,7 +161,11 @@ class Outbox:
                             "message_id": row["id"],
                             "kind": "queued" if row["state"] == QUEUED else "invalid",
                             "at": now,
-                            "detail": {"status": row["status"], "detail": row["detail"]},
+                            "detail": {
+                                "status": row["status"],
+                                "field": fields[row["id"]],
+                                "detail": row["detail"],
+                            },
                         }
                         for row in rows
                     ],
@@ -290,6 +304,13 @@ class Outbox:
                 .values(state=QUEUED, send_after=retry_at, lease_until=None, detail=detail)
             )
 
+    async def next_due(self) -> datetime | None:
+        """The earliest send time of a queued message (a speed-limited slot, a retry)."""
+        query = sa.select(sa.func.min(_m.c.send_after)).where(_m.c.state == QUEUED)
+        async with self._engine.connect() as conn:
+            found: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        return found
+
     async def get(self, message_id: str) -> QueuedMessage | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(_m).where(_m.c.id == message_id))).first()
@@ -322,6 +343,20 @@ class Outbox:
         query = sa.select(_m.c.state, sa.func.count()).group_by(_m.c.state)
         async with self._engine.connect() as conn:
             return {state: int(n) for state, n in await conn.execute(query)}
+
+
+def _verdict(draft: MessageDraft) -> Verdict:
+    """The request's verdict; callback data the provider would refuse (and with it the whole
+    batch's request) makes the message invalid on its own."""
+    verdict = validate_message(draft.channel, draft.request)
+    size = len(draft.callback_data or "")
+    if verdict.ok and size > CALLBACK_DATA_LIMIT:
+        return Verdict(
+            MessageStatus.INVALID_CALLBACK_DATA,
+            "callbackData",
+            f"callback data takes {size} characters; at most {CALLBACK_DATA_LIMIT} are sent",
+        )
+    return verdict
 
 
 async def _serialise(conn: AsyncConnection) -> None:

@@ -7,9 +7,10 @@ message event they mirror, so a crash never keeps one without the other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +30,7 @@ class MessageEvent:
     channel: str
     recipient: str  # digits, country code first
     person_id: str | None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more timeline data (a reply's)
 
 
 async def add_to_timelines(conn: AsyncConnection, events: Sequence[MessageEvent]) -> int:
@@ -62,7 +64,8 @@ async def add_to_timelines(conn: AsyncConnection, events: Sequence[MessageEvent]
                 "kind": KIND_PREFIX + event.kind,
                 "source": SOURCE,
                 "occurred_at": event.at,
-                "data": {"message_id": event.message_id, "channel": event.channel},
+                "data": {"message_id": event.message_id, "channel": event.channel}
+                | dict(event.extra),
             }
             for person_id in targets
         ]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
+from peoplesync.messaging.report_rows import delivery_row, save_rows, seen_rows
 from peoplesync.messaging.reports import FINAL_STATES, SEEN, DeliveryReport, SeenReport
 from peoplesync.messaging.tables import message_events, outbound_messages
 
@@ -48,6 +49,9 @@ class ReportStore:
         async with self._engine.begin() as conn:
             known = await self._messages(conn, [r.message_id for r in reports])
             applied = await self._applied(conn, list(known), FINAL_STATES)
+            rows: dict[str, dict[str, Any]] = {}
+            updates: dict[tuple[str, str, str], list[str]] = {}
+            events: list[dict[str, Any]] = []
             for report in reports:
                 message = known.get(report.message_id)
                 state = report.state
@@ -61,24 +65,30 @@ class ReportStore:
                     done.duplicates += 1
                     continue
                 applied.add(report.message_id)
-                await conn.execute(
-                    sa.update(_m)
-                    .where(_m.c.id == report.message_id)
-                    .values(
-                        state=state,
-                        provider_status=report.status_name[:60],
-                        detail=_detail(report),
-                        lease_until=None,
-                    )
-                )
+                change = (state, report.status_name[:60], _detail(report))
+                updates.setdefault(change, []).append(report.message_id)
                 at = report.done_at or self._clock.now()
-                await conn.execute(
-                    sa.insert(_e).values(
-                        message_id=report.message_id, kind=state, at=at, detail=_event(report)
-                    )
+                events.append(
+                    {
+                        "message_id": report.message_id,
+                        "kind": state,
+                        "at": at,
+                        "detail": _event(report),
+                    }
                 )
                 done.applied += 1
                 done.events.append(MessageEvent(report.message_id, state, at, *message))
+                rows[report.message_id] = delivery_row(report, message[0], message[1])
+            # Most reports of a payload say the same: one UPDATE per kind, one INSERT in all.
+            for (state, status, detail), ids in updates.items():
+                await conn.execute(
+                    sa.update(_m)
+                    .where(_m.c.id.in_(ids))
+                    .values(state=state, provider_status=status, detail=detail, lease_until=None)
+                )
+            if events:
+                await conn.execute(sa.insert(_e), events)
+            await save_rows(conn, rows, {mid: known[mid][1] for mid in rows})
             await add_to_timelines(conn, done.events)
         return done
 
@@ -108,6 +118,13 @@ class ReportStore:
                 )
                 done.applied += 1
                 done.events.append(MessageEvent(report.message_id, SEEN, report.seen_at, *message))
+            new_ids = {event.message_id for event in done.events}
+            fresh = [r for r in reports if r.message_id in new_ids]
+            await save_rows(
+                conn,
+                seen_rows(fresh, {mid: known[mid][0] for mid in known}),
+                {mid: known[mid][1] for mid in known},
+            )
             await add_to_timelines(conn, done.events)
         return done
 

@@ -8,7 +8,7 @@ entries of the same payload are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -62,6 +62,12 @@ class DeliveryReport:
     parts: int | None = None
     bulk_id: str | None = None
     callback_data: str | None = None
+    status_group_id: int | None = None
+    status_id: int | None = None
+    error_group_id: int | None = None
+    error_group_name: str | None = None
+    error_id: int | None = None
+    mcc_mnc: str | None = None  # v2's ``mccMnc``: the network the number belongs to
 
     @property
     def state(self) -> str | None:
@@ -90,35 +96,37 @@ class Parsed(Generic[T]):
     errors: list[ReportError] = field(default_factory=list)
 
 
-def parse_delivery_reports(body: object) -> Parsed[DeliveryReport]:
-    out: Parsed[DeliveryReport] = Parsed()
+def parse_each(body: object, read: Callable[[str, Mapping[str, Any]], T]) -> Parsed[T]:
+    """``read`` applied to each entry of ``{"results": [...]}``; a ``ReportError`` it raises
+    is kept with the entry's label and the next entry is read."""
+    out: Parsed[T] = Parsed()
     for label, entry in _entries(body, out.errors):
         try:
-            out.reports.append(_delivery(label, entry))
+            out.reports.append(read(label, entry))
         except ReportError as exc:
             out.errors.append(exc)
     return out
+
+
+def parse_delivery_reports(body: object) -> Parsed[DeliveryReport]:
+    return parse_each(body, _delivery)
 
 
 def parse_seen_reports(body: object) -> Parsed[SeenReport]:
-    out: Parsed[SeenReport] = Parsed()
-    for label, entry in _entries(body, out.errors):
-        try:
-            seen_at = _time(label, entry, "seenAt")
-            if seen_at is None:
-                raise ReportError("is missing", record=label, field="seenAt")
-            out.reports.append(
-                SeenReport(
-                    message_id=_text(label, entry, "messageId", required=True) or "",
-                    to=_text(label, entry, "to") or "",
-                    seen_at=seen_at,
-                    sent_at=_time(label, entry, "sentAt"),
-                    sender=_text(label, entry, "from") or _text(label, entry, "sender"),
-                )
-            )
-        except ReportError as exc:
-            out.errors.append(exc)
-    return out
+    return parse_each(body, _seen)
+
+
+def _seen(label: str, entry: Mapping[str, Any]) -> SeenReport:
+    seen_at = _time(label, entry, "seenAt")
+    if seen_at is None:
+        raise ReportError("is missing", record=label, field="seenAt")
+    return SeenReport(
+        message_id=_text(label, entry, "messageId", required=True) or "",
+        to=_text(label, entry, "to") or "",
+        seen_at=seen_at,
+        sent_at=_time(label, entry, "sentAt"),
+        sender=_text(label, entry, "from") or _text(label, entry, "sender"),
+    )
 
 
 def _entries(body: object, errors: list[ReportError]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -166,7 +174,22 @@ def _delivery(label: str, entry: Mapping[str, Any]) -> DeliveryReport:
         parts=_count(label, entry),
         bulk_id=_text(label, entry, "bulkId"),
         callback_data=_text(label, entry, "callbackData"),
+        status_group_id=_whole(label, status, "groupId", "status."),
+        status_id=_whole(label, status, "id", "status."),
+        error_group_id=_whole(label, error, "groupId", "error."),
+        error_group_name=_text(label, error, "groupName", prefix="error."),
+        error_id=_whole(label, error, "id", "error."),
+        mcc_mnc=_text(label, entry, "mccMnc"),
     )
+
+
+def _whole(label: str, entry: Mapping[str, Any], name: str, prefix: str) -> int | None:
+    value = entry.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+        raise ReportError("is not a whole number", record=label, field=prefix + name)
+    return value
 
 
 def _text(

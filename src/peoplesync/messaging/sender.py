@@ -112,10 +112,19 @@ class Sender:
             return self._webhooks
         return self._webhooks.get(account, Webhooks())
 
+    async def pause(self, idle: float) -> float:
+        """Seconds to wait after a round that found nothing due: until the next queued
+        message's slot, at most ``idle`` (so a speed-limited message goes on its time)."""
+        next_due = await self._outbox.next_due()
+        if next_due is None:
+            return idle
+        # A floor: a due message another worker holds locked must not make this one spin.
+        return min(idle, max((next_due - self._clock.now()).total_seconds(), 0.005))
+
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
-        """Rounds until ``stop`` is set; sleeps ``idle`` seconds when nothing was due."""
+        """Rounds until ``stop`` is set; when nothing was due, waits for the next slot."""
         while not stop.is_set():
             done = await self.run_once()
             if done.claimed == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(stop.wait(), timeout=await self.pause(idle))

@@ -15,6 +15,7 @@ provider_accounts = sa.Table(
     sa.Column("base_url", sa.String(500), nullable=False),
     sa.Column("api_key_sealed", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("ca_cert", sa.String(1000)),  # a CA file to trust (a private sandbox's)
 )
 
 provider_senders = sa.Table(
@@ -70,4 +71,60 @@ send_rates = sa.Table(
     metadata,
     sa.Column("limit_key", sa.String(200), primary_key=True),
     sa.Column("next_free", UtcDateTime, nullable=False),
+    sa.Column("stopped_at", UtcDateTime),  # the journey stopped: no new messages for this key
+)
+
+# The Inbound Messages data extension: one row a reply, linked to its person and conversation.
+inbound_messages = sa.Table(
+    "inbound_messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account", sa.String(100), nullable=False),
+    sa.Column("message_id", sa.String(100), nullable=False),  # the provider's
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("sender", sa.String(50), nullable=False),  # "from": the handset
+    sa.Column("recipient", sa.String(50), nullable=False),  # "to": our number
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("clean_text", sa.Text, nullable=False),
+    sa.Column("keyword", sa.String(100)),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("message_count", sa.Integer, nullable=False),
+    sa.Column("price_per_message", sa.Float),
+    sa.Column("currency", sa.String(5)),
+    sa.Column("callback_data", sa.Text),
+    sa.Column("person_id", Id),
+    sa.Column("in_reply_to", sa.String(64)),  # the last message we sent that number
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("account", "message_id", name="uq_inbound_messages_provider_id"),
+    sa.Index("ix_inbound_messages_received", "received_at"),
+)
+
+# SMS Delivery Reports / Omni Reports: one row a message, the data extensions' columns.
+message_reports = sa.Table(
+    "message_reports",
+    metadata,
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("message_count", sa.Integer),
+    sa.Column("recipient", sa.String(50), nullable=False),
+    sa.Column("sender", sa.String(50)),
+    sa.Column("price_per_message", sa.Float),
+    sa.Column("currency", sa.String(5)),
+    sa.Column("status_group_id", sa.Integer),
+    sa.Column("status_group_name", sa.String(50)),
+    sa.Column("status_id", sa.Integer),
+    sa.Column("status_name", sa.String(50)),
+    sa.Column("status_description", sa.String(100)),
+    sa.Column("error_group_id", sa.Integer),
+    sa.Column("error_group_name", sa.String(50)),
+    sa.Column("error_id", sa.Integer),
+    sa.Column("error_name", sa.String(50)),
+    sa.Column("error_description", sa.String(1000)),
+    sa.Column("error_permanent", sa.Boolean),
+    sa.Column("callback_data", sa.Text),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("done_at", UtcDateTime),
+    sa.Column("seen_at", UtcDateTime),
+    sa.Column("original_mcc", sa.String(50)),
+    sa.Column("original_mnc", sa.String(50)),
 )

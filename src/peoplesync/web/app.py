@@ -18,6 +18,7 @@ from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
+from peoplesync.messaging.inbound_store import InboundStore
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.messaging.sender_names import SenderNames
@@ -114,7 +115,9 @@ def create_app(
     app.include_router(connect_router)
     if secret_box is None and settings is not None:
         secret_box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
-    app.state.messaging_hooks = MessagingHooks(secret_box, ReportStore(store.engine, clock))
+    app.state.messaging_hooks = MessagingHooks(
+        secret_box, ReportStore(store.engine, clock), InboundStore(store.engine, clock)
+    )
     app.include_router(hooks_router)
     app.state.journey = (
         JourneyServices(

@@ -15,13 +15,20 @@ from starlette.requests import Request
 
 from peoplesync.web.error_bodies import ErrorBody
 
-_SURROGATES = range(0xD800, 0xE000)
 _MAX_CHECKED_BODY = 10 * 1024 * 1024  # larger bodies are files (imports), checked where read
 
 
 def unstorable(text: str) -> bool:
     """Whether ``text`` holds a NUL character or an unpaired surrogate."""
-    return "\x00" in text or any(ord(char) in _SURROGATES for char in text)
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:  # UTF-8 encodes every code point but a surrogate (a pair was joined by json.loads)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def unstorable_field(value: Any, path: str = "") -> str | None:

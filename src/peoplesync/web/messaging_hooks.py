@@ -1,4 +1,5 @@
-"""Receivers of provider reports: ``POST /hooks/messaging/{account}/delivery`` and ``/seen``.
+"""Receivers of provider reports: ``POST /hooks/messaging/{account}/delivery``, ``/seen``
+and ``/inbound`` (replies from handsets, MO).
 
 A provider cannot log in, so each account's URLs carry a token derived from peoplesync's
 secret key (see ``messaging.hook_urls``). A missing or wrong token answers 401 and is logged
@@ -17,7 +18,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from peoplesync.messaging.hook_urls import token_matches
+from peoplesync.messaging.hook_urls import KINDS, token_matches
+from peoplesync.messaging.inbound import parse_inbound
+from peoplesync.messaging.inbound_store import InboundApplied, InboundStore
 from peoplesync.messaging.report_store import ReportsApplied, ReportStore
 from peoplesync.messaging.reports import Parsed, parse_delivery_reports, parse_seen_reports
 from peoplesync.secret_box import SecretBox
@@ -34,6 +37,7 @@ class MessagingHooks:
 
     box: SecretBox | None
     reports: ReportStore
+    inbound: InboundStore
 
 
 class RedactTokens(logging.Filter):
@@ -61,8 +65,8 @@ async def receive_report(
     token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSONResponse:
     hooks: MessagingHooks = request.app.state.messaging_hooks
-    if kind not in ("delivery", "seen"):
-        return _error(404, f"no report kind {kind!r}", "use /delivery or /seen")
+    if kind not in KINDS:
+        return _error(404, f"no report kind {kind!r}", "use /delivery, /seen or /inbound")
     if hooks.box is None:
         return _error(503, "report receivers are not configured", "run peoplesync serve")
     if not token_matches(hooks.box, account, token):
@@ -85,15 +89,40 @@ async def receive_report(
     except ValueError:
         return _error(400, "the report body is not JSON (or over 5 MB)", 'send {"results": [...]}')
     parsed: Parsed[Any]
+    if kind == "inbound":
+        parsed = parse_inbound(body)
+        replies = await hooks.inbound.apply(account[:100], parsed.reports)
+        _log_errors(kind, account, parsed)
+        return JSONResponse(_replies(replies) | {"errors": [str(e) for e in parsed.errors]})
     if kind == "delivery":
         parsed = parse_delivery_reports(body)
         done = await hooks.reports.apply_delivery(parsed.reports)
     else:
         parsed = parse_seen_reports(body)
         done = await hooks.reports.apply_seen(parsed.reports)
+    _log_errors(kind, account, parsed)
+    return JSONResponse(_summary(done) | {"errors": [str(e) for e in parsed.errors]})
+
+
+def _log_errors(kind: str, account: str, parsed: Parsed[Any]) -> None:
     for error in parsed.errors:
         log.warning("messaging %s report for account %r: %s", kind, account[:100], error)
-    return JSONResponse(_summary(done) | {"errors": [str(e) for e in parsed.errors]})
+
+
+def _replies(done: InboundApplied) -> dict[str, Any]:
+    return {
+        "stored": len(done.stored),
+        "duplicates": done.duplicates,
+        "replies": [
+            {
+                "id": r.id,
+                "messageId": r.message_id,
+                "person_id": r.person_id,
+                "in_reply_to": r.in_reply_to,
+            }
+            for r in done.stored
+        ],
+    }
 
 
 def _summary(done: ReportsApplied) -> dict[str, Any]:

@@ -1,111 +1,23 @@
-"""Reports end to end: the sandbox provider posts to peoplesync's web app, the outbox follows.
-
-The sandbox provider runs in process with its webhook client on peoplesync's web app
-(``create_app``), both over ``httpx.ASGITransport``; the Sender sends with the account's
-delivery and seen URLs, the sandbox's clock moves, and its report dispatcher posts.
-"""
+"""Reports end to end: the sandbox provider posts to peoplesync's web app, the outbox follows
+(the rig is in conftest.py)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from cryptography.fernet import Fernet
 
-from peoplesync.clock import ManualClock
 from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.hook_urls import hook_urls
-from peoplesync.messaging.outbox import MessageDraft, Outbox
-from peoplesync.messaging.providers.infobip.client import (
-    InfobipAccount,
-    InfobipProvider,
-    RetryPolicy,
-)
-from peoplesync.messaging.sender import Sender
 from peoplesync.people.model import PersonInput
-from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sandbox.provider.app import create_provider_app
-from peoplesync.sandbox.provider.config import ProviderConfig, ProviderKnobs
-from peoplesync.secret_box import SecretBox
-from peoplesync.web.app import create_app
 from peoplesync.web.person_view import details_json, person_details
-from tests.unit.messaging.test_channel_validation import VALID
-from tests.web.conftest import FAST_HASHER
-
-KEY = "sandbox-key-hooks"
-PUBLIC = "https://people.test"
-
-
-class SandboxClock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Rig:
-    sandbox: Any
-    clock: SandboxClock
-    hooks: httpx.AsyncClient  # the sandbox's webhook client, on peoplesync's app
-    sender: Sender
-    outbox: Outbox
-    box: SecretBox
-    store: SqlPeopleStore
-
-    async def dispatch(self) -> int:
-        posted: int = await self.sandbox.reports.dispatch_due()
-        return posted
-
-
-@pytest.fixture
-async def rig(tmp_path: Path, store: SqlPeopleStore, clock: ManualClock) -> AsyncIterator[Rig]:
-    box = SecretBox(Fernet.generate_key())
-    peoplesync = create_app(store, password_hasher=FAST_HASHER, secret_box=box)
-    sandbox_clock = SandboxClock()
-    config = ProviderConfig(tmp_path / "provider", KEY, seed=3, knobs=ProviderKnobs())
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=peoplesync), base_url=PUBLIC
-    ) as hooks:
-        app = create_provider_app(
-            config, clock=sandbox_clock, webhook_client=hooks, run_reports=False
-        )
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="https://provider.test"
-            ) as http,
-        ):
-
-            async def no_sleep(_: float) -> None:
-                return None
-
-            provider = InfobipProvider(
-                InfobipAccount("main", "https://provider.test", KEY),
-                http,
-                retry=RetryPolicy(2),
-                sleep=no_sleep,
-            )
-            outbox = Outbox(store.engine, clock)
-            webhooks = {"main": hook_urls(PUBLIC, box, "main")}
-            sender = Sender(outbox, {"main": provider}, webhooks, clock)
-            yield Rig(app.state.provider, sandbox_clock, hooks, sender, outbox, box, store)
-
-
-def _draft(key: str, channel: Channel, to: str) -> MessageDraft:
-    return MessageDraft(key, "main", channel.value, VALID[channel] | {"to": to})
+from tests.integration.messaging.conftest import PUBLIC, Rig, draft
 
 
 async def test_reports_reach_the_outbox_once(rig: Rig) -> None:
     suffixes = {"ok": "01", "lost": "91", "late": "92", "blocked": "93", "refused": "00"}
-    drafts = [_draft(key, Channel.SMS, f"3859112345{s}") for key, s in suffixes.items()]
-    drafts.append(_draft("viber", Channel.VIBER, "385911234502"))
+    drafts = [draft(key, Channel.SMS, f"3859112345{s}") for key, s in suffixes.items()]
+    drafts.append(draft("viber", Channel.VIBER, "385911234502"))
     ids = {
         key: e.message_id
         for key, e in zip([*suffixes, "viber"], await rig.outbox.enqueue(drafts), strict=True)
@@ -169,7 +81,7 @@ async def test_a_wrong_or_missing_token_gets_401_and_is_logged_without_it(
 async def test_a_bad_entry_is_named_and_the_rest_applied(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    [queued] = await rig.outbox.enqueue([_draft("one", Channel.SMS, "385911234567")])
+    [queued] = await rig.outbox.enqueue([draft("one", Channel.SMS, "385911234567")])
     await rig.sender.run_once()
     good = {
         "messageId": queued.message_id,
@@ -201,8 +113,8 @@ async def test_the_persons_timeline_shows_sent_delivered_and_seen(rig: Rig) -> N
     assert ann is not None
     [viber, other] = await rig.outbox.enqueue(
         [
-            _draft("v", Channel.VIBER, "+385911234502"),
-            _draft("x", Channel.SMS, "385911234503"),  # nobody has this number
+            draft("v", Channel.VIBER, "+385911234502"),
+            draft("x", Channel.SMS, "385911234503"),  # nobody has this number
         ]
     )
     await rig.sender.run_once()

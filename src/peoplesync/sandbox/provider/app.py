@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
 import json
 import random
@@ -21,6 +23,7 @@ from starlette.routing import Route
 from peoplesync.sandbox.provider.checks import check_v2_messages, check_whatsapp_template
 from peoplesync.sandbox.provider.config import ProviderConfig
 from peoplesync.sandbox.provider.envelope import error_response
+from peoplesync.sandbox.provider.inbound import InboundControl
 from peoplesync.sandbox.provider.outcomes import REJECTED_DUPLICATE, fate_of
 from peoplesync.sandbox.provider.reports import ReportDispatcher
 from peoplesync.sandbox.provider.store import MessageStore, NewMessage
@@ -52,13 +55,22 @@ class _Provider:
         self._own_client = webhook_client is None
         self.http = webhook_client or httpx.AsyncClient()
         self.reports = ReportDispatcher(config, self.store, self.http, clock)
+        self.inbound = InboundControl(self.store, clock, config.mo_url)
         self.calls = 0
         self.duplicates = 0  # sends refused as REJECTED_DUPLICATE_MESSAGE_ID
 
     def authorised(self, request: Request) -> bool:
+        """``App <key>``, or (for the handset page in a browser) Basic with the key as password."""
         header = request.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
-        return scheme == "App" and hmac.compare_digest(key.encode(), self.config.api_key.encode())
+        if scheme == "Basic":
+            try:
+                key = base64.b64decode(key, validate=True).decode().partition(":")[2]
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+        elif scheme != "App":
+            return False
+        return hmac.compare_digest(key.encode(), self.config.api_key.encode())
 
     async def faults(self, legacy: bool) -> Response | None:
         knobs = self.config.knobs
@@ -230,6 +242,21 @@ def create_provider_app(
 
         return guarded
 
+    def control(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Control routes: the key, but no fault knobs (they model the network, not the API)."""
+
+        async def guarded(request: Request) -> Response:
+            if not provider.authorised(request):
+                refused = error_response(401, legacy=False)
+                if request.url.path == "/handset":  # lets a browser ask for the key
+                    refused.headers["WWW-Authenticate"] = 'Basic realm="sandbox provider"'
+                return refused
+            return await handler(request)
+
+        return guarded
+
     def v2(channel: str) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             return await _send_v2(provider, request, channel)
@@ -282,6 +309,7 @@ def create_provider_app(
         Route(WHATSAPP_PATH, endpoint(whatsapp, legacy=True), methods=["POST"]),
         Route("/sandbox/messages", endpoint(messages, legacy=False), methods=["GET"]),
         Route("/sandbox/reports/dispatch", endpoint(dispatch, legacy=False), methods=["POST"]),
+        *provider.inbound.routes(control),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.provider = provider

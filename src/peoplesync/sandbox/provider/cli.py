@@ -12,6 +12,7 @@ import typer
 
 from peoplesync.sandbox.provider.config import ProviderConfig, ProviderKnobs
 from peoplesync.sandbox.provider.server import serve, stored_api_key
+from peoplesync.sandbox.salesforce.keys import ensure_tls
 
 
 def provider(
@@ -33,8 +34,19 @@ def provider(
     retry_scale: Annotated[
         float, typer.Option(help="Scale of the webhook retry schedule (1 = 1 min + n^2 min)")
     ] = 1.0,
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https/--http",
+            help="Serve HTTPS with a certificate of its own CA (printed as ca_cert)",
+        ),
+    ] = False,
+    mo_url: Annotated[
+        str | None,
+        typer.Option(help="Where replies from handsets (MO) are posted; also PUT /control/mo-url"),
+    ] = None,
 ) -> None:
-    """Serve an Infobip-shaped provider over HTTP on loopback; prints one JSON line."""
+    """Serve an Infobip-shaped provider on loopback; prints one JSON line with how to reach it."""
     if api_key is None:
         api_key = stored_api_key(data_dir)
     config = ProviderConfig(
@@ -48,10 +60,14 @@ def provider(
             report_delay_seconds=report_delay,
         ),
         retry_scale=retry_scale,
+        mo_url=mo_url,
+    )
+    tls = (
+        ensure_tls(data_dir.resolve() / "tls", (host, "localhost", "127.0.0.1")) if https else None
     )
 
     def ready(info: dict[str, str]) -> None:
         typer.echo(json.dumps(info))
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, host, port, ready))
+        asyncio.run(serve(config, host, port, ready, tls=tls))

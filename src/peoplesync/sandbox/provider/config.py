@@ -29,6 +29,7 @@ class ProviderConfig:
     # Webhook retries: 1 min + 1 min x n^2 as the real API, times this scale (tests use 0.001).
     retry_scale: float = 1.0
     max_webhook_attempts: int = 6
+    mo_url: str | None = None  # where replies from handsets go, unless PUT /control/mo-url
 
     @property
     def database_path(self) -> Path:

@@ -17,6 +17,7 @@ _CURRENT = {
         "Request lacks valid authentication credentials.",
         "Check the Authorization header and the API key.",
     ),
+    403: ("E403", "Forbidden.", "Send the form from the sandbox's own page."),
     404: ("E404", "Resource not found.", "Check the request URL."),
     429: ("E429", "Too many requests sent.", "Wait and retry the request later."),
     500: ("E500", "Something went wrong.", "Retry the request later or contact support."),
@@ -24,6 +25,7 @@ _CURRENT = {
 _LEGACY = {
     400: ("BAD_REQUEST", "Bad request"),
     401: ("UNAUTHORIZED", "Invalid login details"),
+    403: ("FORBIDDEN", "Forbidden"),
     404: ("NOT_FOUND", "Requested URL not found"),
     429: ("TOO_MANY_REQUESTS", "Too many requests"),
     500: ("GENERAL_ERROR", "Something went wrong. Please contact support."),

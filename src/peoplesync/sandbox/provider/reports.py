@@ -1,4 +1,5 @@
-"""Delivery and seen reports: their payloads, and a loop that posts them when due.
+"""Delivery and seen reports: their payloads, and a loop that posts them (and replies from
+handsets, see ``inbound``) when due.
 
 A receiver that fails (non-2xx or unreachable) is retried after 1 min + 1 min x n^2, as the
 real service does, scaled by ``retry_scale``; after ``max_webhook_attempts`` it is given up.
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 
 from peoplesync.sandbox.provider.config import ProviderConfig
+from peoplesync.sandbox.provider.inbound import inbound_payload
 from peoplesync.sandbox.provider.outcomes import fate_of
 from peoplesync.sandbox.provider.store import GAVE_UP, SENT, MessageStore, StoredMessage
 
@@ -119,7 +121,32 @@ class ReportDispatcher:
             payload = {"results": [seen_report(message, now)]}
             if await self._post("seen", message, message.seen_url, payload):
                 posted += 1
+        for reply in await self._store.inbound_due(now):
+            payload = inbound_payload(reply, provider_time(reply.received_at))
+            if await self._deliver("inbound", reply.url, payload):
+                await self._store.mark_inbound(reply.message_id, SENT, None)
+                posted += 1
+            else:
+                state, next_at = self._next_try(reply.attempts)
+                await self._store.mark_inbound(reply.message_id, state, next_at)
         return posted
+
+    async def _deliver(self, kind: str, url: str, payload: dict[str, Any]) -> bool:
+        try:
+            response = await self._http.post(url, json=payload, timeout=10.0)
+            ok = 200 <= response.status_code < 300
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            self.delivered.append({"kind": kind, "url": url, "payload": payload})
+        return ok
+
+    def _next_try(self, attempts: int) -> tuple[int, float | None]:
+        """After a failed post: (state, next time), or given up after the last attempt."""
+        attempt = attempts + 1
+        if attempt >= self._config.max_webhook_attempts:
+            return GAVE_UP, None
+        return 0, self._clock() + retry_delay(attempt, self._config.retry_scale)
 
     async def _post(
         self, kind: str, message: StoredMessage, url: str | None, payload: dict[str, Any]
@@ -128,19 +155,9 @@ class ReportDispatcher:
         if not url:
             await self._store.mark(kind, message.message_id, SENT, None)
             return False
-        try:
-            response = await self._http.post(url, json=payload, timeout=10.0)
-            ok = 200 <= response.status_code < 300
-        except httpx.HTTPError:
-            ok = False
-        if ok:
+        if await self._deliver(kind, url, payload):
             await self._store.mark(kind, message.message_id, SENT, None)
-            self.delivered.append({"kind": kind, "url": url, "payload": payload})
             return True
-        attempt = attempts + 1
-        if attempt >= self._config.max_webhook_attempts:
-            await self._store.mark(kind, message.message_id, GAVE_UP, None)
-        else:
-            next_at = self._clock() + retry_delay(attempt, self._config.retry_scale)
-            await self._store.mark(kind, message.message_id, 0, next_at)
+        state, next_at = self._next_try(attempts)
+        await self._store.mark(kind, message.message_id, state, next_at)
         return False

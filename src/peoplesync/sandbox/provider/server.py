@@ -36,9 +36,10 @@ async def serve(
     port: int,
     on_ready: Callable[[dict[str, str]], None],
     stop: asyncio.Event | None = None,
+    tls: tuple[Path, Path, Path] | None = None,
 ) -> None:
     """Serve until ``stop`` is set (or cancelled); ``on_ready`` gets ``base_url`` and
-    ``api_key``."""
+    ``api_key`` (and ``ca_cert`` with ``tls``: the CA, certificate and key files)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -47,7 +48,14 @@ async def serve(
     actual = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_provider_app(config), log_level="warning", lifespan="on", access_log=False
+            create_provider_app(config),
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            ssl_certfile=str(tls[1]) if tls else None,
+            ssl_keyfile=str(tls[2]) if tls else None,
+            # A client holding a keep-alive connection must not hold up a shutdown.
+            timeout_graceful_shutdown=2,
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -57,7 +65,11 @@ async def serve(
                 await task
                 return
             await asyncio.sleep(0.02)
-        on_ready({"base_url": f"http://{host}:{actual}", "api_key": config.api_key})
+        scheme = "https" if tls else "http"
+        info = {"base_url": f"{scheme}://{host}:{actual}", "api_key": config.api_key}
+        if tls:
+            info["ca_cert"] = str(tls[0])
+        on_ready(info)
         if stop is not None:
             waiter = asyncio.create_task(stop.wait())
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -35,6 +35,19 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_report_due ON messages (report_state, report_next);
 CREATE INDEX IF NOT EXISTS messages_seen_due ON messages (seen_state, seen_next);
+CREATE TABLE IF NOT EXISTS inbound (
+    message_id TEXT PRIMARY KEY,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    text TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    url TEXT NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL
+);
+CREATE INDEX IF NOT EXISTS inbound_due ON inbound (state, next_at);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 PENDING, SENT, GAVE_UP = 0, 1, 2
@@ -74,6 +87,20 @@ class NewMessage:
     submitted_at: float
     report_due: float | None
     seen_due: float | None
+
+
+@dataclass(frozen=True)
+class InboundReply:
+    """A reply from a handset (MO), waiting for or done with its post to the MO URL."""
+
+    message_id: str
+    sender: str
+    recipient: str
+    text: str
+    received_at: float
+    url: str
+    state: int = PENDING
+    attempts: int = 0
 
 
 class MessageStore:
@@ -160,6 +187,62 @@ class MessageStore:
                 (state, next_at, message_id),
             )
             await self.db.commit()
+
+    async def setting(self, name: str) -> str | None:
+        cursor = await self.db.execute("SELECT value FROM settings WHERE name = ?", (name,))
+        row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_setting(self, name: str, value: str) -> None:
+        async with self._lock:
+            await self.db.execute(
+                "INSERT INTO settings (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+            await self.db.commit()
+
+    async def add_inbound(self, reply: InboundReply) -> None:
+        async with self._lock:
+            await self.db.execute(
+                "INSERT INTO inbound (message_id, sender, recipient, text, received_at, url,"
+                " next_at) VALUES (?,?,?,?,?,?,?)",
+                (
+                    reply.message_id,
+                    reply.sender,
+                    reply.recipient,
+                    reply.text,
+                    reply.received_at,
+                    reply.url,
+                    reply.received_at,
+                ),
+            )
+            await self.db.commit()
+
+    async def inbound_due(self, now: float, limit: int = 100) -> list[InboundReply]:
+        cursor = await self.db.execute(
+            "SELECT message_id, sender, recipient, text, received_at, url, state, attempts"
+            " FROM inbound WHERE state = 0 AND next_at <= ? ORDER BY next_at LIMIT ?",
+            (now, limit),
+        )
+        return [InboundReply(*row) for row in await cursor.fetchall()]
+
+    async def mark_inbound(self, message_id: str, state: int, next_at: float | None) -> None:
+        async with self._lock:
+            await self.db.execute(
+                "UPDATE inbound SET state = ?, next_at = ?, attempts = attempts + 1"
+                " WHERE message_id = ?",
+                (state, next_at, message_id),
+            )
+            await self.db.commit()
+
+    async def recent_inbound(self, limit: int = 20) -> list[InboundReply]:
+        cursor = await self.db.execute(
+            "SELECT message_id, sender, recipient, text, received_at, url, state, attempts"
+            " FROM inbound ORDER BY received_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [InboundReply(*row) for row in await cursor.fetchall()]
 
     async def recent(self, limit: int = 100) -> list[StoredMessage]:
         cursor = await self.db.execute(

@@ -30,6 +30,7 @@ class InfobipAccount:
     name: str
     base_url: str
     api_key: str = field(repr=False)
+    ca_cert: str | None = None  # a CA file to trust besides the system's (a private sandbox)
 
 
 @dataclass(frozen=True)
