@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -18,9 +18,11 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError, ReconnectNeededError
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
+from peoplesync.sync.mapping import Direction
 from peoplesync.sync.outbound import OutboundReport, OutboundRunner
 from peoplesync.sync.outbound_preview import PreviewClient, preview_summary
 from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.schedule_keeper import ScheduleKeeper
 from peoplesync.sync.status import RECHECK
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, report_stop
@@ -72,7 +74,8 @@ async def push_passes(
     stop: Callable[..., int],
 ) -> int:
     """The push loop of ``push run`` (and of ``serve``'s worker): passes of the profile's
-    enabled outbound steps through the status gate, once or (``follow``) until cancelled.
+    enabled outbound steps through the status gate, once or (``follow``) until cancelled,
+    following, when their shared schedule makes them due (``sync.schedule``).
     Returns an exit code (0 without outbound steps); ``stop(code, state, reason, until)`` says
     why a run ends early."""
     steps = (await load_profile(store, name)).outbound_steps()
@@ -83,8 +86,13 @@ async def push_passes(
     recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
     await recorder.install_budget()
     first = True
+    schedules = ScheduleKeeper(store, recorder.store, name, clock, Direction.OUTBOUND)
     try:
         while True:
+            due = await schedules.due(realtime_every=timedelta(0)) if follow else None
+            if due is not None and not due.now:  # the push schedule says not yet
+                await asyncio.sleep(due.wait(clock.now(), interval))
+                continue
             decision = await recorder.gate()
             if decision.action == "refuse":
                 return stop(EXIT_REFUSED, "refused", decision.reason)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +34,7 @@ from peoplesync.settings import Settings
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.schedule_keeper import ScheduleKeeper
 from peoplesync.sync.status import RECHECK
 from peoplesync.sync.status_recorder import StatusRecorder
 from peoplesync.sync_session import (
@@ -119,7 +120,7 @@ async def inbound_passes(
     follow: bool,
     stream: bool = True,
     interval: float = 60.0,
-    reconcile_every: float = 900.0,
+    reconcile_every: float | None = None,
     recheck: float = RECHECK.total_seconds(),
     on_summary: Callable[[dict[str, Any]], Any],
     stop: StopReport,
@@ -131,8 +132,10 @@ async def inbound_passes(
     """The inbound loop of ``sync run`` (and of ``serve``'s worker): passes of the profile's
     enabled steps through the status gate, once or (``follow``) until cancelled with the
     change streams beside them (``on_stream`` hears each batch of change events; what they
-    did reaches the status within ``flush_every`` seconds). A step's first pass is kept in the
-    transfer history, started by ``started_by``. Returns an exit code;
+    did reaches the status within ``flush_every`` seconds). Following, each cycle runs the
+    steps their schedules make due (``sync.schedule``; ``reconcile_every`` overrides real-time
+    steps' poll while streaming) and looks again within ``interval`` seconds. A step's first
+    pass is kept in the transfer history, started by ``started_by``. Returns an exit code;
     ``stop(code, state, reason, until)`` says why a run ends early."""
     async with connected_client(settings, store, name) as client:
         profile = await load_profile(store, name)
@@ -142,6 +145,8 @@ async def inbound_passes(
         await recorder.install_budget()
         streams: asyncio.Task[None] | None = None
         streams_gave_up = False  # the org has no change streams: polling alone
+        schedules = ScheduleKeeper(store, recorder.store, name, clock)
+        streamed: frozenset[str] = frozenset()
         try:
             while True:
                 if streams is not None and streams.done():
@@ -161,19 +166,33 @@ async def inbound_passes(
                     left = (decision.until or clock.now()) - clock.now()
                     await asyncio.sleep(max(0.05, min(left.total_seconds(), interval)))
                     continue
-                if follow and stream and streams is None and not streams_gave_up:
+                streaming = follow and stream and not streams_gave_up
+                due = await schedules.due(
+                    realtime_every=_poll(streaming, interval, reconcile_every)
+                )
+                chosen = {k: r for k, r in runners.items() if not follow or k in due.now}
+                if streams is not None and streamed != due.realtime & runners.keys():
+                    await _cancel(streams)  # a step's schedule changed to or from real time
+                    streams = None
+                if streaming and streams is None and due.realtime & runners.keys():
                     heard: Callable[[str, InboundReport], Any] = recorder.note_stream
                     if on_stream is not None:
                         heard = _both(recorder.note_stream, on_stream)
-                    streams = asyncio.create_task(stream_changes(runners, heard))
+                    streamed = due.realtime & runners.keys()
+                    live = {k: r for k, r in runners.items() if k in streamed}
+                    streams = asyncio.create_task(stream_changes(live, heard))
+                if not chosen:
+                    wait = due.wait(clock.now(), interval)
+                    await _wait_for_next_poll(streams, wait, wait, recorder, flush_every)
+                    continue
                 try:
                     if progress:
                         summary = await pass_with_progress(
-                            client, store, runners, recorder, started_by=started_by
+                            client, store, chosen, recorder, started_by=started_by
                         )
                     else:
                         summary = await inbound_pass(
-                            client, store, runners, None, recorder, started_by=started_by
+                            client, store, chosen, None, recorder, started_by=started_by
                         )
                 except PeopleSyncError as error:
                     await recorder.failed(error)
@@ -191,7 +210,6 @@ async def inbound_passes(
                 on_summary(summary)
                 if not follow:
                     return 0
-                await _wait_for_next_poll(streams, interval, reconcile_every, recorder, flush_every)
         finally:
             await _cancel(streams)
             await recorder.flush()
@@ -218,9 +236,12 @@ def run_sync(
         float, typer.Option(help="Seconds between polls with --follow when not streaming")
     ] = 60.0,
     reconcile_every: Annotated[
-        float,
-        typer.Option(help="Seconds between safety-net polls while the change streams are up"),
-    ] = 900.0,
+        float | None,
+        typer.Option(
+            help="Seconds between safety-net polls while the change streams are up "
+            "(default: each real-time step's schedule, 15 minutes unless set)"
+        ),
+    ] = None,
     recheck: Annotated[
         float, typer.Option(help="Seconds between reads of the org's allowance once it is spent")
     ] = RECHECK.total_seconds(),
@@ -262,6 +283,14 @@ def run_sync(
         return
     if code:
         raise typer.Exit(code)
+
+
+def _poll(streaming: bool, interval: float, reconcile_every: float | None) -> timedelta | None:
+    """How often real-time steps poll: ``interval`` without streams, else ``reconcile_every``
+    (None: their schedule's period)."""
+    if not streaming:
+        return timedelta(seconds=interval)
+    return None if reconcile_every is None else timedelta(seconds=reconcile_every)
 
 
 def _both(

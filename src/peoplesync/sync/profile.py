@@ -23,6 +23,7 @@ from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
 from peoplesync.sync.outbound import OutboundStep
 from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS
+from peoplesync.sync.schedule import Schedule
 from peoplesync.sync.step_filter import compose_filter
 
 FORMAT_VERSION = 1
@@ -96,6 +97,7 @@ class Step:
     # Outbound steps of a new integration start off until the user has seen the push
     # preview and switched them on (enabling or disabling the step clears it).
     awaiting_review: bool = False
+    schedule: Schedule | None = None  # None: real time, as before schedules (sync.schedule)
 
     def reads_like(self, other: Step) -> bool:
         """Whether both read the same records into the same values (else a resync is due)."""
@@ -142,6 +144,7 @@ class Step:
             filters["lead_statuses"] = list(self.filter.lead_statuses)
         segment = {"segment": self.segment} if self.segment else {}
         review = {"awaiting_review": True} if self.awaiting_review else {}
+        schedule = {"schedule": self.schedule.to_dict()} if self.schedule else {}
         return {
             "name": self.name,
             "sobject": self.sobject,
@@ -150,6 +153,7 @@ class Step:
             "direction": self.direction.value,
             "enabled": self.enabled,
             **review,
+            **schedule,
             "create": self.create,
             "update": self.update,
             "delete": self.delete,

@@ -25,6 +25,7 @@ from peoplesync.sync.profile import (
     StepProblem,
     Target,
 )
+from peoplesync.sync.schedule import read_schedule
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -32,7 +33,7 @@ E = TypeVar("E", bound=StrEnum)
 
 _STEP_KEYS = frozenset(
     {"name", "sobject", "target", "direction", "enabled", "create", "update", "delete"}
-    | {"filter", "mapping", "segment", "awaiting_review"}
+    | {"filter", "mapping", "segment", "awaiting_review", "schedule"}
 )
 _FILTER_KEYS = frozenset({"condition", "modified_within_days", "lead_statuses"})
 _LINE_KEYS = frozenset({"field", "attribute", "mode", "when", "direction", "conflict"})
@@ -146,6 +147,9 @@ def _read_step(item: Any, reader: _Reader) -> Step | None:
     # A line without a direction flows the way its step does.
     line_default = Direction.OUTBOUND if direction is Direction.OUTBOUND else Direction.INBOUND
     lines = _read_lines(item.get("mapping") or [], reader, line_default)
+    schedule, found = (None, []) if "schedule" not in item else read_schedule(item["schedule"])
+    for problem in found:
+        reader.fail(problem.field, problem.message, problem.hint)
     if not name or not sobject:
         return None
     # Outbound steps create only Leads and delete nothing unless told (see profile.py).
@@ -163,6 +167,7 @@ def _read_step(item: Any, reader: _Reader) -> Step | None:
         filter=StepFilter(reader.text(filters, "condition", "filter."), days, tuple(statuses)),
         segment=reader.text(item, "segment"),
         awaiting_review=reader.flag(item, "awaiting_review", False),
+        schedule=schedule,
     )
 
 

@@ -42,6 +42,7 @@ from peoplesync.sync.profile import (
     default_profile,
 )
 from peoplesync.sync.repush import fingerprint, marked, repush_key
+from peoplesync.sync.schedule_plan import schedule_problems
 
 
 def profile_key(integration: str) -> str:
@@ -79,7 +80,7 @@ async def check_profile(
     store: PeopleStore, client: SalesforceClient | None, profile: Profile
 ) -> list[StepProblem]:
     """Everything wrong with ``profile``; with a client, checked against the org as well."""
-    problems = profile.problems() + rule_problems(profile.steps)
+    problems = profile.problems() + rule_problems(profile.steps) + schedule_problems(profile.steps)
     definitions = await store.attributes()
     for step in profile.steps:
         if client is None:

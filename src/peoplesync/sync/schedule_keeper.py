@@ -1,0 +1,63 @@
+"""The running loops' view of schedules: each cycle, read the integration's schedules (so a
+changed one applies without a restart) and when each step last ran, and say which are due.
+
+The decision itself is :func:`peoplesync.sync.schedule_plan.due_steps`; this reads its inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from peoplesync.clock import Clock
+from peoplesync.people.store import PeopleStore
+from peoplesync.sync.mapping import Direction
+from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.schedule import Kind
+from peoplesync.sync.schedule_plan import Due, due_steps, schedule_of
+from peoplesync.sync.status_store import StatusStore
+
+
+def last_runs(last_sync: dict[str, str]) -> dict[str, datetime | None]:
+    """The status's last sync times (ISO text by step) as times."""
+    return {step: datetime.fromisoformat(at) for step, at in last_sync.items() if at}
+
+
+class ScheduleKeeper:
+    """Which of an integration's enabled steps of one direction are due, asked each cycle.
+
+    The first cycle also runs every real-time step: it catches up with what changed while
+    nothing ran, as passes did before schedules."""
+
+    def __init__(
+        self,
+        store: PeopleStore,
+        statuses: StatusStore,
+        integration: str,
+        clock: Clock,
+        direction: Direction = Direction.INBOUND,
+    ) -> None:
+        self.store = store
+        self.statuses = statuses
+        self.integration = integration
+        self.clock = clock
+        self.direction = direction
+        self._first = True
+
+    async def due(self, *, realtime_every: timedelta | None = None) -> Due:
+        """The steps due now (re-reading the stored profile and the last runs)."""
+        profile = await load_profile(self.store, self.integration)
+        schedules = {
+            s.name: schedule_of(s)
+            for s in profile.steps
+            if s.enabled and s.direction is self.direction
+        }
+        runs = last_runs(await self.statuses.last_sync(self.integration))
+        if self._first:
+            self._first = False
+            for name, schedule in schedules.items():
+                if schedule.kind is Kind.REALTIME:
+                    runs[name] = None
+        return due_steps(schedules, runs, self.clock.now(), realtime_every=realtime_every)
+
+
+__all__ = ["ScheduleKeeper", "last_runs"]
