@@ -19,6 +19,7 @@ from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
 from peoplesync.sandbox.provider.cli import provider as sandbox_provider
 from peoplesync.sandbox.salesforce.cli import sandbox_app
+from peoplesync.schedule_cli import schedule_step
 from peoplesync.segments_cli import segments_app
 from peoplesync.settings import Settings
 from peoplesync.status_cli import status_command
@@ -46,6 +47,7 @@ app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(sync_app, name="sync")
 app.add_typer(push_app, name="push")
 app.add_typer(steps_app, name="steps")
+steps_app.command("schedule")(schedule_step)
 app.add_typer(config_app, name="config")
 app.command("status")(status_command)
 app.add_typer(users_app, name="users")

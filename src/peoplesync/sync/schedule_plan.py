@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.profile import Profile, Step, StepProblem
@@ -103,4 +104,37 @@ def due_steps(
     return Due(frozenset(due), realtime, min(later, default=None))
 
 
-__all__ = ["Due", "due_steps", "schedule_of", "schedule_problems", "with_schedule"]
+def schedule_rows(
+    profile: Profile, last_runs: Mapping[str, datetime | None], now: datetime
+) -> list[dict[str, Any]]:
+    """Each step's schedule and next run as plain data (status pages, the API, the CLI).
+
+    ``next_run`` is None for manual and disabled steps; a real-time step's next run is its
+    reconciliation poll (inbound) or the next change (outbound, shown as ``now``)."""
+    rows: list[dict[str, Any]] = []
+    for step in profile.steps:
+        schedule = schedule_of(step)
+        pushes_now = step.direction is Direction.OUTBOUND and schedule.kind is Kind.REALTIME
+        when = None if not step.enabled else next_run(schedule, last_runs.get(step.name), now)
+        rows.append(
+            {
+                "step": step.name,
+                "direction": step.direction.value,
+                "enabled": step.enabled,
+                "schedule": schedule.to_dict(),
+                "describe": "real time (as People changes)" if pushes_now else schedule.describe(),
+                "default": step.schedule is None,
+                "next_run": None if when is None else (now if pushes_now else when).isoformat(),
+            }
+        )
+    return rows
+
+
+__all__ = [
+    "Due",
+    "due_steps",
+    "schedule_of",
+    "schedule_problems",
+    "schedule_rows",
+    "with_schedule",
+]
