@@ -18,6 +18,7 @@ from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
 from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.schedule_keeper import step_schedules
 from peoplesync.sync.status import (
     Counts,
     budget_calls,
@@ -124,7 +125,8 @@ def status_command(
     async def work(store: PeopleStore, statuses: StatusStore) -> dict[str, Any]:
         report = await status_report(statuses, name, days=days, per_code=records)
         held = (await load_profile(store, name)).awaiting_review()
-        return {**report, "outbound_awaiting_review": held}
+        schedules = await step_schedules(store, statuses, name)
+        return {**report, "outbound_awaiting_review": held, "schedules": schedules}
 
     report = _run(work, name)
     if as_json:
@@ -148,6 +150,9 @@ def _print_report(report: dict[str, Any]) -> None:
         )
     for step, at in sorted(report["last_sync"].items()):
         out.print(f"last sync of {step}: {at}")
+    for row in report.get("schedules", []):
+        when = (row["next_run"] or "")[:19] or ("on request" if row["enabled"] else "disabled")
+        out.print(f"schedule of {row['step']}: {row['describe']}; next run {when}")
     days = Table("day", "API calls", "created", "updated", "deleted", "rejected")
     for row in report["days"]:
         days.add_row(

@@ -7,13 +7,14 @@ The decision itself is :func:`peoplesync.sync.schedule_plan.due_steps`; this rea
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from peoplesync.clock import Clock
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.schedule import Kind
-from peoplesync.sync.schedule_plan import Due, due_steps, schedule_of
+from peoplesync.sync.schedule_plan import Due, due_steps, schedule_of, schedule_rows
 from peoplesync.sync.status_store import StatusStore
 
 
@@ -60,4 +61,13 @@ class ScheduleKeeper:
         return due_steps(schedules, runs, self.clock.now(), realtime_every=realtime_every)
 
 
-__all__ = ["ScheduleKeeper", "last_runs"]
+async def step_schedules(
+    store: PeopleStore, statuses: StatusStore, integration: str
+) -> list[dict[str, Any]]:
+    """Each step's schedule and next run (``status``, the status page and API)."""
+    profile = await load_profile(store, integration)
+    runs = last_runs(await statuses.last_sync(integration))
+    return schedule_rows(profile, runs, statuses.clock.now())
+
+
+__all__ = ["ScheduleKeeper", "last_runs", "step_schedules"]

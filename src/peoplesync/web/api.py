@@ -26,6 +26,7 @@ from peoplesync.web.integration_view import (
 )
 from peoplesync.web.people_filters import conditions_from_text, resolve
 from peoplesync.web.person_view import details_json, person_details, person_json, save_person
+from peoplesync.web.schedule_api import router as schedule_router
 from peoplesync.web.steps_api import router as steps_router
 from peoplesync.web.transfer_api import router as transfer_api
 
@@ -176,6 +177,7 @@ def create_api() -> FastAPI:
         return {"integration": name, "state": state}
 
     api.include_router(steps_router)
+    api.include_router(schedule_router)
     api.include_router(transfer_api)
     api.include_router(connect_router)
 

@@ -50,6 +50,7 @@ from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.messaging_view import MessagingWeb
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
+from peoplesync.web.schedule_pages import router as schedule_pages
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
 from peoplesync.web.transfer_runs import TransferRuns
@@ -108,6 +109,7 @@ def create_app(
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
     app.include_router(steps_pages)
+    app.include_router(schedule_pages)
     app.state.transfers = api.state.transfers = TransferRuns(store, web.statuses, clock, settings)
     app.include_router(transfer_router)
     app.include_router(log_router)

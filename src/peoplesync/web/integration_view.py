@@ -12,6 +12,7 @@ from peoplesync.people.store import PeopleStore
 from peoplesync.status_cli import status_report
 from peoplesync.sync.integration import integration_key, integration_names
 from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.schedule_keeper import step_schedules
 from peoplesync.sync.status import paused, resumed
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import User
@@ -36,7 +37,8 @@ async def integration_status(
     await require_integration(store, name)
     report = await status_report(statuses, name, days=days)
     held = (await load_profile(store, name)).awaiting_review()
-    return {**report, "outbound_awaiting_review": held}
+    schedules = await step_schedules(store, statuses, name)
+    return {**report, "outbound_awaiting_review": held, "schedules": schedules}
 
 
 async def pause_integration(

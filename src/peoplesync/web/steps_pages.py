@@ -89,6 +89,7 @@ async def _steps_page(
     status_code: int = 200,
     saved: bool = False,
     resync: Sequence[str] = (),
+    **extra: Any,  # more for the template (the schedule form's field errors)
 ) -> HTMLResponse:
     profile = await load_profile(web.store, name)
     return render(
@@ -104,6 +105,7 @@ async def _steps_page(
         error=error,
         saved=saved,
         resync=[s for s in resync if profile.find(s)],
+        **extra,
     )
 
 
