@@ -27,7 +27,9 @@ class ScheduleKeeper:
     """Which of an integration's enabled steps of one direction are due, asked each cycle.
 
     The first cycle also runs every real-time step: it catches up with what changed while
-    nothing ran, as passes did before schedules."""
+    nothing ran, as passes did before schedules. A step's last run counts from the start of
+    the pass it ran in, so steps that ran together stay together; a step whose pass did not
+    complete (the status has no newer sync) is due again at once."""
 
     def __init__(
         self,
@@ -43,6 +45,7 @@ class ScheduleKeeper:
         self.clock = clock
         self.direction = direction
         self._first = True
+        self._started: dict[str, datetime] = {}  # when the pass a step last ran in started
 
     async def due(self, *, realtime_every: timedelta | None = None) -> Due:
         """The steps due now (re-reading the stored profile and the last runs)."""
@@ -53,12 +56,19 @@ class ScheduleKeeper:
             if s.enabled and s.direction is self.direction
         }
         runs = last_runs(await self.statuses.last_sync(self.integration))
+        for name, started in self._started.items():
+            finished = runs.get(name)
+            if finished is not None and finished >= started:
+                runs[name] = started
         if self._first:
             self._first = False
             for name, schedule in schedules.items():
                 if schedule.kind is Kind.REALTIME:
                     runs[name] = None
-        return due_steps(schedules, runs, self.clock.now(), realtime_every=realtime_every)
+        now = self.clock.now()
+        due = due_steps(schedules, runs, now, realtime_every=realtime_every)
+        self._started.update(dict.fromkeys(due.now, now))
+        return due
 
 
 async def step_schedules(
