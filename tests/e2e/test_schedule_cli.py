@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from peoplesync.cli import app
+from peoplesync.settings import Settings
+from peoplesync.wiring import people_store
 
 
 @pytest.fixture
@@ -71,3 +74,22 @@ def test_bad_schedule_options_save_nothing(cli: CliRunner, options: list[str], s
     assert done.exit_code == 1
     assert said in " ".join(done.output.split())
     assert _schedules(cli)["Lead"] is None
+
+
+def test_status_shows_schedules_and_next_runs(cli: CliRunner) -> None:
+    async def connect() -> None:
+        async with people_store(Settings()) as store:
+            await store.set_state("integration:default", {"login_url": "https://org.test"})
+
+    asyncio.run(connect())
+    assert cli.invoke(app, ["steps", "schedule", "Contact", "--manual"]).exit_code == 0
+    assert cli.invoke(app, ["steps", "schedule", "Account", "--daily", "05:00"]).exit_code == 0
+    shown = cli.invoke(app, ["status", "--json"])
+    assert shown.exit_code == 0, shown.output
+    rows = {row["step"]: row for row in json.loads(shown.stdout)["schedules"]}
+    assert rows["Contact"]["next_run"] is None
+    assert rows["Account"]["describe"] == "daily at 05:00 UTC"
+    assert rows["Account"]["next_run"].endswith("05:00:00+00:00")
+    assert rows["Lead"]["default"] is True
+    text = cli.invoke(app, ["status"])
+    assert "schedule of Contact: manual only; next run on request" in text.stdout
