@@ -175,6 +175,11 @@ def read_schedule(
             )
         )
         return None, problems
+    uses = {Kind.DAILY: {"at", "timezone"}, Kind.MANUAL: set()}.get(kind, {"every"})
+    for key in sorted((allowed - {"kind"} - uses) & set(data)):
+        problems.append(
+            ScheduleProblem(f"{where}.{key}", f"a {kind.value} schedule has no {key}", "remove it")
+        )
     if kind is Kind.DAILY:
         at, zone, found = _read_daily(data, where)
         problems += found

@@ -133,6 +133,9 @@ def test_daily_in_a_named_zone_follows_its_clock_changes() -> None:
         ({"kind": "daily", "at": "25:00"}, "schedule.at"),
         ({"kind": "daily", "at": "06:30", "timezone": "Mars/Olympus"}, "schedule.timezone"),
         ({"kind": "manual", "often": 3}, "schedule.often"),
+        ({"kind": "minutes", "every": 5, "at": "06:00"}, "schedule.at"),
+        ({"kind": "daily", "at": "06:00", "every": 1}, "schedule.every"),
+        ({"kind": "manual", "timezone": "UTC"}, "schedule.timezone"),
         ("every day", "schedule"),
     ],
 )
