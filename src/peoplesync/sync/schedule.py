@@ -195,7 +195,8 @@ def read_schedule(
         problems.append(
             ScheduleProblem(
                 f"{where}.every",
-                f"expected a whole number of {unit} from 1 to {top}, got {every!r}",
+                f"expected a whole number of {unit} from 1 to {top}, "
+                + ("none was given" if every is None else f"got {every!r}"),
                 "e.g. every: 15",
             )
         )
@@ -212,7 +213,11 @@ def _read_daily(
     at = parse_time(text) if isinstance(text, str) else None
     if at is None:
         problems.append(
-            ScheduleProblem(f"{where}.at", f"expected a time HH:MM, got {text!r}", "e.g. '06:30'")
+            ScheduleProblem(
+                f"{where}.at",
+                "expected a time HH:MM, " + ("none was given" if text is None else f"got {text!r}"),
+                "e.g. '06:30'",
+            )
         )
     zone = data.get("timezone", "UTC")
     if not isinstance(zone, str) or not known_timezone(zone):
