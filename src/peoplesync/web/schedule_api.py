@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from peoplesync.errors import ValidationError
 from peoplesync.sync.profile import ProfileError
 from peoplesync.sync.schedule_edits import set_schedule
 from peoplesync.sync.schedule_keeper import step_schedules
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
+from peoplesync.web.steps_api import rejected_profile
 from peoplesync.web.steps_view import find_step
 
 router = APIRouter(prefix="/integrations/{name}/steps", tags=["steps"])
@@ -52,13 +52,7 @@ async def _save(web: Any, name: str, step: str, data: dict[str, Any] | None) -> 
     try:
         _profile, changed = await set_schedule(web.store, name, step, data)
     except ProfileError as error:
-        first = error.problems[0]
-        raise ValidationError(
-            "; ".join(str(p) for p in error.problems),
-            record=f"step {first.step}",
-            field=first.field,
-            hint=first.hint,
-        ) from None
+        raise rejected_profile(error) from None
     return {**await _schedule(web, name, step), "changed": changed}
 
 

@@ -94,7 +94,8 @@ class MappingBody(BaseModel):
     lines: list[LineBody] = Field(max_length=500)
 
 
-def _rejected(error: ProfileError) -> ValidationError:
+def rejected_profile(error: ProfileError) -> ValidationError:
+    """A refused profile change as a 422 naming the first step and field at fault."""
     first = error.problems[0]
     return ValidationError(
         "; ".join(str(p) for p in error.problems),
@@ -108,7 +109,7 @@ async def _save(request: Request, web: Any, name: str, change: Any) -> tuple[Pro
     try:
         return await save_change(web.store, app_opener(request), name, change)
     except ProfileError as error:
-        raise _rejected(error) from None
+        raise rejected_profile(error) from None
 
 
 @router.get("")
@@ -272,8 +273,8 @@ async def validate_filter(
         problems = await check_filter(client, found, candidate)
         checked_with_org = client is not None
     if problems:
-        raise _rejected(ProfileError(problems))
+        raise rejected_profile(ProfileError(problems))
     return {"valid": True, "condition": candidate.soql(), "checked_with_org": checked_with_org}
 
 
-__all__ = ["router"]
+__all__ = ["rejected_profile", "router"]
