@@ -1,4 +1,5 @@
-"""`sync run --follow` honours step schedules and picks a changed one up without a restart."""
+"""`sync run --follow` and `push run --follow` honour step schedules and pick a changed one up
+without a restart."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from tests.served_org import PEOPLESYNC, connect, environment, served_org
+from tests.served_org import PEOPLESYNC, connect, enable_outbound, environment, served_org
 
 
 def _lines(stream: IO[str]) -> queue.Queue[str]:
@@ -28,15 +29,15 @@ def _passes(lines: queue.Queue[str], count: int) -> list[dict[str, Any]]:
     return [json.loads(lines.get(timeout=120)) for _ in range(count)]
 
 
-def _schedule(env: dict[str, str], *options: str) -> None:
+def _cli(env: dict[str, str], *args: str) -> None:
     done = subprocess.run(
-        [*PEOPLESYNC, "steps", "schedule", "Lead", *options],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+        [*PEOPLESYNC, *args], capture_output=True, text=True, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def _schedule(env: dict[str, str], *options: str) -> None:
+    _cli(env, "steps", "schedule", "Lead", *options)
 
 
 def test_follow_skips_manual_steps_until_their_schedule_changes(tmp_path: Path) -> None:
@@ -65,6 +66,39 @@ def test_follow_skips_manual_steps_until_their_schedule_changes(tmp_path: Path) 
             assert ran["Lead"]["read"] == 15
             # once, then not again within its minute, while the real-time steps go on
             assert all("Lead" not in p and "Contact" in p for p in _passes(lines, 3))
+        finally:
+            follow.terminate()
+            follow.wait(timeout=30)
+            if follow.stdout is not None:
+                follow.stdout.close()
+
+
+def test_push_follow_waits_for_its_schedule_and_picks_up_a_change(tmp_path: Path) -> None:
+    with served_org(tmp_path / "org", "--seed", "3") as info:
+        env = environment(info, tmp_path / "data")
+        connect(info, env)
+        enable_outbound(env)
+        _cli(env, "steps", "schedule", "Person to Lead", "--hourly", "1")
+        follow = subprocess.Popen(
+            [*PEOPLESYNC, "push", "run", "--follow", "--interval", "0.2", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        try:
+            assert follow.stdout is not None
+            lines = _lines(follow.stdout)
+            assert _passes(lines, 1)[0]["created"] == 0  # never ran: due at once
+            people = tmp_path / "people.jsonl"
+            person = {"email": "hourly@push.example", "last_name": "Hourly", "company": "H"}
+            people.write_text(json.dumps(person) + "\n")
+            _cli(env, "people", "import", str(people), "--json")
+            # Not due for an hour: the loop pushes nothing until the schedule changes (a
+            # loop ignoring it would print a pass every 0.2 s, and push the person).
+            _cli(env, "steps", "schedule", "Person to Contact", "--realtime")
+            second = _passes(lines, 1)[0]
+            assert second["created"] == 1
         finally:
             follow.terminate()
             follow.wait(timeout=30)
