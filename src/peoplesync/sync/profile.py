@@ -3,187 +3,38 @@
 A step is (Salesforce object, People target, direction) with create / update / delete switches,
 mapping lines and an inbound filter. A profile is the ordered list of steps. Everything here
 is pure: operations return a new profile, ``problems`` lists what is wrong (each problem names
-the step and the field), and ``to_dict`` / ``from_dict`` / YAML give configuration as code.
+the step and the field), and ``to_dict`` (read back by ``profile_format``) and YAML give
+configuration as code.
 Checks that need the People store or the org live in ``profile_store``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
-from peoplesync.errors import ConfigurationError, PeopleSyncError, RecordError
+from peoplesync.errors import ConfigurationError
 from peoplesync.sync.account_plan import ACCOUNT_OUTBOUND
-from peoplesync.sync.company_inbound import ACCOUNT_MAPPING, COMPANY_TYPES
-from peoplesync.sync.inbound_step import InboundStep
-from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
+from peoplesync.sync.company_inbound import ACCOUNT_MAPPING
+from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping
 from peoplesync.sync.outbound import OutboundStep
 from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS
-from peoplesync.sync.schedule import Schedule
-from peoplesync.sync.step_filter import compose_filter
+from peoplesync.sync.profile_step import (
+    COMPANY_FIELDS,
+    ON_SWITCHES,
+    OUTBOUND_OBJECTS,
+    ProfileError,
+    Step,
+    StepFilter,
+    StepProblem,
+    Target,
+    on_switches,
+)
+from peoplesync.sync.step_problems import step_problems
 
 FORMAT_VERSION = 1
-_STEP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,59}")
-_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
-class Target(StrEnum):
-    """What a step's records become in People."""
-
-    PERSON = "person"
-    COMPANY = "company"
-
-
-COMPANY_FIELDS = tuple(COMPANY_TYPES)
-OUTBOUND_OBJECTS = ("Lead", "Contact", "Account")
-
-
-class StepProblem(ConfigurationError):
-    """One thing wrong with one field of one step."""
-
-    def __init__(self, step: str, field: str, message: str, *, hint: str = "") -> None:
-        super().__init__(f"step {step!r}, field {field}: {message}", hint=hint)
-        self.step = step
-        self.field = field
-        self.detail = message
-
-
-class ProfileError(ConfigurationError):
-    """A profile was rejected; nothing of it was saved."""
-
-    def __init__(self, problems: Sequence[StepProblem]) -> None:
-        self.problems = list(problems)
-        shown = "; ".join(str(p) for p in self.problems[:10])
-        more = f" (and {len(self.problems) - 10} more)" if len(self.problems) > 10 else ""
-        super().__init__(f"{len(self.problems)} problem(s) in the profile: {shown}{more}")
-
-
-@dataclass(frozen=True)
-class StepFilter:
-    """Which records an inbound step reads: a SOQL condition and convenience filters."""
-
-    condition: str | None = None
-    modified_within_days: int | None = None
-    lead_statuses: tuple[str, ...] = ()
-
-    def soql(self) -> str | None:
-        """The composed WHERE condition (None when the step reads everything)."""
-        return compose_filter(
-            condition=self.condition,
-            modified_within_days=self.modified_within_days,
-            lead_statuses=self.lead_statuses,
-        )
-
-
-@dataclass(frozen=True)
-class Step:
-    """One synchronisation step of a profile."""
-
-    name: str
-    sobject: str
-    target: Target = Target.PERSON
-    direction: Direction = Direction.INBOUND
-    enabled: bool = True
-    create: bool = True
-    update: bool = True
-    delete: bool = True
-    lines: tuple[FieldMapping, ...] = ()
-    filter: StepFilter = field(default_factory=StepFilter)
-    segment: str | None = None  # outbound: push only the persons of this People segment
-    # Outbound steps of a new integration start off until the user has seen the push
-    # preview and switched them on (enabling or disabling the step clears it).
-    awaiting_review: bool = False
-    schedule: Schedule | None = None  # None: real time, as before schedules (sync.schedule)
-
-    def reads_like(self, other: Step) -> bool:
-        """Whether both read the same records into the same values (else a resync is due)."""
-        return (self.sobject, self.target, self.lines, self.filter) == (
-            other.sobject,
-            other.target,
-            other.lines,
-            other.filter,
-        )
-
-    def inbound_step(self, integration: str = "default") -> InboundStep:
-        """The runner's view of this step."""
-        return InboundStep(
-            self.sobject,
-            self.lines,
-            integration=integration,
-            condition=self.filter.soql(),
-            create=self.create,
-            update=self.update,
-            delete=self.delete,
-            name=self.name,
-        )
-
-    def outbound_step(self) -> OutboundStep:
-        """The push runner's view of this (outbound) step."""
-        return OutboundStep(
-            self.sobject,
-            self.lines,
-            create=self.create,
-            update=self.update,
-            delete=self.delete,
-            name=self.name,
-            segment=self.segment,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data (YAML/JSON); mapping lines leave out their default settings."""
-        filters: dict[str, Any] = {}
-        if self.filter.condition:
-            filters["condition"] = self.filter.condition
-        if self.filter.modified_within_days is not None:
-            filters["modified_within_days"] = self.filter.modified_within_days
-        if self.filter.lead_statuses:
-            filters["lead_statuses"] = list(self.filter.lead_statuses)
-        segment = {"segment": self.segment} if self.segment else {}
-        review = {"awaiting_review": True} if self.awaiting_review else {}
-        schedule = {"schedule": self.schedule.to_dict()} if self.schedule else {}
-        return {
-            "name": self.name,
-            "sobject": self.sobject,
-            **segment,
-            "target": self.target.value,
-            "direction": self.direction.value,
-            "enabled": self.enabled,
-            **review,
-            **schedule,
-            "create": self.create,
-            "update": self.update,
-            "delete": self.delete,
-            "filter": filters,
-            "mapping": [_line_to_dict(line) for line in self.lines],
-        }
-
-
-ON_SWITCHES = {"both": (True, True), "create": (True, False), "update": (False, True)}
-
-
-def _line_to_dict(line: FieldMapping) -> dict[str, Any]:
-    data: dict[str, Any] = {"field": line.salesforce_field, "attribute": line.attribute}
-    if line.mode is not Mode.OVERWRITE:
-        data["mode"] = line.mode.value
-    on = next(key for key, pair in ON_SWITCHES.items() if pair == (line.on_create, line.on_update))
-    if on != "both":
-        data["when"] = on
-    if line.direction is not Direction.INBOUND:
-        data["direction"] = line.direction.value
-    if line.direction is Direction.BOTH or line.conflict is not ConflictRule.MOST_RECENT:
-        data["conflict"] = line.conflict.value  # a two-way line always shows its rule
-    return data
-
-
-def on_switches(on: str) -> tuple[bool, bool]:
-    """(on_create, on_update) for ``create``, ``update`` or ``both``."""
-    if on not in ON_SWITCHES:
-        raise ConfigurationError(f"unknown --on {on!r}", hint="use create, update or both")
-    return ON_SWITCHES[on]
 
 
 def default_lines(
@@ -398,7 +249,7 @@ class Profile:
                     StepProblem(step.name, "name", "two steps have this name", hint="rename one")
                 )
             seen.add(step.name)
-            found += _step_problems(step)
+            found += step_problems(step)
         creators = [
             s.name
             for s in self.steps
@@ -428,118 +279,24 @@ class Profile:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for storage and YAML."""
+        """Plain data for storage and YAML (``profile_format.read_profile`` reads it back)."""
         return {"version": FORMAT_VERSION, "steps": [step.to_dict() for step in self.steps]}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Profile:
-        """A profile from plain data; every structural problem is reported at once."""
-        from peoplesync.sync.profile_format import read_profile  # the reader imports this module
-
-        return read_profile(data)
-
-
-def _step_problems(step: Step) -> list[StepProblem]:
-    name = step.name
-    found: list[StepProblem] = []
-
-    def problem(field_name: str, message: str, hint: str) -> None:
-        found.append(StepProblem(name, field_name, message, hint=hint))
-
-    if not _STEP_NAME.fullmatch(name):
-        problem(
-            "name",
-            "a name is 1 to 60 letters, digits, spaces, '_', '.' or '-'",
-            "start it with a letter or digit",
-        )
-    if not _API_NAME.fullmatch(step.sobject):
-        problem("sobject", f"{step.sobject!r} is not a Salesforce API name", "e.g. Lead, Score__c")
-    outbound = step.direction is Direction.OUTBOUND
-    if step.direction is Direction.BOTH:
-        # Two-way is one inbound and one outbound step on the same object: each keeps its
-        # own switches and mapping, and lines with direction both serve either.
-        problem(
-            "direction",
-            "a step runs one way; two-way sync is an inbound step plus an outbound step",
-            "set direction to inbound or outbound, and add a step for the other way",
-        )
-    if outbound and step.sobject not in OUTBOUND_OBJECTS:
-        problem(
-            "sobject",
-            f"an outbound step writes persons to {' or '.join(OUTBOUND_OBJECTS)}, "
-            f"not {step.target.value}s to {step.sobject}",
-            "set sobject to Lead or Contact and target to person",
-        )
-    if outbound and step.filter != StepFilter():
-        problem(
-            "filter",
-            "an outbound step has no Salesforce filter (it pushes every changed person)",
-            "remove the filter",
-        )
-    if step.segment is not None and not outbound:
-        problem(
-            "segment",
-            "only an outbound step pushes a segment's persons",
-            "remove the segment, or make the step outbound",
-        )
-    if step.segment is not None and not step.segment.strip():
-        problem("segment", "the segment name is empty", "give a segment's name, or remove it")
-    if step.target is Target.COMPANY and step.sobject != "Account":
-        problem("target", "only Accounts become companies", "set target to person")
-    if step.target is Target.PERSON and step.sobject == "Account":
-        problem("target", "Accounts become companies, not persons", "set target to company")
-    keys: set[tuple[str, str]] = set()
-    for index, line in enumerate(step.lines):
-        where = f"mapping[{index}] ({line.salesforce_field})"
-        if (line.salesforce_field.lower(), line.attribute) in keys:
-            problem(where, "the line is there twice", "remove one of them")
-        keys.add((line.salesforce_field.lower(), line.attribute))
-        if line.direction is Direction.OUTBOUND and step.direction is Direction.INBOUND:
-            problem(where, "an outbound line never runs in an inbound step", "make it inbound")
-        if line.direction is Direction.INBOUND and outbound:
-            problem(where, "an inbound line never runs in an outbound step", "make it outbound")
-        if outbound and "." in line.salesforce_field:
-            problem(
-                where,
-                "a relationship field cannot be written",
-                "map a field of the object itself",
-            )
-        if step.target is Target.COMPANY and line.attribute not in COMPANY_FIELDS:
-            problem(
-                where,
-                f"{line.attribute!r} is not a company field",
-                f"map to one of: {', '.join(COMPANY_FIELDS)}",
-            )
-    if step.enabled and not any(line.mode is not Mode.DONT_SYNC for line in step.lines):
-        problem(
-            "mapping",
-            "an enabled step needs at least one mapping line",
-            f"peoplesync steps map {name!r} --field Email --attribute emails, or disable the step",
-        )
-    if step.filter.lead_statuses and step.sobject != "Lead":
-        problem("filter.lead_statuses", "only Leads have a Lead Status", "remove the statuses")
-    if any(not status.strip() for status in step.filter.lead_statuses):
-        problem("filter.lead_statuses", "a status is empty", "give the statuses' API values")
-    for field_name, part in (
-        ("filter.condition", StepFilter(condition=step.filter.condition)),
-        ("filter.modified_within_days", StepFilter(None, step.filter.modified_within_days)),
-    ):
-        try:
-            part.soql()
-        except PeopleSyncError as error:
-            detail = error.detail if isinstance(error, RecordError) else error.message
-            problem(field_name, detail, error.hint or "fix the SOQL condition")
-    return found
 
 
 __all__ = [
     "COMPANY_FIELDS",
+    "FORMAT_VERSION",
+    "ON_SWITCHES",
+    "OUTBOUND_OBJECTS",
     "Profile",
     "ProfileError",
     "Step",
     "StepFilter",
     "StepProblem",
     "Target",
+    "default_lines",
     "default_profile",
+    "on_switches",
     "outbound_step",
+    "two_way_lines",
 ]

@@ -41,6 +41,7 @@ from peoplesync.sync.profile import (
     Target,
     default_profile,
 )
+from peoplesync.sync.profile_format import read_profile
 from peoplesync.sync.repush import fingerprint, marked, repush_key
 from peoplesync.sync.schedule_plan import schedule_problems
 
@@ -55,7 +56,7 @@ async def load_profile(store: PeopleStore, integration: str = "default") -> Prof
     stored = await store.get_state(profile_key(integration))
     if not stored:
         return default_profile()
-    return Profile.from_dict(stored)
+    return read_profile(stored)
 
 
 async def hold_outbound(store: PeopleStore, integration: str) -> list[str]:

@@ -37,6 +37,7 @@ from peoplesync.web.salesforce_connect import (
     session_binding,
     user_binding,
 )
+from peoplesync.web.security_headers import SECURITY_HEADERS, allowing_forms_to_https
 
 router = APIRouter()
 ENVIRONMENT_CHOICES = [
@@ -92,12 +93,7 @@ def connect_request(values: Mapping[str, Any]) -> ConnectRequest:
 def _allow_form_to_org(response: Response) -> Response:
     """The connect form posts here and is redirected to the org's https login page; browsers
     apply form-action to that redirect too."""
-    from peoplesync.web.app import SECURITY_HEADERS
-
-    policy = SECURITY_HEADERS["Content-Security-Policy"]
-    response.headers["Content-Security-Policy"] = policy.replace(
-        "form-action 'self'", "form-action 'self' https:"
-    )
+    response.headers["Content-Security-Policy"] = allowing_forms_to_https(SECURITY_HEADERS)
     return response
 
 

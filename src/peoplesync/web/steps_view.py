@@ -32,6 +32,7 @@ from peoplesync.sync.profile import (
 )
 from peoplesync.sync.profile_store import SaveResult, load_profile, profile_key
 from peoplesync.sync.step_edits import Change, ClientOpener, edit_profile, save_checked
+from peoplesync.sync_session import connected_client
 
 # Salesforce field types and the People attribute type their values fit.
 _PEOPLE_TYPES = {
@@ -50,7 +51,6 @@ _NAMED = re.compile(r"mapping \((.+)\)$")
 
 def org_opener(settings: Settings) -> ClientOpener:
     """Clients of the integrations stored under ``settings`` (as the CLI opens them)."""
-    from peoplesync.sync_session import connected_client  # imports much; load late
 
     def open_client(store: PeopleStore, name: str) -> AbstractAsyncContextManager[SalesforceClient]:
         return connected_client(settings, store, name)

@@ -6,7 +6,8 @@ import pytest
 
 from peoplesync.errors import ValidationError
 from peoplesync.sync.organization import holder_of, organization_of, same_org
-from peoplesync.sync.profile import Profile, default_profile
+from peoplesync.sync.profile import default_profile
+from peoplesync.sync.profile_format import read_profile
 from peoplesync.web.salesforce_connect import ConnectRequest, Environment, free_name
 
 
@@ -33,7 +34,7 @@ def test_a_new_integrations_outbound_steps_await_review_until_enabled() -> None:
     assert [s.name for s in held.outbound_steps(preview=True)] == held.awaiting_review()
     assert all(s.enabled for s in held.steps if s.name in ("Account", "Lead", "Contact"))
     # Stored and read back (configuration as code) it stays held.
-    assert Profile.from_dict(held.to_dict()) == held
+    assert read_profile(held.to_dict()) == held
     enabled = held.set_enabled("Person to Lead", True)
     assert enabled.awaiting_review() == ["Person to Contact"]
     assert [s.name for s in enabled.outbound_steps()] == ["Person to Lead"]

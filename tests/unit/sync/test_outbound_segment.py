@@ -12,7 +12,8 @@ from peoplesync.people.model import Person
 from peoplesync.people.person_filter import Condition, SegmentRule, check_conditions
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.outbound_segment import in_segment, load_segment_rules
-from peoplesync.sync.profile import Profile, default_profile
+from peoplesync.sync.profile import default_profile
+from peoplesync.sync.profile_format import read_profile
 from peoplesync.sync.step_edits import change_step
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -85,7 +86,7 @@ def test_profile_keeps_the_segment_of_an_outbound_step() -> None:
     step = profile.step("Person to Lead")
     assert step.segment == "Londoners"
     assert step.outbound_step().segment == "Londoners"
-    again = Profile.from_dict(profile.to_dict())
+    again = read_profile(profile.to_dict())
     assert again.step("Person to Lead").segment == "Londoners"
     assert not profile.problems()
     cleared = change_step(profile, "Person to Lead", segment="")

@@ -14,7 +14,7 @@ from peoplesync.sync.profile import (
     Target,
     default_profile,
 )
-from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
+from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml, read_profile
 
 
 def test_default_profile() -> None:
@@ -156,7 +156,7 @@ def test_dict_and_yaml_round_trip() -> None:
         .set_switches("Web leads", delete=False)
         .set_enabled("Contact", False)
     )
-    assert Profile.from_dict(profile.to_dict()) == profile
+    assert read_profile(profile.to_dict()) == profile
     text = profile_to_yaml(profile)
     assert text.startswith("# peoplesync sync profile of integration 'default'")
     assert "  - field: Rating\n    attribute: status\n    mode: fill\n    when: create\n" in text

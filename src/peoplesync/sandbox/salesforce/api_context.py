@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from peoplesync.sandbox.salesforce.auth import AuthServer, Principal
+from peoplesync.sandbox.salesforce.auth import AuthServer, Principal, SessionError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.limits import ApiUsage
 from peoplesync.sandbox.salesforce.query_cursor import QueryCursors
@@ -73,8 +73,6 @@ class ApiContext:
 
     async def principal(self, request: Request) -> Principal:
         """The caller, or the 401 Salesforce answers (raised as ApiError)."""
-        from peoplesync.sandbox.salesforce.auth import SessionError
-
         try:
             return await self.auth.authenticate(request)
         except SessionError:

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
 from peoplesync.sandbox.salesforce.bulk2_jobs import DELIMITERS, ENDINGS, Bulk2Jobs, Job
 from peoplesync.sandbox.salesforce.ids import checksum
+from peoplesync.sandbox.salesforce.rest import version_of
 from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
 
@@ -62,8 +63,6 @@ def routes(ctx: ApiContext, org_jobs: Bulk2Jobs) -> list[Route]:
         )
 
     def version(request: Request) -> str:
-        from peoplesync.sandbox.salesforce.rest import version_of
-
         return version_of(request)
 
     def find(request: Request, kind: str) -> Job:

@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 from peoplesync.sandbox.salesforce.api_context import ApiContext
 from peoplesync.sandbox.salesforce.auth import Principal
+from peoplesync.sandbox.salesforce.change import RecordChange
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
 from peoplesync.sandbox.salesforce.soql_compiler import storage_datetime
 
@@ -128,8 +129,6 @@ async def convert_lead(
                 "LastModifiedById": user_id,
             },
         )
-        from peoplesync.sandbox.salesforce.change import RecordChange
-
         changed = {
             "IsConverted": True,
             "ConvertedDate": now[:10],
