@@ -15,18 +15,16 @@ import httpx
 import typer
 from rich.console import Console
 
-from peoplesync.clock import SystemClock
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.salesforce import web_flow
 from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint, store_connection
 from peoplesync.sync.integration import Integration
 from peoplesync.sync.organization import client_organization
 from peoplesync.sync.status import State, resumed
-from peoplesync.wiring import people_store, status_store
+from peoplesync.wiring import services
 
 salesforce_app = typer.Typer(help="Salesforce integrations.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -107,11 +105,12 @@ def connect(
             organization_id = await client_organization(client)
             if client.session is not None:
                 integration = replace(integration, instance_url=client.session.instance_url)
-        async with people_store(settings) as store:
-            box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
-            connected = await store_connection(store, box, integration, organization_id)
-            statuses = status_store(store)
-            now = SystemClock().now()
+        async with services(settings) as wired:
+            connected = await store_connection(
+                wired.people, wired.engine, wired.box, integration, organization_id
+            )
+            statuses = wired.statuses
+            now = wired.clock.now()
             await statuses.transition(
                 name,
                 lambda s: resumed(s, now) if s.state is State.RECONNECT_NEEDED else s,

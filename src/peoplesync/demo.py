@@ -22,7 +22,6 @@ from peoplesync.demo_messaging import messaging_beside_serve, welcome_lines
 from peoplesync.errors import ConfigurationError, DuplicateEmailError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
-from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint, store_connection
 from peoplesync.sync.inbound_report import InboundReport
@@ -31,7 +30,7 @@ from peoplesync.sync.organization import learn_organization
 from peoplesync.sync_cli import inbound_passes
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.cli import address_of, listen, serve_web
-from peoplesync.wiring import people_store
+from peoplesync.wiring import people_store, services
 
 DEMO_COUNTS = {"accounts": 300, "contacts": 2000, "leads": 1000}
 DEMO_EMAIL = "demo@example.com"
@@ -88,9 +87,11 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
             hint="see `peoplesync status`, then run `peoplesync demo` again",
         )
 
-    async with people_store(settings) as store:
-        box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
-        connected = await store_connection(store, box, integration, organization_id)
+    async with services(settings) as wired:
+        store = wired.people
+        connected = await store_connection(
+            store, wired.engine, wired.box, integration, organization_id
+        )
         # Through the status gate and recorder like every pass: the first sync is counted,
         # logged and kept in the transfer history.
         await inbound_passes(
@@ -201,19 +202,18 @@ async def serve_people(
 ) -> None:
     """`peoplesync serve` (web app, REST API and sync workers) on the demo's People store,
     until Ctrl+C; prints where to go and how to log in."""
-    async with people_store(settings) as store:
-        await ensure_demo_user(Accounts(store.engine, store.clock))
+    async with services(settings) as wired:
+        await ensure_demo_user(Accounts(wired.engine, wired.clock))
         listener = listen("127.0.0.1", web_port)
         people = address_of(listener)
-        box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
 
         def say(message: str) -> None:
             console.print(message, markup=False, highlight=False, soft_wrap=True)
 
         async with messaging_beside_serve(
-            store.engine,
-            box,
-            store.clock,
+            wired.engine,
+            wired.box,
+            wired.clock,
             settings.data_dir.resolve() / "sandbox-provider",
             people,
             say,
@@ -235,9 +235,7 @@ async def serve_people(
                 ),
                 soft_wrap=True,
             )
-            await serve_web(
-                settings, store, listener, secure_cookies=False, say=say, log_level="warning"
-            )
+            await serve_web(wired, listener, secure_cookies=False, say=say, log_level="warning")
 
 
 async def run_demo(

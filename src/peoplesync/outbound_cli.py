@@ -13,7 +13,7 @@ from rich.console import Console
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError, RetryableError
-from peoplesync.people.store import PeopleStore
+from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import ApiLimitReachedError, ReconnectNeededError
 from peoplesync.settings import Settings
@@ -62,7 +62,7 @@ def _print_preview(summary: dict[str, Any]) -> None:
 
 
 async def push_passes(
-    store: PeopleStore,
+    store: SqlPeopleStore,
     client: SalesforceClient,
     name: str,
     *,

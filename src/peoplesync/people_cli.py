@@ -23,7 +23,7 @@ from peoplesync.people.attribute_change import add_attribute, describe, edit_att
 from peoplesync.people.model import PersonInput
 from peoplesync.people.row_tally import RowTally
 from peoplesync.settings import Settings
-from peoplesync.wiring import people_store
+from peoplesync.wiring import services
 
 people_app = typer.Typer(help="Persons in the People store.", no_args_is_help=True)
 attributes_app = typer.Typer(help="Custom attribute definitions.", no_args_is_help=True)
@@ -69,7 +69,8 @@ def add_attribute_command(
     """Define a new custom attribute (an existing one is changed with `attributes edit`)."""
 
     async def run() -> AttributeDefinition:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             return await add_attribute(
                 store,
                 AttributeDefinition(name, kind, mandatory, description),
@@ -100,7 +101,8 @@ def edit_attribute_command(
     """Change a custom attribute's type, mandatory flag or description."""
 
     async def run() -> AttributeDefinition:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             return await edit_attribute(
                 store,
                 name,
@@ -123,7 +125,8 @@ def list_attributes(as_json: JsonOption = False) -> None:
     """List custom attributes."""
 
     async def run() -> dict[str, AttributeDefinition]:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             return await store.attributes()
 
     found = asyncio.run(run())
@@ -186,7 +189,8 @@ def import_people(
                 read.append(PersonInput(emails=item.emails, id=item.id, key=item.key))
                 yield item
 
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             result = await store.upsert_persons(remembered(), origin="import", reject_invalid=True)
         tally = RowTally()
         tally.add(read, result)
@@ -239,7 +243,8 @@ def export_people(
 
     async def run() -> int:
         written = 0
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             total = await store.count_persons()
             handle = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
             try:
@@ -247,7 +252,7 @@ def export_people(
                     task = progress.add_task("exporting", total=total)
                     after = ""
                     while True:
-                        async with store.engine.connect() as conn:
+                        async with wired.engine.connect() as conn:
                             ids = list(
                                 (
                                     await conn.execute(
@@ -292,7 +297,8 @@ def count_people(as_json: JsonOption = False) -> None:
     """How many persons the store holds."""
 
     async def run() -> int:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             return await store.count_persons()
 
     total = asyncio.run(run())

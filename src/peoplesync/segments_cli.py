@@ -12,9 +12,8 @@ from rich.console import Console
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.person_filter import conditions_from_text
 from peoplesync.people.person_search import count_matching
-from peoplesync.people.segment_store import SegmentStore
 from peoplesync.settings import Settings
-from peoplesync.wiring import people_store
+from peoplesync.wiring import services
 
 segments_app = typer.Typer(help="Saved People segments (named filters).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -41,8 +40,9 @@ def add_segment(
     """Save a segment (or replace the one of that name)."""
 
     async def run() -> int:
-        async with people_store(Settings()) as store:
-            segments = SegmentStore(store.engine, store.clock)
+        async with services(Settings()) as wired:
+            store = wired.people
+            segments = wired.segments()
             existing = {s.name: s.id for s in await segments.list()}
             definitions = await store.attributes()
             saved = await segments.save(
@@ -54,7 +54,7 @@ def add_segment(
                 segment_id=existing.get(name.strip()),
             )
             checked = saved.checked(definitions)
-            return await count_matching(store.engine, query=saved.query, conditions=checked)
+            return await count_matching(wired.engine, query=saved.query, conditions=checked)
 
     members = _run(run())
     console.print(f"segment {name.strip()} saved ({members} person(s))")
@@ -65,13 +65,14 @@ def list_segments(as_json: JsonOption = False) -> None:
     """Saved segments with their member counts."""
 
     async def run() -> list[dict[str, Any]]:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             definitions = await store.attributes()
             rows = []
-            for segment in await SegmentStore(store.engine, store.clock).list():
+            for segment in await wired.segments().list():
                 checked = segment.checked(definitions)
                 members = await count_matching(
-                    store.engine, query=segment.query, conditions=checked
+                    wired.engine, query=segment.query, conditions=checked
                 )
                 rows.append({**segment.json(), "members": members})
             return rows
@@ -90,8 +91,8 @@ def remove_segment(name: str) -> None:
     """Forget a segment (its persons stay)."""
 
     async def run() -> None:
-        async with people_store(Settings()) as store:
-            segments = SegmentStore(store.engine, store.clock)
+        async with services(Settings()) as wired:
+            segments = wired.segments()
             await segments.delete((await segments.by_name(name)).id)
 
     _run(run())

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from peoplesync.clock import SystemClock
 from peoplesync.connect_cli import salesforce_app
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
@@ -30,7 +29,7 @@ from peoplesync.sync.status import (
 )
 from peoplesync.sync.status_recorder import API_STEP
 from peoplesync.sync.status_store import StatusStore
-from peoplesync.wiring import people_store, status_store
+from peoplesync.wiring import services
 
 console = Console(stderr=True)
 NameOption = Annotated[str, typer.Option("--name", help="The integration")]
@@ -42,13 +41,14 @@ def _run(work: Callable[[PeopleStore, StatusStore], Awaitable[T]], name: str) ->
     """Run ``work`` on the store of a connected integration; errors exit with code 1."""
 
     async def run() -> T:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             if await store.get_state(f"integration:{name}") is None:
                 raise ConfigurationError(
                     f"no Salesforce integration named {name!r}",
                     hint="connect one first: peoplesync salesforce connect ...",
                 )
-            return await work(store, status_store(store, SystemClock()))
+            return await work(store, wired.statuses)
 
     try:
         return asyncio.run(run())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -18,8 +17,6 @@ import typer
 from rich.console import Console
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError
-from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
 from peoplesync.sync.mapping import ConflictRule, Direction, Mode
@@ -27,7 +24,6 @@ from peoplesync.sync.profile import Profile, ProfileError, Step
 from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml
 from peoplesync.sync.profile_store import SaveResult, load_profile
 from peoplesync.sync.step_edits import (
-    ClientOpener,
     added_step,
     change_step,
     changed_filter,
@@ -38,8 +34,7 @@ from peoplesync.sync.step_edits import (
     step_row,
     unmapped_hint,
 )
-from peoplesync.sync_session import connected_client
-from peoplesync.wiring import people_store
+from peoplesync.wiring import services
 
 steps_app = typer.Typer(help="Sync steps of an integration's profile.", no_args_is_help=True)
 config_app = typer.Typer(help="The sync profile as a YAML file.", no_args_is_help=True)
@@ -67,16 +62,6 @@ def _fail(error: PeopleSyncError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _opener(settings: Settings, offline: bool) -> ClientOpener | None:
-    if offline:
-        return None
-
-    def open_client(store: PeopleStore, name: str) -> AbstractAsyncContextManager[SalesforceClient]:
-        return connected_client(settings, store, name)
-
-    return open_client
-
-
 def _run_saving(work: Callable[[], T], offline: bool) -> T:
     """Run a saving command; a missing integration suggests ``--offline``."""
     try:
@@ -99,8 +84,9 @@ def _edit(name: str, offline: bool, change: Callable[[Profile], Profile], done: 
     settings = Settings()
 
     async def run() -> tuple[Profile, SaveResult]:
-        async with people_store(settings) as store:
-            return await edit_profile(store, _opener(settings, offline), name, change)
+        async with services(settings) as wired:
+            store = wired.people
+            return await edit_profile(store, None if offline else wired.open_org, name, change)
 
     profile, result = _run_saving(lambda: asyncio.run(run()), offline)
     console.print(done)
@@ -122,7 +108,8 @@ def _report(result: SaveResult) -> None:
 
 def _load(name: str) -> Profile:
     async def run() -> Profile:
-        async with people_store(Settings()) as store:
+        async with services(Settings()) as wired:
+            store = wired.people
             return await load_profile(store, name)
 
     try:
@@ -392,8 +379,9 @@ def import_config(
         ) from None
 
     async def run() -> SaveResult:
-        async with people_store(settings) as store:
-            opener = _opener(settings, offline)
+        async with services(settings) as wired:
+            store = wired.people
+            opener = None if offline else wired.open_org
             return await save_checked(store, opener, profile, name, dry_run=dry_run)
 
     try:

@@ -22,6 +22,7 @@ from rich.progress import (
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError, RetryableError, StopError
+from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import (
@@ -114,7 +115,7 @@ StopReport = Callable[..., int]
 
 async def inbound_passes(
     settings: Settings,
-    store: PeopleStore,
+    store: SqlPeopleStore,
     name: str,
     *,
     follow: bool,

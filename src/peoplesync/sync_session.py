@@ -3,26 +3,21 @@ steps: shared by the command line, ``serve``'s workers and the web app's transfe
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
-
-import httpx
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError
 from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.company_inbound import CompanyRunner
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_report import InboundReport
-from peoplesync.sync.integration import load_integration
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.organization import organization_of, record_organization
+from peoplesync.sync.org_client import open_client
 from peoplesync.sync.profile import Profile, Target
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
@@ -39,24 +34,11 @@ def for_object(progress: ProgressCallback | None, sobject: str) -> Callable[[int
     return lambda done, total: progress(sobject, done, total)
 
 
-@asynccontextmanager
-async def connected_client(
+def connected_client(
     settings: Settings, store: PeopleStore, name: str = "default"
-) -> AsyncIterator[SalesforceClient]:
+) -> AbstractAsyncContextManager[SalesforceClient]:
     """A client for the stored integration ``name`` (its HTTP connections closed on exit)."""
-    integration = await load_integration(
-        store, SecretBox.from_data_dir(settings.data_dir, settings.secret_key), name
-    )
-    verify = ssl.create_default_context(cafile=integration.ca_cert) if integration.ca_cert else True
-    async with httpx.AsyncClient(verify=verify, timeout=180) as http:
-        client = SalesforceClient(
-            http, Authenticator(http, integration.login_url, integration.credentials())
-        )
-        yield client
-        # Integrations stored before org ids were kept learn theirs from this login.
-        found = organization_of(client.session.identity_url) if client.session else None
-        if integration.organization_id is None and found is not None:
-            await record_organization(store, name, found)
+    return open_client(SecretBox.from_data_dir(settings.data_dir, settings.secret_key), store, name)
 
 
 def profile_runners(

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from peoplesync.clock import SystemClock
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.settings import Settings
 from peoplesync.sync.status_recorder import StatusRecorder
@@ -26,8 +25,8 @@ from peoplesync.sync_cli import (
     print_summary,
     sync_app,
 )
-from peoplesync.sync_session import connected_runners, inbound_pass
-from peoplesync.wiring import status_store
+from peoplesync.sync_session import inbound_pass, profile_runners
+from peoplesync.wiring import services
 
 StepOption = Annotated[
     list[str] | None,
@@ -97,7 +96,9 @@ def _run(
     settings = Settings()
 
     async def run() -> tuple[int, dict[str, Any]]:
-        async with connected_runners(settings, name) as (client, store, runners):
+        async with services(settings) as wired, wired.org_client(name) as client:
+            store = wired.people
+            runners = profile_runners(client, store, await wired.profile(name), name)
             unknown = sorted(set(steps or ()) - set(runners))
             if unknown:
                 raise ConfigurationError(
@@ -123,7 +124,7 @@ def _run(
             }
             recorder = None
             if not preview:
-                recorder = StatusRecorder(status_store(store), name, client, SystemClock())
+                recorder = StatusRecorder(wired.statuses, name, client, wired.clock)
                 await recorder.install_budget()
                 decision = await recorder.gate()
                 if decision.action == "refuse":

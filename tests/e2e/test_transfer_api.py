@@ -20,6 +20,7 @@ from peoplesync.sync.transfer_jobs import TransferJobStore
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.app import create_app
 from tests.served_org import call, login, served_org
+from tests.services import services_on
 from tests.web.conftest import FAST_HASHER
 
 API = "/api/v1/integrations/default"
@@ -61,10 +62,11 @@ async def test_preview_then_transfer_through_the_api(
                 info["ca_cert"],
             ),
         )
-        accounts = Accounts(store.engine, clock, hasher=FAST_HASHER)
+        services = services_on(store, settings.data_dir, settings=settings, stored_orgs=True)
+        accounts = Accounts(services.engine, clock, hasher=FAST_HASHER)
         admin = await accounts.add_user("admin@example.com", "a long password", Role.ADMIN)
         token = await accounts.issue_token(admin)
-        app = create_app(store, password_hasher=FAST_HASHER, settings=settings)
+        app = create_app(services, password_hasher=FAST_HASHER)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="https://peoplesync.test",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import ManualClock
 from peoplesync.people.model import ExternalLink, PersonInput
@@ -20,6 +22,7 @@ from peoplesync.sync.status import Counts, Problem
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.app import create_app
+from tests.services import services_on
 
 ADMIN_EMAIL = "admin@example.com"
 VIEWER_EMAIL = "viewer@example.com"
@@ -42,17 +45,17 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture
-def app(store: SqlPeopleStore) -> FastAPI:
+def app(store: SqlPeopleStore, tmp_path: Path) -> FastAPI:
     """The web app on the test store, with a secret key as `peoplesync serve` has (it seals
     provider API keys and signs report URLs)."""
     box = SecretBox(Fernet.generate_key())
-    return create_app(store, password_hasher=FAST_HASHER, secret_box=box)
+    return create_app(services_on(store, tmp_path / "data", box=box), password_hasher=FAST_HASHER)
 
 
 @pytest.fixture
-def accounts(store: SqlPeopleStore, clock: ManualClock) -> Accounts:
+def accounts(engine: AsyncEngine, clock: ManualClock) -> Accounts:
     """The accounts on the test database."""
-    return Accounts(store.engine, clock, hasher=FAST_HASHER)
+    return Accounts(engine, clock, hasher=FAST_HASHER)
 
 
 @pytest.fixture

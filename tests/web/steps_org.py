@@ -13,10 +13,11 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import Integration, save_integration
+from peoplesync.sync.org_client import client_opener
 from peoplesync.sync.step_edits import ClientOpener
 from peoplesync.web.app import create_app
-from peoplesync.web.steps_view import org_opener
 from tests.served_org import served_org
+from tests.services import services_on
 from tests.web.conftest import FAST_HASHER
 
 
@@ -37,7 +38,7 @@ async def connect_org(store: SqlPeopleStore, info: dict[str, Any], data_dir: Pat
             ca_cert=info["ca_cert"],
         ),
     )
-    return org_opener(settings)
+    return client_opener(box)
 
 
 @pytest.fixture(scope="module")
@@ -51,4 +52,6 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 async def app(store: SqlPeopleStore, org: dict[str, Any], tmp_path: Path) -> FastAPI:
     """The web app on the test store, connected to the served org."""
     opener = await connect_org(store, org, tmp_path / "data")
-    return create_app(store, password_hasher=FAST_HASHER, open_org=opener)
+    return create_app(
+        services_on(store, tmp_path / "data", open_org=opener), password_hasher=FAST_HASHER
+    )

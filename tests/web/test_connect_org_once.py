@@ -5,6 +5,7 @@ stay off until the user switches them on."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from peoplesync.sync.profile_store import load_profile
 from peoplesync.web.app import create_app
 from peoplesync.web.salesforce_connect import Connector
 from tests.served_org import served_org
+from tests.services import services_on
 from tests.web.conftest import ADMIN_EMAIL, FAST_HASHER, ClientFactory, Users
 from tests.web.test_connect_pages import BOX, browser, connect_form, consent
 from tests.web.test_pages import csrf_of
@@ -31,8 +33,12 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
 
 
 @pytest.fixture
-def app(store: SqlPeopleStore) -> FastAPI:
-    return create_app(store, password_hasher=FAST_HASHER, connector=Connector(BOX, store.clock))
+def app(store: SqlPeopleStore, tmp_path: Path) -> FastAPI:
+    return create_app(
+        services_on(store, tmp_path / "data"),
+        password_hasher=FAST_HASHER,
+        connector=Connector(BOX, store.clock),
+    )
 
 
 async def connect_through(

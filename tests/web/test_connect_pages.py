@@ -26,6 +26,7 @@ from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.app import create_app
 from peoplesync.web.salesforce_connect import Connector
 from tests.served_org import served_org
+from tests.services import services_on
 from tests.web.conftest import ADMIN_EMAIL, FAST_HASHER, VIEWER_EMAIL, ClientFactory, Users
 from tests.web.test_pages import csrf_of, log_in
 
@@ -46,14 +47,16 @@ def connected_names() -> list[str]:
 
 
 @pytest.fixture
-def app(store: SqlPeopleStore, connected_names: list[str]) -> FastAPI:
+def app(store: SqlPeopleStore, connected_names: list[str], tmp_path: Path) -> FastAPI:
     """The web app with a connector (as `peoplesync serve` builds it)."""
 
     async def heard(name: str) -> None:
         connected_names.append(name)
 
     connector = Connector(BOX, store.clock, on_connected=heard)
-    return create_app(store, password_hasher=FAST_HASHER, connector=connector)
+    return create_app(
+        services_on(store, tmp_path / "data"), password_hasher=FAST_HASHER, connector=connector
+    )
 
 
 async def browser(client: ClientFactory, email: str) -> httpx.AsyncClient:
@@ -327,9 +330,9 @@ async def client_person(store: SqlPeopleStore) -> str:
 
 
 async def test_without_a_connector_connecting_is_a_clear_409(
-    store: SqlPeopleStore, users: Users
+    store: SqlPeopleStore, users: Users, tmp_path: Path
 ) -> None:
-    bare = create_app(store, password_hasher=FAST_HASHER)
+    bare = create_app(services_on(store, tmp_path / "data"), password_hasher=FAST_HASHER)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=bare), base_url="https://peoplesync.test"
     ) as http:

@@ -24,6 +24,7 @@ from peoplesync.sandbox.provider.app import create_provider_app
 from peoplesync.sandbox.provider.config import ProviderConfig
 from peoplesync.secret_box import SecretBox
 from peoplesync.web.app import create_app
+from tests.services import services_on
 from tests.web.conftest import ADMIN_EMAIL, BASE_URL, VIEWER_EMAIL, ClientFactory, Users
 from tests.web.test_pages import csrf_of, log_in
 
@@ -45,10 +46,10 @@ def box() -> SecretBox:
 
 
 @pytest.fixture
-def app(store: SqlPeopleStore, box: SecretBox) -> FastAPI:
+def app(store: SqlPeopleStore, box: SecretBox, tmp_path: Path) -> FastAPI:
     from tests.web.conftest import FAST_HASHER
 
-    return create_app(store, password_hasher=FAST_HASHER, secret_box=box)
+    return create_app(services_on(store, tmp_path / "data", box=box), password_hasher=FAST_HASHER)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.web.app import create_app
 from tests.served_org import call, login, served_org
+from tests.services import services_on
 from tests.web.conftest import ADMIN_EMAIL, FAST_HASHER, ClientFactory, Users
 from tests.web.steps_org import connect_org
 from tests.web.test_pages import csrf_of, log_in
@@ -46,7 +47,10 @@ async def app(store: SqlPeopleStore, org: dict[str, Any], tmp_path: Path) -> Fas
     data_dir = tmp_path / "data"
     opener = await connect_org(store, org, data_dir)
     settings = Settings(data_dir=data_dir, secret_key=None)
-    return create_app(store, password_hasher=FAST_HASHER, open_org=opener, settings=settings)
+    return create_app(
+        services_on(store, data_dir, settings=settings, open_org=opener),
+        password_hasher=FAST_HASHER,
+    )
 
 
 @pytest.fixture

@@ -108,10 +108,10 @@ async def test_bad_transfer_input_names_the_field(
     _error(await admin.post("/api/v1/integrations/nope/transfers", json={}), 404, "integration")
     _error(await admin.get(f"{API}/transfers/nojob"), 404, "job_id")
     _error(await admin.get("/api/v1/integrations/nope/log"), 404, "integration")
-    # Valid input, but this app was built without settings: a clear conflict, not a 500.
+    # Valid input, but this app cannot reach Salesforce: a clear conflict, not a 500.
     refused = await admin.post(f"{API}/transfers", json={"modified_within_days": 90})
     assert refused.status_code == 409
-    assert "settings" in refused.json()["error"]["message"]
+    assert "Salesforce" in refused.json()["error"]["message"]
 
 
 async def test_a_running_job_is_not_started_twice_and_a_dead_one_shows_interrupted(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from peoplesync.messaging import tables as _messaging_tables  # noqa: F401 - registers its tables
-from peoplesync.people.tables import metadata
+from peoplesync.schema import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

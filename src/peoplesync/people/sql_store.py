@@ -37,6 +37,7 @@ from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import EmailAddress, email_key
 from peoplesync.people.link_store import LinkStore
 from peoplesync.people.model import Change, ExternalLink, Person, PersonInput, UpsertResult
+from peoplesync.people.person_filter import SegmentRule
 from peoplesync.people.planner import (
     STANDARD_NAMES,
     PersonPlan,
@@ -46,6 +47,7 @@ from peoplesync.people.planner import (
     prepare_input,
     prepare_inputs,
 )
+from peoplesync.people.segment_store import SegmentStore
 
 _RETRIES = 3
 _RACED_RETRIES = 12  # plans overtaken by other writers of the same persons
@@ -568,6 +570,10 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         await ChangeWriter(conn, self.clock.now(), origin).write_one(
             "person", survivor, "update", kept.version + 1, changes
         )
+
+    async def segment_rules(self, names: Iterable[str]) -> dict[str, SegmentRule]:
+        """Membership rules of the named saved segments (see ``SegmentStore.rules``)."""
+        return await SegmentStore(self.engine, self.clock).rules(names, await self.attributes())
 
     async def count_persons(self) -> int:
         """How many persons the store holds."""

@@ -20,6 +20,7 @@ from peoplesync.people.model import (
     TimelineEvent,
     UpsertResult,
 )
+from peoplesync.people.person_filter import SegmentRule
 from peoplesync.people.planner import Prepared
 
 # More writes for a batch's own transaction (a sync's error entries), given what it did.
@@ -91,6 +92,10 @@ class PeopleStore(Protocol):
 
     async def count_persons(self) -> int:
         """How many persons the store holds."""
+
+    async def segment_rules(self, names: Iterable[str]) -> dict[str, SegmentRule]:
+        """Membership rules of the named saved segments (ConfigurationError names a missing
+        one or one that no longer fits the attributes)."""
 
     async def upsert_companies(
         self, inputs: Iterable[CompanyInput], *, origin: str, reject_invalid: bool = False

@@ -12,7 +12,9 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, replace
 
-from peoplesync.people.sql_store import SqlPeopleStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from peoplesync.people.store import PeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.sync.integration import Integration, integration_names, save_integration
 from peoplesync.sync.organization import check_organization
@@ -29,12 +31,16 @@ class Connected:
 
 
 async def store_connection(
-    store: SqlPeopleStore, box: SecretBox, integration: Integration, organization_id: str
+    store: PeopleStore,
+    engine: AsyncEngine,
+    box: SecretBox,
+    integration: Integration,
+    organization_id: str,
 ) -> Connected:
     """Store ``integration`` (logged in to ``organization_id``): refused with
     OrgAlreadyConnectedError when another integration holds that org (OrgChangedError when
     a reconnect reached another org); a new integration's outbound steps start off."""
-    names = await integration_names(store.engine)
+    names = await integration_names(engine)
     await check_organization(store, box, integration.name, organization_id, names)
     new = integration.name not in names
     if new:

@@ -9,8 +9,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from peoplesync.errors import ConfigurationError
 from peoplesync.people.model import Person
 from peoplesync.people.person_filter import SegmentRule
-from peoplesync.people.segment_store import SegmentStore
-from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 
 SegmentLoader = Callable[[list[str]], Awaitable[Mapping[str, SegmentRule]]]
@@ -27,14 +25,11 @@ def in_segment(segment: str | None, rules: Mapping[str, SegmentRule], person: Pe
     return rule.admits(person)
 
 
-def store_segments(store: PeopleStore) -> SegmentLoader | None:
-    """The loader reading segments from the People database (None for another store)."""
-    if not isinstance(store, SqlPeopleStore):
-        return None
-    segments = SegmentStore(store.engine, store.clock)
+def store_segments(store: PeopleStore) -> SegmentLoader:
+    """The loader reading the segments saved in the People store."""
 
     async def load(names: list[str]) -> Mapping[str, SegmentRule]:
-        return await segments.rules(names, await store.attributes())
+        return await store.segment_rules(names)
 
     return load
 

@@ -1,1 +1,1 @@
-"""The web app and REST API: ``create_app(store)`` serves pages, /api/v1 and assets."""
+"""The web app and REST API: ``create_app(services)`` serves pages, /api/v1 and assets."""

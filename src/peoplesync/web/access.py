@@ -10,10 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
-from peoplesync.clock import SystemClock
-from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.clock import Clock, SystemClock
+from peoplesync.people.store import PeopleStore
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import Accounts, User, WebSession
 from peoplesync.web.login_throttle import (
@@ -34,7 +35,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class WebContext:
     """What the request handlers work with, built once by ``create_app``."""
 
-    store: SqlPeopleStore
+    store: PeopleStore
+    engine: AsyncEngine  # the database the People store and every other store share
+    clock: Clock
     accounts: Accounts
     statuses: StatusStore
     templates: Jinja2Templates

@@ -1,4 +1,4 @@
-"""Local user accounts, server-side sessions and API tokens (tables from migration 0004)."""
+"""Local user accounts, server-side sessions and API tokens (tables in ``account_tables``)."""
 
 from __future__ import annotations
 
@@ -19,42 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from peoplesync.clock import Clock
 from peoplesync.errors import DuplicateEmailError, NotFoundError, ValidationError
 from peoplesync.people.model import new_id
-from peoplesync.people.tables import UtcDateTime
+from peoplesync.web.account_tables import api_tokens, web_sessions, web_users
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
-
-metadata = sa.MetaData()
-
-web_users = sa.Table(
-    "web_users",
-    metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False, unique=True),
-    sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("password_hash", sa.String(255), nullable=False),
-    sa.Column("must_change_password", sa.Boolean, nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-)
-
-web_sessions = sa.Table(
-    "web_sessions",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(32), nullable=False),
-    sa.Column("csrf_token", sa.String(64), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("expires_at", UtcDateTime, nullable=False),
-)
-
-api_tokens = sa.Table(
-    "api_tokens",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(32), nullable=False),
-    sa.Column("name", sa.String(100), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-)
 
 
 class Role(StrEnum):

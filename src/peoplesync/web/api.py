@@ -122,11 +122,11 @@ def create_api() -> FastAPI:
         (equals, contains, empty, not_empty, gt, gte, lt, lte) or a segment; keyset pages."""
         definitions = await web.store.attributes()
         found, checked = await resolve(
-            web.store, conditions_from_text(filter), segment, definitions
+            web.store, web.engine, conditions_from_text(filter), segment, definitions
         )
         query = q or (found.query if found else "")
         page = await list_persons(
-            web.store, web.store.engine, query=query, conditions=checked, after=after, limit=limit
+            web.store, web.engine, query=query, conditions=checked, after=after, limit=limit
         )
         return {"items": [person_json(p) for p in page.persons], "next": page.next_cursor}
 

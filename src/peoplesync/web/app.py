@@ -14,19 +14,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
-from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
-from peoplesync.marketing_cloud.units import BusinessUnits
-from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.inbound_store import InboundStore
-from peoplesync.messaging.outbox import Outbox
-from peoplesync.messaging.report_store import ReportStore
 from peoplesync.messaging.sender_names import SenderNames
-from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.secret_box import SecretBox
-from peoplesync.settings import Settings
-from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync.step_edits import ClientOpener
 from peoplesync.web import (
     attribute_pages,
     import_pages,
@@ -55,6 +45,7 @@ from peoplesync.web.security_headers import SECURITY_HEADERS
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
 from peoplesync.web.transfer_runs import TransferRuns
+from peoplesync.wiring import Services
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,28 +57,26 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(
-    store: SqlPeopleStore,
+    services: Services,
     *,
-    clock: Clock | None = None,
     secure_cookies: bool = True,
     password_hasher: PasswordHasher | None = None,
-    open_org: ClientOpener | None = None,
-    settings: Settings | None = None,
     connector: Connector | None = None,
-    secret_box: SecretBox | None = None,
 ) -> FastAPI:
-    """The whole web application: pages at /, REST API at /api/v1, assets at /static.
+    """The whole web application on ``services``: pages at /, REST API at /api/v1, assets at
+    /static. Without ``services.open_org`` steps are checked against People only and
+    transfers refuse to start.
 
-    ``secret_box`` (else one from ``settings``) signs the messaging report receivers' URLs;
-    without either they answer 503.
     ``secure_cookies`` marks cookies Secure (sent over HTTPS only; browsers also accept them
     from http://localhost); turn it off only behind plain HTTP on a trusted network.
     """
-    clock = clock or store.clock
+    clock = services.clock
     web = WebContext(
-        store=store,
-        accounts=Accounts(store.engine, clock, hasher=password_hasher),
-        statuses=StatusStore(store.engine, clock),
+        store=services.people,
+        engine=services.engine,
+        clock=clock,
+        accounts=Accounts(services.engine, clock, hasher=password_hasher),
+        statuses=services.statuses,
         templates=_templates(),
         secure_cookies=secure_cookies,
         throttle=LoginThrottle(clock),
@@ -96,39 +85,33 @@ def create_app(
     api = create_api()
     app.state.web = web
     api.state.web = web
-    app.state.open_org = api.state.open_org = open_org
+    app.state.open_org = api.state.open_org = services.open_org
     app.include_router(router)
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
     app.include_router(steps_pages)
     app.include_router(schedule_pages)
-    app.state.transfers = api.state.transfers = TransferRuns(store, web.statuses, clock, settings)
+    app.state.transfers = api.state.transfers = TransferRuns(services)
     app.include_router(transfer_router)
     app.include_router(log_router)
     app.state.connector = api.state.connector = connector
     app.include_router(connect_router)
-    if secret_box is None and settings is not None:
-        secret_box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
     app.state.messaging_hooks = MessagingHooks(
-        secret_box, ReportStore(store.engine, clock), InboundStore(store.engine, clock)
+        services.box, services.reports(), InboundStore(services.engine, clock)
     )
     app.include_router(hooks_router)
-    app.state.journey = (
-        JourneyServices(
-            BusinessUnits(store.engine, secret_box, clock),
-            Outbox(store.engine, clock),
-            ProviderAccounts(store.engine, secret_box, clock),
-            frame_ancestors=settings.journey_frame_ancestors if settings else "",
-        )
-        if secret_box is not None
-        else None
+    app.state.journey = JourneyServices(
+        services.units,
+        services.outbox,
+        services.provider_accounts,
+        frame_ancestors=services.settings.journey_frame_ancestors,
     )
     app.include_router(journey_router)
     app.state.messaging = api.state.messaging = MessagingWeb(
-        store.engine,
-        Outbox(store.engine, clock),
-        SenderNames(store.engine, clock),
-        ProviderAccounts(store.engine, secret_box, clock) if secret_box is not None else None,
+        services.engine,
+        services.outbox,
+        SenderNames(services.engine, clock),
+        services.provider_accounts,
     )
     app.include_router(provider_pages.router)
     app.include_router(messages_pages.router)

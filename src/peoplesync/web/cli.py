@@ -15,16 +15,13 @@ import uvicorn
 from rich.console import Console
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError
-from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync_workers import SyncWorkers
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
 from peoplesync.web.app import create_app
 from peoplesync.web.messaging_hooks import RedactTokens
 from peoplesync.web.salesforce_connect import Connector
-from peoplesync.web.steps_view import org_opener
-from peoplesync.wiring import people_store
+from peoplesync.wiring import Services, services
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
 console = Console(stderr=True)
@@ -42,8 +39,8 @@ T = TypeVar("T")
 
 def _run(work: Callable[[Accounts], Awaitable[T]]) -> T:
     async def run() -> T:
-        async with people_store(Settings()) as store:
-            return await work(Accounts(store.engine, store.clock))
+        async with services(Settings()) as wired:
+            return await work(Accounts(wired.engine, wired.clock))
 
     try:
         return asyncio.run(run())
@@ -127,8 +124,7 @@ def address_of(sock: socket.socket) -> str:
 
 
 async def serve_web(
-    settings: Settings,
-    store: SqlPeopleStore,
+    services: Services,
     listener: socket.socket,
     *,
     workers: bool = True,
@@ -139,24 +135,19 @@ async def serve_web(
 ) -> None:
     """Serve the web app and REST API on ``listener`` until a signal stops the server, with
     the sync workers of every integration beside it (stopped before it returns)."""
-    box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
+    settings = services.settings
     running = (
-        SyncWorkers(settings, store, say=say, sync_interval=sync_interval) if workers else None
+        SyncWorkers(settings, services.people, say=say, sync_interval=sync_interval)
+        if workers
+        else None
     )
     connector = Connector(
-        box,
-        store.clock,
+        services.box,
+        services.clock,
         on_connected=running.connected if running else None,
         running=running.running if running else None,
     )
-    app = create_app(
-        store,
-        secure_cookies=secure_cookies,
-        open_org=org_opener(settings),
-        settings=settings,
-        connector=connector,
-        secret_box=box,
-    )
+    app = create_app(services, secure_cookies=secure_cookies, connector=connector)
     if running is not None:
         app.router.lifespan_context = running.running_beside
     level = (log_level or settings.log_level).lower()
@@ -201,8 +192,8 @@ def serve(
     settings = Settings()
 
     async def run() -> None:
-        async with people_store(settings) as store:
-            password = await ensure_first_admin(Accounts(store.engine, store.clock), admin_email)
+        async with services(settings) as wired:
+            password = await ensure_first_admin(Accounts(wired.engine, wired.clock), admin_email)
             if password is not None:
                 console.print(
                     f"First admin created: [bold]{admin_email}[/bold] with one-time password "
@@ -210,8 +201,7 @@ def serve(
                 )
             listener = listen(host, port)
             await serve_web(
-                settings,
-                store,
+                wired,
                 listener,
                 workers=workers,
                 secure_cookies=not insecure_cookies,

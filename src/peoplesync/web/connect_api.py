@@ -80,7 +80,7 @@ class ConnectStarted(BaseModel):
 async def integrations(request: Request, web: Context, _user: ApiUser) -> IntegrationList:
     """Every Salesforce integration with its state."""
     connector = getattr(request.app.state, "connector", None)
-    shown = await integrations_overview(web.store, web.statuses, connector)
+    shown = await integrations_overview(web.store, web.engine, web.statuses, connector)
     return IntegrationList(items=[IntegrationItem(**item) for item in shown])
 
 
@@ -103,7 +103,7 @@ async def start_connect(
         binding=binding,
         user_id=user.id,
         email=user.email,
-        taken=await integration_names(web.store.engine),
+        taken=await integration_names(web.engine),
     )
     return ConnectStarted(
         authorize_url=pending.authorization.url,

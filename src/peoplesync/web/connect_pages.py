@@ -134,7 +134,7 @@ async def integrations(
 ) -> HTMLResponse:
     """Every Salesforce integration with its state and a link to its status page."""
     connector: Connector | None = getattr(request.app.state, "connector", None)
-    shown = await integrations_overview(web.store, web.statuses, connector)
+    shown = await integrations_overview(web.store, web.engine, web.statuses, connector)
     names = {item["name"] for item in shown}
     return render(
         web,
@@ -161,7 +161,7 @@ async def connect_form(
 ) -> Response:
     """The form that starts connecting an org (named with a free name), or reconnecting the
     integration ``reconnect`` (renewing its access to the same org)."""
-    taken = await integration_names(web.store.engine)
+    taken = await integration_names(web.engine)
     if reconnect in taken:
         stored = await web.store.get_state(integration_key(reconnect)) or {}
         login_url = str(stored.get("login_url") or "")
@@ -196,7 +196,7 @@ async def connect(request: Request, web: Context, session: AdminSession) -> Resp
             binding=session_binding(cookie),
             user_id=session.user.id,
             email=session.user.email,
-            taken=await integration_names(web.store.engine),
+            taken=await integration_names(web.engine),
         )
     except PeopleSyncError as error:
         values.pop("client_secret", None)  # never sent back
@@ -218,7 +218,7 @@ async def callback(request: Request, web: Context) -> Response:
     params = {key: value[:4000] for key, value in request.query_params.items()}
     try:
         pending = await connector.complete(
-            web.store, web.statuses, params, bindings, str(request.url)
+            web.store, web.engine, web.statuses, params, bindings, str(request.url)
         )
     except CallbackError as error:
         body = ErrorBody(error.status, error.code, error.message, hint=error.hint)

@@ -194,6 +194,7 @@ async def export_download(
     """The file, streamed."""
     response: StreamingResponse = await export_response(
         web.store,
+        web.engine,
         kind=export_kind(format),
         query=q,
         conditions=conditions_from(request.query_params),

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from peoplesync.errors import NotFoundError
-from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 from peoplesync.status_cli import status_report
 from peoplesync.sync.integration import integration_key, integration_names
@@ -64,13 +65,13 @@ async def resume_integration(
 
 
 async def integrations_overview(
-    store: SqlPeopleStore, statuses: StatusStore, connector: Connector | None
+    store: PeopleStore, engine: AsyncEngine, statuses: StatusStore, connector: Connector | None
 ) -> list[dict[str, Any]]:
     """Every integration with its state, org and whether its sync workers run (None when
     this process runs no workers)."""
     running = set(connector.running()) if connector and connector.running else None
     shown: list[dict[str, Any]] = []
-    for name in await integration_names(store.engine):
+    for name in await integration_names(engine):
         stored = await store.get_state(integration_key(name)) or {}
         status = await statuses.status(name)
         shown.append(

@@ -59,7 +59,7 @@ async def log_page(
             code=code,
             errors_only=bool(errors_only),
         )
-        engine = web.store.engine
+        engine = web.engine
         operations = await operations_page(engine, name, where, after=after or None)
         problems = await problems_page(engine, name, where, after=errors_after or None)
     except RecordError as error:

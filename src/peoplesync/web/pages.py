@@ -225,6 +225,7 @@ async def people(
     typing); ``segment`` opens a saved segment."""
     listing = await people_listing(
         web.store,
+        web.engine,
         request.query_params,
         limit=PAGE_SIZE,
         with_total=bool(request.query_params.get("segment")),
@@ -269,7 +270,7 @@ async def _form_page(
             general = message
         else:
             errors[field] = message
-    needs = await create_needs(web.store, web.store.engine)
+    needs = await create_needs(web.store, web.engine)
     return render(
         web,
         request,
@@ -318,7 +319,7 @@ async def person_page(
         "person.html",
         session,
         details=details,
-        messages=await person_messages(web.store.engine, person_id),
+        messages=await person_messages(web.engine, person_id),
         standard=list(STANDARD_ATTRIBUTES),
         custom=list(definitions),
     )

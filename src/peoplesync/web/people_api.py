@@ -91,7 +91,7 @@ def _attribute_json(definition: AttributeDefinition) -> dict[str, Any]:
 
 async def _segment_json(web: WebContext, segment: Segment) -> dict[str, Any]:
     checked = segment.checked(await web.store.attributes())
-    members = await count_matching(web.store.engine, query=segment.query, conditions=checked)
+    members = await count_matching(web.engine, query=segment.query, conditions=checked)
     return {**segment.json(), "members": members}
 
 
@@ -248,6 +248,7 @@ async def export_persons(
     """All persons, a segment's or a filter's, as CSV or XLSX (streamed)."""
     return await export_response(
         web.store,
+        web.engine,
         kind=export_kind(format),
         query=q,
         conditions=conditions_from_text(filter),

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from fastapi import UploadFile
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
 from peoplesync.errors import NotFoundError, ValidationError
 from peoplesync.people.person_export import csv_chunks, xlsx_chunks
 from peoplesync.people.person_filter import Condition
 from peoplesync.people.person_import import FileKind, file_kind
-from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.people.store import PeopleStore
 from peoplesync.web.people_filters import resolve
 
 MAX_UPLOAD = 512 * 1024 * 1024
@@ -102,7 +103,8 @@ def export_kind(text: str) -> FileKind:
 
 
 async def export_response(
-    store: SqlPeopleStore,
+    store: PeopleStore,
+    engine: AsyncEngine,
     *,
     kind: FileKind,
     query: str,
@@ -111,12 +113,12 @@ async def export_response(
 ) -> StreamingResponse:
     """The download, checked before the first byte is sent (errors are still 4xx)."""
     definitions = await store.attributes()
-    segment, checked = await resolve(store, conditions, segment_id, definitions)
+    segment, checked = await resolve(store, engine, conditions, segment_id, definitions)
     query = query or (segment.query if segment else "")
     chunks: AsyncIterator[bytes] = (
-        csv_chunks(store, store.engine, query=query, conditions=checked)
+        csv_chunks(store, engine, query=query, conditions=checked)
         if kind is FileKind.CSV
-        else xlsx_chunks(store, store.engine, query=query, conditions=checked)
+        else xlsx_chunks(store, engine, query=query, conditions=checked)
     )
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", segment.name).strip("-") if segment else "people"
     return StreamingResponse(

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import QueryParams
 
+from peoplesync.clock import SystemClock
 from peoplesync.errors import RecordError, ValidationError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.people.person_filter import (
@@ -22,7 +24,7 @@ from peoplesync.people.person_filter import (
 )
 from peoplesync.people.person_search import PersonPage, count_matching, list_persons
 from peoplesync.people.segment_store import Segment, SegmentStore
-from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.people.store import PeopleStore
 
 MAX_PARAM = 200
 OP_LABELS = {
@@ -89,7 +91,8 @@ def conditions_from(params: QueryParams | Mapping[str, Sequence[str]]) -> list[C
 
 
 async def resolve(
-    store: SqlPeopleStore,
+    store: PeopleStore,
+    engine: AsyncEngine,
     conditions: Sequence[Condition],
     segment_id: str | None,
     definitions: Mapping[str, AttributeDefinition],
@@ -99,13 +102,15 @@ async def resolve(
     segment = None
     checked: list[Checked] = []
     if segment_id:
-        segment = await SegmentStore(store.engine, store.clock).get(segment_id)
+        # Only reads: the clock stamps writes.
+        segment = await SegmentStore(engine, SystemClock()).get(segment_id)
         checked = segment.checked(definitions)
     return segment, checked + check_conditions(conditions, definitions)
 
 
 async def people_listing(
-    store: SqlPeopleStore,
+    store: PeopleStore,
+    engine: AsyncEngine,
     params: QueryParams,
     *,
     limit: int,
@@ -119,16 +124,18 @@ async def people_listing(
     try:
         listing.conditions = conditions_from(params)
         segment_id = params.get("segment") or None
-        listing.segment, checked = await resolve(store, listing.conditions, segment_id, definitions)
+        listing.segment, checked = await resolve(
+            store, engine, listing.conditions, segment_id, definitions
+        )
     except RecordError as error:
         listing.error = error
         return listing
     query = q or (listing.segment.query if listing.segment else "")
     listing.page = await list_persons(
-        store, store.engine, query=query, conditions=checked, after=after, limit=limit
+        store, engine, query=query, conditions=checked, after=after, limit=limit
     )
     if with_total:
-        listing.total = await count_matching(store.engine, query=query, conditions=checked)
+        listing.total = await count_matching(engine, query=query, conditions=checked)
     return listing
 
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.errors import ConfigurationError, PeopleSyncError, ValidationError
-from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce import web_flow
 from peoplesync.salesforce.auth import Authenticator
 from peoplesync.salesforce.client import SalesforceClient
@@ -266,7 +267,8 @@ class Connector:
 
     async def complete(
         self,
-        store: SqlPeopleStore,
+        store: PeopleStore,
+        engine: AsyncEngine,
         statuses: StatusStore,
         params: Mapping[str, str],
         bindings: set[str],
@@ -334,7 +336,7 @@ class Connector:
             refresh_token=grant.credentials.refresh_token,
             instance_url=instance_url,
         )
-        if request.name in await integration_names(store.engine) and not request.reconnect:
+        if request.name in await integration_names(engine) and not request.reconnect:
             raise CallbackError(
                 409,
                 "NAME_TAKEN",
@@ -344,7 +346,9 @@ class Connector:
                 "again with another name",
             )
         try:
-            connected = await store_connection(store, self.box, integration, organization_id)
+            connected = await store_connection(
+                store, engine, self.box, integration, organization_id
+            )
         except OrgAlreadyConnectedError as error:
             raise CallbackError(
                 409, "ORG_ALREADY_CONNECTED", error.message, hint=error.hint

@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 def segments_of(web: WebContext) -> SegmentStore:
     """The segment store on the app's database."""
-    return SegmentStore(web.store.engine, web.store.clock)
+    return SegmentStore(web.engine, web.clock)
 
 
 async def _form(
@@ -133,7 +133,7 @@ async def segment_count(web: Context, _session: PageSession, segment_id: str) ->
         checked = segment.checked(await web.store.attributes())
     except RecordError as error:
         return HTMLResponse(f'<span class="error">{_escape(error.detail)}</span>')
-    members = await count_matching(web.store.engine, query=segment.query, conditions=checked)
+    members = await count_matching(web.engine, query=segment.query, conditions=checked)
     return HTMLResponse(f"<span data-count>{members}</span>")
 
 

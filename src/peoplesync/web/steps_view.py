@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,6 @@ from peoplesync.errors import NotFoundError, PeopleSyncError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeType
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.settings import Settings
 from peoplesync.sync.filter_check import org_problems, pure_problems
 from peoplesync.sync.mapping import CONTACT_POINTS, FieldMapping, Mode, attribute_type
 from peoplesync.sync.outbound_preview import required_on_create
@@ -32,7 +31,6 @@ from peoplesync.sync.profile import (
 )
 from peoplesync.sync.profile_store import SaveResult, load_profile, profile_key
 from peoplesync.sync.step_edits import Change, ClientOpener, edit_profile, save_checked
-from peoplesync.sync_session import connected_client
 
 # Salesforce field types and the People attribute type their values fit.
 _PEOPLE_TYPES = {
@@ -47,15 +45,6 @@ _PEOPLE_TYPES = {
 }
 _LINE_INDEX = re.compile(r"mapping\[(\d+)\]")
 _NAMED = re.compile(r"mapping \((.+)\)$")
-
-
-def org_opener(settings: Settings) -> ClientOpener:
-    """Clients of the integrations stored under ``settings`` (as the CLI opens them)."""
-
-    def open_client(store: PeopleStore, name: str) -> AbstractAsyncContextManager[SalesforceClient]:
-        return connected_client(settings, store, name)
-
-    return open_client
 
 
 def app_opener(connection: HTTPConnection) -> ClientOpener | None:
@@ -289,7 +278,6 @@ __all__ = [
     "not_company_fields",
     "org_client",
     "org_fields",
-    "org_opener",
     "people_type",
     "place_problems",
     "profile_kind",

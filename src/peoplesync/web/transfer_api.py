@@ -156,7 +156,7 @@ async def operation_log(
         record=record,
         errors_only=errors_only,
     )
-    page = await operations_page(web.store.engine, name, where, after=after, limit=limit)
+    page = await operations_page(web.engine, name, where, after=after, limit=limit)
     return {"items": page.items, "next": page.next}
 
 
@@ -180,7 +180,7 @@ async def record_errors(
     where = log_filter(
         since=since, until=until, object=object, record=record, code=code, errors_only=errors_only
     )
-    page = await problems_page(web.store.engine, name, where, after=after, limit=limit)
+    page = await problems_page(web.engine, name, where, after=after, limit=limit)
     return {"items": page.items, "next": page.next}
 
 

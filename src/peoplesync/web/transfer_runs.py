@@ -16,17 +16,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from peoplesync.clock import Clock
 from peoplesync.errors import ConfigurationError, PeopleSyncError, StopError
-from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.settings import Settings
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.outbound import OutboundRunner, OutboundStep
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
 from peoplesync.sync.transfer_filter import (
     check_transfer_filter,
@@ -37,15 +33,15 @@ from peoplesync.sync.transfer_jobs import (
     MAX_ERRORS,
     StepProgress,
     TransferJob,
-    TransferJobStore,
 )
 from peoplesync.sync.transfer_request import (
     TransferRequest,
     check_steps,
     retry_conditions,
 )
-from peoplesync.sync_session import connected_client, inbound_pass, profile_runners
+from peoplesync.sync_session import inbound_pass, profile_runners
 from peoplesync.web.integration_view import require_integration
+from peoplesync.wiring import Services
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 1.0  # seconds between progress writes of a running job
@@ -71,18 +67,12 @@ def _outcome(job: TransferJob) -> str:
 class TransferRuns:
     """Starts and follows the jobs of one serve process."""
 
-    def __init__(
-        self,
-        store: SqlPeopleStore,
-        statuses: StatusStore,
-        clock: Clock,
-        settings: Settings | None,
-    ) -> None:
-        self.store = store
-        self.statuses = statuses
-        self.clock = clock
-        self.settings = settings
-        self.jobs = TransferJobStore(store.engine, clock)
+    def __init__(self, services: Services) -> None:
+        self.store = services.people
+        self.statuses = services.statuses
+        self.clock = services.clock
+        self.services = services
+        self.jobs = services.transfer_jobs()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._starting = asyncio.Lock()
 
@@ -94,12 +84,7 @@ class TransferRuns:
     ) -> AsyncIterator[tuple[SalesforceClient, dict[str, InboundRunner], Sequence[OutboundStep]]]:
         """The integration's client, its inbound runners by step and its outbound steps."""
         await require_integration(self.store, name)
-        if self.settings is None:
-            raise ConfigurationError(
-                "this server was started without settings, so it cannot reach Salesforce",
-                hint="start it with peoplesync serve",
-            )
-        async with connected_client(self.settings, self.store, name) as client:
+        async with self.services.org_client(name) as client:
             profile = await load_profile(self.store, name)
             runners = profile_runners(client, self.store, profile, name)
             yield client, runners, profile.outbound_steps()

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from peoplesync.messaging.reports import parse_delivery_reports
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.web.app import create_app
+from tests.services import services_on
 from tests.web.conftest import FAST_HASHER
 
 JWT_SECRET = "jwt-signing-secret-of-the-installed-package"
@@ -59,7 +61,9 @@ def signed(claims: dict[str, Any], secret: str = JWT_SECRET) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def journey(store: SqlPeopleStore, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+async def journey(
+    store: SqlPeopleStore, clock: ManualClock, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
     box = SecretBox(Fernet.generate_key())
     units = BusinessUnits(store.engine, box, clock)
     await units.add(
@@ -73,7 +77,7 @@ async def journey(store: SqlPeopleStore, clock: ManualClock) -> AsyncIterator[ht
             default_account="main",
         )
     )
-    app = create_app(store, password_hasher=FAST_HASHER, secret_box=box)
+    app = create_app(services_on(store, tmp_path / "data", box=box), password_hasher=FAST_HASHER)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://hub.example") as client:
         yield client

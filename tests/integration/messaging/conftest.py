@@ -30,6 +30,7 @@ from peoplesync.sandbox.provider.app import create_provider_app
 from peoplesync.sandbox.provider.config import ProviderConfig, ProviderKnobs
 from peoplesync.secret_box import SecretBox
 from peoplesync.web.app import create_app
+from tests.services import services_on
 from tests.unit.messaging.test_channel_validation import VALID
 from tests.web.conftest import FAST_HASHER
 
@@ -82,7 +83,9 @@ class Rig:
 @pytest.fixture
 async def rig(tmp_path: Path, store: SqlPeopleStore, clock: ManualClock) -> AsyncIterator[Rig]:
     box = SecretBox(Fernet.generate_key())
-    peoplesync = create_app(store, password_hasher=FAST_HASHER, secret_box=box)
+    peoplesync = create_app(
+        services_on(store, tmp_path / "data", box=box), password_hasher=FAST_HASHER
+    )
     sandbox_clock = SandboxClock()
     config = ProviderConfig(tmp_path / "provider", KEY, seed=3, knobs=ProviderKnobs())
     flaky = FlakyTransport(httpx.ASGITransport(app=peoplesync))
