@@ -10,20 +10,21 @@ roll those fields back (``sync.push_mark``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from peoplesync.errors import ConfigurationError, RecordError
 from peoplesync.people.attribute import AttributeType
 from peoplesync.people.domain_name import normalise_domain
-from peoplesync.people.model import CompanyInput, ExternalLink
+from peoplesync.people.model import CompanyInput, ExternalLink, UpsertResult
+from peoplesync.people.store import BatchWrite
 from peoplesync.sync.cursor import Cursor
 from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_plan import BatchPlan, contribution, passes_over, source
 from peoplesync.sync.inbound_problems import Marks
-from peoplesync.sync.inbound_report import InboundReport, collect_samples
+from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
-from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
 
 COMPANY_TYPES: dict[str, AttributeType] = {
     "name": AttributeType.TEXT,
@@ -113,73 +114,50 @@ class CompanyRunner(InboundRunner):
             list({link.entity_id for link in links.values()})
         )
         fields = [line.salesforce_field for line in step.lines]
-        inputs: list[CompanyInput] = []
-        sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        plan = BatchPlan("company")
         for record in records:
             snapshot = {name: read_path(record, name) for name in fields}
             link = links.get(record["Id"])
-            if not self.force and link is not None and synced_values(link.state) == snapshot:
-                report.skipped += 1
-                continue
-            if (link is None and not step.create) or (link is not None and not step.update):
+            if passes_over(step, link, snapshot, force=self.force):
                 report.skipped += 1
                 continue
             company = companies.get(link.entity_id) if link else None
             current = {name: getattr(company, name) for name in COMPANY_TYPES} if company else None
-            lines = (
-                step.lines
-                if link is None or not link.state or self.force
-                else tuple(
-                    line
-                    for line in step.lines
-                    if snapshot.get(line.salesforce_field) != link.state.get(line.salesforce_field)
-                )
-            )
-            stale = stale_fields(record, snapshot, link.state) if link is not None else set()
-            if stale:
-                # Read before a push wrote these fields: the company has the newer values.
-                lines = tuple(line for line in lines if line.salesforce_field not in stale)
+            applied = contribution(step.lines, record, snapshot, link, force=self.force)
             try:
-                values = company_values(record, lines, current=current)
+                values = company_values(record, applied.lines, current=current)
             except RecordError as error:
                 report.rejected.append(error)
                 continue
-            inputs.append(
+            plan.add(
                 CompanyInput(
                     values=values,
                     id=link.entity_id if link else None,
                     key=f"Account {record['Id']}",
-                )
+                ),
+                source(record, snapshot, link, applied.stale),
             )
-            sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
-        new_cursor, state, tally = self._next_position(cursor, everything, state)
-        now = self.clock.now()
+        return await self._commit(plan, records, cursor, everything, state, report, marks)
 
-        def links_for(ids: list[str | None]) -> list[ExternalLink]:
-            return [
-                ExternalLink(
-                    "company", company_id, step.system, step.sobject, str(record["Id"]), snap, now
-                )
-                for company_id, (record, snap) in zip(ids, sources, strict=True)
-                if company_id is not None
-            ]
-
-        result = await self.store.apply_company_batch(
+    async def _write(
+        self,
+        inputs: list[Any],
+        links: Callable[[list[str | None]], Sequence[ExternalLink]],
+        state: tuple[str, dict[str, Any]] | None,
+        also: BatchWrite,
+    ) -> UpsertResult:
+        """One batch of companies with their links, position and error entries."""
+        return await self.store.apply_company_batch(
             inputs,
-            origin=step.system,
-            links=links_for,
+            origin=self.step.system,
+            links=links,
             state=state,
             dry_run=self.dry_run,
-            also=self._problems(report, marks, records, lambda done: list(done.rejected)),
+            also=also,
         )
-        self._tally = tally
-        report.created += len(result.created)
-        report.updated += len(result.updated)
-        report.unchanged += len(result.unchanged)
-        report.rejected += result.rejected
-        if self.dry_run:
-            collect_samples(report, [(i.key, dict(i.values)) for i in inputs], result)
-        return new_cursor
+
+    def _rejected(self, result: UpsertResult) -> list[RecordError]:
+        return list(result.rejected)
 
     async def _follow_removals(self, records: list[dict[str, Any]], report: InboundReport) -> None:
         """A deleted or merged Account unlinks its company; the company and its persons stay

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from peoplesync.clock import Clock
 from peoplesync.errors import RecordError, StalePersonsError
 from peoplesync.people.attribute import AttributeDefinition
-from peoplesync.people.model import ExternalLink, Person, PersonInput, UpsertResult
+from peoplesync.people.model import ExternalLink, Person, UpsertResult
 from peoplesync.people.planner import Prepared, with_company
 from peoplesync.people.store import BatchWrite, PeopleStore
 from peoplesync.salesforce.bulk import PAGE_SIZE
@@ -40,13 +40,21 @@ from peoplesync.sync.cursor import (
 )
 from peoplesync.sync.inbound_draft import Drafted, draft_batch
 from peoplesync.sync.inbound_match import companies, company_to_set, keep_pushed, primaries
+from peoplesync.sync.inbound_plan import (
+    BatchPlan,
+    contribution,
+    duplicate_note,
+    lead_conversion,
+    passes_over,
+    person_input,
+    source,
+)
 from peoplesync.sync.inbound_problems import Marks, batch_problems
 from peoplesync.sync.inbound_removals import follow_removals
 from peoplesync.sync.inbound_report import InboundReport, collect_samples, in_salesforce_terms
 from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_plan import person_values
-from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
 
 # REST reads 2,000 records a call; a Bulk API 2.0 job costs about 3 calls (create, poll,
 # describe once per client) plus one per 50,000-record page, and the COUNT one more. Bulk
@@ -442,46 +450,25 @@ class InboundRunner:
         )
         self._new_share = 1 - len(links) / len(drafts) if drafts else 0.0
         mapper = drafted.mapper
-        inputs: list[PersonInput | Prepared] = []
-        sources: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        extra_links: list[ExternalLink] = []
         found = await primaries(self.store, step, drafts, links)
         of_company = await companies(self.store, step, drafts)
+        plan = BatchPlan("person")
         for draft in drafts:
             record, snapshot = draft.record, draft.snapshot
             link = links.get(record["Id"])
-            if not self.force and link is not None and synced_values(link.state) == snapshot:
+            if passes_over(step, link, snapshot, force=self.force):
                 report.skipped += 1
                 continue
-            if (link is None and not step.create) or (link is not None and not step.update):
-                report.skipped += 1
-                continue
-            if step.sobject == "Lead" and record.get("IsConverted"):
-                contact = record.get("ConvertedContactId")
-                report.warnings.append(
-                    f"lead {record['Id']} was converted to contact {contact}; "
-                    "the person follows the contact"
-                )
-                if link is not None and contact:
-                    extra_links.append(
-                        ExternalLink(
-                            "person",
-                            link.entity_id,
-                            step.system,
-                            "Contact",
-                            str(contact),
-                            {},
-                            self.clock.now(),
-                        )
-                    )
+            conversion = lead_conversion(step, record, link, self.clock.now())
+            if conversion is not None:
+                report.warnings.append(conversion.warning)
+                if conversion.contact_link is not None:
+                    plan.extra_links.append(conversion.contact_link)
                 continue
             primary = found.get(record["Id"])
             if link is None and primary is not None:
                 # Another record of this object already stands for this person.
-                report.duplicates.append(
-                    f"{step.sobject} {record['Id']} has the email of {step.sobject} {primary}; "
-                    "it is not linked (merge the duplicates in Salesforce)"
-                )
+                report.duplicates.append(duplicate_note(step, record, primary))
                 continue
             if link is None and draft.create is not None:
                 # Mapped and validated as a new person ahead of the batch.
@@ -489,39 +476,24 @@ class InboundRunner:
                     report.rejected.append(draft.create)
                     continue
                 company = company_to_set(of_company.get(record["Id"]), None)
-                inputs.append(
-                    draft.create if company is None else with_company(draft.create, company)
+                plan.add(
+                    draft.create if company is None else with_company(draft.create, company),
+                    (record, snapshot),
                 )
-                sources.append((record, snapshot))
                 continue
             person: Person | None = persons.get(link.entity_id) if link else None
             current = {**person.standard, **person.attributes} if person else None
-            # A linked record contributes only the fields that changed since its last sync,
-            # so a Lead edit does not undo what the person's Contact brought.
-            lines = (
-                step.lines
-                if link is None or not link.state or self.force
-                else tuple(
-                    line
-                    for line in step.lines
-                    if snapshot.get(line.salesforce_field) != link.state.get(line.salesforce_field)
-                )
-            )
-            stale = stale_fields(record, snapshot, link.state) if link is not None else set()
-            if stale:
-                # Read before a push wrote these fields: People has the newer values already.
-                lines = tuple(line for line in lines if line.salesforce_field not in stale)
+            applied = contribution(step.lines, record, snapshot, link, force=self.force)
             if step.two_way and link is not None and link.state and person and not self.force:
                 conflicts = await self._settle(
-                    record, snapshot, link.state, person, lines, mapper.definitions
+                    record, snapshot, link.state, person, applied.lines, mapper.definitions
                 )
                 report.conflicts += conflicts
-                beaten = losing(conflicts, Side.SALESFORCE)
-                lines = tuple(line for line in lines if line.salesforce_field not in beaten)
+                applied = applied.without(losing(conflicts, Side.SALESFORCE))
             try:
                 values = mapper.values(
                     record,
-                    lines,
+                    applied.lines,
                     current=current,
                     current_emails=person.emails if person else (),
                     current_phones=person.phones if person else (),
@@ -535,39 +507,33 @@ class InboundRunner:
             )
             if company is not None:
                 values.values["company_id"] = company
-            inputs.append(
-                PersonInput(
-                    values=values.values,
-                    emails=values.emails,
-                    phones=values.phones,
-                    id=link.entity_id if link else None,
-                    key=f"{step.sobject} {record['Id']}",
-                    version=person.version if person else None,
-                )
+            plan.add(
+                person_input(step, record, values, link, person),
+                source(record, snapshot, link, applied.stale),
             )
-            sources.append((record, kept_state(snapshot, link.state, stale) if link else snapshot))
-        new_cursor, state, tally = self._next_position(cursor, everything, state)
         if step.two_way and not self.dry_run:
-            sources = await keep_pushed(self.store, step, sources, links)
+            plan.sources = await keep_pushed(self.store, step, plan.sources, links)
+        return await self._commit(plan, records, cursor, everything, state, report, marks)
+
+    async def _commit(
+        self,
+        plan: BatchPlan,
+        records: list[dict[str, Any]],
+        cursor: Cursor | None,
+        everything: list[dict[str, Any]],
+        state: tuple[str, dict[str, Any]] | None,
+        report: InboundReport,
+        marks: Marks,
+    ) -> Cursor | None:
+        """Write a decided batch with its links, the step's next position and its error
+        entries in one transaction, and count what it did (both runners' last step)."""
+        new_cursor, state, tally = self._next_position(cursor, everything, state)
         now = self.clock.now()
-
-        def links_for(ids: list[str | None]) -> list[ExternalLink]:
-            made = [
-                ExternalLink(
-                    "person", person_id, step.system, step.sobject, str(record["Id"]), snapshot, now
-                )
-                for person_id, (record, snapshot) in zip(ids, sources, strict=True)
-                if person_id is not None
-            ]
-            return made + extra_links
-
-        result = await self.store.apply_batch(
-            inputs,
-            origin=step.system,
-            links=links_for,
-            state=state,
-            dry_run=self.dry_run,
-            also=self._problems(report, marks, records, self._rejected),
+        result = await self._write(
+            plan.inputs,
+            lambda ids: plan.links(self.step, ids, now),
+            state,
+            self._problems(report, marks, records, self._rejected),
         )
         self._tally = tally
         report.created += len(result.created)
@@ -575,9 +541,26 @@ class InboundRunner:
         report.unchanged += len(result.unchanged)
         report.rejected += self._rejected(result)
         if self.dry_run:
-            given = [i.item if isinstance(i, Prepared) else i for i in inputs]
+            given = [i.item if isinstance(i, Prepared) else i for i in plan.inputs]
             collect_samples(report, [(i.key, dict(i.values)) for i in given], result)
         return new_cursor
+
+    async def _write(
+        self,
+        inputs: list[Any],
+        links: Callable[[list[str | None]], Sequence[ExternalLink]],
+        state: tuple[str, dict[str, Any]] | None,
+        also: BatchWrite,
+    ) -> UpsertResult:
+        """One batch of persons with their links, position and error entries."""
+        return await self.store.apply_batch(
+            inputs,
+            origin=self.step.system,
+            links=links,
+            state=state,
+            dry_run=self.dry_run,
+            also=also,
+        )
 
     def _rejected(self, result: UpsertResult) -> list[RecordError]:
         """The records the store rejected, in Salesforce's terms."""
