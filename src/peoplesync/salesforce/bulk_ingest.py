@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from peoplesync.salesforce.client import COLLECTION_SIZE, SalesforceClient
+from peoplesync.salesforce.api import SalesforceApi
+from peoplesync.salesforce.client import COLLECTION_SIZE
 from peoplesync.salesforce.failure import SalesforceRequestError
 
 OPERATIONS = frozenset({"insert", "update", "upsert", "delete"})
@@ -159,7 +160,7 @@ class BulkIngest:
 
     def __init__(
         self,
-        client: SalesforceClient,
+        client: SalesforceApi,
         *,
         first_poll_seconds: float = 0.2,
         max_poll_seconds: float = 10.0,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.api import SalesforceApi
 from peoplesync.salesforce.failure import from_response
 from peoplesync.salesforce.soql import literal
 
@@ -75,7 +75,7 @@ def in_batches(
     return queries
 
 
-async def query_many(client: SalesforceClient, queries: Sequence[str]) -> list[dict[str, Any]]:
+async def query_many(client: SalesforceApi, queries: Sequence[str]) -> list[dict[str, Any]]:
     """Every record of every query (in the order of the queries), ``QUERIES_PER_COMPOSITE``
     queries a call; up to ``CONCURRENT_COMPOSITES`` calls run side by side, so the org
     answers one while the previous answer is read. Every call has ended when this returns;

@@ -35,7 +35,7 @@ from peoplesync.people.bulk_writer import paused_gc
 from peoplesync.people.model import Change, ExternalLink, Person
 from peoplesync.people.person_filter import SegmentRule
 from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.api import SalesforceApi
 from peoplesync.sync.account_plan import COMPANY_KEY, companies_to_push
 from peoplesync.sync.account_push import AccountPusher
 from peoplesync.sync.outbound_delete import OutboundDeleter
@@ -73,7 +73,7 @@ class OutboundRunner:
 
     def __init__(
         self,
-        client: SalesforceClient,
+        client: SalesforceApi,
         store: PeopleStore,
         steps: Sequence[OutboundStep],
         clock: Clock,

@@ -1,6 +1,6 @@
 """A dry run of a push: the client that answers writes itself, and what the preview shows.
 
-``PreviewClient`` is a ``SalesforceClient`` whose collection writes never reach Salesforce:
+``PreviewClient`` is a ``SalesforceApi`` whose collection writes never reach Salesforce:
 it answers them from the object's describe (unknown or read-only fields, required fields on
 create, over-long texts, malformed emails become the error Salesforce would give) and keeps
 what would have been sent. Reads (the email lookups, describe, converted-lead checks) go to
@@ -11,13 +11,13 @@ and commits nothing, so the preview plans exactly what a push would do.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from peoplesync.errors import ConfigurationError
-from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.api import SalesforceApi
 from peoplesync.sync.outbound import OutboundReport
 
 SAMPLES = 5
@@ -75,18 +75,38 @@ def _error(code: str, message: str, *fields: str) -> dict[str, Any]:
     }
 
 
-class PreviewClient(SalesforceClient):
-    """A client that reads from the org and answers its own collection writes."""
+class PreviewClient:
+    """Reads through the real client; answers the collection writes itself (a SalesforceApi,
+    not a subclass: a write that has no answer here cannot slip through to the org)."""
 
-    def __init__(self, client: SalesforceClient) -> None:
-        super().__init__(
-            client.http, client.authenticator, api_version=client.api_version, retry=client.retry
-        )
-        self.session = client.session
+    def __init__(self, client: SalesforceApi) -> None:
+        self._client = client
         self.usage = client.usage
-        self.guard = client.guard
+        self.sleep = client.sleep
         self.samples: dict[str, list[dict[str, Any]]] = {}
         self._made = 0
+
+    @property
+    def base(self) -> str:
+        """The real client's REST base path."""
+        return self._client.base
+
+    def query(
+        self,
+        soql: str,
+        *,
+        include_deleted: bool = False,
+        batch_size: int | None = None,
+        on_total: Callable[[int], Any] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The org's records (a read)."""
+        return self._client.query(
+            soql, include_deleted=include_deleted, batch_size=batch_size, on_total=on_total
+        )
+
+    async def describe(self, sobject: str) -> dict[str, Any]:
+        """The org's describe of ``sobject`` (a read)."""
+        return await self._client.describe(sobject)
 
     def _keep(self, kind: str, record: Mapping[str, Any]) -> None:
         kept = self.samples.setdefault(kind, [])
@@ -156,7 +176,7 @@ class PreviewClient(SalesforceClient):
                 f"a preview does not send {method} {path}",
                 hint="this is a bug in the preview: report it",
             )
-        return await super().request(
+        return await self._client.request(
             method,
             path,
             json=json,

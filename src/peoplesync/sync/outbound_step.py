@@ -11,7 +11,7 @@ from typing import Protocol
 
 from peoplesync.clock import Clock
 from peoplesync.people.store import PeopleStore
-from peoplesync.salesforce.client import SalesforceClient
+from peoplesync.salesforce.api import SalesforceApi
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS
 
@@ -73,7 +73,7 @@ class PushContext(Protocol):
     """What the outbound helpers read from the runner that drives them."""
 
     @property
-    def client(self) -> SalesforceClient: ...
+    def client(self) -> SalesforceApi: ...
     @property
     def store(self) -> PeopleStore: ...
     @property
