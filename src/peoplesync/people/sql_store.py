@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from datetime import date, datetime
-from itertools import islice
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,31 +21,37 @@ from peoplesync.errors import (
     BatchValidationError,
     StalePersonsError,
     TransientDatabaseError,
-    ValidationError,
 )
 from peoplesync.people import tables as t
 from peoplesync.people.attribute import (
     AttributeDefinition,
-    AttributeType,
-    check_attribute_name,
-    decode_value,
 )
+from peoplesync.people.attribute_store import AttributeStore
 from peoplesync.people.bulk_writer import BulkWriter, paused_gc
 from peoplesync.people.change_log import ChangeWriter, changed_at, read_changes
 from peoplesync.people.company_store import CompanyStore
-from peoplesync.people.contact_point import EmailAddress, email_key
-from peoplesync.people.link_store import LinkStore
+from peoplesync.people.contact_point import email_key
 from peoplesync.people.model import Change, ExternalLink, Person, PersonInput, UpsertResult
 from peoplesync.people.person_filter import SegmentRule
+from peoplesync.people.person_rows import (
+    PERSON_COLUMNS,
+    UPDATED_COLUMNS,
+    UPDATED_SLICE,
+    chunked,
+    email_owners,
+    load_states,
+    person_row,
+    set_state,
+    to_person,
+)
 from peoplesync.people.planner import (
-    STANDARD_NAMES,
     PersonPlan,
-    PersonState,
     Prepared,
     plan_person_upserts,
     prepare_input,
     prepare_inputs,
 )
+from peoplesync.people.removal_store import RemovalStore
 from peoplesync.people.segment_store import SegmentStore
 
 _RETRIES = 3
@@ -60,14 +65,7 @@ class _Overtaken(Exception):
 _SLICE = 250  # inputs validated between two chances for a concurrent write to proceed
 
 
-def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    """Successive lists of at most ``size`` items."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-class SqlPeopleStore(CompanyStore, LinkStore):
+class SqlPeopleStore(AttributeStore, CompanyStore, RemovalStore):
     """PeopleStore on an async SQLAlchemy engine (migrated with ``database.migrate``)."""
 
     def __init__(
@@ -83,77 +81,6 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         self.batch_size = batch_size
         self.default_phone_region = default_phone_region
         self._definitions: dict[str, AttributeDefinition] | None = None
-
-    # --- attributes ------------------------------------------------------------------
-
-    async def attributes(self) -> dict[str, AttributeDefinition]:
-        """Every custom attribute definition by name (cached; refreshed on change)."""
-        if self._definitions is None:
-            async with self.engine.connect() as conn:
-                rows = (await conn.execute(sa.select(t.attribute_definitions))).all()
-            self._definitions = {
-                r.name: AttributeDefinition(
-                    r.name, AttributeType(r.type), r.mandatory, r.description
-                )
-                for r in rows
-            }
-        return dict(self._definitions)
-
-    async def define_attribute(self, definition: AttributeDefinition, *, origin: str) -> None:
-        """Create or change a custom attribute; its type cannot change once values exist."""
-        check_attribute_name(definition.name)
-        current = (await self.attributes()).get(definition.name)
-        now = self.clock.now()
-        async with self.engine.begin() as conn:
-            if current is not None and current.type is not definition.type:
-                used = await conn.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(t.persons)
-                    .where(_attribute_present(conn, definition.name))
-                )
-                if used:
-                    raise ValidationError(
-                        f"cannot change the type from {current.type} to {definition.type}: "
-                        f"{used} person(s) have a value",
-                        record=f"attribute {definition.name!r}",
-                        field="type",
-                        hint="create a new attribute and copy the values over",
-                    )
-            values = {
-                "type": definition.type.value,
-                "mandatory": definition.mandatory,
-                "description": definition.description,
-            }
-            if current is None:
-                await conn.execute(
-                    t.attribute_definitions.insert(),
-                    {"name": definition.name, "created_at": now, **values},
-                )
-            else:
-                await conn.execute(
-                    t.attribute_definitions.update()
-                    .where(t.attribute_definitions.c.name == definition.name)
-                    .values(**values)
-                )
-            before = None if current is None else _definition_dict(current)
-            await ChangeWriter(conn, now, origin).write_one(
-                "attribute",
-                definition.name,
-                "create" if current is None else "update",
-                1,
-                {"definition": [before, _definition_dict(definition)]},
-            )
-        self._definitions = None
-
-    async def count_lacking(self, name: str) -> int:
-        """How many persons have no value for the custom attribute ``name``."""
-        async with self.engine.connect() as conn:
-            lacking = await conn.scalar(
-                sa.select(sa.func.count())
-                .select_from(t.persons)
-                .where(sa.not_(_attribute_present(conn, name)))
-            )
-        return int(lacking or 0)
 
     # --- persons ---------------------------------------------------------------------
 
@@ -273,10 +200,7 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             await self._set_state(conn, key, value)
 
     async def _set_state(self, conn: AsyncConnection, key: str, value: dict[str, Any]) -> None:
-        await conn.execute(t.sync_state.delete().where(t.sync_state.c.key == key))
-        await conn.execute(
-            t.sync_state.insert(), {"key": key, "value": value, "updated_at": self.clock.now()}
-        )
+        await set_state(conn, key, value, self.clock.now())
 
     async def _upsert_chunk(
         self,
@@ -327,9 +251,9 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         definitions: dict[str, AttributeDefinition],
     ) -> PersonPlan:
         keys = {key for entry in prepared for key in entry.email_keys}
-        owners = await _email_owners(conn, keys)
+        owners = await email_owners(conn, keys)
         wanted = set(owners.values()) | {e.item.id for e in prepared if e.item.id}
-        existing = await self._load_states(conn, wanted)
+        existing = await load_states(conn, wanted)
         return plan_person_upserts(
             prepared,
             existing=existing,
@@ -338,56 +262,17 @@ class SqlPeopleStore(CompanyStore, LinkStore):
             now=self.clock.now(),
         )
 
-    async def _load_states(
-        self, conn: AsyncConnection, ids: Iterable[str]
-    ) -> dict[str, PersonState]:
-        states: dict[str, PersonState] = {}
-        reader = BulkWriter(conn)
-        for part in chunked(ids, 10_000):
-            for row in await reader.fetch_in(t.persons, _PERSON_COLUMNS, "id", part):
-                states[row[0]] = PersonState(
-                    id=row[0],
-                    created_at=row[1],
-                    standard=dict(zip(STANDARD_NAMES, row[2:_STANDARD_END], strict=True)),
-                    version=row[_STANDARD_END],
-                    company_id=row[_STANDARD_END + 1],
-                    attributes=dict(row[_STANDARD_END + 2]),
-                    updated_at=row[_STANDARD_END + 3],
-                    emails=(),
-                    phones=(),
-                )
-            emails = await reader.fetch_in(
-                t.person_emails,
-                ("person_id", "address", "email_key"),
-                "person_id",
-                part,
-                order_by=("person_id", "position"),
-            )
-            for person_id, address, key in emails:
-                state = states[person_id]
-                state.emails = (*state.emails, EmailAddress(address, key))
-            phones = await reader.fetch_in(
-                t.person_phones,
-                ("person_id", "number"),
-                "person_id",
-                part,
-                order_by=("person_id", "position"),
-            )
-            for person_id, number in phones:
-                states[person_id].phones = (*states[person_id].phones, number)
-        return states
-
     async def _write(self, conn: AsyncConnection, plan: PersonPlan, origin: str) -> None:
         writer = BulkWriter(conn)
-        await writer.insert(t.persons, _PERSON_COLUMNS, [_person_row(s) for s in plan.inserts])
+        await writer.insert(t.persons, PERSON_COLUMNS, [person_row(s) for s in plan.inserts])
         # Each row only if it still has the version planned on: the plan read it outside of
         # any lock (SQLite reads before its first write are not in the transaction, and
         # PostgreSQL reads committed), and writing over a newer row would lose that write.
         updated = await writer.update(
             t.persons,
             "id",
-            _UPDATED_COLUMNS,
-            [(*_person_row(s)[_UPDATED_SLICE], s.id, s.version - 1) for s in plan.updates],
+            UPDATED_COLUMNS,
+            [(*person_row(s)[UPDATED_SLICE], s.id, s.version - 1) for s in plan.updates],
             guards=("version",),
         )
         if updated != len(plan.updates):
@@ -422,8 +307,8 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         """Persons by id (missing ids are left out)."""
         definitions = await self.attributes()
         async with self.engine.connect() as conn:
-            states = await self._load_states(conn, ids)
-        return {pid: _to_person(state, definitions) for pid, state in states.items()}
+            states = await load_states(conn, ids)
+        return {pid: to_person(state, definitions) for pid, state in states.items()}
 
     async def find_by_emails(self, emails: Iterable[str]) -> dict[str, str]:
         """Person ids by email key for the addresses that are known."""
@@ -431,145 +316,7 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         if not keys:
             return {}
         async with self.engine.connect() as conn:
-            return await _email_owners(conn, keys)
-
-    async def delete_persons(self, ids: Sequence[str], *, origin: str) -> list[str]:
-        """Delete persons and everything hanging off them; the change log keeps a snapshot."""
-        deleted: list[str] = []
-        for part in chunked(ids, self.batch_size):
-            async with self.engine.begin() as conn:
-                deleted += await self._delete_persons(conn, part, origin)
-        return deleted
-
-    async def _delete_persons(
-        self, conn: AsyncConnection, ids: Sequence[str], origin: str
-    ) -> list[str]:
-        states = await self._load_states(conn, ids)
-        links = await self._links_of(conn, "person", list(states))
-        drafts = []
-        for state in states.values():
-            snapshot = _snapshot(state)
-            snapshot["links"] = [
-                [link.system, link.object, link.external_id] for link in links.get(state.id, [])
-            ]
-            drafts.append((state.id, state.version + 1, snapshot))
-        found = list(states)
-        for table, column in (
-            (t.person_emails, t.person_emails.c.person_id),
-            (t.person_phones, t.person_phones.c.person_id),
-            (t.timeline_events, t.timeline_events.c.person_id),
-            (t.persons, t.persons.c.id),
-        ):
-            await conn.execute(table.delete().where(column.in_(found)))
-        await conn.execute(
-            t.external_links.delete().where(
-                t.external_links.c.entity_type == "person",
-                t.external_links.c.entity_id.in_(found),
-            )
-        )
-        writer = ChangeWriter(conn, self.clock.now(), origin)
-        for person_id, version, snapshot in drafts:
-            await writer.write_one("person", person_id, "delete", version, snapshot)
-        return found
-
-    async def apply_removals(
-        self,
-        *,
-        origin: str,
-        unlink: Sequence[tuple[str, str, str]] = (),
-        delete: Sequence[str] = (),
-        merge: Sequence[tuple[str, str]] = (),
-        link: Sequence[ExternalLink] = (),
-        state: tuple[str, dict[str, Any]] | None = None,
-    ) -> None:
-        """Follow removals on the other side in one transaction: forget links
-        (system, object, external id), save links, merge persons (absorbed, survivor),
-        delete persons, and store a sync-state value with them."""
-        async with self.engine.begin() as conn:
-            for system, sobject, external_id in unlink:
-                await conn.execute(
-                    t.external_links.delete().where(
-                        t.external_links.c.system == system,
-                        t.external_links.c.object == sobject,
-                        t.external_links.c.external_id == external_id,
-                    )
-                )
-            await self._save_links(conn, link)
-            for absorbed, survivor in merge:
-                await self._merge_person(conn, absorbed, survivor, origin)
-            if delete:
-                await self._delete_persons(conn, list(dict.fromkeys(delete)), origin)
-            if state is not None:
-                await self._set_state(conn, *state)
-
-    async def _merge_person(
-        self, conn: AsyncConnection, absorbed: str, survivor: str, origin: str
-    ) -> None:
-        """Move one person's emails, phones, links and timeline to another and fill the
-        survivor's empty attributes from it; then delete the absorbed person."""
-        states = await self._load_states(conn, [absorbed, survivor])
-        if absorbed == survivor or absorbed not in states or survivor not in states:
-            return
-        gone, kept = states[absorbed], states[survivor]
-        standard = {
-            name: kept.standard.get(name)
-            if kept.standard.get(name) is not None
-            else gone.standard.get(name)
-            for name in STANDARD_NAMES
-        }
-        attributes = {**gone.attributes, **kept.attributes}
-        keys = {e.key for e in kept.emails}
-        emails = (*kept.emails, *(e for e in gone.emails if e.key not in keys))
-        phones = tuple(dict.fromkeys((*kept.phones, *gone.phones)))
-        for table, column in (
-            (t.timeline_events, t.timeline_events.c.person_id),
-            (t.external_links, t.external_links.c.entity_id),
-        ):
-            await conn.execute(
-                table.update().where(column == absorbed).values({column.name: survivor})
-            )
-        await self._delete_persons(conn, [absorbed], origin)
-        await conn.execute(t.person_emails.delete().where(t.person_emails.c.person_id == survivor))
-        await conn.execute(t.person_phones.delete().where(t.person_phones.c.person_id == survivor))
-        writer = BulkWriter(conn)
-        await writer.insert(
-            t.person_emails,
-            ("person_id", "position", "address", "email_key"),
-            [(survivor, i, e.address, e.key) for i, e in enumerate(emails)],
-        )
-        await writer.insert(
-            t.person_phones,
-            ("person_id", "position", "number"),
-            [(survivor, i, n) for i, n in enumerate(phones)],
-        )
-        await conn.execute(
-            t.persons.update()
-            .where(t.persons.c.id == survivor)
-            .values(
-                **{n: v for n, v in standard.items() if n in t.persons.c},
-                attributes=attributes,
-                version=kept.version + 1,
-                updated_at=self.clock.now(),
-            )
-        )
-        changes: dict[str, Any] = {
-            name: [kept.standard.get(name), value]
-            for name, value in standard.items()
-            if kept.standard.get(name) != value
-        }
-        changes |= {
-            name: [kept.attributes.get(name), value]
-            for name, value in attributes.items()
-            if kept.attributes.get(name) != value
-        }
-        if len(emails) != len(kept.emails):
-            changes["emails"] = [[e.address for e in kept.emails], [e.address for e in emails]]
-        if len(phones) != len(kept.phones):
-            changes["phones"] = [list(kept.phones), list(phones)]
-        changes["merged_from"] = [None, absorbed]
-        await ChangeWriter(conn, self.clock.now(), origin).write_one(
-            "person", survivor, "update", kept.version + 1, changes
-        )
+            return await email_owners(conn, keys)
 
     async def segment_rules(self, names: Iterable[str]) -> dict[str, SegmentRule]:
         """Membership rules of the named saved segments (see ``SegmentStore.rules``)."""
@@ -598,84 +345,3 @@ class SqlPeopleStore(CompanyStore, LinkStore):
         """When each wanted attribute of each person (id -> names) last changed."""
         async with self.engine.connect() as conn:
             return await changed_at(conn, wanted)
-
-
-_PERSON_COLUMNS = (
-    "id",
-    "created_at",
-    *STANDARD_NAMES,
-    "version",
-    "company_id",
-    "attributes",
-    "updated_at",
-)
-_UPDATED_SLICE = slice(2, None)
-_STANDARD_END = 2 + len(STANDARD_NAMES)
-_UPDATED_COLUMNS = _PERSON_COLUMNS[_UPDATED_SLICE]
-
-
-async def _email_owners(conn: AsyncConnection, keys: Iterable[str]) -> dict[str, str]:
-    """Person ids by email key, for the keys that are taken."""
-    owners: dict[str, str] = {}
-    reader = BulkWriter(conn)
-    for part in chunked(keys, 10_000):
-        rows = await reader.fetch_in(t.person_emails, ("email_key", "person_id"), "email_key", part)
-        owners.update(rows)
-    return owners
-
-
-def _person_row(state: PersonState) -> tuple[Any, ...]:
-    standard = state.standard
-    return (
-        state.id,
-        state.created_at,
-        *[standard.get(name) for name in STANDARD_NAMES],
-        state.version,
-        state.company_id,
-        state.attributes,
-        state.updated_at,
-    )
-
-
-def _snapshot(state: PersonState) -> dict[str, Any]:
-    values: dict[str, Any] = {n: [v, None] for n, v in state.standard.items() if v is not None}
-    values.update({n: [v, None] for n, v in state.attributes.items()})
-    values["emails"] = [[e.address for e in state.emails], []]
-    values["phones"] = [list(state.phones), []]
-    return values
-
-
-def _to_person(state: PersonState, definitions: dict[str, AttributeDefinition]) -> Person:
-    standard = dict(state.standard)
-    if standard.get("birth_date"):
-        standard["birth_date"] = date.fromisoformat(standard["birth_date"])
-    attributes = {
-        name: decode_value(definitions[name].type, value) if name in definitions else value
-        for name, value in state.attributes.items()
-    }
-    return Person(
-        id=state.id,
-        version=state.version,
-        emails=tuple(e.address for e in state.emails),
-        phones=state.phones,
-        standard=standard,
-        attributes=attributes,
-        company_id=state.company_id,
-        created_at=state.created_at,
-        updated_at=state.updated_at,
-    )
-
-
-def _definition_dict(definition: AttributeDefinition) -> dict[str, Any]:
-    return {
-        "name": definition.name,
-        "type": definition.type.value,
-        "mandatory": definition.mandatory,
-        "description": definition.description,
-    }
-
-
-def _attribute_present(conn: AsyncConnection, name: str) -> sa.ColumnElement[bool]:
-    if conn.dialect.name == "postgresql":
-        return t.persons.c.attributes.op("?", return_type=sa.Boolean)(name)
-    return sa.func.json_type(t.persons.c.attributes, f'$."{name}"').is_not(None)
