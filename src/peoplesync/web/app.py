@@ -42,6 +42,7 @@ from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.schedule_pages import router as schedule_pages
 from peoplesync.web.security_headers import SECURITY_HEADERS
+from peoplesync.web.step_pages import router as step_pages
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
 from peoplesync.web.transfer_runs import TransferRuns
@@ -90,6 +91,7 @@ def create_app(
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
     app.include_router(steps_pages)
+    app.include_router(step_pages)
     app.include_router(schedule_pages)
     app.state.transfers = api.state.transfers = TransferRuns(services)
     app.include_router(transfer_router)

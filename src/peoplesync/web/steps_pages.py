@@ -1,79 +1,45 @@
-"""Apps -> Salesforce -> Steps: the profile's steps (add, clone, remove, switches), a step's
-mapping editor and its filters with live validation (htmx). Changes go through the CLI's
-step edits and checks; a changed mapping or filter resyncs the step as the CLI does."""
+"""Apps -> Salesforce -> Steps: the profile's steps (add, clone, remove, switches); a step's
+mapping editor and filters are in ``step_pages``. Changes go through the CLI's step edits and
+checks; a changed mapping or filter resyncs the step as the CLI does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
-from peoplesync.errors import ConfigurationError, NotFoundError, PeopleSyncError, RecordError
-from peoplesync.people.attribute import AttributeDefinition
-from peoplesync.sync.filter_check import PARTS
-from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
+from peoplesync.errors import ConfigurationError
+from peoplesync.sync.mapping import Direction
 from peoplesync.sync.profile import (
     Profile,
-    ProfileError,
-    Step,
-    StepFilter,
-    StepProblem,
     default_profile,
 )
-from peoplesync.sync.profile_store import SaveResult, load_profile
+from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.step_edits import (
     added_step,
     change_step,
-    mapping_line,
-    set_lines_and_rules,
     step_row,
 )
-from peoplesync.web.access import AdminSession, CheckedSession, Context, PageSession, WebContext
+from peoplesync.web.access import AdminSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.pages import render
+from peoplesync.web.step_forms import (
+    error_text,
+    saved_query,
+    steps_url,
+)
 from peoplesync.web.steps_view import (
     app_opener,
-    attribute_choices,
-    check_filter,
     find_step,
-    lead_status_values,
-    missing_attributes,
-    not_company_fields,
-    org_client,
-    org_fields,
-    place_problems,
     profile_kind,
     save_change,
     save_whole,
 )
 
 router = APIRouter(include_in_schema=False)
-MAX_LINES = 500
-MODES = {Mode.DONT_SYNC: "Don't sync", Mode.FILL: "Fill (only empty)", Mode.OVERWRITE: "Overwrite"}
 SWITCHES = ("enabled", "create", "update", "delete")
-Row = dict[str, Any]
-
-
-def _steps_url(name: str, **query: str) -> str:
-    tail = f"?{urlencode(query)}" if query else ""
-    return f"/salesforce/{quote(name, safe='')}/steps{tail}"
-
-
-def _step_url(name: str, step: str, **query: str) -> str:
-    tail = f"?{urlencode(query)}" if query else ""
-    return f"/salesforce/{quote(name, safe='')}/steps/{quote(step, safe='')}{tail}"
-
-
-def _saved_query(result: SaveResult) -> dict[str, str]:
-    return {"saved": "1", "resync": ",".join(result.resync)}
-
-
-def _texts(form: FormData) -> dict[str, str]:
-    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 # --- the steps list -------------------------------------------------------------------------
@@ -109,12 +75,6 @@ async def _steps_page(
     )
 
 
-def _error_text(error: PeopleSyncError) -> str:
-    if isinstance(error, ProfileError):
-        return "; ".join(str(p) + (f" ({p.hint})" if p.hint else "") for p in error.problems)
-    return error.message + (f" ({error.hint})" if error.hint else "")
-
-
 async def _apply(
     request: Request, web: WebContext, session: WebSession, name: str, change: Any
 ) -> Response:
@@ -122,15 +82,15 @@ async def _apply(
         _profile, result = await save_change(web.store, app_opener(request), name, change)
     except ConfigurationError as error:
         return await _steps_page(
-            request, web, session, name, error=_error_text(error), status_code=422
+            request, web, session, name, error=error_text(error), status_code=422
         )
-    return RedirectResponse(_steps_url(name, **_saved_query(result)), status_code=303)
+    return RedirectResponse(steps_url(name, **saved_query(result)), status_code=303)
 
 
 @router.get("/salesforce/steps")
 async def default_steps(_session: PageSession) -> RedirectResponse:
     """The default integration's steps."""
-    return RedirectResponse(_steps_url("default"), status_code=303)
+    return RedirectResponse(steps_url("default"), status_code=303)
 
 
 @router.get("/salesforce/{name}/steps")
@@ -192,9 +152,9 @@ async def reset_steps(request: Request, web: Context, session: AdminSession, nam
         result = await save_whole(web.store, app_opener(request), name, target)
     except ConfigurationError as error:
         return await _steps_page(
-            request, web, session, name, error=_error_text(error), status_code=422
+            request, web, session, name, error=error_text(error), status_code=422
         )
-    return RedirectResponse(_steps_url(name, **_saved_query(result)), status_code=303)
+    return RedirectResponse(steps_url(name, **saved_query(result)), status_code=303)
 
 
 @router.post("/salesforce/{name}/steps/{step}/clone")
@@ -245,346 +205,3 @@ async def switch_step(
 
 
 # --- one step: mapping and filters ----------------------------------------------------------
-
-
-def _rows(lines: Sequence[FieldMapping]) -> list[Row]:
-    return [
-        {
-            "field": line.salesforce_field,
-            "attribute": line.attribute,
-            "mode": line.mode.value,
-            "create": line.on_create,
-            "update": line.on_update,
-            "direction": line.direction.value,
-            "conflict": line.conflict.value,
-        }
-        for line in lines
-    ]
-
-
-def _form_rows(form: Mapping[str, str], step: Step) -> list[Row]:
-    try:
-        count = min(int(form.get("rows", "0")), MAX_LINES)
-    except ValueError:
-        count = 0
-    rows: list[Row] = []
-    for i in range(count):
-        if form.get(f"remove_{i}"):
-            continue
-        row = {
-            "field": form.get(f"field_{i}", "").strip(),
-            "attribute": form.get(f"attribute_{i}", "").strip(),
-            "mode": form.get(f"mode_{i}", Mode.OVERWRITE.value),
-            "create": bool(form.get(f"create_{i}")),
-            "update": bool(form.get(f"update_{i}")),
-            "direction": form.get(f"direction_{i}", step.direction.value),
-            "conflict": form.get(f"conflict_{i}", ConflictRule.MOST_RECENT.value),
-        }
-        if row["field"] or row["attribute"]:
-            rows.append(row)
-    return rows
-
-
-def _row_lines(
-    profile: Profile, step: Step, rows: Sequence[Row]
-) -> tuple[list[FieldMapping], dict[int, list[str]]]:
-    """Mapping lines from the form's rows, and what is wrong with rows that make none."""
-    lines: list[FieldMapping] = []
-    errors: dict[int, list[str]] = {}
-    for i, row in enumerate(rows):
-        problems = []
-        if not row["field"] or not row["attribute"]:
-            problems.append("a line needs a Salesforce field and a People attribute")
-        for key, kind in (("mode", Mode), ("direction", Direction), ("conflict", ConflictRule)):
-            if row[key] not in {k.value for k in kind}:
-                problems.append(f"{key}: {row[key]!r} is not one of {', '.join(kind)}")
-        if not (row["create"] or row["update"]):
-            problems.append("tick create, update or both (or set the mode to Don't sync)")
-        if problems:
-            errors[i] = [f"mapping[{i}] ({row['field'] or '?'}): {p}" for p in problems]
-            continue
-        on = "both" if row["create"] and row["update"] else "create" if row["create"] else "update"
-        lines.append(
-            mapping_line(
-                profile,
-                step.name,
-                row["field"],
-                row["attribute"],
-                mode=Mode(row["mode"]),
-                on=on,
-                direction=Direction(row["direction"]),
-                conflict=ConflictRule(row["conflict"]),
-            )
-        )
-    return lines, errors
-
-
-def _filter_values(step_filter: StepFilter) -> dict[str, str]:
-    days = step_filter.modified_within_days
-    return {
-        "condition": step_filter.condition or "",
-        "modified_within_days": "" if days is None else str(days),
-        "lead_statuses": "\n".join(step_filter.lead_statuses),
-    }
-
-
-def _form_filter(form: FormData) -> tuple[StepFilter, dict[str, str]]:
-    errors: dict[str, str] = {}
-    raw_days = form.get("modified_within_days")
-    days: int | None = None
-    if isinstance(raw_days, str) and raw_days.strip():
-        try:
-            days = int(raw_days.strip())
-        except ValueError:
-            errors["modified_within_days"] = (
-                f"filter.modified_within_days: {raw_days.strip()!r} is not a whole number of days"
-            )
-    statuses: list[str] = []
-    for value in form.getlist("lead_statuses"):
-        if isinstance(value, str):
-            statuses += [s.strip() for s in value.splitlines() if s.strip()]
-    condition = form.get("condition")
-    text = condition.strip() if isinstance(condition, str) else ""
-    return StepFilter(text or None, days or None, tuple(dict.fromkeys(statuses))), errors
-
-
-def _filter_errors(problems: Sequence[StepProblem]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in problems:
-        part = problem.field.removeprefix("filter.")
-        key = part if part in PARTS else "condition"
-        text = f"{problem.field}: {problem.detail}" + (f" ({problem.hint})" if problem.hint else "")
-        errors[key] = f"{errors[key]}; {text}" if key in errors else text
-    return errors
-
-
-async def _step_page(
-    request: Request,
-    web: WebContext,
-    session: WebSession,
-    name: str,
-    step: str,
-    *,
-    rows: list[Row] | None = None,
-    line_errors: Mapping[int, list[str]] | None = None,
-    general: Sequence[str] = (),
-    filter_values: Mapping[str, str] | None = None,
-    filter_errors: Mapping[str, str] | None = None,
-    notice: str = "",
-    status_code: int = 200,
-) -> HTMLResponse:
-    profile, found = await find_step(web.store, name, step)
-    async with org_client(web.store, app_opener(request), name) as client:
-        fields = await org_fields(client, found.sobject)
-        statuses = await lead_status_values(client) if found.sobject == "Lead" else []
-    definitions = await web.store.attributes()
-    shown = rows if rows is not None else _rows(found.lines)
-    modes = {m.value for m in Mode}
-    lines = [
-        FieldMapping(r["field"], r["attribute"], mode=Mode(r["mode"]))
-        for r in shown
-        if r["mode"] in modes
-    ]
-    creating = {
-        r["field"].lower()
-        for r in shown
-        if r["create"] and r["mode"] != Mode.DONT_SYNC and r["direction"] != Direction.INBOUND
-    }
-    required = [f.name for f in fields or () if f.required]
-    return render(
-        web,
-        request,
-        "step.html",
-        session,
-        status_code,
-        name=name,
-        kind=await profile_kind(web.store, name),
-        step=step_row(found),
-        outbound=found.direction is Direction.OUTBOUND,
-        rows=shown,
-        line_errors=line_errors or {},
-        general=list(general),
-        fields=fields,
-        required=required,
-        required_filled=creating,
-        missing=missing_attributes(lines, definitions, fields, found.target),
-        not_company=not_company_fields(lines, found.target),
-        attributes=attribute_choices(found.target, definitions),
-        modes=MODES,
-        directions=[d.value for d in Direction],
-        conflicts=[c.value for c in ConflictRule],
-        filter=filter_values or _filter_values(found.filter),
-        filter_errors=filter_errors or {},
-        statuses=statuses,
-        notice=notice,
-        profile_steps=profile.names(),
-    )
-
-
-@router.get("/salesforce/{name}/steps/{step}")
-async def step_page(
-    request: Request,
-    web: Context,
-    session: PageSession,
-    name: str,
-    step: str,
-    saved: Annotated[str, Query(max_length=1)] = "",
-    resync: Annotated[str, Query(max_length=2000)] = "",
-) -> HTMLResponse:
-    """A step's mapping editor and filters."""
-    notice = ""
-    if saved:
-        notice = "Saved."
-        if step in resync.split(","):
-            notice += " The step re-reads all its records at the next sync."
-    return await _step_page(request, web, session, name, step, notice=notice)
-
-
-@router.post("/salesforce/{name}/steps/{step}/mapping")
-async def save_mapping(
-    request: Request, web: Context, session: AdminSession, name: str, step: str
-) -> Response:
-    """Save the mapping, add an empty line, or create a missing attribute in People."""
-    profile, found = await find_step(web.store, name, step)
-    form = _texts(await request.form())
-    rows = _form_rows(form, found)
-    action = form.get("action", "save")
-    if action == "add":
-        blank = {"field": "", "attribute": "", "mode": "overwrite", "create": True, "update": True}
-        rows.append({**blank, "direction": found.direction.value, "conflict": "most_recent"})
-        return await _step_page(request, web, session, name, step, rows=rows)
-    if action.startswith("create:"):
-        return await _create_attribute(request, web, session, name, found, rows, action)
-    lines, errors = _row_lines(profile, found, rows)
-    if errors:
-        return await _step_page(
-            request, web, session, name, step, rows=rows, line_errors=errors, status_code=422
-        )
-    try:
-        _saved, result = await save_change(
-            web.store, app_opener(request), name, lambda p: set_lines_and_rules(p, step, lines)
-        )
-    except ProfileError as error:
-        ours = [p for p in error.problems if p.step == step]
-        placed = place_problems(ours, lines)
-        others = [str(p) for p in error.problems if p.step != step]
-        return await _step_page(
-            request,
-            web,
-            session,
-            name,
-            step,
-            rows=rows,
-            line_errors=placed.by_line,
-            general=[*placed.general, *others],
-            status_code=422,
-        )
-    return RedirectResponse(_step_url(name, step, **_saved_query(result)), status_code=303)
-
-
-async def _create_attribute(
-    request: Request,
-    web: WebContext,
-    session: WebSession,
-    name: str,
-    step: Step,
-    rows: list[Row],
-    action: str,
-) -> HTMLResponse:
-    """Define the attribute a line maps (typed from its Salesforce field); keep the rows."""
-    try:
-        row = rows[int(action.removeprefix("create:"))]
-    except (ValueError, IndexError):
-        return await _step_page(
-            request,
-            web,
-            session,
-            name,
-            step.name,
-            rows=rows,
-            general=["no such line"],
-            status_code=422,
-        )
-    line = FieldMapping(row["field"], row["attribute"])
-    async with org_client(web.store, app_opener(request), name) as client:
-        fields = await org_fields(client, step.sobject)
-    missing = missing_attributes([line], await web.store.attributes(), fields, step.target)
-    kind = missing.get(line.attribute)
-    if kind is None:
-        return await _step_page(request, web, session, name, step.name, rows=rows)
-    try:
-        await web.store.define_attribute(
-            AttributeDefinition(line.attribute, kind), origin=f"web:{session.user.email}"
-        )
-    except RecordError as error:
-        index = rows.index(row)
-        text = f"mapping[{index}] ({row['field']}): attribute {line.attribute}: {error.detail}"
-        return await _step_page(
-            request,
-            web,
-            session,
-            name,
-            step.name,
-            rows=rows,
-            line_errors={index: [text]},
-            status_code=422,
-        )
-    notice = f"Attribute {line.attribute} ({kind.value}) created in People; save the mapping."
-    return await _step_page(request, web, session, name, step.name, rows=rows, notice=notice)
-
-
-@router.post("/salesforce/{name}/steps/{step}/filter")
-async def save_filter(
-    request: Request, web: Context, session: AdminSession, name: str, step: str
-) -> Response:
-    """Save the step's filter (checked against the org); a changed filter resyncs the step."""
-    await find_step(web.store, name, step)
-    form = await request.form()
-    new_filter, errors = _form_filter(form)
-    values = {k: v for k, v in _texts(form).items() if k in PARTS}
-    values["lead_statuses"] = "\n".join(new_filter.lead_statuses)
-    if not errors:
-        try:
-            _saved, result = await save_change(
-                web.store,
-                app_opener(request),
-                name,
-                lambda p: change_step(p, step, step_filter=new_filter),
-            )
-        except ProfileError as error:
-            errors = _filter_errors([p for p in error.problems if p.step == step])
-            if not errors:
-                errors = {"condition": _error_text(error)}
-        else:
-            return RedirectResponse(_step_url(name, step, **_saved_query(result)), status_code=303)
-    return await _step_page(
-        request,
-        web,
-        session,
-        name,
-        step,
-        filter_values=values,
-        filter_errors=errors,
-        status_code=422,
-    )
-
-
-@router.post("/salesforce/{name}/steps/{step}/filter/check/{part}")
-async def check_filter_part(
-    request: Request, web: Context, _session: CheckedSession, name: str, step: str, part: str
-) -> HTMLResponse:
-    """Live validation of one filter part as the user types (htmx swaps the answer in)."""
-    _profile, found = await find_step(web.store, name, step)
-    if part not in PARTS:
-        raise NotFoundError("no filter part has this name", record=part, field="part")
-    new_filter, errors = _form_filter(await request.form())
-    if part not in errors:
-        async with org_client(web.store, app_opener(request), name) as client:
-            problems = await check_filter(client, found, new_filter, part)
-        errors = _filter_errors(problems)
-    return web.templates.TemplateResponse(
-        request, "step_filter_check.html", {"part": part, "message": errors.get(part, "")}
-    )
-
-
-__all__ = ["router"]
