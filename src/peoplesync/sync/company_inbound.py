@@ -20,11 +20,12 @@ from peoplesync.people.model import CompanyInput, ExternalLink, UpsertResult
 from peoplesync.people.store import BatchWrite
 from peoplesync.sync.cursor import Cursor
 from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound_mapper import from_salesforce, read_path
 from peoplesync.sync.inbound_plan import BatchPlan, contribution, passes_over, source
 from peoplesync.sync.inbound_problems import Marks
 from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.inbound_step import InboundStep
-from peoplesync.sync.mapping import FieldMapping, Mode, from_salesforce, read_path
+from peoplesync.sync.mapping import FieldMapping, Mode
 
 COMPANY_TYPES: dict[str, AttributeType] = {
     "name": AttributeType.TEXT,

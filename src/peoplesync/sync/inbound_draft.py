@@ -12,8 +12,8 @@ from peoplesync.errors import RecordError
 from peoplesync.people.model import PersonInput
 from peoplesync.people.planner import Prepared
 from peoplesync.people.store import PeopleStore
+from peoplesync.sync.inbound_mapper import InboundMapper
 from peoplesync.sync.inbound_step import InboundStep
-from peoplesync.sync.mapping import InboundMapper
 
 # Records drafted between two chances for a concurrent batch write to proceed.
 _SLICE = 250

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from peoplesync.people.model import ExternalLink, Person, PersonInput
+from peoplesync.sync.inbound_mapper import InboundValues
 from peoplesync.sync.inbound_step import InboundStep
-from peoplesync.sync.mapping import FieldMapping, InboundValues
+from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.push_mark import kept_state, stale_fields, synced_values
 
 Source = tuple[dict[str, Any], dict[str, Any]]

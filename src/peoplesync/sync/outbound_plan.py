@@ -19,7 +19,8 @@ from peoplesync.errors import InvalidPhoneError, ValidationError
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
 from peoplesync.people.contact_point import normalise_phone
 from peoplesync.people.model import Change, Person
-from peoplesync.sync.mapping import Direction, FieldMapping, Mode, attribute_type, from_salesforce
+from peoplesync.sync.inbound_mapper import from_salesforce
+from peoplesync.sync.mapping import Direction, FieldMapping, Mode, attribute_type
 
 
 def _outbound(pairs: Sequence[tuple[str, str]]) -> tuple[FieldMapping, ...]:

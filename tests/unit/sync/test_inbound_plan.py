@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peoplesync.people.model import ExternalLink, Person
+from peoplesync.sync.inbound_mapper import InboundValues
 from peoplesync.sync.inbound_plan import (
     BatchPlan,
     contribution,
@@ -16,7 +17,7 @@ from peoplesync.sync.inbound_plan import (
     source,
 )
 from peoplesync.sync.inbound_step import InboundStep
-from peoplesync.sync.mapping import FieldMapping, InboundValues
+from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.push_mark import MARK, marked
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

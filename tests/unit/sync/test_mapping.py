@@ -8,14 +8,8 @@ import pytest
 
 from peoplesync.errors import ConfigurationError, ValidationError
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
-from peoplesync.sync.mapping import (
-    DEFAULT_MAPPINGS,
-    Direction,
-    FieldMapping,
-    Mode,
-    inbound_values,
-    read_path,
-)
+from peoplesync.sync.inbound_mapper import inbound_values, read_path
+from peoplesync.sync.mapping import DEFAULT_MAPPINGS, Direction, FieldMapping, Mode
 
 LEAD = {
     "attributes": {"type": "Lead"},
