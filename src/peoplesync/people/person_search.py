@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from peoplesync.people.filter_sql import where_clause
 from peoplesync.people.model import Person
-from peoplesync.people.person_filter import Checked, where_clause
+from peoplesync.people.person_filter import Checked
 from peoplesync.people.store import PeopleStore
 from peoplesync.people.tables import person_emails, persons
 
