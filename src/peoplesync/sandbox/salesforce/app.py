@@ -43,7 +43,8 @@ from peoplesync.sandbox.salesforce.conversion import soap_operations
 from peoplesync.sandbox.salesforce.events import ChangeEventLog
 from peoplesync.sandbox.salesforce.limits import ApiUsage
 from peoplesync.sandbox.salesforce.query_cursor import QueryCursors
-from peoplesync.sandbox.salesforce.records import RecordService, RequestError
+from peoplesync.sandbox.salesforce.record_results import RequestError
+from peoplesync.sandbox.salesforce.records import RecordService
 from peoplesync.sandbox.salesforce.schema import Schema
 from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.storage import Storage

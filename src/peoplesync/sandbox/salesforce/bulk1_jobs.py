@@ -27,7 +27,7 @@ from peoplesync.sandbox.salesforce.bulk_pace import (
 )
 from peoplesync.sandbox.salesforce.bulk_store import BulkStore
 from peoplesync.sandbox.salesforce.ids import checksum
-from peoplesync.sandbox.salesforce.records import RequestError
+from peoplesync.sandbox.salesforce.record_results import RequestError
 from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.soql_compiler import compile_soql
 

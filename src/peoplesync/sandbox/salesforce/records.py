@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from peoplesync.sandbox.salesforce.change import Publisher, RecordChange
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
-from peoplesync.sandbox.salesforce.record_rules import RecordFailed, RecordRules, error_entry
+from peoplesync.sandbox.salesforce.record_removals import RecordRemovals
+from peoplesync.sandbox.salesforce.record_results import RequestError, SaveResult, rolled_back
+from peoplesync.sandbox.salesforce.record_rules import RecordFailed, error_entry
 from peoplesync.sandbox.salesforce.schema import Schema
 from peoplesync.sandbox.salesforce.soql_compiler import (
     JSON_CONVERTED,
@@ -19,39 +20,6 @@ from peoplesync.sandbox.salesforce.soql_compiler import (
 )
 from peoplesync.sandbox.salesforce.soql_result import compound_json, part_key
 from peoplesync.sandbox.salesforce.storage import Storage
-
-ROLLED_BACK: dict[str, object] = {
-    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-    "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
-    "fields": [],
-}
-
-
-class RequestError(Exception):
-    """A whole request fails (unknown object, bad external id field...)."""
-
-    def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-
-
-@dataclass
-class SaveResult:
-    """The outcome for one record, in the shape sObject Collections return."""
-
-    id: str | None
-    success: bool
-    created: bool = False
-    errors: list[dict[str, object]] = field(default_factory=list)
-
-    def as_json(self, *, with_created: bool = False) -> dict[str, object]:
-        """JSON for collections (``created`` only where Salesforce sends it: upsert)."""
-        body: dict[str, object] = {"id": self.id, "success": self.success, "errors": self.errors}
-        if with_created:
-            body["created"] = self.created
-        return body
 
 
 def _runs(
@@ -68,17 +36,7 @@ def _runs(
     return runs
 
 
-def rolled_back(results: list[SaveResult], *, keep_ids: bool) -> list[SaveResult] | None:
-    """With allOrNone: when any record failed, what every record reports instead (else None)."""
-    if all(r.success for r in results):
-        return None
-    return [
-        r if not r.success else SaveResult(r.id if keep_ids else None, False, errors=[ROLLED_BACK])
-        for r in results
-    ]
-
-
-class RecordService(RecordRules):
+class RecordService(RecordRemovals):
     """Creates, updates, upserts, deletes and undeletes records; publishes change events."""
 
     def __init__(
@@ -133,14 +91,6 @@ class RecordService(RecordRules):
         return body
 
     # --- writing -----------------------------------------------------------------------
-
-    async def _commit(self, changes: list[RecordChange]) -> None:
-        await self.storage.save_counter()
-        await self.storage.conn.commit()
-        if changes and self.publish is not None:
-            self._transactions += 1
-            key = f"{self.clock().strftime('%Y%m%d%H%M%S')}-{self._transactions:08d}"
-            await self.publish(key, changes)
 
     async def create(
         self,
@@ -345,12 +295,6 @@ class RecordService(RecordRules):
                 f'UPDATE "{sobject}" SET {sets} WHERE "Id" = ?', run
             )
 
-    async def _update_row(self, sobject: str, record_id: str, values: Mapping[str, Any]) -> None:
-        sets = ", ".join(f'"{n}" = ?' for n in values)
-        await self.storage.conn.execute(
-            f'UPDATE "{sobject}" SET {sets} WHERE "Id" = ?', (*values.values(), record_id)
-        )
-
     async def upsert(
         self,
         user_id: str,
@@ -419,129 +363,3 @@ class RecordService(RecordRules):
                 (outcome,) = await self.create(user_id, sobject, [body], from_csv=from_csv)
             results.append(outcome)
         return results
-
-    async def delete(
-        self,
-        user_id: str,
-        ids: Sequence[str],
-        *,
-        all_or_none: bool = False,
-        hard: bool = False,
-        master_id: str | None = None,
-    ) -> list[SaveResult]:
-        """Move records to the recycle bin (or remove them with ``hard``); a merge names the
-        ``master_id`` the deleted records were merged into."""
-        async with self.lock:
-            now = storage_datetime(self.clock())
-            results: list[SaveResult] = []
-            changes: list[RecordChange] = []
-            for raw in ids:
-                if not is_valid_id(raw):
-                    results.append(
-                        SaveResult(
-                            None, False, errors=[error_entry("MALFORMED_ID", f"malformed id {raw}")]
-                        )
-                    )
-                    continue
-                record_id = to18(raw)
-                sobject = self.schema.prefix_owner(record_id)
-                row = (await self.fetch(sobject, [record_id])).get(record_id) if sobject else None
-                if sobject is None or row is None:
-                    results.append(
-                        SaveResult(
-                            record_id,
-                            False,
-                            errors=[
-                                error_entry(
-                                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"
-                                )
-                            ],
-                        )
-                    )
-                    continue
-                if row["IsDeleted"] and not hard:
-                    results.append(
-                        SaveResult(
-                            record_id,
-                            False,
-                            errors=[error_entry("ENTITY_IS_DELETED", "entity is deleted")],
-                        )
-                    )
-                    continue
-                results.append(SaveResult(record_id, True))
-                changes.append(RecordChange(sobject, "DELETE", (record_id,), (), {}, user_id))
-            if all_or_none and (failed := rolled_back(results, keep_ids=True)) is not None:
-                return failed
-            for result in results:
-                if not result.success or result.id is None:
-                    continue
-                sobject = self.schema.prefix_owner(result.id) or ""
-                if hard:
-                    await self.storage.conn.execute(
-                        f'DELETE FROM "{sobject}" WHERE "Id" = ?', (result.id,)
-                    )
-                else:
-                    await self._update_row(
-                        sobject,
-                        result.id,
-                        {
-                            "IsDeleted": 1,
-                            "SystemModstamp": now,
-                            "LastModifiedDate": now,
-                            "LastModifiedById": user_id,
-                        }
-                        | ({"MasterRecordId": master_id} if master_id else {}),
-                    )
-                await self.storage.conn.execute(
-                    "INSERT OR REPLACE INTO meta_deleted VALUES (?, ?, ?)",
-                    (result.id, sobject, now),
-                )
-            await self._commit(changes)
-            return results
-
-    async def undelete(self, user_id: str, ids: Sequence[str]) -> list[SaveResult]:
-        """Restore records from the recycle bin."""
-        async with self.lock:
-            now = storage_datetime(self.clock())
-            results: list[SaveResult] = []
-            changes: list[RecordChange] = []
-            for raw in ids:
-                record_id = to18(raw) if is_valid_id(raw) else raw
-                sobject = self.schema.prefix_owner(record_id) if is_valid_id(raw) else None
-                row = (await self.fetch(sobject, [record_id])).get(record_id) if sobject else None
-                if sobject is None or row is None or not row["IsDeleted"]:
-                    results.append(
-                        SaveResult(
-                            record_id,
-                            False,
-                            errors=[
-                                error_entry("UNDELETE_FAILED", "Entity is not in the recycle bin")
-                            ],
-                        )
-                    )
-                    continue
-                await self._update_row(
-                    sobject,
-                    record_id,
-                    {
-                        "IsDeleted": 0,
-                        "MasterRecordId": None,
-                        "SystemModstamp": now,
-                        "LastModifiedDate": now,
-                        "LastModifiedById": user_id,
-                    }
-                    if self.schema.field(sobject, "MasterRecordId")
-                    else {
-                        "IsDeleted": 0,
-                        "SystemModstamp": now,
-                        "LastModifiedDate": now,
-                        "LastModifiedById": user_id,
-                    },
-                )
-                await self.storage.conn.execute(
-                    "DELETE FROM meta_deleted WHERE id = ?", (record_id,)
-                )
-                results.append(SaveResult(record_id, True))
-                changes.append(RecordChange(sobject, "UNDELETE", (record_id,), (), {}, user_id))
-            await self._commit(changes)
-            return results

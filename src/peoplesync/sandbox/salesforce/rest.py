@@ -14,7 +14,7 @@ from starlette.routing import Route
 from peoplesync.sandbox.salesforce.api_context import ApiContext, ApiError, json_response, read_json
 from peoplesync.sandbox.salesforce.ids import is_valid_id, to18
 from peoplesync.sandbox.salesforce.query_cursor import OpenQuery
-from peoplesync.sandbox.salesforce.records import RequestError, SaveResult
+from peoplesync.sandbox.salesforce.record_results import RequestError, SaveResult
 from peoplesync.sandbox.salesforce.soql import SoqlError
 from peoplesync.sandbox.salesforce.soql_compiler import json_value, storage_datetime
 
