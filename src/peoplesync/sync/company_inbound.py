@@ -10,20 +10,20 @@ roll those fields back (``sync.push_mark``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from peoplesync.errors import ConfigurationError, RecordError
 from peoplesync.people.attribute import AttributeType
 from peoplesync.people.domain_name import normalise_domain
-from peoplesync.people.model import CompanyInput, ExternalLink, UpsertResult
-from peoplesync.people.store import BatchWrite
+from peoplesync.people.model import CompanyInput, UpsertResult
 from peoplesync.sync.cursor import Cursor
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_mapper import from_salesforce, read_path
 from peoplesync.sync.inbound_plan import BatchPlan, contribution, passes_over, source
 from peoplesync.sync.inbound_problems import Marks
 from peoplesync.sync.inbound_report import InboundReport
+from peoplesync.sync.inbound_skeleton import BatchApply
 from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import FieldMapping, Mode
 
@@ -140,22 +140,8 @@ class CompanyRunner(InboundRunner):
             )
         return await self._commit(plan, records, cursor, everything, state, report, marks)
 
-    async def _write(
-        self,
-        inputs: list[Any],
-        links: Callable[[list[str | None]], Sequence[ExternalLink]],
-        state: tuple[str, dict[str, Any]] | None,
-        also: BatchWrite,
-    ) -> UpsertResult:
-        """One batch of companies with their links, position and error entries."""
-        return await self.store.apply_company_batch(
-            inputs,
-            origin=self.step.system,
-            links=links,
-            state=state,
-            dry_run=self.dry_run,
-            also=also,
-        )
+    def _batch_writer(self) -> BatchApply:
+        return self.store.apply_company_batch
 
     def _rejected(self, result: UpsertResult) -> list[RecordError]:
         return list(result.rejected)

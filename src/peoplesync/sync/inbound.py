@@ -8,14 +8,13 @@ makes re-reading the overlap window free and keeps our own echoes from becoming 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from peoplesync.errors import RecordError, StalePersonsError
 from peoplesync.people.attribute import AttributeDefinition
-from peoplesync.people.model import ExternalLink, Person, UpsertResult
+from peoplesync.people.model import Person, UpsertResult
 from peoplesync.people.planner import with_company
-from peoplesync.people.store import BatchWrite
 from peoplesync.sync.conflict import Conflict, Moment, Side, attributes_to_time, losing, settle
 from peoplesync.sync.cursor import (
     Cursor,
@@ -33,14 +32,10 @@ from peoplesync.sync.inbound_plan import (
     source,
 )
 from peoplesync.sync.inbound_problems import Marks
+from peoplesync.sync.inbound_reads import BULK_BATCH, BULK_THRESHOLD, COUNT_AFTER
 from peoplesync.sync.inbound_removals import follow_removals
 from peoplesync.sync.inbound_report import InboundReport, collect_samples, in_salesforce_terms
-from peoplesync.sync.inbound_skeleton import (
-    BULK_BATCH,
-    BULK_THRESHOLD,
-    COUNT_AFTER,
-    InboundSkeleton,
-)
+from peoplesync.sync.inbound_skeleton import BatchApply, InboundSkeleton
 from peoplesync.sync.inbound_step import InboundStep
 from peoplesync.sync.mapping import FieldMapping
 from peoplesync.sync.outbound_plan import person_values
@@ -179,22 +174,8 @@ class InboundRunner(InboundSkeleton):
             plan.sources = await keep_pushed(self.store, step, plan.sources, links)
         return await self._commit(plan, records, cursor, everything, state, report, marks)
 
-    async def _write(
-        self,
-        inputs: list[Any],
-        links: Callable[[list[str | None]], Sequence[ExternalLink]],
-        state: tuple[str, dict[str, Any]] | None,
-        also: BatchWrite,
-    ) -> UpsertResult:
-        """One batch of persons with their links, position and error entries."""
-        return await self.store.apply_batch(
-            inputs,
-            origin=self.step.system,
-            links=links,
-            state=state,
-            dry_run=self.dry_run,
-            also=also,
-        )
+    def _batch_writer(self) -> BatchApply:
+        return self.store.apply_batch
 
     def _rejected(self, result: UpsertResult) -> list[RecordError]:
         """The records the store rejected, in Salesforce's terms."""
