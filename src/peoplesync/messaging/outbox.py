@@ -107,8 +107,6 @@ class Outbox:
         fields: dict[str, str | None] = {}
         async with self._engine.begin() as conn:
             await _serialise(conn)
-            if limit_key is not None:
-                await refuse_if_stopped(conn, limit_key)
             existing = await conn.execute(
                 sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
                     _m.c.idempotency_key.in_(keys)
@@ -117,6 +115,8 @@ class Outbox:
             for key, message_id, status, detail in existing:
                 out[key] = Enqueued(message_id, status, None, detail, duplicate=True)
             fresh = [d for d in drafts if d.idempotency_key not in out]
+            if fresh and limit_key is not None:  # a retry of a stored draft still answers
+                await refuse_if_stopped(conn, limit_key)
             verdicts = [_verdict(d) for d in fresh]
             valid_count = sum(1 for v in verdicts if v.ok)
             slots = await self._slots(conn, limit, limit_key, now, valid_count)

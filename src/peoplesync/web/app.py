@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.inbound_store import InboundStore
+from peoplesync.messaging.journey_stop import stop_sends
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.messaging.sender_names import SenderNames
@@ -126,6 +128,7 @@ def create_app(
             BusinessUnits(store.engine, secret_box, clock),
             Outbox(store.engine, clock),
             ProviderAccounts(store.engine, secret_box, clock),
+            partial(stop_sends, store.engine, clock),
             frame_ancestors=settings.journey_frame_ancestors if settings else "",
         )
         if secret_box is not None
