@@ -27,6 +27,7 @@ from peoplesync.steps_cli import config_app, steps_app
 from peoplesync.sync_cli import sync_app
 from peoplesync.transfer_cli import transfer as _transfer_commands  # noqa: F401 (registers)
 from peoplesync.web.cli import serve, users_app
+from peoplesync.worker_cli import worker
 
 app = typer.Typer(
     name="peoplesync",
@@ -52,6 +53,7 @@ app.add_typer(config_app, name="config")
 app.command("status")(status_command)
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 @app.callback()

@@ -1,0 +1,189 @@
+"""The one adapter between queue jobs and the passes that do the work.
+
+Every queue task calls the sync engine through :class:`Passes` only, so pointing the
+queue at another loop (the gated loop of ``workers/``) means changing this module alone.
+Today it calls the loops ``sync run --follow`` and ``push run --follow`` use, bounded by a
+hold time, and the transfer runner of the web app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from peoplesync.clock import Clock
+from peoplesync.errors import PeopleSyncError
+from peoplesync.outbound_cli import push_passes
+from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.settings import Settings
+from peoplesync.sync.integration import integration_names
+from peoplesync.sync.status import gate
+from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.transfer_jobs import TransferJobStore
+from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, inbound_passes
+from peoplesync.sync_session import connected_client
+from peoplesync.web.transfer_runs import TransferRuns
+
+log = logging.getLogger(__name__)
+
+
+class PassOutcome(StrEnum):
+    """How a job's pass ended."""
+
+    DONE = "done"  # ran (for its whole hold time, or one pass)
+    REFUSED = "refused"  # the status gate refused it (paused, must connect again)
+    GONE = "gone"  # the integration no longer exists
+    LIMIT = "api_limit"  # the API budget is spent
+    NOTHING = "nothing"  # nothing to do (no outbound steps, transfer taken or finished)
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """A pass's outcome and what to say about it."""
+
+    outcome: PassOutcome
+    detail: str = ""
+
+
+class Passes(Protocol):
+    """What queue tasks may ask of the sync engine."""
+
+    async def runnable(self) -> dict[str, bool]:
+        """Every integration, and whether its status gate lets passes run now."""
+        ...
+
+    async def interrupted_transfers(self) -> dict[str, str]:
+        """Transfers whose process died (job id -> integration)."""
+        ...
+
+    async def inbound(self, name: str, hold: float | None) -> PassResult:
+        """Hold the change streams with reconcile polls for ``hold`` seconds (None: one
+        polling pass of every enabled inbound step)."""
+        ...
+
+    async def push(self, name: str, hold: float | None) -> PassResult:
+        """Run the push loop for ``hold`` seconds (None: one pass)."""
+        ...
+
+    async def transfer(self, job_id: str) -> PassResult:
+        """Resume an interrupted transfer from its stored position."""
+        ...
+
+
+class EnginePasses:
+    """:class:`Passes` on today's inbound, push and transfer loops."""
+
+    def __init__(self, settings: Settings, store: SqlPeopleStore, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.statuses = StatusStore(store.engine, clock)
+
+    async def _gate(self, name: str) -> PassResult | None:
+        """Why a pass of ``name`` may not run now (None: it may)."""
+        if await self.store.get_state(f"integration:{name}") is None:
+            return PassResult(PassOutcome.GONE, f"no integration {name!r}")
+        decision = gate(await self.statuses.status(name), self.clock.now())
+        if decision.action == "refuse":
+            return PassResult(PassOutcome.REFUSED, decision.reason)
+        return None
+
+    async def runnable(self) -> dict[str, bool]:
+        return {
+            name: await self._gate(name) is None
+            for name in await integration_names(self.store.engine)
+        }
+
+    async def interrupted_transfers(self) -> dict[str, str]:
+        jobs = await TransferJobStore(self.store.engine, self.clock).unfinished()
+        now = self.clock.now()
+        return {job.id: job.integration for job in jobs if job.shown_state(now) == "interrupted"}
+
+    async def inbound(self, name: str, hold: float | None) -> PassResult:
+        refused = await self._gate(name)
+        if refused is not None:
+            return refused
+        stopped: list[PassResult] = []
+        run = inbound_passes(
+            self.settings,
+            self.store,
+            name,
+            follow=hold is not None,
+            interval=self.settings.worker_sync_interval,
+            reconcile_every=self.settings.worker_reconcile_every,
+            on_summary=lambda _summary: None,
+            stop=_stopper(stopped),
+            started_by="worker",
+        )
+        return await _bounded(run, hold, stopped)
+
+    async def push(self, name: str, hold: float | None) -> PassResult:
+        refused = await self._gate(name)
+        if refused is not None:
+            return refused
+        stopped: list[PassResult] = []
+        async with connected_client(self.settings, self.store, name) as client:
+            run = push_passes(
+                self.store,
+                client,
+                name,
+                follow=hold is not None,
+                interval=self.settings.worker_push_interval,
+                on_report=lambda _report, _calls: None,
+                stop=_stopper(stopped),
+            )
+            return await _bounded(run, hold, stopped)
+
+    async def transfer(self, job_id: str) -> PassResult:
+        runs = TransferRuns(self.store, self.statuses, self.clock, self.settings)
+        job = await runs.resume(job_id)
+        if job is None:
+            return PassResult(PassOutcome.NOTHING, f"transfer {job_id} is not interrupted")
+        await runs.wait()
+        done = await runs.jobs.get(job_id)
+        if done is None or done.state != "done":
+            return PassResult(PassOutcome.FAILED, done.message if done else "transfer vanished")
+        return PassResult(PassOutcome.DONE, f"read {done.read}, applied {done.applied}")
+
+
+def _stopper(stopped: list[PassResult]) -> Callable[..., int]:
+    """The ``stop`` callback of today's loops: keeps why the loop stopped."""
+
+    def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
+        outcome = PassOutcome.LIMIT if code == EXIT_API_LIMIT else PassOutcome.REFUSED
+        when = f" until {until.isoformat(timespec='seconds')}" if until else ""
+        stopped.append(PassResult(outcome, f"{state}{when}: {reason}"))
+        return code
+
+    return stop
+
+
+async def _bounded(
+    run: Coroutine[Any, Any, int], hold: float | None, stopped: list[PassResult]
+) -> PassResult:
+    """Run a loop (for at most ``hold`` seconds) and say how it ended."""
+    try:
+        if hold is None:
+            code = await run
+        else:
+            async with asyncio.timeout(hold):
+                code = await run
+    except TimeoutError:
+        return PassResult(PassOutcome.DONE, f"held {hold:g} s")
+    except PeopleSyncError as error:
+        return PassResult(PassOutcome.FAILED, str(error))
+    if stopped:
+        return stopped[-1]
+    if code == EXIT_REFUSED:
+        return PassResult(PassOutcome.REFUSED, f"exit code {code}")
+    if code == EXIT_API_LIMIT:
+        return PassResult(PassOutcome.LIMIT, f"exit code {code}")
+    if code == 0 and hold is not None:
+        return PassResult(PassOutcome.NOTHING, "no steps to run")
+    return PassResult(PassOutcome.DONE)
