@@ -16,6 +16,7 @@ MODULES = [
     "journey_execute",
     "report_ingest",
     "speed_limit",
+    "workers_scale",
 ]
 
 

@@ -50,8 +50,8 @@ class Settings(BaseSettings):
         "jobs are run again by the others",
     )
     worker_recover_cron: str = Field(
-        default="*/10 * * * * *",
-        description="When workers look for stalled jobs (cron, a 6th field for seconds)",
+        default="* * * * * */10",
+        description="When workers look for stalled jobs (cron; a 6th field gives seconds)",
     )
     worker_reconcile_cron: str = Field(
         default="*/15 * * * *", description="When every integration gets a reconciliation poll"

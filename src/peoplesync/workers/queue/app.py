@@ -3,6 +3,9 @@ and procrastinate's own schema applied once per database."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import psycopg
 from procrastinate import App, PsycopgConnector
 from procrastinate.schema import SchemaManager
@@ -15,6 +18,10 @@ from peoplesync.settings import Settings
 # Held while one worker checks for and applies procrastinate's schema, so workers starting
 # together on an empty database do not both create it.
 SCHEMA_LOCK = 0x5EED_0013
+# Held by the one worker recovering stalled jobs: two recoveries at once could put a job back
+# in the queue after another worker had taken it again. A session lock, so a worker that
+# dies while holding it lets go with its connection.
+RECOVERY_LOCK = 0x5EED_0014
 
 
 def queue_conninfo(settings: Settings) -> str:
@@ -57,3 +64,26 @@ async def apply_queue_schema(settings: Settings) -> bool:
             return True
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+@asynccontextmanager
+async def recovery_turn(settings: Settings) -> AsyncIterator[bool]:
+    """True while this process alone may recover stalled jobs (False: another one does)."""
+    async with await psycopg.AsyncConnection.connect(
+        queue_conninfo(settings), autocommit=True
+    ) as conn:
+        row = await (
+            await conn.execute("SELECT pg_try_advisory_lock(%s)", (RECOVERY_LOCK,))
+        ).fetchone()
+        taken = bool(row and row[0])
+        try:
+            yield taken
+        finally:
+            if taken:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (RECOVERY_LOCK,))
+
+
+@asynccontextmanager
+async def always_my_turn() -> AsyncIterator[bool]:
+    """The recovery turn of a single process (the in-memory queue of tests)."""
+    yield True

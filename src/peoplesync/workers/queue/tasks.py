@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,6 +35,8 @@ class QueueServices:
     job_log: JobLog
     clock: Clock
     worker: str  # who runs the jobs: host and process id
+    # Enter to learn whether this process may recover stalled jobs now (one at a time).
+    recovery_turn: Callable[[], AbstractAsyncContextManager[bool]]
 
 
 async def defer(app: App, request: JobRequest) -> int | None:
@@ -162,10 +165,14 @@ def register_tasks(app: App, services: QueueServices) -> None:
         return sum([await defer(app, request) is not None for request in requests])
 
     @app.periodic(cron=settings.worker_recover_cron, periodic_id="recover")
-    @app.task(name="peoplesync.recover", lock="peoplesync.recover")
+    # No procrastinate lock: a recover job killed while running would hold it for ever.
+    @app.task(name="peoplesync.recover")
     async def recover(timestamp: int) -> int:
         """Run again the jobs of dead workers."""
-        retried = await recover_stalled(app, services.job_log, settings.worker_stalled_after)
+        async with services.recovery_turn() as mine:
+            if not mine:
+                return 0
+            retried = await recover_stalled(app, services.job_log, settings.worker_stalled_after)
         if retried:
             log.warning("ran again %d job(s) of dead workers: %s", len(retried), retried)
         return len(retried)

@@ -10,7 +10,12 @@ import socket
 from peoplesync.clock import SystemClock
 from peoplesync.settings import Settings
 from peoplesync.wiring import people_store
-from peoplesync.workers.queue.app import apply_queue_schema, postgres_queue_app, queue_conninfo
+from peoplesync.workers.queue.app import (
+    apply_queue_schema,
+    postgres_queue_app,
+    queue_conninfo,
+    recovery_turn,
+)
 from peoplesync.workers.queue.job_log import JobLog
 from peoplesync.workers.queue.passes import EnginePasses
 from peoplesync.workers.queue.tasks import QueueServices, keep_queued, register_tasks
@@ -36,7 +41,12 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
         app = postgres_queue_app(settings)
         passes = EnginePasses(settings, store, clock)
         services = QueueServices(
-            settings, passes, JobLog(store.engine, clock), clock, worker_name()
+            settings,
+            passes,
+            JobLog(store.engine, clock),
+            clock,
+            worker_name(),
+            lambda: recovery_turn(settings),
         )
         register_tasks(app, services)
         async with app.open_async():
