@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from procrastinate import App, JobContext
-from procrastinate.exceptions import AlreadyEnqueued, ProcrastinateException
+from procrastinate.exceptions import AlreadyEnqueued, ProcrastinateException, UniqueViolation
+from procrastinate.jobs import Status
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
@@ -64,7 +65,9 @@ async def keep_queued(app: App, passes: Passes) -> list[JobRequest]:
 
 async def recover_stalled(app: App, job_log: JobLog, stalled_after: float) -> list[int]:
     """Run again the jobs of workers whose heartbeat stopped (ended in the job log first,
-    so the log never shows the dead run beside the new one); returns their ids."""
+    so the log never shows the dead run beside the new one); returns their ids. A job whose
+    successor already waits in the queue (same queueing lock) is closed as failed instead:
+    the successor does its work."""
     manager = app.job_manager
     retried = []
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
@@ -72,8 +75,11 @@ async def recover_stalled(app: App, job_log: JobLog, stalled_after: float) -> li
             continue
         await job_log.stalled(job.id)
         try:
-            await manager.retry_job(job)
-        except ProcrastinateException as error:  # another worker retried it first
+            try:
+                await manager.retry_job(job)
+            except UniqueViolation:  # its successor waits already
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+        except ProcrastinateException as error:  # no longer running: nothing to recover
             log.info("stalled job %s not retried: %s", job.id, error)
             continue
         retried.append(job.id)
