@@ -55,7 +55,7 @@ from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.schedule_pages import router as schedule_pages
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
-from peoplesync.web.transfer_runs import TransferRuns
+from peoplesync.workers.transfer_runs import TransferRuns
 
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = {

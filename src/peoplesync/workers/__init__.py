@@ -1,1 +1,2 @@
-"""Where work runs: the gated loops, their supervisor, and the job queue across machines."""
+"""Where work runs: one gated loop with typed outcomes, the passes it runs, their supervisor,
+and the job queue that spreads them over machines."""

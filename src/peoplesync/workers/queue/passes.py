@@ -1,33 +1,32 @@
 """The one adapter between queue jobs and the passes that do the work.
 
-Every queue task calls the sync engine through :class:`Passes` only, so pointing the
-queue at another loop (the gated loop of ``workers/``) means changing this module alone.
-Today it calls the loops ``sync run --follow`` and ``push run --follow`` use, bounded by a
-hold time, and the transfer runner of the web app.
+Every queue task calls the sync engine through :class:`Passes` only. It runs the gated loops
+of ``workers/`` that ``sync run --follow`` and ``push run --follow`` use, bounded by a hold
+time, and the transfer runner, and turns their outcomes into a job's :class:`PassResult`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
-from peoplesync.outbound_cli import push_passes
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import integration_names
 from peoplesync.sync.status import gate
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.transfer_jobs import TransferJobStore
-from peoplesync.sync_cli import EXIT_API_LIMIT, EXIT_REFUSED, inbound_passes
 from peoplesync.sync_session import connected_client
-from peoplesync.web.transfer_runs import TransferRuns
+from peoplesync.workers.inbound import inbound_passes
+from peoplesync.workers.outcome import Failed, Finished, Gated, Idle
+from peoplesync.workers.push import push_passes
+from peoplesync.workers.transfer_runs import TransferRuns
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +108,6 @@ class EnginePasses:
         refused = await self._gate(name)
         if refused is not None:
             return refused
-        stopped: list[PassResult] = []
         run = inbound_passes(
             self.settings,
             self.store,
@@ -117,17 +115,14 @@ class EnginePasses:
             follow=hold is not None,
             interval=self.settings.worker_sync_interval,
             reconcile_every=self.settings.worker_reconcile_every,
-            on_summary=lambda _summary: None,
-            stop=_stopper(stopped),
             started_by="worker",
         )
-        return await _bounded(run, hold, stopped)
+        return await _bounded(run, hold)
 
     async def push(self, name: str, hold: float | None) -> PassResult:
         refused = await self._gate(name)
         if refused is not None:
             return refused
-        stopped: list[PassResult] = []
         async with connected_client(self.settings, self.store, name) as client:
             run = push_passes(
                 self.store,
@@ -135,10 +130,8 @@ class EnginePasses:
                 name,
                 follow=hold is not None,
                 interval=self.settings.worker_push_interval,
-                on_report=lambda _report, _calls: None,
-                stop=_stopper(stopped),
             )
-            return await _bounded(run, hold, stopped)
+            return await _bounded(run, hold)
 
     async def transfer(self, job_id: str) -> PassResult:
         runs = TransferRuns(self.store, self.statuses, self.clock, self.settings)
@@ -152,38 +145,31 @@ class EnginePasses:
         return PassResult(PassOutcome.DONE, f"read {done.read}, applied {done.applied}")
 
 
-def _stopper(stopped: list[PassResult]) -> Callable[..., int]:
-    """The ``stop`` callback of today's loops: keeps why the loop stopped."""
-
-    def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-        outcome = PassOutcome.LIMIT if code == EXIT_API_LIMIT else PassOutcome.REFUSED
-        when = f" until {until.isoformat(timespec='seconds')}" if until else ""
-        stopped.append(PassResult(outcome, f"{state}{when}: {reason}"))
-        return code
-
-    return stop
-
-
 async def _bounded(
-    run: Coroutine[Any, Any, int], hold: float | None, stopped: list[PassResult]
+    run: Coroutine[Any, Any, Finished | Idle | Gated | Failed], hold: float | None
 ) -> PassResult:
     """Run a loop (for at most ``hold`` seconds) and say how it ended."""
     try:
         if hold is None:
-            code = await run
+            outcome = await run
         else:
             async with asyncio.timeout(hold):
-                code = await run
+                outcome = await run
     except TimeoutError:
         return PassResult(PassOutcome.DONE, f"held {hold:g} s")
     except PeopleSyncError as error:
         return PassResult(PassOutcome.FAILED, str(error))
-    if stopped:
-        return stopped[-1]
-    if code == EXIT_REFUSED:
-        return PassResult(PassOutcome.REFUSED, f"exit code {code}")
-    if code == EXIT_API_LIMIT:
-        return PassResult(PassOutcome.LIMIT, f"exit code {code}")
-    if code == 0 and hold is not None:
-        return PassResult(PassOutcome.NOTHING, "no steps to run")
+    return result_of(outcome)
+
+
+def result_of(outcome: Finished | Idle | Gated | Failed) -> PassResult:
+    """A loop's outcome as a job's result."""
+    if isinstance(outcome, Gated):
+        kind = PassOutcome.LIMIT if outcome.state == "api_limit_reached" else PassOutcome.REFUSED
+        when = f" until {outcome.until.isoformat(timespec='seconds')}" if outcome.until else ""
+        return PassResult(kind, f"{outcome.state}{when}: {outcome.reason}")
+    if isinstance(outcome, Failed):
+        return PassResult(PassOutcome.FAILED, str(outcome.error))
+    if isinstance(outcome, Idle):
+        return PassResult(PassOutcome.NOTHING, outcome.reason)
     return PassResult(PassOutcome.DONE)
