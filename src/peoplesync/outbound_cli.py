@@ -59,7 +59,13 @@ def push_run(
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep pushing new changes until stopped")
     ] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between passes with --follow")] = 2.0,
+    interval: Annotated[
+        float,
+        typer.Option(
+            help="Most seconds between passes with --follow (a committed People change starts "
+            "one sooner: at once on PostgreSQL, in the same process on SQLite)"
+        ),
+    ] = 2.0,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Retry failed persons now, not at their time")
     ] = False,

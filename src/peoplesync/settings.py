@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     )
     worker_push_interval: float = Field(
         default=2.0, gt=0, description="Seconds between a worker's push passes"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read /metrics",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a token (only on a network you trust)",
     )
 
     def resolved_database_url(self) -> str:

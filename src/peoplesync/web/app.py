@@ -24,6 +24,7 @@ from peoplesync.messaging.journey_stop import stop_sends
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.messaging.sender_names import SenderNames
+from peoplesync.observability.heartbeats import Heartbeats
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
@@ -50,6 +51,8 @@ from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.messaging_hooks import MessagingHooks
 from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.messaging_view import MessagingWeb
+from peoplesync.web.ops_routes import MetricsAccess
+from peoplesync.web.ops_routes import router as ops_router
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.schedule_pages import router as schedule_pages
@@ -85,11 +88,14 @@ def create_app(
     settings: Settings | None = None,
     connector: Connector | None = None,
     secret_box: SecretBox | None = None,
+    heartbeats: Heartbeats | None = None,
 ) -> FastAPI:
     """The whole web application: pages at /, REST API at /api/v1, assets at /static.
 
     ``secret_box`` (else one from ``settings``) signs the messaging report receivers' URLs;
     without either they answer 503.
+    ``/health`` and ``/ready`` need no login; ``/metrics`` follows the settings' metrics token
+    or public switch (off without settings) and shows ``heartbeats`` of the worker loops.
     ``secure_cookies`` marks cookies Secure (sent over HTTPS only; browsers also accept them
     from http://localhost); turn it off only behind plain HTTP on a trusted network.
     """
@@ -144,6 +150,9 @@ def create_app(
     app.include_router(provider_pages.router)
     app.include_router(messages_pages.router)
     api.include_router(messages_api.router)
+    app.state.metrics_access = MetricsAccess.from_settings(settings)
+    app.state.heartbeats = heartbeats
+    app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.observability.log_format import LogFormat
 from peoplesync.settings import Settings
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
 from peoplesync.web.server import listen, serve_web
@@ -112,10 +113,21 @@ def serve(
     sync_interval: Annotated[
         float, typer.Option(help="Seconds between the workers' inbound polls")
     ] = 60.0,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text, or json: one JSON object a line with integration and job id",
+        ),
+    ] = "text",
 ) -> None:
     """Serve the web app, the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and, unless
     --no-workers, the sync workers of every connected integration."""
     settings = Settings()
+    if log_format not in ("text", "json"):
+        console.print(f"[red]error:[/red] --log-format is text or json, not {log_format!r}")
+        raise typer.Exit(2)
+    chosen: LogFormat = "json" if log_format == "json" else "text"
 
     async def run() -> None:
         async with people_store(settings) as store:
@@ -134,6 +146,7 @@ def serve(
                 secure_cookies=not insecure_cookies,
                 sync_interval=sync_interval,
                 say=_say,
+                log_format=chosen,
             )
 
     try:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import uvicorn
 
 from peoplesync.errors import ConfigurationError
+from peoplesync.observability.log_format import LogFormat, configure_logging
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
@@ -59,9 +60,16 @@ async def serve_web(
     sync_interval: float = 60.0,
     say: Callable[[str], object],
     log_level: str | None = None,
+    log_format: LogFormat = "text",
 ) -> None:
     """Serve the web app and REST API on ``listener`` until a signal stops the server, with
-    the sync workers of every integration beside it (stopped before it returns)."""
+    the sync workers of every integration beside it (stopped before it returns).
+    ``log_format`` json: every record (the workers' messages, uvicorn's) is one JSON line on
+    stderr, with the integration and job id of the run it belongs to."""
+    level = (log_level or settings.log_level).lower()
+    if log_format == "json":
+        configure_logging("json", level)
+        say = logging.getLogger("peoplesync.serve").info
     box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
     running = (
         SyncWorkers(settings, store, say=say, sync_interval=sync_interval) if workers else None
@@ -79,11 +87,19 @@ async def serve_web(
         settings=settings,
         connector=connector,
         secret_box=box,
+        heartbeats=running.heartbeats if running else None,
     )
     if running is not None:
         app.router.lifespan_context = running.running_beside
-    level = (log_level or settings.log_level).lower()
-    config = uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
+    # Building a Config applies its logging configuration: for JSON, none (uvicorn's records
+    # go to the root handler set up above).
+    config = (
+        uvicorn.Config(
+            app, log_level=level, access_log=log_level is None, lifespan="on", log_config=None
+        )
+        if log_format == "json"
+        else uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
+    )
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
     with_workers = " with sync workers" if running else " (no sync workers)"
     say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")

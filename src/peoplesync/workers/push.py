@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from peoplesync.clock import SystemClock
+from peoplesync.people.change_waiter import ChangeWaiter
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.connection import review_hint
@@ -44,11 +45,13 @@ class _PushBody:
         interval: float,
         retry_failed: bool,
         schedules: ScheduleKeeper | None,
+        waiter: ChangeWaiter,
     ) -> None:
         self.runner, self.recorder, self.client = runner, recorder, client
         self.interval = interval
         self.retry_failed = retry_failed
         self.schedules = schedules
+        self.waiter = waiter  # a committed People change starts the next pass at once
 
     async def run(self, first: bool) -> PushPass | NotDue:
         if self.schedules is not None:  # following: when the shared push schedule says
@@ -60,7 +63,7 @@ class _PushBody:
         return PushPass(report, self.client.usage.calls)
 
     async def rest(self) -> None:
-        await asyncio.sleep(self.interval)
+        await self.waiter.wait(timeout=self.interval)  # the interval is the safety net
 
     async def hold(self) -> None:
         """Nothing runs between passes."""
@@ -115,8 +118,15 @@ async def push_passes(
     schedules = (
         ScheduleKeeper(store, recorder.store, name, clock, Direction.OUTBOUND) if follow else None
     )
+    waiter = await store.change_waiter()
     body = _PushBody(
-        runner, recorder, client, interval=interval, retry_failed=retry_failed, schedules=schedules
+        runner,
+        recorder,
+        client,
+        interval=interval,
+        retry_failed=retry_failed,
+        schedules=schedules,
+        waiter=waiter,
     )
     try:
         return await run_gated(
@@ -124,6 +134,7 @@ async def push_passes(
         )
     finally:
         await recorder.flush()
+        await waiter.close()
 
 
 __all__ = ["PushPass", "nothing_to_push", "preview_push", "push_passes"]

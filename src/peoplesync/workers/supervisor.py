@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 from peoplesync.clock import Clock, SystemClock
 from peoplesync.errors import PeopleSyncError
+from peoplesync.observability.heartbeats import Heartbeats
+from peoplesync.observability.log_format import log_context
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
@@ -90,6 +93,7 @@ class SyncWorkers:
         self._told_review: set[str] = set()  # integrations told their outbound awaits review
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._nudged = asyncio.Event()
+        self.heartbeats = Heartbeats(self.clock)  # each loop's liveness, for /metrics
         self._stopping = asyncio.Event()
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -157,10 +161,11 @@ class SyncWorkers:
     # --- supervision --------------------------------------------------------------------
 
     async def _supervise(self, name: str) -> None:
-        await asyncio.gather(
-            self._keep(name, "sync", lambda: self._inbound(name)),
-            self._keep(name, "push", lambda: self._outbound(name)),
-        )
+        with log_context(integration=name):  # on every record of this integration's loops
+            await asyncio.gather(
+                self._keep(name, "sync", lambda: self._inbound(name)),
+                self._keep(name, "push", lambda: self._outbound(name)),
+            )
 
     async def _may_run(self, name: str) -> bool | None:
         """True when passes may run, False while refused (paused, reconnect needed), None
@@ -170,9 +175,10 @@ class SyncWorkers:
         decision = gate(await self.statuses.status(name), self.clock.now())
         return decision.action != "refuse"
 
-    async def _watch(self, name: str) -> None:
-        """Return as soon as the integration is refused or gone."""
+    async def _watch(self, name: str, kind: str) -> None:
+        """Return as soon as the integration is refused or gone; beat while it runs."""
         while not self._stopping.is_set() and await self._may_run(name):
+            self.heartbeats.beat(name, kind)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudged.wait(), self.check_every)
 
@@ -187,28 +193,31 @@ class SyncWorkers:
                 allowed = False
             if allowed is None:
                 self.say(f"{name}: the integration is gone; its {kind} worker stops")
+                self.heartbeats.forget(name)
                 return
             if not allowed:
                 if not told_refused:
                     self.say(f"{name}: {kind} worker waits until the integration may run")
                     told_refused = True
+                self.heartbeats.beat(name, kind)  # alive, waiting for a resume
                 await self._rest(self.check_every)
                 continue
             told_refused = False
-            outcome = await self._run_until_refused(name, loop)
-            if self._stopping.is_set():
-                return
-            said = describe(name, kind, outcome)
-            if said is not None:
-                self.say(said)
+            with log_context(job=f"{kind}-{uuid.uuid4().hex[:12]}", loop=kind):  # on its records
+                outcome = await self._run_until_refused(name, kind, loop)
+                if self._stopping.is_set():
+                    return
+                said = describe(name, kind, outcome)
+                if said is not None:
+                    self.say(said)
             wait, delay = after_run(outcome, delay, check_every=self.check_every, idle=self.idle)
             if wait:
                 await self._rest(wait)
 
-    async def _run_until_refused(self, name: str, loop: Loop) -> Outcome:
+    async def _run_until_refused(self, name: str, kind: str, loop: Loop) -> Outcome:
         """Run the loop until it ends (its outcome) or the gate refuses (Stopped)."""
         work = asyncio.create_task(loop())
-        watch = asyncio.create_task(self._watch(name))
+        watch = asyncio.create_task(self._watch(name, kind))
         try:
             await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
