@@ -18,6 +18,7 @@ MODULES = [
     "report_ingest",
     "speed_limit",
     "workers_scale",
+    "tracked_redirect",
 ]
 
 

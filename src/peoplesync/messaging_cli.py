@@ -166,9 +166,26 @@ def messages_send(
         str | None, typer.Option(help="Sending speed limit, e.g. 500/hour (1..100000 per unit)")
     ] = None,
     limit_key: Annotated[str, typer.Option(help="What the limit counts, e.g. journey:v1")] = "cli",
+    track_links: Annotated[
+        bool, typer.Option("--track-links", help="Short links for the body's URLs, clicks counted")
+    ] = False,
+    remove_https: Annotated[
+        bool, typer.Option("--remove-https", help="Short links without https://")
+    ] = False,
+    link_domain: Annotated[
+        str | None,
+        typer.Option(
+            "--link-domain", help="Short links on this domain (it must point at peoplesync)"
+        ),
+    ] = None,
+    public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Queue one message; the send worker (messages work) sends it."""
+    """Queue one message; the send worker (messages work) sends it.
+
+    With --track-links, URLs in the text become short links on peoplesync's public URL
+    (--public-url or PEOPLESYNC_PUBLIC_URL) or on --link-domain, and clicks are recorded.
+    """
     extra: dict[str, Any] = {}
     if request_json:
         try:
@@ -179,11 +196,24 @@ def messages_send(
         if not isinstance(extra, dict):
             console.print("[red]error:[/red] --request must be a JSON object")
             raise typer.Exit(2)
+    if track_links:
+        extra |= {"shortenUrl": True, "trackClicks": True}
+    if remove_https:
+        extra["removeProtocol"] = True
+    if link_domain is not None:
+        extra["customDomain"] = link_domain
     speed = _parse_limit(limit) if limit else None
     send = SendRequest(channel, to, text, sender, account, extra, key or f"cli:{new_id()}")
 
+    settings = Settings(public_url=public_url) if public_url else Settings()
+    if track_links and not settings.public_url:
+        console.print(
+            "note: no public URL (--public-url or PEOPLESYNC_PUBLIC_URL): the provider is asked "
+            "to shorten and track the links on its own domains"
+        )
+
     async def run() -> Any:
-        async with messaging(Settings()) as services:
+        async with messaging(settings) as services:
             return await queue_send(
                 services.outbox,
                 services.accounts,
@@ -263,7 +293,14 @@ def messages_show(
             message = await services.outbox.get(message_id)
             if message is None:
                 return None
-            return message_json(message) | {"events": await services.outbox.events(message_id)}
+            return message_json(message) | {
+                "events": await services.outbox.events(message_id),
+                "links": await services.links.links_of(message_id),
+                "clicks": [
+                    click.as_report()
+                    for click in await services.links.clicks(message_id=message_id)
+                ],
+            }
 
     found = asyncio.run(run())
     if found is None:

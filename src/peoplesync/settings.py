@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         repr=False,
         description="Fernet key for secrets at rest; default: secret.key in the data directory",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people and providers reach the web app at; short links use it",
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch")
     log_level: str = "INFO"
     journey_frame_ancestors: str = Field(

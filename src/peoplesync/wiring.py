@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from peoplesync.clock import Clock, SystemClock
 from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
+from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.sender_names import SenderNames
 from peoplesync.people.database import create_engine, migrate
@@ -53,6 +54,7 @@ class Messaging:
     clock: Clock
     box: SecretBox
     senders: SenderNames
+    links: ShortLinks
 
 
 @asynccontextmanager
@@ -64,11 +66,12 @@ async def messaging(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         await migrate(engine)
         box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
         yield Messaging(
-            Outbox(engine, used),
+            Outbox(engine, used, link_base=settings.public_url),
             ProviderAccounts(engine, box, used),
             used,
             box,
             SenderNames(engine, used),
+            ShortLinks(engine, used),
         )
     finally:
         await engine.dispose()

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from peoplesync.messaging import tables as _messaging_tables  # noqa: F401 - registers its tables
+from peoplesync.messaging.links import tables as _link_tables  # noqa: F401 - registers its tables
 from peoplesync.people.tables import metadata
 
 config = context.config

@@ -21,6 +21,7 @@ from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.inbound_store import InboundStore
 from peoplesync.messaging.journey_stop import stop_sends
+from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.messaging.sender_names import SenderNames
@@ -56,6 +57,7 @@ from peoplesync.web.ops_routes import router as ops_router
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.schedule_pages import router as schedule_pages
+from peoplesync.web.short_links import router as short_links_router
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
 from peoplesync.workers.transfer_runs import TransferRuns
@@ -129,10 +131,11 @@ def create_app(
         secret_box, ReportStore(store.engine, clock), InboundStore(store.engine, clock)
     )
     app.include_router(hooks_router)
+    public_url = settings.public_url if settings else None  # short links' default domain
     app.state.journey = (
         JourneyServices(
             BusinessUnits(store.engine, secret_box, clock),
-            Outbox(store.engine, clock),
+            Outbox(store.engine, clock, link_base=public_url),
             ProviderAccounts(store.engine, secret_box, clock),
             partial(stop_sends, store.engine, clock),
             frame_ancestors=settings.journey_frame_ancestors if settings else "",
@@ -143,7 +146,7 @@ def create_app(
     app.include_router(journey_router)
     app.state.messaging = api.state.messaging = MessagingWeb(
         store.engine,
-        Outbox(store.engine, clock),
+        Outbox(store.engine, clock, link_base=public_url),
         SenderNames(store.engine, clock),
         ProviderAccounts(store.engine, secret_box, clock) if secret_box is not None else None,
     )
@@ -155,6 +158,8 @@ def create_app(
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
+    app.state.short_links = ShortLinks(store.engine, clock)
+    app.include_router(short_links_router)  # last: GET /{code} must not shadow any page
 
     def page_error(request: Request, body: ErrorBody) -> HTMLResponse:
         return web.templates.TemplateResponse(

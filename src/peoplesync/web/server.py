@@ -11,6 +11,7 @@ from collections.abc import Callable
 import uvicorn
 
 from peoplesync.errors import ConfigurationError
+from peoplesync.messaging.links.devices import warm_up
 from peoplesync.observability.log_format import LogFormat, configure_logging
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
@@ -103,6 +104,7 @@ async def serve_web(
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
     with_workers = " with sync workers" if running else " (no sync workers)"
     say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
+    await asyncio.to_thread(warm_up)  # the user-agent rules, before the first click
     watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
     try:
         await uvicorn.Server(config).serve(sockets=[listener])
