@@ -18,6 +18,7 @@ from peoplesync.marketing_cloud_cli import marketing_cloud_app
 from peoplesync.messaging_cli import messages_app, providers_app
 from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
+from peoplesync.sandbox.marketing_cloud.cli import marketing_cloud as sandbox_marketing_cloud
 from peoplesync.sandbox.provider.cli import provider as sandbox_provider
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.schedule_cli import schedule_step
@@ -42,6 +43,7 @@ app.add_typer(attributes_app, name="attributes")
 app.add_typer(segments_app, name="segments")
 app.add_typer(sandbox_app, name="sandbox")
 sandbox_app.command("provider")(sandbox_provider)
+sandbox_app.command("marketing-cloud")(sandbox_marketing_cloud)
 app.add_typer(providers_app, name="providers")
 app.add_typer(messages_app, name="messages")
 app.add_typer(marketing_cloud_app, name="marketing-cloud")

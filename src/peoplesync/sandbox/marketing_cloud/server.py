@@ -1,0 +1,96 @@
+"""Serving the Marketing Cloud sandbox on loopback, for ``peoplesync sandbox marketing-cloud``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from peoplesync.sandbox.marketing_cloud.app import create_marketing_cloud_app
+from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
+
+
+def stored_credentials(data_dir: Path) -> dict[str, str]:
+    """Client id, client secret and JWT secret, kept owner-only in ``credentials.json`` so
+    they survive restarts."""
+    path = data_dir / "credentials.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    data_dir.mkdir(parents=True, exist_ok=True)
+    made = {
+        "client_id": secrets.token_hex(12),
+        "client_secret": secrets.token_urlsafe(24),
+        "jwt_secret": secrets.token_urlsafe(48),
+    }
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(made, handle)
+    return made
+
+
+async def serve(
+    config: SandboxConfig,
+    host: str,
+    port: int,
+    on_ready: Callable[[dict[str, str]], None],
+    stop: asyncio.Event | None = None,
+    tls: tuple[Path, Path, Path] | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or cancelled); ``on_ready`` gets the URLs and credentials
+    (and ``ca_cert`` with ``tls``: the CA, certificate and key files)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    actual = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_marketing_cloud_app(config),
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            ssl_certfile=str(tls[1]) if tls else None,
+            ssl_keyfile=str(tls[2]) if tls else None,
+            timeout_graceful_shutdown=2,
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                await task
+                return
+            await asyncio.sleep(0.02)
+        base = f"{'https' if tls else 'http'}://{host}:{actual}"
+        info = {
+            "auth_url": f"{base}/",
+            "rest_url": f"{base}/",
+            "soap_url": f"{base}/",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "mid": config.mid,
+            "jwt_secret": config.jwt_secret,
+        }
+        if tls:
+            info["ca_cert"] = str(tls[0])
+        on_ready(info)
+        if stop is not None:
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            server.should_exit = True
+        await task
+    finally:
+        if not task.done():
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), timeout=5)
+        sock.close()
