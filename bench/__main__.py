@@ -19,6 +19,7 @@ MODULES = [
     "speed_limit",
     "workers_scale",
     "tracked_redirect",
+    "mc_write_back",
 ]
 
 

@@ -22,7 +22,7 @@ from peoplesync.marketing_cloud.api_errors import (
     MarketingCloudUnavailableError,
 )
 from peoplesync.marketing_cloud.client import MarketingCloudClient, Sleep
-from peoplesync.marketing_cloud.data_extensions import DataExtension, FieldType
+from peoplesync.marketing_cloud.data_extensions import Column, DataExtension, FieldType
 from peoplesync.marketing_cloud.server_time import server_time
 
 SYNC_LIMIT = 50  # Marketing Cloud's advice for one synchronous rowset call
@@ -40,6 +40,7 @@ class WritePolicy:
     async_batch: int = 5_000
     poll_interval: float = 0.5
     poll_attempts: int = 120
+    concurrent_batches: int = 2  # async requests in flight at once
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ class WriteOutcome:
 
 
 def _text(value: object) -> str | None:
-    if value is None:
-        return None
+    if value is None or type(value) is str:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -73,26 +74,42 @@ def row_name(extension: DataExtension, row: Mapping[str, object], index: int) ->
     return f"{extension.key} row {index + 1}"
 
 
-def prepare_row(extension: DataExtension, row: Mapping[str, object], index: int) -> Row:
+def _columns(extension: DataExtension) -> dict[str, Column]:
+    return {column.name.lower(): column for column in extension.columns}
+
+
+def prepare_row(
+    extension: DataExtension,
+    row: Mapping[str, object],
+    index: int,
+    columns: Mapping[str, Column] | None = None,
+    keys: tuple[str, ...] | None = None,
+) -> Row:
     """A row as Marketing Cloud wants it (its column names, texts, server times), or a
     ``RecordError`` naming the row and field."""
-    record = row_name(extension, row, index)
+    columns = columns if columns is not None else _columns(extension)
     prepared: Row = {}
     for given, value in row.items():
-        column = extension.column(given)
+        column = columns.get(given.lower())
         if column is None:
             raise ValidationError(
-                "no such column in the data extension", record=record, field=given
+                "no such column in the data extension",
+                record=row_name(extension, row, index),
+                field=given,
             )
         text = _text(value)
         if column.type in _TEXTUAL and column.length and text and len(text) > column.length:
             raise ValidationError(
-                f"{len(text)} characters, at most {column.length} fit", record=record, field=given
+                f"{len(text)} characters, at most {column.length} fit",
+                record=row_name(extension, row, index),
+                field=given,
             )
         prepared[column.name] = text
-    for name in extension.primary_key:
+    for name in keys if keys is not None else extension.primary_key:
         if not prepared.get(name):
-            raise MissingMandatoryAttributeError("primary key missing", record=record, field=name)
+            raise MissingMandatoryAttributeError(
+                "primary key missing", record=row_name(extension, row, index), field=name
+            )
     return prepared
 
 
@@ -100,11 +117,12 @@ def prepare_rows(
     extension: DataExtension, rows: Sequence[Mapping[str, object]]
 ) -> tuple[list[Row], list[RecordError]]:
     """Pure: the rows to send and the refused ones."""
+    columns, keys = _columns(extension), extension.primary_key
     good: list[Row] = []
     refused: list[RecordError] = []
     for index, row in enumerate(rows):
         try:
-            good.append(prepare_row(extension, row, index))
+            good.append(prepare_row(extension, row, index, columns, keys))
         except RecordError as error:
             refused.append(error)
     return good, refused
@@ -117,6 +135,20 @@ def rowset_item(extension: DataExtension, row: Row) -> dict[str, Any]:
         "keys": {name: value for name, value in row.items() if name in keys},
         "values": {name: value for name, value in row.items() if name not in keys},
     }
+
+
+def last_per_key(extension: DataExtension, rows: Sequence[Row]) -> list[Row]:
+    """One row per primary key, the last given (what the upserts in order would leave), so
+    batches in flight at once never hold the same row."""
+    keys = extension.primary_key
+    if not keys:
+        return list(rows)
+    latest: dict[tuple[str | None, ...], Row] = {}
+    for row in rows:
+        identity = tuple(row.get(name) for name in keys)
+        latest.pop(identity, None)
+        latest[identity] = row
+    return list(latest.values())
 
 
 def batches(rows: Sequence[Row], size: int) -> list[Sequence[Row]]:
@@ -188,9 +220,10 @@ async def write_rows(
     sleep: Sleep = asyncio.sleep,
 ) -> WriteOutcome:
     """Upsert ``rows`` into ``extension``: one rowset call below ``sync_limit`` rows, async
-    batches from there. Throttling and 5xx are retried by the client; if it gives up,
-    ``MarketingCloudUnavailableError`` is raised and batches already written stay written
-    (upserts, so writing them again is harmless)."""
+    batches from there (one row per primary key, the last given; ``written`` counts those).
+    Throttling and 5xx are retried by the client; if it gives up,
+    ``MarketingCloudUnavailableError`` is raised once every batch has ended, and batches
+    already written stay written (upserts, so writing them again is harmless)."""
     policy = policy or WritePolicy()
     good, refused = prepare_rows(extension, rows)
     if not good:
@@ -199,10 +232,18 @@ async def write_rows(
         written, failed = await _write_sync(client, extension, good)
         return WriteOutcome(written, "sync", 1, tuple(refused + failed))
     size = max(1, min(policy.async_batch, ASYNC_MAX))
+    parts = batches(last_per_key(extension, good), size)
+    gate = asyncio.Semaphore(max(1, policy.concurrent_batches))
+
+    async def one(part: Sequence[Row]) -> tuple[int, list[RecordError]]:
+        async with gate:
+            return await _write_async(client, extension, part, policy, sleep)
+
     written = 0
-    parts = batches(good, size)
-    for part in parts:
-        done, failed = await _write_async(client, extension, part, policy, sleep)
-        written += done
-        refused.extend(failed)
+    # every batch runs to its end; then the first failure, if any, is raised
+    for result in await asyncio.gather(*(one(part) for part in parts), return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise result
+        written += result[0]
+        refused.extend(result[1])
     return WriteOutcome(written, "async", len(parts), tuple(refused))

@@ -94,6 +94,12 @@ async def test_small_batches_go_sync_large_ones_async(tmp_path: Path) -> None:
         )
         assert stored["items"][0]["values"]["doneat"] == "2026-12-05T06:00:00.000"
         assert stored["items"][0]["values"]["errorpermanent"] == "false"
+        # the same message in two batches in flight at once: the last one given wins
+        repeated = [_report(n) for n in range(150)] + [{**_report(3), "statusGroupName": "EXPIRED"}]
+        again = await write_rows(unit.client, SMS_DELIVERY_REPORTS, repeated, policy)
+        assert (again.batches, again.written) == (2, 150)
+        third = await unit.client.read_rows(SMS_DELIVERY_REPORTS.key, where="messageId eq 'm00003'")
+        assert third["items"][0]["values"]["statusgroupname"] == "EXPIRED"
 
 
 async def test_bad_rows_are_named_and_the_rest_written(tmp_path: Path) -> None:

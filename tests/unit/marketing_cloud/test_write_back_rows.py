@@ -25,6 +25,7 @@ from peoplesync.marketing_cloud.deploy import (
 )
 from peoplesync.marketing_cloud.write_back import (
     batches,
+    last_per_key,
     prepare_row,
     prepare_rows,
     row_name,
@@ -165,3 +166,13 @@ def test_error_message_reads_every_envelope() -> None:
     oauth = httpx.Response(401, json={"error": "invalid_client", "error_description": "no"})
     assert error_message(oauth) == "no"
     assert error_message(httpx.Response(502, text="<html>")) == "HTTP 502"
+
+
+def test_last_per_key_keeps_the_last_row_of_each_key_once() -> None:
+    rows: list[dict[str, str | None]] = [
+        {"messageId": "a", "statusName": "PENDING"},
+        {"messageId": "b", "statusName": "PENDING"},
+        {"messageId": "a", "statusName": "DELIVERED"},
+    ]
+    kept = last_per_key(SMS_DELIVERY_REPORTS, rows)
+    assert kept == [rows[1], rows[2]]

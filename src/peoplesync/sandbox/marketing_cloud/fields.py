@@ -84,11 +84,20 @@ def _value(field: Mapping[str, Any], raw: object) -> str | None:
     return text
 
 
+def by_lower_name(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Fields by lower-cased name, to check many rows with."""
+    return {field["name"].lower(): field for field in fields}
+
+
 def check_row(
-    fields: list[dict[str, Any]], values: Mapping[str, object], *, insert: bool
+    fields: list[dict[str, Any]],
+    values: Mapping[str, object],
+    *,
+    insert: bool,
+    by_name: Mapping[str, dict[str, Any]] | None = None,
 ) -> tuple[str, dict[str, str | None]]:
     """``(primary key text, row by field name)`` for one row, or ``FieldProblem``."""
-    by_name = {field["name"].lower(): field for field in fields}
+    by_name = by_name if by_name is not None else by_lower_name(fields)
     row: dict[str, str | None] = {}
     for given, raw in values.items():
         field = by_name.get(given.lower())

@@ -11,7 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from peoplesync.sandbox.marketing_cloud.extensions import read_json
-from peoplesync.sandbox.marketing_cloud.fields import FieldProblem, check_row, matches, parse_filter
+from peoplesync.sandbox.marketing_cloud.fields import (
+    FieldProblem,
+    by_lower_name,
+    check_row,
+    matches,
+    parse_filter,
+)
 from peoplesync.sandbox.marketing_cloud.store import SandboxStore
 from peoplesync.sandbox.marketing_cloud.wire import (
     AGGREGATE,
@@ -113,12 +119,13 @@ async def async_rows(request: Request, store: SandboxStore, clock: Callable[[], 
     called = server_now(clock)
     errors: list[dict[str, Any]] = []
     accepted: dict[str, dict[str, Any]] = {}
+    by_name = by_lower_name(extension["fields"])
     async with store.lock:
         for index, item in enumerate(items):
             try:
                 if not isinstance(item, dict):
                     raise FieldProblem("Each item must be an object.", INVALID_MESSAGE)
-                pk, row = check_row(extension["fields"], item, insert=True)
+                pk, row = check_row(extension["fields"], item, insert=True, by_name=by_name)
                 if request.method == "POST" and (
                     pk in accepted or await store.row_exists(extension["id"], pk)
                 ):

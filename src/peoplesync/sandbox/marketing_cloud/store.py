@@ -88,19 +88,17 @@ class SandboxStore:
     # --- rows ----------------------------------------------------------------------------
 
     async def upsert_rows(self, extension_id: str, rows: Sequence[tuple[str, Json]]) -> None:
-        """Upsert ``(primary key, full row)`` pairs; an existing row keeps unsent columns."""
+        """Upsert ``(primary key, full row)`` pairs; an existing row keeps unsent columns
+        (a value sent as null empties its column)."""
+        batch = []
         for pk, data in rows:
-            async with self.db.execute(
-                "SELECT data FROM rows WHERE extension_id = ? AND pk = ?", (extension_id, pk)
-            ) as cursor:
-                found = await cursor.fetchone()
-            merged = {**json.loads(found[0]), **data} if found else data
             self._seq += 1
-            await self.db.execute(
-                "INSERT INTO rows (extension_id, pk, data, seq) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (extension_id, pk) DO UPDATE SET data = excluded.data",
-                (extension_id, pk, json.dumps(merged), self._seq),
-            )
+            batch.append((extension_id, pk, json.dumps(data), self._seq))
+        await self.db.executemany(
+            "INSERT INTO rows (extension_id, pk, data, seq) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (extension_id, pk) DO UPDATE SET data = json_patch(data, excluded.data)",
+            batch,
+        )
         await self.db.commit()
 
     async def row_exists(self, extension_id: str, pk: str) -> bool:
