@@ -22,6 +22,7 @@ from peoplesync.marketing_cloud.api_errors import (
     MarketingCloudRequestError,
     MarketingCloudUnavailableError,
 )
+from peoplesync.marketing_cloud.units import UnitKeys
 
 Sleep = Callable[[float], Awaitable[None]]
 TOKEN_MARGIN_SECONDS = 60.0  # refresh this long before the server's expiry
@@ -257,3 +258,10 @@ class MarketingCloudClient:
             json={"ContactKey": contact_key, "EventDefinitionKey": definition_key, "Data": data},
         )
         return str(answer["eventInstanceId"])
+
+
+def client_for(unit: UnitKeys, http: httpx.AsyncClient) -> MarketingCloudClient:
+    """The client of a stored business unit (its opened secret), on ``http``."""
+    return MarketingCloudClient(
+        unit.info.auth_url, unit.info.client_id, unit.client_secret, unit.info.mid, http
+    )

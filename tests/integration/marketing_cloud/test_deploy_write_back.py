@@ -13,14 +13,22 @@ from peoplesync.marketing_cloud.api_errors import (
     MarketingCloudAuthError,
     MarketingCloudUnavailableError,
 )
+from peoplesync.marketing_cloud.client import client_for
 from peoplesync.marketing_cloud.data_extensions import (
     DATA_EXTENSIONS,
     SMS_DELIVERY_REPORTS,
     UNIFIED_URL_TRACKING,
 )
 from peoplesync.marketing_cloud.deploy import deploy
+from peoplesync.marketing_cloud.units import UnitInfo, UnitKeys
 from peoplesync.marketing_cloud.write_back import WritePolicy, write_rows
-from tests.integration.marketing_cloud.sandbox_unit import sandbox_unit
+from tests.integration.marketing_cloud.sandbox_unit import (
+    BASE,
+    CLIENT_ID,
+    MID,
+    SECRET,
+    sandbox_unit,
+)
 
 
 def _report(n: int) -> dict[str, object]:
@@ -181,3 +189,14 @@ async def test_fire_event(tmp_path: Path) -> None:
         listed = await unit.client.call("GET", "/sandbox/events")
         assert listed["items"][0]["eventInstanceId"] == event
         assert listed["items"][0]["data"] == {"text": "YES"}
+
+
+async def test_client_for_a_stored_unit(tmp_path: Path) -> None:
+    info = UnitInfo(
+        "acme", MID, CLIENT_ID, f"{BASE}/", True, False, None, None, "native", datetime.now(UTC)
+    )
+    async with sandbox_unit(tmp_path) as unit:
+        client = client_for(UnitKeys(info, SECRET, (b"k",)), unit.http)
+        assert SECRET not in repr(client)
+        deployed = await deploy(client, [SMS_DELIVERY_REPORTS])
+        assert deployed[0].created
