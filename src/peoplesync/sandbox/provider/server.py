@@ -4,15 +4,14 @@ demo, which runs it in its own process."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 
+from peoplesync.sandbox.loopback import bind, run_until_stopped
 from peoplesync.sandbox.provider.app import create_provider_app
 from peoplesync.sandbox.provider.config import ProviderConfig
 
@@ -40,11 +39,7 @@ async def serve(
 ) -> None:
     """Serve until ``stop`` is set (or cancelled); ``on_ready`` gets ``base_url`` and
     ``api_key`` (and ``ca_cert`` with ``tls``: the CA, certificate and key files)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(512)
+    sock = bind(host, port)
     actual = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
@@ -58,27 +53,8 @@ async def serve(
             timeout_graceful_shutdown=2,
         )
     )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                await task
-                return
-            await asyncio.sleep(0.02)
-        scheme = "https" if tls else "http"
-        info = {"base_url": f"{scheme}://{host}:{actual}", "api_key": config.api_key}
-        if tls:
-            info["ca_cert"] = str(tls[0])
-        on_ready(info)
-        if stop is not None:
-            waiter = asyncio.create_task(stop.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            server.should_exit = True
-        await task
-    finally:
-        if not task.done():
-            server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        sock.close()
+    scheme = "https" if tls else "http"
+    info = {"base_url": f"{scheme}://{host}:{actual}", "api_key": config.api_key}
+    if tls:
+        info["ca_cert"] = str(tls[0])
+    await run_until_stopped(server, sock, lambda: on_ready(info), stop)
