@@ -4,11 +4,7 @@ credentials and rows are still there."""
 
 from __future__ import annotations
 
-import json
 import ssl
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +14,7 @@ from peoplesync.marketing_cloud.client import MarketingCloudClient
 from peoplesync.marketing_cloud.data_extensions import INBOUND_MESSAGES
 from peoplesync.marketing_cloud.deploy import deploy
 from peoplesync.marketing_cloud.write_back import write_rows
-from tests.served_org import PEOPLESYNC
-
-
-@contextmanager
-def sandbox_marketing_cloud(data_dir: Path) -> Iterator[dict[str, Any]]:
-    process = subprocess.Popen(
-        [*PEOPLESYNC, "sandbox", "marketing-cloud", "--data-dir", str(data_dir), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line, process.stderr.read() if process.stderr else "no output"
-        yield json.loads(line)
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+from tests.served_org import served_sandbox
 
 
 async def _deploy_and_write(info: dict[str, Any], rows: int) -> int:
@@ -59,7 +37,7 @@ async def _deploy_and_write(info: dict[str, Any], rows: int) -> int:
 
 
 async def test_cli_over_https_survives_a_restart(tmp_path: Path) -> None:
-    with sandbox_marketing_cloud(tmp_path / "mc") as info:
+    with served_sandbox("marketing-cloud", tmp_path / "mc") as info:
         assert set(info) == {
             "auth_url",
             "rest_url",
@@ -72,7 +50,7 @@ async def test_cli_over_https_survives_a_restart(tmp_path: Path) -> None:
         }
         assert info["auth_url"].startswith("https://127.0.0.1:")
         assert await _deploy_and_write(info, 60) == 60
-    with sandbox_marketing_cloud(tmp_path / "mc") as again:
+    with served_sandbox("marketing-cloud", tmp_path / "mc") as again:
         assert again["client_secret"] == info["client_secret"]
         assert again["jwt_secret"] == info["jwt_secret"]
         assert await _deploy_and_write(again, 0) == 60

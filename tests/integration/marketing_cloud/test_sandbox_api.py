@@ -121,6 +121,22 @@ async def test_rowset_keeps_rows_before_the_first_bad_one(tmp_path: Path) -> Non
             f"{BASE}/hub/v1/dataevents/key:nothing/rowset", json=[], headers=headers
         )
         assert unknown.json()["errorcode"] == 10001
+        single = await unit.http.put(
+            f"{BASE}/hub/v1/dataevents/key:audience/rows/ContactKey:z",
+            json={"values": {"Score": "8"}},
+            headers=headers,
+        )
+        assert single.json() == {"keys": {"ContactKey": "z"}, "values": {"Score": "8"}}
+        bad_single = await unit.http.put(
+            f"{BASE}/hub/v1/dataevents/key:audience/rows/ContactKey:y",
+            json={"values": {"Score": "eight"}},
+            headers=headers,
+        )
+        assert bad_single.status_code == 400 and bad_single.json()["errorcode"] == 10001
+        read = await unit.http.get(
+            f"{BASE}/data/v1/customobjectdata/key/audience/rowset", headers=headers
+        )
+        assert [item["keys"]["contactkey"] for item in read.json()["items"]] == ["a", "z"]
 
 
 async def test_async_rows_status_results_and_reads(tmp_path: Path) -> None:

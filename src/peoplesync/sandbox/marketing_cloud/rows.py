@@ -36,12 +36,18 @@ def server_now(clock: Callable[[], float]) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 10000:02d}"
 
 
-async def rowset(request: Request, store: SandboxStore) -> Response:
-    """``POST /hub/v1/dataevents/{key:K|id}/rowset``: upsert; stop at the first bad row."""
+async def _extension(request: Request, store: SandboxStore) -> dict[str, Any] | Response:
+    """The extension the path names (``key:K`` or an id), or the hub API's 400."""
     reference = request.path_params["reference"]
     extension = await store.extension(reference)
-    if extension is None:
-        return rest_error(400, f"Parameter {reference} is invalid.", 10001)
+    return extension or rest_error(400, f"Parameter {reference} is invalid.", 10001)
+
+
+async def rowset(request: Request, store: SandboxStore) -> Response:
+    """``POST /hub/v1/dataevents/{key:K|id}/rowset``: upsert; stop at the first bad row."""
+    extension = await _extension(request, store)
+    if isinstance(extension, Response):
+        return extension
     body = await read_json(request)
     if not isinstance(body, list):
         return rest_error(400, "The request body is not a valid array of rows.", INVALID_MESSAGE)
@@ -77,10 +83,9 @@ async def rowset(request: Request, store: SandboxStore) -> Response:
 
 async def one_row(request: Request, store: SandboxStore) -> Response:
     """``PUT /hub/v1/dataevents/{ref}/rows/{pk}:{value}``: upsert one row."""
-    reference = request.path_params["reference"]
-    extension = await store.extension(reference)
-    if extension is None:
-        return rest_error(400, f"Parameter {reference} is invalid.", 10001)
+    extension = await _extension(request, store)
+    if isinstance(extension, Response):
+        return extension
     body = await read_json(request)
     name, _, value = request.path_params["key"].partition(":")
     values = body.get("values") if isinstance(body, dict) else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -14,25 +13,24 @@ import uvicorn
 from peoplesync.sandbox.loopback import bind, run_until_stopped
 from peoplesync.sandbox.marketing_cloud.app import create_marketing_cloud_app
 from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
+from peoplesync.sandbox.owner_file import kept_secret
 
 
 def stored_credentials(data_dir: Path) -> dict[str, str]:
     """Client id, client secret and JWT secret, kept owner-only in ``credentials.json`` so
     they survive restarts."""
-    path = data_dir / "credentials.json"
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    data_dir.mkdir(parents=True, exist_ok=True)
-    made = {
-        "client_id": secrets.token_hex(12),
-        "client_secret": secrets.token_urlsafe(24),
-        "jwt_secret": secrets.token_urlsafe(48),
-    }
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(made, handle)
-    return made
+    text = kept_secret(
+        data_dir / "credentials.json",
+        lambda: json.dumps(
+            {
+                "client_id": secrets.token_hex(12),
+                "client_secret": secrets.token_urlsafe(24),
+                "jwt_secret": secrets.token_urlsafe(48),
+            }
+        ),
+    )
+    credentials: dict[str, str] = json.loads(text)
+    return credentials
 
 
 async def serve(

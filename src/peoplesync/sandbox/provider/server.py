@@ -4,7 +4,6 @@ demo, which runs it in its own process."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -12,21 +11,14 @@ from pathlib import Path
 import uvicorn
 
 from peoplesync.sandbox.loopback import bind, run_until_stopped
+from peoplesync.sandbox.owner_file import kept_secret
 from peoplesync.sandbox.provider.app import create_provider_app
 from peoplesync.sandbox.provider.config import ProviderConfig
 
 
 def stored_api_key(data_dir: Path) -> str:
     """The provider's API key, kept in ``api.key`` (owner-only) so it survives restarts."""
-    key_file = data_dir / "api.key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    api_key = secrets.token_urlsafe(24)
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(api_key)
-    return api_key
+    return kept_secret(data_dir / "api.key", lambda: secrets.token_urlsafe(24))
 
 
 async def serve(
