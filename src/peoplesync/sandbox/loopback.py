@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
+from starlette.applications import Starlette
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -52,3 +54,34 @@ async def run_until_stopped(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(task), timeout=5)
         sock.close()
+
+
+async def serve_app(
+    app: Starlette,
+    host: str,
+    port: int,
+    describe: Callable[[str], dict[str, str]],
+    on_ready: Callable[[dict[str, str]], None],
+    stop: asyncio.Event | None = None,
+    tls: tuple[Path, Path, Path] | None = None,
+) -> None:
+    """Serve ``app`` on loopback (HTTPS with ``tls``: CA, certificate and key files) until
+    ``stop``; ``on_ready`` gets ``describe(base_url)``, plus ``ca_cert`` with ``tls``."""
+    sock = bind(host, port)
+    base_url = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            ssl_certfile=str(tls[1]) if tls else None,
+            ssl_keyfile=str(tls[2]) if tls else None,
+            # A client holding a keep-alive connection must not hold up a shutdown.
+            timeout_graceful_shutdown=2,
+        )
+    )
+    info = describe(base_url)
+    if tls:
+        info["ca_cert"] = str(tls[0])
+    await run_until_stopped(server, sock, lambda: on_ready(info), stop)

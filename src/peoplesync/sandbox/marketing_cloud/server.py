@@ -8,9 +8,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-import uvicorn
-
-from peoplesync.sandbox.loopback import bind, run_until_stopped
+from peoplesync.sandbox.loopback import serve_app
 from peoplesync.sandbox.marketing_cloud.app import create_marketing_cloud_app
 from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
 from peoplesync.sandbox.owner_file import kept_secret
@@ -43,29 +41,16 @@ async def serve(
 ) -> None:
     """Serve until ``stop`` is set (or cancelled); ``on_ready`` gets the URLs and credentials
     (and ``ca_cert`` with ``tls``: the CA, certificate and key files)."""
-    sock = bind(host, port)
-    actual = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_marketing_cloud_app(config),
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
-            ssl_certfile=str(tls[1]) if tls else None,
-            ssl_keyfile=str(tls[2]) if tls else None,
-            timeout_graceful_shutdown=2,
-        )
-    )
-    base = f"{'https' if tls else 'http'}://{host}:{actual}"
-    info = {
-        "auth_url": f"{base}/",
-        "rest_url": f"{base}/",
-        "soap_url": f"{base}/",
-        "client_id": config.client_id,
-        "client_secret": config.client_secret,
-        "mid": config.mid,
-        "jwt_secret": config.jwt_secret,
-    }
-    if tls:
-        info["ca_cert"] = str(tls[0])
-    await run_until_stopped(server, sock, lambda: on_ready(info), stop)
+
+    def describe(base_url: str) -> dict[str, str]:
+        return {
+            "auth_url": f"{base_url}/",
+            "rest_url": f"{base_url}/",
+            "soap_url": f"{base_url}/",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "mid": config.mid,
+            "jwt_secret": config.jwt_secret,
+        }
+
+    await serve_app(create_marketing_cloud_app(config), host, port, describe, on_ready, stop, tls)
