@@ -201,6 +201,13 @@ async def _write_async(
     if not status.get("hasErrors") and state == "Complete":
         return len(rows), []
     failures = await client.async_errors(request_id)
+    if state == "Error" and not failures:
+        failed = MarketingCloudRequestError(
+            f"async request {request_id} ended in Error without item results",
+            record=f"{extension.key} async request {request_id} ({len(rows)} rows)",
+            status=200,
+        )
+        return 0, [failed]
     refused: list[RecordError] = [
         MarketingCloudRequestError(
             f"{item.get('errorCode', 'Error')}: {item.get('message', '')}",

@@ -7,13 +7,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from peoplesync.marketing_cloud.api_errors import (
     MarketingCloudAuthError,
     MarketingCloudUnavailableError,
 )
-from peoplesync.marketing_cloud.client import client_for
+from peoplesync.marketing_cloud.client import MarketingCloudClient, client_for
 from peoplesync.marketing_cloud.data_extensions import (
     DATA_EXTENSIONS,
     SMS_DELIVERY_REPORTS,
@@ -200,3 +201,34 @@ async def test_client_for_a_stored_unit(tmp_path: Path) -> None:
         assert SECRET not in repr(client)
         deployed = await deploy(client, [SMS_DELIVERY_REPORTS])
         assert deployed[0].created
+
+
+class _ErrorStatus(httpx.AsyncBaseTransport):
+    """The sandbox, except that every async request reports ``Error`` with no results."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/status"):
+            await response.aread()
+            body = response.json()
+            body["status"]["requestStatus"] = "Error"
+            return httpx.Response(200, json=body)
+        if request.url.path.endswith("/results"):
+            return httpx.Response(200, json={"page": 1, "pageSize": 50, "count": 0, "items": []})
+        return response
+
+
+async def test_async_request_in_error_counts_its_rows_as_not_written(tmp_path: Path) -> None:
+    async with sandbox_unit(tmp_path) as unit:
+        await deploy(unit.client, [SMS_DELIVERY_REPORTS])
+        transport = _ErrorStatus(httpx.ASGITransport(app=unit.app))
+        async with httpx.AsyncClient(transport=transport) as http:
+            client = MarketingCloudClient(f"{BASE}/", CLIENT_ID, SECRET, MID, http)
+            outcome = await write_rows(
+                client, SMS_DELIVERY_REPORTS, [_report(n) for n in range(60)]
+            )
+        assert outcome.written == 0
+        assert "60 rows" in str(outcome.errors[0]) and "Error" in str(outcome.errors[0])
