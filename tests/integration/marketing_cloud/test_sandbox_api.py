@@ -243,6 +243,15 @@ async def test_knobs_refuse_with_429_and_retry_after(tmp_path: Path) -> None:
         assert (await unit.http.get(f"{BASE}/data/v1/customobjects", headers=headers)).is_success
         bad_knob = await unit.http.put(f"{BASE}/sandbox/control", json={"warp": 9}, auth=owner)
         assert bad_knob.status_code == 400
+        not_number = await unit.http.put(
+            f"{BASE}/sandbox/control", json={"latency_ms": "slow"}, auth=owner
+        )
+        assert not_number.status_code == 400 and unit.knobs.latency_ms == 0
+        await unit.http.put(f"{BASE}/sandbox/control", json={"rate_500": 1.0}, auth=owner)
+        down = await unit.http.get(f"{BASE}/data/v1/customobjects", headers=headers)
+        assert down.status_code == 500 and down.json()["errorcode"] == 0
+        state = await unit.http.put(f"{BASE}/sandbox/control", json={"rate_500": 0}, auth=owner)
+        assert state.json()["refused"] == {"429": 1, "500": 1}
         await unit.http.put(f"{BASE}/sandbox/control", json={"expire_tokens": True}, auth=owner)
         gone = await unit.http.get(f"{BASE}/data/v1/customobjects", headers=headers)
         assert gone.status_code == 401

@@ -111,9 +111,16 @@ def create_marketing_cloud_app(
             unknown = set(body) - names - {"expire_tokens"}
             if unknown:
                 return rest_error(400, f"Unknown knobs: {', '.join(sorted(unknown))}", 10005)
-            for name, value in body.items():
-                if name in names:
-                    setattr(sandbox.knobs, name, type(getattr(sandbox.knobs, name))(value))
+            try:
+                changed = {
+                    name: type(getattr(sandbox.knobs, name))(value)
+                    for name, value in body.items()
+                    if name in names
+                }
+            except (TypeError, ValueError):
+                return rest_error(400, "Each knob takes a number.", 10001)
+            for name, value in changed.items():
+                setattr(sandbox.knobs, name, value)
             if body.get("expire_tokens"):
                 sandbox.tokens.expire_all()
         return JSONResponse(
