@@ -276,3 +276,23 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
             f"{BASE}/data/v1/customobjectdata/key/audience/rowset", headers=headers
         )
         assert read.json()["items"][0]["keys"] == {"contactkey": "kept"}
+
+
+async def test_pages_show_extensions_and_rows_to_the_owner(tmp_path: Path) -> None:
+    async with sandbox_unit(tmp_path) as unit:
+        headers = await _authed(unit)
+        await _create(unit, headers)
+        await unit.http.post(
+            f"{BASE}/hub/v1/dataevents/key:audience/rowset",
+            json=[{"keys": {"ContactKey": "<b>x</b>"}, "values": {"Score": "41"}}],
+            headers=headers,
+        )
+        asked = await unit.http.get(f"{BASE}/sandbox")
+        assert asked.status_code == 401 and "Basic" in asked.headers["www-authenticate"]
+        owner = httpx.BasicAuth(CLIENT_ID, SECRET)
+        listing = await unit.http.get(f"{BASE}/sandbox", auth=owner)
+        assert "href='/sandbox/extensions/audience'" in listing.text
+        assert "<td>4</td><td>1</td>" in listing.text  # fields, rows
+        rows = await unit.http.get(f"{BASE}/sandbox/extensions/audience", auth=owner)
+        assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in rows.text and "<td>41</td>" in rows.text
+        assert "1 rows" in rows.text

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from peoplesync.sandbox.marketing_cloud import events, extensions, rows
+from peoplesync.sandbox.marketing_cloud import events, extensions, pages, rows
 from peoplesync.sandbox.marketing_cloud.auth import Tokens, token_route
 from peoplesync.sandbox.marketing_cloud.config import Knobs, SandboxConfig
 from peoplesync.sandbox.marketing_cloud.store import SandboxStore
@@ -99,6 +99,20 @@ def create_marketing_cloud_app(
     async def fire(request: Request, store: SandboxStore) -> Response:
         return await events.fire(request, store, clock)
 
+    def owned(handler: Callable[[Request, SandboxStore], Awaitable[Response]]) -> Handler:
+        """Pages for a person: Basic auth with the client id and secret (a browser asks)."""
+
+        async def guarded(request: Request) -> Response:
+            if not sandbox.owner(request):
+                return Response(
+                    "client id and secret required",
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Basic realm="marketing cloud sandbox"'},
+                )
+            return await handler(request, store)
+
+        return guarded
+
     async def control(request: Request) -> Response:
         """``GET``/``PUT /sandbox/control``: read or change knobs; ``expire_tokens``."""
         if not sandbox.owner(request):
@@ -169,6 +183,8 @@ def create_marketing_cloud_app(
         Route("/interaction/v1/eventDefinitions/{reference}", rest(events.read_definition)),
         Route("/sandbox/events", rest(events.list_events, faults=False)),
         Route("/sandbox/control", control, methods=["GET", "PUT"]),
+        Route("/sandbox", owned(pages.extensions_page)),
+        Route("/sandbox/extensions/{key}", owned(pages.rows_page)),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox
