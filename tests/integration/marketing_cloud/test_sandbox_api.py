@@ -295,4 +295,4 @@ async def test_pages_show_extensions_and_rows_to_the_owner(tmp_path: Path) -> No
         assert "<td>4</td><td>1</td>" in listing.text  # fields, rows
         rows = await unit.http.get(f"{BASE}/sandbox/extensions/audience", auth=owner)
         assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in rows.text and "<td>41</td>" in rows.text
-        assert "1 rows" in rows.text
+        assert "<p>1 row.</p>" in rows.text

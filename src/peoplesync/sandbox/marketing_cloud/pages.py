@@ -56,7 +56,7 @@ async def rows_page(request: Request, store: SandboxStore) -> Response:
         "<tr>" + "".join(f"<td>{escape(str(row.get(n) or ''))}</td>" for n in names) + "</tr>"
         for row in rows[:ROWS_SHOWN]
     )
-    shown = (
-        f"<p>{len(rows)} rows{f', first {ROWS_SHOWN} shown' if len(rows) > ROWS_SHOWN else ''}.</p>"
-    )
+    noun = "row" if len(rows) == 1 else "rows"
+    more = f", first {ROWS_SHOWN} shown" if len(rows) > ROWS_SHOWN else ""
+    shown = f"<p>{len(rows)} {noun}{more}.</p>"
     return _page(f"{extension['name']} ({key})", f"{shown}<table><tr>{head}</tr>{body}</table>")
