@@ -117,7 +117,7 @@ async def add_fields(request: Request, store: SandboxStore) -> Response:
         except FieldProblem as problem:
             return rest_error(400, problem.message, problem.code)
         have = {field["name"].lower() for field in found["fields"]}
-        has_rows = bool(await store.rows(found["id"]))
+        has_rows = await store.row_count(found["id"]) > 0
         for field in added:
             if field["name"].lower() in have:
                 return rest_error(400, f"Field {field['name']} already exists.", 10005)

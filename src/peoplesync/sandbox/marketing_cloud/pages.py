@@ -27,7 +27,7 @@ async def extensions_page(_: Request, store: SandboxStore) -> Response:
     """Every data extension with its key, field count and row count."""
     lines = []
     for extension in await store.extensions():
-        count = len(await store.rows(extension["id"]))
+        count = await store.row_count(extension["id"])
         key = escape(extension["key"])
         lines.append(
             f"<tr><td><a href='/sandbox/extensions/{key}'>{escape(extension['name'])}</a></td>"

@@ -107,6 +107,13 @@ class SandboxStore:
         ) as cursor:
             return await cursor.fetchone() is not None
 
+    async def row_count(self, extension_id: str) -> int:
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM rows WHERE extension_id = ?", (extension_id,)
+        ) as cursor:
+            found = await cursor.fetchone()
+        return int(found[0]) if found else 0
+
     async def rows(self, extension_id: str) -> list[Json]:
         async with self.db.execute(
             "SELECT data FROM rows WHERE extension_id = ? ORDER BY seq", (extension_id,)
