@@ -296,3 +296,29 @@ async def test_pages_show_extensions_and_rows_to_the_owner(tmp_path: Path) -> No
         rows = await unit.http.get(f"{BASE}/sandbox/extensions/audience", auth=owner)
         assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in rows.text and "<td>41</td>" in rows.text
         assert "<p>1 row.</p>" in rows.text
+
+
+async def test_adding_fields_keeps_rows_valid(tmp_path: Path) -> None:
+    async with sandbox_unit(tmp_path) as unit:
+        headers = await _authed(unit)
+        created = await _create(unit, headers)
+        await unit.http.post(
+            f"{BASE}/hub/v1/dataevents/key:audience/rowset",
+            json=[{"keys": {"ContactKey": "a"}, "values": {}}],
+            headers=headers,
+        )
+        url = f"{BASE}/data/v1/customobjects/{created['id']}/fields"
+
+        async def add(field: dict[str, object]) -> httpx.Response:
+            return await unit.http.post(url, json={"fields": [field]}, headers=headers)
+
+        required = await add({"name": "Tier", "type": "Text", "isNullable": False})
+        assert required.status_code == 400 and required.json()["errorcode"] == 10002
+        key = await add({"name": "Other", "type": "Text", "length": 5, "isPrimaryKey": True})
+        assert key.status_code == 400
+        again = await add({"name": "mobile", "type": "Phone"})
+        assert again.status_code == 400 and "already exists" in again.json()["message"]
+        fine = await add({"name": "Tier", "type": "Text", "length": 10})
+        assert fine.status_code == 200
+        assert [f["name"] for f in fine.json()["fields"]][-1] == "Tier"
+        assert fine.json()["fields"][-1]["ordinal"] == 4
