@@ -11,11 +11,15 @@ MODULES = [
     "inbound_transfer",
     "sync_latency",
     "outbound_push",
+    "push_latency",
     "web_latency",
     "messaging_send",
     "journey_execute",
     "report_ingest",
     "speed_limit",
+    "workers_scale",
+    "tracked_redirect",
+    "mc_write_back",
 ]
 
 

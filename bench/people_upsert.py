@@ -16,7 +16,8 @@ import resource
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -84,6 +85,21 @@ async def run_backend(name: str, url: str, count: int, batch: int) -> dict[str, 
     }
 
 
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[str]:
+    """A URL on a fresh schema of the bench PostgreSQL, dropped on exit."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
 async def run(args: argparse.Namespace) -> None:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
@@ -95,20 +111,11 @@ async def run(args: argparse.Namespace) -> None:
                     flush=True,
                 )
         else:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(POSTGRES_URL)
-            async with admin.begin() as conn:
-                await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+            async with postgres_schema() as url:
                 print(
                     json.dumps(await run_backend("postgres", url, args.persons, args.batch)),
                     flush=True,
                 )
-            finally:
-                async with admin.begin() as conn:
-                    await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-                await admin.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:

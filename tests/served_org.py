@@ -17,6 +17,25 @@ from typing import Any
 PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
 
 
+@contextmanager
+def served_sandbox(kind: str, data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
+    """``peoplesync sandbox KIND --data-dir D --port 0 ...`` as a process: its JSON line."""
+    process = subprocess.Popen(
+        [*PEOPLESYNC, "sandbox", kind, "--data-dir", str(data_dir), "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else "no output"
+        yield json.loads(line)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
 def environment(
     info: dict[str, Any], data_dir: Path, *, secrets: bool = True, **extra: str
 ) -> dict[str, str]:

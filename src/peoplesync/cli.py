@@ -1,4 +1,5 @@
-"""The peoplesync command line. Commands are thin: they build settings and call async code."""
+"""The peoplesync command line. Commands are thin: they build settings and call async code.
+Every command group is registered here, explicitly (importing a CLI module adds nothing)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,18 @@ from peoplesync.marketing_cloud_cli import marketing_cloud_app
 from peoplesync.messaging_cli import messages_app, providers_app
 from peoplesync.outbound_cli import push_app
 from peoplesync.people_cli import attributes_app, people_app
+from peoplesync.sandbox.marketing_cloud.cli import marketing_cloud as sandbox_marketing_cloud
 from peoplesync.sandbox.provider.cli import provider as sandbox_provider
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.schedule_cli import schedule_step
 from peoplesync.segments_cli import segments_app
 from peoplesync.settings import Settings
-from peoplesync.status_cli import status_command
+from peoplesync.status_cli import register_status_commands, status_command
 from peoplesync.steps_cli import config_app, steps_app
-from peoplesync.sync_cli import sync_app
-from peoplesync.transfer_cli import transfer as _transfer_commands  # noqa: F401 (registers)
+from peoplesync.sync_cli import progress_bar, sync_app
+from peoplesync.transfer_cli import register_transfer_commands
 from peoplesync.web.cli import serve, users_app
+from peoplesync.worker_cli import worker
 
 app = typer.Typer(
     name="peoplesync",
@@ -40,10 +43,13 @@ app.add_typer(attributes_app, name="attributes")
 app.add_typer(segments_app, name="segments")
 app.add_typer(sandbox_app, name="sandbox")
 sandbox_app.command("provider")(sandbox_provider)
+sandbox_app.command("marketing-cloud")(sandbox_marketing_cloud)
 app.add_typer(providers_app, name="providers")
 app.add_typer(messages_app, name="messages")
 app.add_typer(marketing_cloud_app, name="marketing-cloud")
+register_status_commands(salesforce_app)
 app.add_typer(salesforce_app, name="salesforce")
+register_transfer_commands(sync_app)
 app.add_typer(sync_app, name="sync")
 app.add_typer(push_app, name="push")
 app.add_typer(steps_app, name="steps")
@@ -52,6 +58,7 @@ app.add_typer(config_app, name="config")
 app.command("status")(status_command)
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 @app.callback()
@@ -95,6 +102,7 @@ def demo(
                 console=console,
                 settings=settings,
                 web_port=web_port if web else None,
+                progress=progress_bar,
             )
         )
     except KeyboardInterrupt:

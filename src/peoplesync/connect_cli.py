@@ -1,7 +1,7 @@
 """CLI: ``peoplesync salesforce connect``: check an org's credentials and store them sealed.
 
 The ``salesforce`` command group lives here; its other commands (pause, resume, budget,
-delete) are added by ``status_cli``."""
+delete) are registered from ``status_cli`` by ``peoplesync.cli``."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,14 @@ from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint, store_connection
-from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import Integration
 from peoplesync.sync.organization import learn_organization
-from peoplesync.sync_cli import inbound_passes
 from peoplesync.web.accounts import Accounts, Role
-from peoplesync.web.cli import address_of, listen, serve_web
+from peoplesync.web.server import address_of, listen, serve_web
 from peoplesync.wiring import people_store, services
+from peoplesync.workers.events import Event, PassDone, StreamBatch
+from peoplesync.workers.inbound import ProgressSink, StreamNews, inbound_passes
+from peoplesync.workers.outcome import Failed, Gated
 
 DEMO_COUNTS = {"accounts": 300, "contacts": 2000, "leads": 1000}
 DEMO_EMAIL = "demo@example.com"
@@ -61,7 +61,9 @@ def _instructions(info: dict[str, Any]) -> str:
     )
 
 
-async def _first_sync(settings: Settings, info: dict[str, Any], console: Console) -> dict[str, Any]:
+async def _first_sync(
+    settings: Settings, info: dict[str, Any], console: Console, progress: ProgressSink | None
+) -> dict[str, Any]:
     """Connect People to the org and bring its Leads and Contacts in."""
     integration = Integration(
         "default",
@@ -79,14 +81,6 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
             f"the demo cannot log in to the sandbox org at {info['login_url']}",
             hint="stop other demos using this data folder and run peoplesync demo again",
         )
-    summaries: list[dict[str, Any]] = []
-
-    def refused(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-        raise ConfigurationError(
-            f"the first sync did not run ({state}): {reason}",
-            hint="see `peoplesync status`, then run `peoplesync demo` again",
-        )
-
     async with services(settings) as wired:
         store = wired.people
         connected = await store_connection(
@@ -94,17 +88,22 @@ async def _first_sync(settings: Settings, info: dict[str, Any], console: Console
         )
         # Through the status gate and recorder like every pass: the first sync is counted,
         # logged and kept in the transfer history.
-        await inbound_passes(
+        outcome = await inbound_passes(
             settings,
             store,
             integration.name,
             follow=False,
-            on_summary=summaries.append,
-            stop=refused,
-            progress=True,
+            progress=progress,
             started_by="demo",
         )
-    [summary] = summaries
+    if isinstance(outcome, Failed):
+        raise outcome.error
+    if isinstance(outcome, Gated):
+        raise ConfigurationError(
+            f"the first sync did not run ({outcome.state}): {outcome.reason}",
+            hint="see `peoplesync status`, then run `peoplesync demo` again",
+        )
+    summary: dict[str, Any] = outcome.report
     rejected = sum(summary[sobject]["rejected"] for sobject in ("Account", "Lead", "Contact"))
     console.print(
         f"People holds {summary['persons']} persons from {summary['Lead']['read']} leads and "
@@ -147,45 +146,39 @@ def _an_edit_to_try(info: dict[str, Any]) -> str:
 
 async def keep_syncing(settings: Settings, console: Console, *, interval: float = 60.0) -> None:
     """Real-time sync until cancelled, telling the user what arrives."""
-    seen: dict[str, tuple[int, int, int]] = {}
+    news = StreamNews()
 
-    def heard(step: str, report: InboundReport) -> None:
-        now = (report.created, report.updated, report.deleted + report.unlinked)
-        before = seen.get(step, (0, 0, 0))
-        seen[step] = now
-        created, updated, removed = (a - b for a, b in zip(now, before, strict=True))
-        if created or updated or removed:
-            console.print(
-                f"{step} changes arrived from Salesforce: {created} created, {updated} updated, "
-                f"{removed} removed in People"
+    def heard(event: Event) -> None:
+        if isinstance(event, StreamBatch):
+            said = news.heard(event.step, event.report)
+            if said is not None:
+                console.print(said)
+        elif isinstance(event, PassDone):
+            changed = sum(
+                part["created"] + part["updated"]
+                for part in event.report.values()
+                if isinstance(part, dict)
             )
-
-    def polled(summary: dict[str, Any]) -> None:
-        changed = sum(
-            part["created"] + part["updated"] for part in summary.values() if isinstance(part, dict)
-        )
-        if changed:
-            console.print(f"polling brought {changed} changes")
-
-    def stopped(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-        console.print(f"sync stopped ({state}): {reason}", markup=False)
-        return code
+            if changed:
+                console.print(f"polling brought {changed} changes")
 
     # The loop of `sync run --follow`: change streams and a poll every ``interval``, each
     # pass and each streamed change recorded in the status.
     async with people_store(settings) as store:
-        await inbound_passes(
+        outcome = await inbound_passes(
             settings,
             store,
             "default",
             follow=True,
             interval=interval,
             reconcile_every=interval,
-            on_summary=polled,
-            on_stream=heard,
-            stop=stopped,
+            events=heard,
             started_by="demo",
         )
+    if isinstance(outcome, Gated):
+        console.print(f"sync stopped ({outcome.state}): {outcome.reason}", markup=False)
+    elif isinstance(outcome, Failed):
+        raise outcome.error
 
 
 async def ensure_demo_user(accounts: Accounts) -> None:
@@ -246,11 +239,13 @@ async def run_demo(
     console: Console,
     settings: Settings | None = None,
     web_port: int | None = None,
+    progress: ProgressSink | None = None,
 ) -> dict[str, Any]:
     """Seed (first run only) and serve the sandbox org; ``once`` stops when it is up.
 
     With ``web_port`` (and not ``once``), `peoplesync serve` runs on it with its sync
-    workers; otherwise the demo keeps syncing on its own. ``data_dir`` must be absolute.
+    workers; otherwise the demo keeps syncing on its own. ``data_dir`` must be absolute;
+    ``progress`` shows the first sync's progress.
     """
     config = SandboxConfig(data_dir=data_dir / "sandbox-salesforce", seed=42)
     with Progress(
@@ -259,17 +254,17 @@ async def run_demo(
         TextColumn("{task.completed}/{task.total}"),
         console=console,
         transient=True,
-    ) as progress:
+    ) as seeding:
         tasks = {
-            "Account": progress.add_task("accounts", total=DEMO_COUNTS["accounts"]),
-            "Contact": progress.add_task("contacts", total=DEMO_COUNTS["contacts"]),
-            "Lead": progress.add_task("leads", total=DEMO_COUNTS["leads"]),
+            "Account": seeding.add_task("accounts", total=DEMO_COUNTS["accounts"]),
+            "Contact": seeding.add_task("contacts", total=DEMO_COUNTS["contacts"]),
+            "Lead": seeding.add_task("leads", total=DEMO_COUNTS["leads"]),
         }
         counts = await seed_if_empty(
             config,
             **DEMO_COUNTS,
             progress=lambda sobject, n: (
-                progress.advance(tasks[sobject], n) if sobject in tasks else None
+                seeding.advance(tasks[sobject], n) if sobject in tasks else None
             ),
         )
     if counts is not None:
@@ -284,7 +279,7 @@ async def run_demo(
     console.print(_instructions(info), soft_wrap=True)
     follower: asyncio.Task[None] | None = None
     if settings is not None:
-        info["sync"] = await _first_sync(settings, info, console)
+        info["sync"] = await _first_sync(settings, info, console, progress)
         if not once:
             console.print(_an_edit_to_try(info), soft_wrap=True)
             if web_port is None:

@@ -7,27 +7,23 @@ import contextlib
 import json
 import os
 import signal
-import ssl
-from datetime import timedelta
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 
 from peoplesync.errors import PeopleSyncError
 from peoplesync.messaging.hook_urls import hook_urls
-from peoplesync.messaging.message import Webhooks
 from peoplesync.messaging.message_list import message_json
 from peoplesync.messaging.outbox import Enqueued, QueuedMessage
-from peoplesync.messaging.provider import Provider
-from peoplesync.messaging.providers.infobip.client import InfobipProvider
 from peoplesync.messaging.send_request import MessageRefusedError, SendRequest, queue_send
-from peoplesync.messaging.sender import Sender
+from peoplesync.messaging.sender import SendRound
 from peoplesync.messaging.speed_limit import SpeedLimit, TimeUnit
 from peoplesync.people.model import new_id
 from peoplesync.settings import Settings
 from peoplesync.wiring import messaging
+from peoplesync.workers.events import Event, PassDone
+from peoplesync.workers.sends import open_sender, send_rounds
 
 providers_app = typer.Typer(help="Messaging provider accounts.", no_args_is_help=True)
 messages_app = typer.Typer(help="Send messages and see what was sent.", no_args_is_help=True)
@@ -170,9 +166,26 @@ def messages_send(
         str | None, typer.Option(help="Sending speed limit, e.g. 500/hour (1..100000 per unit)")
     ] = None,
     limit_key: Annotated[str, typer.Option(help="What the limit counts, e.g. journey:v1")] = "cli",
+    track_links: Annotated[
+        bool, typer.Option("--track-links", help="Short links for the body's URLs, clicks counted")
+    ] = False,
+    remove_https: Annotated[
+        bool, typer.Option("--remove-https", help="Short links without https://")
+    ] = False,
+    link_domain: Annotated[
+        str | None,
+        typer.Option(
+            "--link-domain", help="Short links on this domain (it must point at peoplesync)"
+        ),
+    ] = None,
+    public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Queue one message; the send worker (messages work) sends it."""
+    """Queue one message; the send worker (messages work) sends it.
+
+    With --track-links, URLs in the text become short links on peoplesync's public URL
+    (--public-url or PEOPLESYNC_PUBLIC_URL) or on --link-domain, and clicks are recorded.
+    """
     extra: dict[str, Any] = {}
     if request_json:
         try:
@@ -183,11 +196,24 @@ def messages_send(
         if not isinstance(extra, dict):
             console.print("[red]error:[/red] --request must be a JSON object")
             raise typer.Exit(2)
+    if track_links:
+        extra |= {"shortenUrl": True, "trackClicks": True}
+    if remove_https:
+        extra["removeProtocol"] = True
+    if link_domain is not None:
+        extra["customDomain"] = link_domain
     speed = _parse_limit(limit) if limit else None
     send = SendRequest(channel, to, text, sender, account, extra, key or f"cli:{new_id()}")
 
+    settings = Settings(public_url=public_url) if public_url else Settings()
+    if track_links and not settings.public_url:
+        console.print(
+            "note: no public URL (--public-url or PEOPLESYNC_PUBLIC_URL): the provider is asked "
+            "to shorten and track the links on its own domains"
+        )
+
     async def run() -> Any:
-        async with messaging(Settings()) as services:
+        async with messaging(settings) as services:
             return await queue_send(
                 services.outbox,
                 services.accounts,
@@ -267,7 +293,14 @@ def messages_show(
             message = await services.outbox.get(message_id)
             if message is None:
                 return None
-            return message_json(message) | {"events": await services.outbox.events(message_id)}
+            return message_json(message) | {
+                "events": await services.outbox.events(message_id),
+                "links": await services.links.links_of(message_id),
+                "clicks": [
+                    click.as_report()
+                    for click in await services.links.clicks(message_id=message_id)
+                ],
+            }
 
     found = asyncio.run(run())
     if found is None:
@@ -310,48 +343,29 @@ def messages_work(
         console.print("[red]error:[/red] give --public-url or --delivery-url, not both")
         raise typer.Exit(1)
 
+    def heard(event: Event) -> None:
+        if isinstance(event, PassDone) and isinstance(event.report, SendRound):
+            for account in event.report.stopped:
+                console.print(f"[red]provider account {account!r} refused its key[/red]")
+
     async def run() -> dict[str, int]:
-        totals = {"claimed": 0, "accepted": 0, "rejected": 0, "retried": 0}
         async with messaging(Settings()) as services, contextlib.AsyncExitStack() as clients:
-            accounts = await services.accounts.infobip_accounts()
-            by_ca: dict[str | None, httpx.AsyncClient] = {}
-            for ca_cert in {a.ca_cert for a in accounts.values()}:  # a pool per CA to trust
-                verify = ssl.create_default_context(cafile=ca_cert) if ca_cert else True
-                by_ca[ca_cert] = await clients.enter_async_context(
-                    httpx.AsyncClient(timeout=30, verify=verify)
-                )
-            providers: dict[str, Provider] = {
-                name: InfobipProvider(account, by_ca[account.ca_cert])
-                for name, account in accounts.items()
-            }
-            webhooks: Webhooks | dict[str, Webhooks] = Webhooks(delivery_url=delivery_url)
-            if public_url:
-                webhooks = {name: hook_urls(public_url, services.box, name) for name in accounts}
-            sender = Sender(
-                services.outbox,
-                providers,
-                webhooks,
-                services.clock,
+            sender = await open_sender(
+                services,
+                clients,
+                delivery_url=delivery_url,
+                public_url=public_url,
                 batch=batch,
-                lease=timedelta(seconds=lease),
+                lease=lease,
             )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
-            while not stop.is_set():
-                done = await sender.run_once()
-                for name in totals:
-                    totals[name] += getattr(done, name)
-                for account in done.stopped:
-                    console.print(f"[red]provider account {account!r} refused its key[/red]")
-                if once or (until_idle and done.claimed == 0):
-                    break
-                if done.claimed == 0:  # until the next message's slot, at most 0.2 s
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=await sender.pause(0.2))
-        return totals
+            done = await send_rounds(sender, stop, once=once, until_idle=until_idle, events=heard)
+            totals: dict[str, int] = done.report
+            return totals
 
     totals = asyncio.run(run())
     if as_json:

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from peoplesync.marketing_cloud import tables as marketing_cloud_tables
 from peoplesync.messaging import tables as messaging_tables
+from peoplesync.messaging.links import tables as link_tables
 from peoplesync.people import tables as people_tables
 from peoplesync.web import account_tables
+from peoplesync.workers.queue import job_log
 
 metadata = people_tables.metadata
-TABLE_MODULES = (people_tables, messaging_tables, marketing_cloud_tables, account_tables)
+TABLE_MODULES = (
+    people_tables,
+    messaging_tables,
+    link_tables,
+    marketing_cloud_tables,
+    account_tables,
+    job_log,
+)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,12 +27,62 @@ class Settings(BaseSettings):
         repr=False,
         description="Fernet key for secrets at rest; default: secret.key in the data directory",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people and providers reach the web app at; short links use it",
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch")
     log_level: str = "INFO"
     journey_frame_ancestors: str = Field(
         default="",
         description="Extra origins (space-separated) allowed to frame the Journey Builder "
         "activity pages, besides Marketing Cloud's own",
+    )
+    worker_hold: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds a worker holds an integration's change streams or push loop "
+        "before handing the job back to the queue (any worker may take it next)",
+    )
+    worker_heartbeat: float = Field(
+        default=10.0, gt=0, description="Seconds between a worker's heartbeats in the queue"
+    )
+    worker_stalled_after: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a worker counts as dead and its "
+        "jobs are run again by the others",
+    )
+    worker_recover_cron: str = Field(
+        default="* * * * * */10",
+        description="When workers look for stalled jobs (cron; a 6th field gives seconds)",
+    )
+    worker_reconcile_cron: str = Field(
+        default="*/15 * * * *", description="When every integration gets a reconciliation poll"
+    )
+    worker_keep_cron: str = Field(
+        default="* * * * *",
+        description="When workers make sure every runnable integration has its jobs queued",
+    )
+    worker_log_days: int = Field(
+        default=14, ge=1, description="Days the job log and finished queue jobs are kept"
+    )
+    worker_sync_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between a worker's inbound polls (no streams)"
+    )
+    worker_reconcile_every: float = Field(
+        default=900.0, gt=0, description="Seconds between polls while the change streams run"
+    )
+    worker_push_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between a worker's push passes"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read /metrics",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a token (only on a network you trust)",
     )
 
     def resolved_database_url(self) -> str:

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from peoplesync.connect_cli import salesforce_app
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
@@ -19,15 +18,12 @@ from peoplesync.sync.connection import review_hint
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.schedule_keeper import step_schedules
 from peoplesync.sync.status import (
-    Counts,
     budget_calls,
-    group_problems,
-    last_days,
     paused,
     replace_share,
     resumed,
 )
-from peoplesync.sync.status_recorder import API_STEP
+from peoplesync.sync.status_report import status_report
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.wiring import services
 
@@ -55,62 +51,6 @@ def _run(work: Callable[[PeopleStore, StatusStore], Awaitable[T]], name: str) ->
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
-
-
-async def status_report(
-    statuses: StatusStore, name: str, *, days: int = 7, per_code: int = 10, log: int = 20
-) -> dict[str, Any]:
-    """The status page of an integration as data."""
-    status = await statuses.status(name)
-    today = statuses.clock.now().date()
-    window = last_days(today, days)
-    daily = await statuses.daily(name, window[0])
-    rows = []
-    for day in window:
-        steps = daily.get(day, {})
-        total = sum((c for step, c in steps.items() if step != API_STEP), Counts())
-        rows.append(
-            {
-                "day": day.isoformat(),
-                "api_calls": sum(c.api_calls for c in steps.values()),
-                "created": total.created,
-                "updated": total.updated,
-                "deleted": total.deleted,
-                "rejected": total.rejected,
-                "steps": {
-                    step: {
-                        "created": c.created,
-                        "updated": c.updated,
-                        "deleted": c.deleted,
-                        "rejected": c.rejected,
-                    }
-                    for step, c in sorted(steps.items())
-                    if step != API_STEP
-                },
-            }
-        )
-    return {
-        "integration": name,
-        "state": status.state.value,
-        "reason": status.reason,
-        "since": status.since.isoformat() if status.since else None,
-        "until": status.until.isoformat() if status.until else None,
-        "api_budget": {"share": status.api_share, "calls_today": rows[-1]["api_calls"]},
-        "last_sync": await statuses.last_sync(name),
-        "days": rows,
-        "problems": group_problems(await statuses.problems(name), per_code=per_code),
-        "log": [
-            {
-                "at": o.at.isoformat(),
-                "operation": o.operation,
-                "object": o.object,
-                "records": o.records,
-                "outcome": o.outcome,
-                "detail": o.detail,
-            }
-            for o in await statuses.operations(name, limit=log)
-        ],
-    }
 
 
 def status_command(
@@ -181,7 +121,6 @@ def _print_report(report: dict[str, Any]) -> None:
     out.print(log)
 
 
-@salesforce_app.command("pause")
 def pause(name: NameOption = "default") -> None:
     """Pause an integration: `sync run` refuses to run (and --follow stops) until resumed."""
 
@@ -194,7 +133,6 @@ def pause(name: NameOption = "default") -> None:
     typer.echo(json.dumps({"integration": name, "state": _run(work, name)}))
 
 
-@salesforce_app.command("resume")
 def resume(name: NameOption = "default") -> None:
     """Resume a paused integration (also clears an API-limit or reconnect state; the next
     run checks again)."""
@@ -208,7 +146,6 @@ def resume(name: NameOption = "default") -> None:
     typer.echo(json.dumps({"integration": name, "state": _run(work, name)}))
 
 
-@salesforce_app.command("budget")
 def budget(
     name: NameOption = "default",
     share: Annotated[
@@ -236,7 +173,6 @@ def budget(
     )
 
 
-@salesforce_app.command("delete")
 def delete(
     name: NameOption = "default",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
@@ -253,3 +189,9 @@ def delete(
 
     links = _run(work, name)
     typer.echo(json.dumps({"integration": name, "deleted": True, "links_removed": links}))
+
+
+def register_status_commands(salesforce: typer.Typer) -> None:
+    """Add ``pause``, ``resume``, ``budget`` and ``delete`` to the ``salesforce`` commands."""
+    for command in (pause, resume, budget, delete):
+        salesforce.command(command.__name__)(command)

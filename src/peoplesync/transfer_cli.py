@@ -8,25 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.errors import PeopleSyncError
 from peoplesync.settings import Settings
-from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
-from peoplesync.sync.transfer_filter import (
-    check_transfer_filter,
-    filter_targets,
-    lead_status_error,
-)
 from peoplesync.sync_cli import (
-    EXIT_API_LIMIT,
-    EXIT_REFUSED,
+    EXIT_FAILED,
     console,
-    pass_with_progress,
     print_summary,
-    sync_app,
+    progress_bar,
+    report_outcome,
 )
-from peoplesync.sync_session import inbound_pass, profile_runners
-from peoplesync.wiring import services
+from peoplesync.workers.outcome import Finished, Gated, Outcome
+from peoplesync.workers.transfer import run_transfer
 
 StepOption = Annotated[
     list[str] | None,
@@ -35,7 +27,6 @@ StepOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
 
 
-@sync_app.command("transfer")
 def transfer(
     name: str = "default",
     step: StepOption = None,
@@ -70,7 +61,6 @@ def transfer(
     _run(name, step, options, preview=preview, force=False, as_json=as_json)
 
 
-@sync_app.command("resync")
 def resync(
     name: str = "default",
     step: StepOption = None,
@@ -95,71 +85,34 @@ def _run(
 ) -> None:
     settings = Settings()
 
-    async def run() -> tuple[int, dict[str, Any]]:
-        async with services(settings) as wired, wired.org_client(name) as client:
-            store = wired.people
-            runners = profile_runners(client, store, await wired.profile(name), name)
-            unknown = sorted(set(steps or ()) - set(runners))
-            if unknown:
-                raise ConfigurationError(
-                    f"no enabled step named {', '.join(unknown)}",
-                    hint=f"enabled steps: {', '.join(runners)} (see peoplesync steps list)",
-                )
-            every = filter_targets(runners)
-            picked = [t for t in every if not steps or t.step in steps]
-            wrong_status = lead_status_error(options.get("lead_statuses", ()), picked)
-            if wrong_status is not None:
-                raise wrong_status
-            if options.get("condition"):
-                await check_transfer_filter(client, options["condition"], picked, every)
-            chosen = {
-                step_name: transfer_runner(
-                    runner,
-                    transfer_condition(runner, **options),
-                    preview=preview,
-                    force=force,
-                )
-                for step_name, runner in runners.items()
-                if not steps or step_name in steps
-            }
-            recorder = None
-            if not preview:
-                recorder = StatusRecorder(wired.statuses, name, client, wired.clock)
-                await recorder.install_budget()
-                decision = await recorder.gate()
-                if decision.action == "refuse":
-                    return EXIT_REFUSED, {"state": "refused", "reason": decision.reason}
-                if decision.action == "wait":
-                    return EXIT_API_LIMIT, {"state": "api_limit_reached", "reason": decision.reason}
-            kind = "resync" if force else "transfer"
-            if as_json:
-                summary = await inbound_pass(
-                    client, store, chosen, None, recorder, transfer=kind, started_by="sync transfer"
-                )
-            else:
-                summary = await pass_with_progress(
-                    client, store, chosen, recorder, transfer=kind, started_by="sync transfer"
-                )
-            for runner in chosen.values():
-                await finish(runner)
-            if recorder is not None:
-                await recorder.flush()
-            summary["preview"] = preview
-            return 0, summary
+    async def run() -> Outcome:
+        return await run_transfer(
+            settings,
+            name,
+            steps,
+            options,
+            preview=preview,
+            force=force,
+            progress=None if as_json else progress_bar,
+        )
 
     try:
-        code, summary = asyncio.run(run())
+        outcome = asyncio.run(run())
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
-    if as_json:
-        typer.echo(json.dumps(summary, default=str))
-    elif code:
-        console.print(f"[red]{summary['state']}:[/red] {summary['reason']}")
-    else:
-        print_summary(summary)
-        if preview:
-            _print_samples(summary)
+        raise typer.Exit(EXIT_FAILED) from None
+    if isinstance(outcome, Finished):
+        summary = outcome.report
+        if as_json:
+            typer.echo(json.dumps(summary, default=str))
+        else:
+            print_summary(summary)
+            if preview:
+                _print_samples(summary)
+        return
+    if isinstance(outcome, Gated) and as_json:
+        typer.echo(json.dumps({"state": outcome.state, "reason": outcome.reason}, default=str))
+    code = report_outcome(outcome, as_json=False)
     if code:
         raise typer.Exit(code)
 
@@ -173,3 +126,9 @@ def _print_samples(summary: dict[str, Any]) -> None:
             for sample in samples:
                 values = ", ".join(f"{k}={v}" for k, v in sample.items() if k != "record")
                 console.print(f"  {step_name} {outcome}: {sample['record']} {values}")
+
+
+def register_transfer_commands(sync: typer.Typer) -> None:
+    """Add ``transfer`` and ``resync`` to the ``sync`` commands."""
+    sync.command("transfer")(transfer)
+    sync.command("resync")(resync)

@@ -18,6 +18,7 @@ from peoplesync.clock import Clock, SystemClock
 from peoplesync.errors import ConfigurationError
 from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
+from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.report_store import ReportStore
 from peoplesync.messaging.sender_names import SenderNames
@@ -125,7 +126,7 @@ def build_services(
         people=people or sql_people(settings, engine, used),
         statuses=StatusStore(engine, used),
         box=sealed,
-        outbox=Outbox(engine, used),
+        outbox=Outbox(engine, used, link_base=settings.public_url),  # tracked links' domain
         provider_accounts=ProviderAccounts(engine, sealed, used),
         units=BusinessUnits(engine, sealed, used),
         open_org=open_org,
@@ -149,8 +150,8 @@ async def services(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
 async def people_store(
     settings: Settings, *, clock: Clock | None = None
 ) -> AsyncIterator[SqlPeopleStore]:
-    """A migrated People store on the configured database, closed on exit (the sync and push
-    loops still open theirs so; they take ``Services`` once they live in ``workers/``)."""
+    """A migrated People store on the configured database, closed on exit (the command line's
+    sync and push loops in ``workers/`` still take the store alone)."""
     engine = create_engine(settings.resolved_database_url())
     try:
         await migrate(engine)
@@ -173,6 +174,7 @@ class Messaging:
     clock: Clock
     box: SecretBox
     senders: SenderNames
+    links: ShortLinks
 
 
 @asynccontextmanager
@@ -184,11 +186,12 @@ async def messaging(settings: Settings, *, clock: Clock | None = None) -> AsyncI
         await migrate(engine)
         box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
         yield Messaging(
-            Outbox(engine, used),
+            Outbox(engine, used, link_base=settings.public_url),
             ProviderAccounts(engine, box, used),
             used,
             box,
             SenderNames(engine, used),
+            ShortLinks(engine, used),
         )
     finally:
         await engine.dispose()

@@ -19,7 +19,7 @@ from peoplesync.clock import SystemClock
 from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.outbox import MessageDraft, Outbox
 from peoplesync.people.database import create_engine, migrate
-from tests.served_org import PEOPLESYNC
+from tests.served_org import PEOPLESYNC, served_sandbox
 from tests.unit.messaging.test_channel_validation import VALID
 
 MESSAGES = 1200
@@ -28,20 +28,8 @@ KILLS = 20
 
 @contextmanager
 def sandbox_provider(data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
-    process = subprocess.Popen(
-        [*PEOPLESYNC, "sandbox", "provider", "--data-dir", str(data_dir), "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line, process.stderr.read() if process.stderr else "no output"
-        yield json.loads(line)
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    with served_sandbox("provider", data_dir, *options) as info:
+        yield info
 
 
 def provider_state(info: dict[str, Any]) -> dict[str, Any]:

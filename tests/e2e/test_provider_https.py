@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from peoplesync.errors import ConfigurationError
+from peoplesync.errors import ValidationError
 from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.outbox import MessageDraft
 from peoplesync.settings import Settings
@@ -80,7 +80,7 @@ async def _second_account_and_two_messages(tmp_path: Path, base_url: str) -> Non
     settings = Settings(data_dir=tmp_path / "data", database_url=None)
     async with messaging(settings) as services:
         await services.accounts.add("plain", base_url, KEY)  # no CA file
-        with pytest.raises(ConfigurationError, match="ca_cert"):
+        with pytest.raises(ValidationError, match="ca_cert"):
             await services.accounts.add("x", base_url, KEY, ca_cert=str(tmp_path / "no.pem"))
         listed = {a.name: a.ca_cert for a in await services.accounts.list()}
         assert listed["plain"] is None and str(listed["main"]).endswith("ca.pem")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from peoplesync.web.cli import listen
+from peoplesync.web.server import listen
 
 
 def test_accepted_connections_send_without_waiting_for_acks() -> None:

@@ -8,7 +8,7 @@ sent again with the same id, which the provider recognises as a duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,9 @@ from peoplesync.messaging.channels.message_status import MessageStatus
 from peoplesync.messaging.channels.validation import normalise_phone, validate_message
 from peoplesync.messaging.channels.verdict import Verdict
 from peoplesync.messaging.journey_stop import refuse_if_stopped
+from peoplesync.messaging.links.codes import new_code
+from peoplesync.messaging.links.shortener import LinkPlan, Prepared, prepare
+from peoplesync.messaging.links.store import claim_codes
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
@@ -85,11 +88,32 @@ class QueuedMessage:
 
 
 class Outbox:
-    """The queue on the People database (SQLite or PostgreSQL)."""
+    """The queue on the People database (SQLite or PostgreSQL).
 
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    ``link_base`` (peoplesync's public URL) is where short links point unless a message
+    names its own ``customDomain``; ``link_code`` makes their codes.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        *,
+        link_base: str | None = None,
+        link_code: Callable[[], str] = new_code,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._link_base = link_base
+        self._link_code = link_code
+
+    def _prepare(self, channel: str, request: Mapping[str, object]) -> Prepared:
+        return prepare(channel, request, default_base=self._link_base, new_code=self._link_code)
+
+    def check(self, channel: str, request: Mapping[str, object]) -> Verdict:
+        """The verdict ``enqueue`` would give: short links planned first, as it plans them."""
+        ready = self._prepare(channel, request)
+        return ready.refusal or validate_message(channel, ready.request)
 
     async def enqueue(
         self,
@@ -107,8 +131,6 @@ class Outbox:
         fields: dict[str, str | None] = {}
         async with self._engine.begin() as conn:
             await _serialise(conn)
-            if limit_key is not None:
-                await refuse_if_stopped(conn, limit_key)
             existing = await conn.execute(
                 sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
                     _m.c.idempotency_key.in_(keys)
@@ -117,12 +139,20 @@ class Outbox:
             for key, message_id, status, detail in existing:
                 out[key] = Enqueued(message_id, status, None, detail, duplicate=True)
             fresh = [d for d in drafts if d.idempotency_key not in out]
-            verdicts = [_verdict(d) for d in fresh]
+            if fresh and limit_key is not None:  # a retry of a stored draft still answers
+                await refuse_if_stopped(conn, limit_key)
+            # Short links first: the text is validated as it will be sent.
+            prepared = [self._prepare(d.channel, d.request) for d in fresh]
+            verdicts = [
+                p.refusal or _verdict(d, p.request) for d, p in zip(fresh, prepared, strict=True)
+            ]
             valid_count = sum(1 for v in verdicts if v.ok)
             slots = await self._slots(conn, limit, limit_key, now, valid_count)
             rows: list[dict[str, Any]] = []
+            plans: dict[str, LinkPlan] = {}
+            originals: dict[str, Mapping[str, object]] = {}
             seen_keys: set[str] = set()
-            for draft, verdict in zip(fresh, verdicts, strict=True):
+            for draft, verdict, ready in zip(fresh, verdicts, prepared, strict=True):
                 if draft.idempotency_key in seen_keys:
                     continue
                 seen_keys.add(draft.idempotency_key)
@@ -136,7 +166,7 @@ class Outbox:
                     "recipient": normalise_phone(recipient)[:20]
                     if isinstance(recipient, str)
                     else "",
-                    "request": dict(draft.request),
+                    "request": dict(ready.request if verdict.ok else draft.request),
                     "callback_data": draft.callback_data,
                     "limit_key": limit_key,
                     "state": QUEUED if verdict.ok else INVALID,
@@ -149,9 +179,17 @@ class Outbox:
                 }
                 rows.append(row)
                 fields[message_id] = verdict.field
+                if ready.plan is not None and verdict.ok:
+                    plans[message_id] = ready.plan
+                    originals[message_id] = draft.request
                 out[draft.idempotency_key] = Enqueued(
                     message_id, verdict.status.value, verdict.field, verdict.detail, False
                 )
+            if plans:  # codes a concurrent enqueue took are replaced in the text
+                stored = await claim_codes(conn, plans, self._link_code, now)
+                by_id = {row["id"]: row for row in rows}
+                for message_id, plan in stored.items():
+                    by_id[message_id]["request"] = plan.apply(originals[message_id])
             if rows:
                 await conn.execute(sa.insert(_m), rows)
                 await conn.execute(
@@ -345,10 +383,11 @@ class Outbox:
             return {state: int(n) for state, n in await conn.execute(query)}
 
 
-def _verdict(draft: MessageDraft) -> Verdict:
-    """The request's verdict; callback data the provider would refuse (and with it the whole
-    batch's request) makes the message invalid on its own."""
-    verdict = validate_message(draft.channel, draft.request)
+def _verdict(draft: MessageDraft, request: Mapping[str, object]) -> Verdict:
+    """The verdict of ``request`` (the draft's, with its short links); callback data the
+    provider would refuse (and with it the whole batch's request) makes the message invalid
+    on its own."""
+    verdict = validate_message(draft.channel, request)
     size = len(draft.callback_data or "")
     if verdict.ok and size > CALLBACK_DATA_LIMIT:
         return Verdict(

@@ -10,7 +10,6 @@ from typing import Any
 
 from peoplesync.errors import ValidationError
 from peoplesync.messaging.accounts import ProviderAccounts
-from peoplesync.messaging.channels.validation import validate_message
 from peoplesync.messaging.outbox import Enqueued, MessageDraft, Outbox
 from peoplesync.messaging.sender_names import SenderNames, with_default_sender
 from peoplesync.messaging.speed_limit import SpeedLimit
@@ -82,7 +81,7 @@ async def queue_send(
             else f"use one of: {', '.join(sorted(known))}",
         )
     request = with_default_sender(send.channel, send.request(), await senders.of(send.account))
-    verdict = validate_message(send.channel, request)
+    verdict = outbox.check(send.channel, request)  # with short links, as it will be sent
     if not verdict.ok:
         raise MessageRefusedError(
             verdict.status.value, record=record, field=verdict.field, hint=verdict.detail

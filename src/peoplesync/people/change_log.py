@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peoplesync.people import tables as t
 from peoplesync.people.bulk_writer import BulkWriter
+from peoplesync.people.change_signal import announce
 from peoplesync.people.model import Change, EntityType, Operation
 from peoplesync.people.planner import ChangeDraft
 
@@ -24,7 +25,7 @@ class ChangeWriter:
         self.origin = origin
 
     async def write(self, drafts: Sequence[ChangeDraft], entity_type: EntityType) -> None:
-        """Append one row per draft."""
+        """Append one row per draft, and tell the change waiters when it commits."""
         if not drafts:
             return
         await BulkWriter(self.conn).insert(
@@ -35,6 +36,7 @@ class ChangeWriter:
                 for d in drafts
             ],
         )
+        await announce(self.conn)  # waiters wake once (and only if) this transaction commits
 
     async def write_one(
         self,

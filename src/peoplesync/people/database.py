@@ -11,6 +11,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from peoplesync.people.change_signal import watch_commits
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -32,6 +34,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        watch_commits(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **options)
 

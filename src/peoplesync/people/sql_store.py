@@ -29,6 +29,8 @@ from peoplesync.people.attribute import (
 from peoplesync.people.attribute_store import AttributeStore
 from peoplesync.people.bulk_writer import BulkWriter, paused_gc
 from peoplesync.people.change_log import ChangeWriter, changed_at, read_changes
+from peoplesync.people.change_signal import open_waiter
+from peoplesync.people.change_waiter import ChangeWaiter
 from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import email_key
 from peoplesync.people.model import Change, ExternalLink, Person, PersonInput, UpsertResult
@@ -338,6 +340,10 @@ class SqlPeopleStore(AttributeStore, CompanyStore, RemovalStore):
         """The highest sequence number in the change log (0 when empty)."""
         async with self.engine.connect() as conn:
             return int(await conn.scalar(sa.select(sa.func.max(t.change_log.c.seq))) or 0)
+
+    async def change_waiter(self) -> ChangeWaiter:
+        """A waiter woken when People changes commit (close it when done)."""
+        return await open_waiter(self.engine)
 
     async def changed_at(
         self, wanted: Mapping[str, Collection[str]]

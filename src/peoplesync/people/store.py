@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peoplesync.people.attribute import AttributeDefinition
+from peoplesync.people.change_waiter import ChangeWaiter
 from peoplesync.people.model import (
     Change,
     Company,
@@ -159,6 +160,9 @@ class PeopleStore(Protocol):
 
     async def last_change_seq(self) -> int:
         """The highest sequence number in the change log (0 when empty)."""
+
+    async def change_waiter(self) -> ChangeWaiter:
+        """A waiter woken when People changes commit (close it when done)."""
 
     async def changed_at(
         self, wanted: Mapping[str, Collection[str]]

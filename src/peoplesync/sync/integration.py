@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from peoplesync.errors import ConfigurationError
+from peoplesync.errors import ConfigurationError, NotFoundError
 from peoplesync.people import tables
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.auth import (
@@ -120,3 +120,14 @@ async def integration_names(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
         rows = await conn.execute(sa.select(key).where(key.like(f"{_PREFIX}%")).order_by(key))
         return [str(row[0]).removeprefix(_PREFIX) for row in rows]
+
+
+async def require_integration(store: PeopleStore, name: str) -> None:
+    """Raise NotFoundError unless an integration called ``name`` is connected."""
+    if await store.get_state(f"integration:{name}") is None:
+        raise NotFoundError(
+            "no Salesforce integration has this name",
+            record=name,
+            field="integration",
+            hint="connect one first: peoplesync salesforce connect ...",
+        )

@@ -1,7 +1,8 @@
-"""``create_app``: the web UI and the REST API on one People store, in one ASGI app."""
+"""``create_app``: the web UI and the REST API on one set of services, in one ASGI app."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,7 +17,10 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from peoplesync.errors import PeopleSyncError
 from peoplesync.messaging.inbound_store import InboundStore
+from peoplesync.messaging.journey_stop import stop_sends
+from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.sender_names import SenderNames
+from peoplesync.observability.heartbeats import Heartbeats
 from peoplesync.web import (
     attribute_pages,
     import_pages,
@@ -38,15 +42,18 @@ from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.messaging_hooks import MessagingHooks
 from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.messaging_view import MessagingWeb
+from peoplesync.web.ops_routes import MetricsAccess
+from peoplesync.web.ops_routes import router as ops_router
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.schedule_pages import router as schedule_pages
 from peoplesync.web.security_headers import SECURITY_HEADERS
+from peoplesync.web.short_links import router as short_links_router
 from peoplesync.web.step_pages import router as step_pages
 from peoplesync.web.steps_pages import router as steps_pages
 from peoplesync.web.transfer_pages import router as transfer_router
-from peoplesync.web.transfer_runs import TransferRuns
 from peoplesync.wiring import Services
+from peoplesync.workers.transfer_runs import TransferRuns
 
 HERE = Path(__file__).resolve().parent
 
@@ -63,20 +70,24 @@ def create_app(
     secure_cookies: bool = True,
     password_hasher: PasswordHasher | None = None,
     connector: Connector | None = None,
+    heartbeats: Heartbeats | None = None,
 ) -> FastAPI:
     """The whole web application on ``services``: pages at /, REST API at /api/v1, assets at
     /static. Without ``services.open_org`` steps are checked against People only and
     transfers refuse to start.
 
+    ``/health`` and ``/ready`` need no login; ``/metrics`` follows the settings' metrics token
+    or public switch and shows ``heartbeats`` of the worker loops.
     ``secure_cookies`` marks cookies Secure (sent over HTTPS only; browsers also accept them
     from http://localhost); turn it off only behind plain HTTP on a trusted network.
     """
     clock = services.clock
+    engine = services.engine
     web = WebContext(
         store=services.people,
-        engine=services.engine,
+        engine=engine,
         clock=clock,
-        accounts=Accounts(services.engine, clock, hasher=password_hasher),
+        accounts=Accounts(engine, clock, hasher=password_hasher),
         statuses=services.statuses,
         templates=_templates(),
         secure_cookies=secure_cookies,
@@ -99,27 +110,34 @@ def create_app(
     app.state.connector = api.state.connector = connector
     app.include_router(connect_router)
     app.state.messaging_hooks = MessagingHooks(
-        services.box, services.reports(), InboundStore(services.engine, clock)
+        services.box, services.reports(), InboundStore(engine, clock)
     )
     app.include_router(hooks_router)
+    # services.outbox gives tracked links the settings' public URL as their default domain
     app.state.journey = JourneyServices(
         services.units,
         services.outbox,
         services.provider_accounts,
+        partial(stop_sends, engine, clock),
         frame_ancestors=services.settings.journey_frame_ancestors,
     )
     app.include_router(journey_router)
     app.state.messaging = api.state.messaging = MessagingWeb(
-        services.engine,
+        engine,
         services.outbox,
-        SenderNames(services.engine, clock),
+        SenderNames(engine, clock),
         services.provider_accounts,
     )
     app.include_router(provider_pages.router)
     app.include_router(messages_pages.router)
     api.include_router(messages_api.router)
+    app.state.metrics_access = MetricsAccess.from_settings(services.settings)
+    app.state.heartbeats = heartbeats
+    app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/api/v1", api)
+    app.state.short_links = ShortLinks(engine, clock)
+    app.include_router(short_links_router)  # last: GET /{code} must not shadow any page
 
     def page_error(request: Request, body: ErrorBody) -> HTMLResponse:
         return web.templates.TemplateResponse(

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-import uvicorn
 from rich.console import Console
 
-from peoplesync.errors import ConfigurationError, PeopleSyncError
+from peoplesync.errors import PeopleSyncError
+from peoplesync.observability.log_format import LogFormat
 from peoplesync.settings import Settings
-from peoplesync.sync_workers import SyncWorkers
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
-from peoplesync.web.app import create_app
-from peoplesync.web.messaging_hooks import RedactTokens
-from peoplesync.web.salesforce_connect import Connector
-from peoplesync.wiring import Services, services
+from peoplesync.web.server import listen, serve_web
+from peoplesync.wiring import services
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
 console = Console(stderr=True)
@@ -95,74 +90,6 @@ def issue_token(
     typer.echo(_run(work))
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0 picks a free one); its address is known before serving."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this. Without it, a response written as headers and then
-    # body waits on the client's delayed ACK: about 40 ms a request on a kept-alive connection.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port} ({error.strerror})",
-            hint="choose another --port (0 picks a free one)",
-        ) from None
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
-def address_of(sock: socket.socket) -> str:
-    """The http:// address a listening socket serves."""
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
-
-
-async def serve_web(
-    services: Services,
-    listener: socket.socket,
-    *,
-    workers: bool = True,
-    secure_cookies: bool = True,
-    sync_interval: float = 60.0,
-    say: Callable[[str], object] = _say,
-    log_level: str | None = None,
-) -> None:
-    """Serve the web app and REST API on ``listener`` until a signal stops the server, with
-    the sync workers of every integration beside it (stopped before it returns)."""
-    settings = services.settings
-    running = (
-        SyncWorkers(settings, services.people, say=say, sync_interval=sync_interval)
-        if workers
-        else None
-    )
-    connector = Connector(
-        services.box,
-        services.clock,
-        on_connected=running.connected if running else None,
-        running=running.running if running else None,
-    )
-    app = create_app(services, secure_cookies=secure_cookies, connector=connector)
-    if running is not None:
-        app.router.lifespan_context = running.running_beside
-    level = (log_level or settings.log_level).lower()
-    config = uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
-    logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
-    with_workers = " with sync workers" if running else " (no sync workers)"
-    say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
-    watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
-    try:
-        await uvicorn.Server(config).serve(sockets=[listener])
-    finally:
-        watcher.cancel()
-        await app.state.transfers.stop()
-
-
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
@@ -186,10 +113,21 @@ def serve(
     sync_interval: Annotated[
         float, typer.Option(help="Seconds between the workers' inbound polls")
     ] = 60.0,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text, or json: one JSON object a line with integration and job id",
+        ),
+    ] = "text",
 ) -> None:
     """Serve the web app, the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and, unless
     --no-workers, the sync workers of every connected integration."""
     settings = Settings()
+    if log_format not in ("text", "json"):
+        console.print(f"[red]error:[/red] --log-format is text or json, not {log_format!r}")
+        raise typer.Exit(2)
+    chosen: LogFormat = "json" if log_format == "json" else "text"
 
     async def run() -> None:
         async with services(settings) as wired:
@@ -206,6 +144,8 @@ def serve(
                 workers=workers,
                 secure_cookies=not insecure_cookies,
                 sync_interval=sync_interval,
+                say=_say,
+                log_format=chosen,
             )
 
     try:
@@ -217,4 +157,4 @@ def serve(
         return
 
 
-__all__ = ["address_of", "listen", "serve", "serve_web", "users_app"]
+__all__ = ["serve", "users_app"]

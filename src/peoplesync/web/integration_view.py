@@ -8,27 +8,15 @@ from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from peoplesync.errors import NotFoundError
 from peoplesync.people.store import PeopleStore
-from peoplesync.status_cli import status_report
-from peoplesync.sync.integration import integration_key, integration_names
+from peoplesync.sync.integration import integration_key, integration_names, require_integration
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.schedule_keeper import step_schedules
 from peoplesync.sync.status import paused, resumed
+from peoplesync.sync.status_report import status_report
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.web.accounts import User
 from peoplesync.web.salesforce_connect import Connector
-
-
-async def require_integration(store: PeopleStore, name: str) -> None:
-    """Raise NotFoundError unless an integration called ``name`` is connected."""
-    if await store.get_state(f"integration:{name}") is None:
-        raise NotFoundError(
-            "no Salesforce integration has this name",
-            record=name,
-            field="integration",
-            hint="connect one first: peoplesync salesforce connect ...",
-        )
 
 
 async def integration_status(
@@ -94,5 +82,6 @@ __all__ = [
     "integration_status",
     "integrations_overview",
     "pause_integration",
+    "require_integration",
     "resume_integration",
 ]

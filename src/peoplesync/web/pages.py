@@ -81,14 +81,7 @@ def _texts(form: FormData) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-# --- health, login, logout, password -------------------------------------------------------
-
-
-@router.get("/health", include_in_schema=False)
-async def health(web: Context) -> dict[str, str]:
-    """Liveness and database reachability; the only page open without logging in."""
-    await web.store.count_companies()
-    return {"status": "ok"}
+# --- login, logout, password (/health, /ready: web/ops_routes.py) --------------------------
 
 
 @router.get("/", include_in_schema=False)

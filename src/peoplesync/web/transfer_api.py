@@ -14,7 +14,7 @@ from peoplesync.sync.transfer_jobs import TransferJob
 from peoplesync.sync.transfer_request import MAX_DAYS, MAX_FILTER, MAX_STATUSES, parse_request
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.integration_view import require_integration
-from peoplesync.web.transfer_runs import TransferRuns
+from peoplesync.workers.transfer_runs import TransferRuns
 
 router = APIRouter(tags=["transfers"])
 

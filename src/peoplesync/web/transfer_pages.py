@@ -20,7 +20,7 @@ from peoplesync.web.accounts import WebSession
 from peoplesync.web.integration_view import require_integration
 from peoplesync.web.pages import render
 from peoplesync.web.transfer_api import Runs
-from peoplesync.web.transfer_runs import JobRunningError, TransferRuns
+from peoplesync.workers.transfer_runs import JobRunningError, TransferRuns
 
 router = APIRouter(include_in_schema=False)
 Days = Annotated[str, Form(max_length=10)]

@@ -221,3 +221,36 @@ async def test_only_the_activity_pages_may_be_framed_and_only_by_marketing_cloud
     login = await journey.get("/login")
     assert login.headers["X-Frame-Options"] == "DENY"
     assert (await journey.get("/journey/nobody/message/ui")).status_code == 404
+
+
+async def test_stopping_the_journey_keeps_queued_sends_and_refuses_new_ones(
+    journey: httpx.AsyncClient, store: SqlPeopleStore, clock: ManualClock
+) -> None:
+    limited = [*SMS_ARGS, {"speedLimitAmount": "500"}, {"speedLimitUnit": "HOUR"}]
+    first = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("s1", limited))
+    )
+    second = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("s2", limited))
+    )
+    assert (
+        first.json()["messageStatus"]
+        == second.json()["messageStatus"]
+        == ("Success: Message pending")
+    )
+    outbox = Outbox(store.engine, clock)
+    slots = sorted(m.send_after for m in await outbox.recent(limit=10))
+    assert (slots[1] - slots[0]).total_seconds() == pytest.approx(7.2)
+    stop = {"activityObjectID": "activity-1", "interactionId": "journey-v1"}
+    stopped = await journey.post("/journey/acme/message/stop", **signed(stop))
+    assert stopped.status_code == 200
+    late = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("s3", limited))
+    )
+    assert late.json() == {"messageStatus": "Error: Journey stopped", "messageId": ""}
+    states = {m.state for m in await outbox.recent(limit=10)}
+    assert states == {"queued"}  # the two queued before the stop still go at their slots
+    retried = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("s1", limited))
+    )
+    assert retried.json()["messageId"] == first.json()["messageId"]

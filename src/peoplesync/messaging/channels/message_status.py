@@ -40,6 +40,7 @@ class MessageStatus(StrEnum):
     INVALID_SUGGESTIONS = "Error: Invalid suggestions"
     INVALID_SPEED_LIMIT = "Error: Invalid sending speed limit"
     MISSING_ACCOUNT = "Error: Missing provider account"
+    JOURNEY_STOPPED = "Error: Journey stopped"
 
     @property
     def ok(self) -> bool:

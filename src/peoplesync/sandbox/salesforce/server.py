@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 
+from peoplesync.sandbox.loopback import bind, run_until_stopped
 from peoplesync.sandbox.salesforce.app import create_sandbox_app
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.keys import ensure_tls
@@ -50,19 +49,6 @@ async def seed_if_empty(
         )
     finally:
         await storage.close()
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it a response written as headers, then
-    # body, waits on the client's delayed ACK (40 ms a request).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(512)
-    sock.set_inheritable(True)
-    return sock
 
 
 def connection_info(config: SandboxConfig, ca_cert: str) -> dict[str, Any]:
@@ -111,26 +97,9 @@ async def serve(
             timeout_keep_alive=120,
         )
     )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                await task
-                return
-            await asyncio.sleep(0.02)
-        on_ready(connection_info(config, str(ca_cert)))
-        if stop is not None:
-            waiter = asyncio.create_task(stop.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            server.should_exit = True
-        await task
-    finally:
-        if not task.done():
-            server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        sock.close()
+    await run_until_stopped(
+        server, sock, lambda: on_ready(connection_info(config, str(ca_cert))), stop
+    )
 
 
 def print_ready(info: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ check is answered 401, and one that is not a Journey Builder call at all 400. A 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,9 @@ from peoplesync.messaging.channels.catalog import (
     RESERVED_CALLBACK_KEYS,
     Channel,
 )
+from peoplesync.messaging.channels.message_status import MessageStatus
 from peoplesync.messaging.enqueue_batcher import EnqueueBatcher
+from peoplesync.messaging.journey_stop import SendsStoppedError
 from peoplesync.messaging.outbox import Outbox
 from peoplesync.web.journey.report_lookup import clicks, delivery_facts
 from peoplesync.web.journey.unit_cache import UnitCache
@@ -70,6 +73,7 @@ class JourneyServices:
     units: BusinessUnits
     outbox: Outbox
     accounts: ProviderAccounts
+    stop_sends: Callable[[str], Awaitable[int]]  # a stopped journey's send key takes no more
     frame_ancestors: str = ""  # extra origins allowed to frame the configuration pages
     cache: UnitCache = field(init=False)
     batcher: EnqueueBatcher = field(init=False)
@@ -171,9 +175,13 @@ async def activity_call(request: Request, unit: str, activity: str, step: str) -
     except JourneyRequestError as error:
         return JSONResponse({"error": str(error)}, status_code=400)
     if step in LIFECYCLE:
-        log.info(
-            "journey %s %s/%s for activity %s", unit, activity, step, body.get("activityObjectID")
-        )
+        activity_id = body.get("activityObjectID")
+        log.info("journey %s %s/%s for activity %s", unit, activity, step, activity_id)
+        journey = body.get("interactionId")
+        if step == "stop" and kind is ActivityKind.MESSAGE and activity_id and journey:
+            # Messages already queued keep going at their slots; new ones are refused.
+            left = await _services(request).stop_sends(f"{journey}:{activity_id}")
+            log.info("journey %s stopped: %d queued messages still go", journey, left)
         return JSONResponse({})
     try:
         if kind is ActivityKind.MESSAGE:
@@ -199,9 +207,12 @@ async def _send(request: Request, keys: UnitKeys, body: dict[str, Any]) -> dict[
             refusal.field if refusal else "",
         )
         return out_arguments(status, None)
-    queued = await _services(request).batcher.enqueue(
-        plan.draft, limit=plan.limit, limit_key=plan.limit_key
-    )
+    try:
+        queued = await _services(request).batcher.enqueue(
+            plan.draft, limit=plan.limit, limit_key=plan.limit_key
+        )
+    except SendsStoppedError:
+        return out_arguments(MessageStatus.JOURNEY_STOPPED.value, None)
     return out_arguments(queued.status, queued.message_id)
 
 

@@ -1,4 +1,5 @@
-"""Transfers, resyncs and retries run by the serve process as background tasks.
+"""Transfers, resyncs and retries started from the web, run as background tasks of the
+process that serves it, through the gated loop.
 
 Each job's progress is written to the People database about once a second (with a heartbeat),
 so a reloaded page or another process sees it. A job whose process died shows as
@@ -20,6 +21,7 @@ from peoplesync.errors import ConfigurationError, PeopleSyncError, StopError
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.inbound import InboundRunner
 from peoplesync.sync.inbound_report import InboundReport
+from peoplesync.sync.integration import require_integration
 from peoplesync.sync.outbound import OutboundRunner, OutboundStep
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status_recorder import StatusRecorder
@@ -39,9 +41,11 @@ from peoplesync.sync.transfer_request import (
     check_steps,
     retry_conditions,
 )
-from peoplesync.sync_session import inbound_pass, profile_runners
-from peoplesync.web.integration_view import require_integration
+from peoplesync.sync_session import profile_runners
 from peoplesync.wiring import Services
+from peoplesync.workers.inbound import inbound_pass
+from peoplesync.workers.loop import Once, run_gated
+from peoplesync.workers.outcome import Failed, Gated
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 1.0  # seconds between progress writes of a running job
@@ -271,13 +275,8 @@ class TransferRuns:
         async with self._connected(name) as (client, runners, outbound):
             recorder = StatusRecorder(self.statuses, name, client, self.clock)
             await recorder.install_budget()
-            decision = await recorder.gate()
-            if decision.action != "run":
-                raise ConfigurationError(
-                    f"the integration does not run now: {decision.reason}",
-                    hint="resume it on the status page, then start again",
-                )
-            try:
+
+            async def steps() -> None:
                 chosen = {
                     step: transfer_runner(runners[step], condition, force=force)
                     for step, condition in conditions.items()
@@ -291,12 +290,20 @@ class TransferRuns:
                     await finish(runner)
                 if job.options.get("push") and outbound:
                     await self._push(job, client, outbound, recorder)
-                await recorder.succeeded()
-            except PeopleSyncError as error:
-                await recorder.failed(error)
-                raise
+
+            try:
+                outcome = await run_gated(
+                    Once(steps), recorder, self.clock, follow=False, interval=0
+                )
             finally:
                 await recorder.flush()
+        if isinstance(outcome, Gated):
+            raise outcome.cause or ConfigurationError(
+                f"the integration does not run now: {outcome.reason}",
+                hint="resume it on the status page, then start again",
+            )
+        if isinstance(outcome, Failed):
+            raise outcome.error
 
     async def _step(
         self, job: TransferJob, step: str, runner: InboundRunner, recorder: StatusRecorder

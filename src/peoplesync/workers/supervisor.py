@@ -12,28 +12,58 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 from peoplesync.clock import Clock, SystemClock
 from peoplesync.errors import PeopleSyncError
-from peoplesync.outbound_cli import push_passes
+from peoplesync.observability.heartbeats import Heartbeats
+from peoplesync.observability.log_format import log_context
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
-from peoplesync.sync.inbound_report import InboundReport
 from peoplesync.sync.integration import integration_names
-from peoplesync.sync.outbound import OutboundReport
 from peoplesync.sync.profile_store import load_profile
 from peoplesync.sync.status import gate
 from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync_cli import inbound_passes
 from peoplesync.sync_session import connected_client
+from peoplesync.workers.events import Event, PassDone, Retrying, StreamBatch, StreamTrouble
+from peoplesync.workers.inbound import StreamNews, inbound_passes
+from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Outcome, Stopped
+from peoplesync.workers.push import PushPass, push_passes
 
 Say = Callable[[str], Any]
-Loop = Callable[[], Coroutine[Any, Any, int]]
+Loop = Callable[[], Coroutine[Any, Any, Outcome]]
+BACKOFF_CAP = 60.0  # seconds: the longest wait before a failed loop starts again
+STOP_GRACE = 10.0  # seconds a supervisor has to end by itself once the workers stop
+
+
+def after_run(
+    outcome: Outcome, delay: float, *, check_every: float, idle: float
+) -> tuple[float, float]:
+    """How long to wait before starting a loop that ended with ``outcome`` again, and the
+    delay after the next failure (failures in a row wait longer and longer)."""
+    if isinstance(outcome, Stopped):  # the gate closed: the supervisor waits for it
+        return 0.0, delay
+    if isinstance(outcome, Finished | Idle):  # nothing to do: look again later
+        return idle, check_every
+    return delay, min(delay * 2, BACKOFF_CAP)
+
+
+def describe(name: str, kind: str, outcome: Outcome) -> str | None:
+    """What to say about a loop that ended with ``outcome`` (None: nothing worth saying)."""
+    if isinstance(outcome, Gated):
+        return f"{name}: {kind} {outcome.describe()}"
+    if isinstance(outcome, Failed):
+        error = outcome.error
+        if isinstance(error, PeopleSyncError):
+            return f"{name}: {kind} worker stopped: {error}"
+        return f"{name}: {kind} worker failed: {type(error).__name__}: {error}"
+    if isinstance(outcome, Stopped):
+        return f"{name}: {kind} worker stopped ({outcome.reason})"
+    return None
 
 
 class SyncWorkers:
@@ -63,6 +93,8 @@ class SyncWorkers:
         self._told_review: set[str] = set()  # integrations told their outbound awaits review
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._nudged = asyncio.Event()
+        self.heartbeats = Heartbeats(self.clock)  # each loop's liveness, for /metrics
+        self._stopping = asyncio.Event()
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -92,16 +124,30 @@ class SyncWorkers:
         return sorted(name for name, task in self._tasks.items() if not task.done())
 
     async def stop(self) -> None:
-        """Stop every worker and wait for them to end (their passes record what they did)."""
+        """Stop every worker and wait for them to end (their passes record what they did).
+
+        The supervisors stop between two reads of the status rather than in one: the running
+        loops are cancelled, the supervisors return; one that does not within STOP_GRACE
+        seconds is cancelled too."""
         tasks = list(self._tasks.values())
         self._tasks.clear()
+        self._stopping.set()
+        self.nudge()
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_GRACE)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._stopping.clear()
         if tasks:
             self.say(f"sync workers stopped ({len(tasks)} integration(s))")
+
+    async def _rest(self, seconds: float) -> None:
+        """Sleep, or less when the workers stop meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     @asynccontextmanager
     async def running_beside(self, _app: object = None) -> AsyncIterator[None]:
@@ -115,10 +161,11 @@ class SyncWorkers:
     # --- supervision --------------------------------------------------------------------
 
     async def _supervise(self, name: str) -> None:
-        await asyncio.gather(
-            self._keep(name, "sync", lambda: self._inbound(name)),
-            self._keep(name, "push", lambda: self._outbound(name)),
-        )
+        with log_context(integration=name):  # on every record of this integration's loops
+            await asyncio.gather(
+                self._keep(name, "sync", lambda: self._inbound(name)),
+                self._keep(name, "push", lambda: self._outbound(name)),
+            )
 
     async def _may_run(self, name: str) -> bool | None:
         """True when passes may run, False while refused (paused, reconnect needed), None
@@ -128,16 +175,17 @@ class SyncWorkers:
         decision = gate(await self.statuses.status(name), self.clock.now())
         return decision.action != "refuse"
 
-    async def _watch(self, name: str) -> None:
-        """Return as soon as the integration is refused or gone."""
-        while await self._may_run(name):
+    async def _watch(self, name: str, kind: str) -> None:
+        """Return as soon as the integration is refused or gone; beat while it runs."""
+        while not self._stopping.is_set() and await self._may_run(name):
+            self.heartbeats.beat(name, kind)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudged.wait(), self.check_every)
 
     async def _keep(self, name: str, kind: str, loop: Loop) -> None:
         delay = self.check_every
         told_refused = False
-        while True:
+        while not self._stopping.is_set():
             try:
                 allowed = await self._may_run(name)
             except PeopleSyncError as error:  # the database is busy or away: look again
@@ -145,28 +193,31 @@ class SyncWorkers:
                 allowed = False
             if allowed is None:
                 self.say(f"{name}: the integration is gone; its {kind} worker stops")
+                self.heartbeats.forget(name)
                 return
             if not allowed:
                 if not told_refused:
                     self.say(f"{name}: {kind} worker waits until the integration may run")
                     told_refused = True
-                await asyncio.sleep(self.check_every)
+                self.heartbeats.beat(name, kind)  # alive, waiting for a resume
+                await self._rest(self.check_every)
                 continue
             told_refused = False
-            code = await self._run_until_refused(name, kind, loop)
-            if code is None:  # refused meanwhile: wait for resume
-                continue
-            if code == 0:  # nothing to do (no outbound steps): look again later
-                await asyncio.sleep(self.idle)
-                delay = self.check_every
-                continue
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+            with log_context(job=f"{kind}-{uuid.uuid4().hex[:12]}", loop=kind):  # on its records
+                outcome = await self._run_until_refused(name, kind, loop)
+                if self._stopping.is_set():
+                    return
+                said = describe(name, kind, outcome)
+                if said is not None:
+                    self.say(said)
+            wait, delay = after_run(outcome, delay, check_every=self.check_every, idle=self.idle)
+            if wait:
+                await self._rest(wait)
 
-    async def _run_until_refused(self, name: str, kind: str, loop: Loop) -> int | None:
-        """Run the loop until it ends (its exit code) or the gate refuses (None)."""
+    async def _run_until_refused(self, name: str, kind: str, loop: Loop) -> Outcome:
+        """Run the loop until it ends (its outcome) or the gate refuses (Stopped)."""
         work = asyncio.create_task(loop())
-        watch = asyncio.create_task(self._watch(name))
+        watch = asyncio.create_task(self._watch(name, kind))
         try:
             await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -177,49 +228,44 @@ class SyncWorkers:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         if interrupted:
-            self.say(f"{name}: {kind} worker stopped (the integration may not run now)")
-            return None
+            return Stopped("the integration may not run now")
         error = work.exception()
         if error is None:
-            code: int = work.result()
-            return code
-        if isinstance(error, PeopleSyncError):
-            self.say(f"{name}: {kind} worker stopped: {error}")
-        else:
-            self.say(f"{name}: {kind} worker failed: {type(error).__name__}: {error}")
-        return 1
+            return work.result()
+        if isinstance(error, Exception):
+            return Failed(error)
+        raise error
 
     # --- the loops ----------------------------------------------------------------------
 
-    def _stop(self, name: str, kind: str) -> Callable[..., int]:
-        def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-            when = f" until {until.isoformat(timespec='seconds')}" if until else ""
-            self.say(f"{name}: {kind} {state}{when}: {reason}")
-            return code
+    def _told(self, name: str, kind: str, event: Event) -> bool:
+        """Say a loop's trouble (True when ``event`` was one)."""
+        if isinstance(event, Retrying):
+            self.say(f"{name}: {kind}: {event.error}; retrying")
+        elif isinstance(event, StreamTrouble):
+            then = "polling continues" if event.gave_up else "retrying"
+            self.say(f"{name}: {event.step} change stream: {event.error}; {then}")
+        else:
+            return False
+        return True
 
-        return stop
+    async def _inbound(self, name: str) -> Outcome:
+        news = StreamNews()
 
-    async def _inbound(self, name: str) -> int:
-        def heard(summary: dict[str, Any]) -> None:
-            for step, part in summary.items():
-                if isinstance(part, dict) and (part["created"] or part["updated"]):
-                    self.say(
-                        f"{name}: {step} changes arrived from Salesforce: {part['created']} "
-                        f"created, {part['updated']} updated in People (poll)"
-                    )
-
-        seen: dict[str, tuple[int, int, int]] = {}
-
-        def streamed(step: str, report: InboundReport) -> None:
-            now = (report.created, report.updated, report.deleted + report.unlinked)
-            before = seen.get(step, (0, 0, 0))
-            seen[step] = now
-            created, updated, removed = (max(0, a - b) for a, b in zip(now, before, strict=True))
-            if created or updated or removed:
-                self.say(
-                    f"{name}: {step} changes arrived from Salesforce: {created} created, "
-                    f"{updated} updated, {removed} removed in People"
-                )
+        def heard(event: Event) -> None:
+            if isinstance(event, PassDone):
+                for step, part in event.report.items():
+                    if isinstance(part, dict) and (part["created"] or part["updated"]):
+                        self.say(
+                            f"{name}: {step} changes arrived from Salesforce: {part['created']} "
+                            f"created, {part['updated']} updated in People (poll)"
+                        )
+            elif isinstance(event, StreamBatch):
+                said = news.heard(event.step, event.report)
+                if said is not None:
+                    self.say(f"{name}: {said}")
+            else:
+                self._told(name, "sync", event)
 
         self.say(f"{name}: sync worker started")
         return await inbound_passes(
@@ -228,14 +274,16 @@ class SyncWorkers:
             name,
             follow=True,
             interval=self.sync_interval,
-            on_summary=heard,
-            on_stream=streamed,
-            stop=self._stop(name, "sync"),
+            events=heard,
             started_by="serve",
         )
 
-    async def _outbound(self, name: str) -> int:
-        def pushed(report: OutboundReport, calls: int) -> None:
+    async def _outbound(self, name: str) -> Outcome:
+        def pushed(event: Event) -> None:
+            if not isinstance(event, PassDone) or not isinstance(event.report, PushPass):
+                self._told(name, "push", event)
+                return
+            report, calls = event.report.report, event.report.api_calls
             wrote = report.created + report.updated + report.deleted + report.linked
             if wrote or report.errors:
                 self.say(
@@ -258,9 +306,8 @@ class SyncWorkers:
                 name,
                 follow=True,
                 interval=self.push_interval,
-                on_report=pushed,
-                stop=self._stop(name, "push"),
+                events=pushed,
             )
 
 
-__all__ = ["SyncWorkers"]
+__all__ = ["SyncWorkers", "after_run", "describe"]

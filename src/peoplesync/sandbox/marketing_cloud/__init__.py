@@ -1,0 +1,1 @@
+"""A Marketing Cloud sandbox: token, data extensions, rows and API events, with fault knobs."""

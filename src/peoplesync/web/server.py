@@ -1,0 +1,112 @@
+"""Serving the web app: a listening socket, and the app served on it with the sync workers
+and the transfer jobs beside it (``peoplesync serve`` and the demo)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+
+import uvicorn
+
+from peoplesync.errors import ConfigurationError
+from peoplesync.messaging.links.devices import warm_up
+from peoplesync.observability.log_format import LogFormat, configure_logging
+from peoplesync.web.app import create_app
+from peoplesync.web.messaging_hooks import RedactTokens
+from peoplesync.web.salesforce_connect import Connector
+from peoplesync.wiring import Services
+from peoplesync.workers.supervisor import SyncWorkers
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0 picks a free one); its address is known before serving."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this. Without it, a response written as headers and then
+    # body waits on the client's delayed ACK: about 40 ms a request on a kept-alive connection.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} ({error.strerror})",
+            hint="choose another --port (0 picks a free one)",
+        ) from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def address_of(sock: socket.socket) -> str:
+    """The http:// address a listening socket serves."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+async def serve_web(
+    services: Services,
+    listener: socket.socket,
+    *,
+    workers: bool = True,
+    secure_cookies: bool = True,
+    sync_interval: float = 60.0,
+    say: Callable[[str], object],
+    log_level: str | None = None,
+    log_format: LogFormat = "text",
+) -> None:
+    """Serve the web app and REST API of ``services`` on ``listener`` until a signal stops
+    the server, with the sync workers of every integration beside it (stopped before it
+    returns).
+    ``log_format`` json: every record (the workers' messages, uvicorn's) is one JSON line on
+    stderr, with the integration and job id of the run it belongs to."""
+    settings = services.settings
+    level = (log_level or settings.log_level).lower()
+    if log_format == "json":
+        configure_logging("json", level)
+        say = logging.getLogger("peoplesync.serve").info
+    running = (
+        SyncWorkers(settings, services.people, say=say, sync_interval=sync_interval)
+        if workers
+        else None
+    )
+    connector = Connector(
+        services.box,
+        services.clock,
+        on_connected=running.connected if running else None,
+        running=running.running if running else None,
+    )
+    app = create_app(
+        services,
+        secure_cookies=secure_cookies,
+        connector=connector,
+        heartbeats=running.heartbeats if running else None,
+    )
+    if running is not None:
+        app.router.lifespan_context = running.running_beside
+    # Building a Config applies its logging configuration: for JSON, none (uvicorn's records
+    # go to the root handler set up above).
+    config = (
+        uvicorn.Config(
+            app, log_level=level, access_log=log_level is None, lifespan="on", log_config=None
+        )
+        if log_format == "json"
+        else uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
+    )
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
+    with_workers = " with sync workers" if running else " (no sync workers)"
+    say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
+    await asyncio.to_thread(warm_up)  # the user-agent rules, before the first click
+    watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
+    try:
+        await uvicorn.Server(config).serve(sockets=[listener])
+    finally:
+        watcher.cancel()
+        await app.state.transfers.stop()
+
+
+__all__ = ["address_of", "listen", "serve_web"]

@@ -1,0 +1,164 @@
+"""The queue's tasks on procrastinate's in-memory connector, with the job log on SQLite and
+a recording twin of the passes: what gets queued, what runs, what the log keeps, and how a
+dead worker's job runs again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from procrastinate import App
+from procrastinate.testing import InMemoryConnector
+
+from peoplesync.clock import SystemClock
+from peoplesync.people.database import create_engine, migrate
+from peoplesync.settings import Settings
+from peoplesync.workers.queue.app import always_my_turn, memory_queue_app
+from peoplesync.workers.queue.job_log import STALLED, JobLog
+from peoplesync.workers.queue.passes import PassOutcome, PassResult
+from peoplesync.workers.queue.tasks import (
+    QueueServices,
+    keep_queued,
+    recover_stalled,
+    register_tasks,
+)
+
+
+class RecordingPasses:
+    """Passes that only record what they were asked (gate answers set by the test)."""
+
+    def __init__(self, runnable: dict[str, bool]) -> None:
+        self.gates = runnable
+        self.calls: list[tuple[str, str, float | None]] = []
+        self.runs_left = 1_000  # passes allowed before the gate refuses (a pause)
+
+    async def runnable(self) -> dict[str, bool]:
+        return dict(self.gates)
+
+    async def interrupted_transfers(self) -> dict[str, str]:
+        return {}
+
+    def _answer(self, name: str) -> PassResult:
+        self.runs_left -= 1
+        if self.runs_left < 0:
+            self.gates[name] = False
+        return PassResult(PassOutcome.DONE if self.gates.get(name) else PassOutcome.REFUSED)
+
+    async def inbound(self, name: str, hold: float | None) -> PassResult:
+        self.calls.append(("inbound", name, hold))
+        return self._answer(name)
+
+    async def push(self, name: str, hold: float | None) -> PassResult:
+        self.calls.append(("push", name, hold))
+        return self._answer(name)
+
+    async def transfer(self, job_id: str) -> PassResult:
+        self.calls.append(("transfer", job_id, None))
+        return PassResult(PassOutcome.NOTHING)
+
+
+@pytest.fixture
+async def job_log(tmp_path: Path) -> AsyncIterator[JobLog]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'people.db'}")
+    await migrate(engine)
+    yield JobLog(engine, SystemClock())
+    await engine.dispose()
+
+
+def queue(passes: RecordingPasses, job_log: JobLog) -> App:
+    app = memory_queue_app()
+    never = "0 0 1 1 *"  # periodic jobs stay out of the way (New Year's midnight only)
+    settings = Settings(
+        data_dir=Path("unused"),
+        worker_hold=7.0,
+        worker_keep_cron=never,
+        worker_reconcile_cron=never,
+        worker_recover_cron=never,
+    )
+    services = QueueServices(settings, passes, job_log, SystemClock(), "host:1", always_my_turn)
+    register_tasks(app, services)
+    return app
+
+
+def jobs(app: App) -> list[dict[str, object]]:
+    connector = app.connector
+    assert isinstance(connector, InMemoryConnector)
+    return sorted(connector.jobs.values(), key=lambda j: int(str(j["id"])))
+
+
+async def run_queued(app: App) -> None:
+    """Run every job now due, then stop."""
+    await app.run_worker_async(wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+async def test_runnable_integrations_get_one_waiting_stream_and_push_job(job_log: JobLog) -> None:
+    passes = RecordingPasses({"a": True, "b": False})
+    app = queue(passes, job_log)
+    async with app.open_async():
+        first = await keep_queued(app, passes)
+        again = await keep_queued(app, passes)
+        queued = [(j["task_name"], j["lock"], j["args"]) for j in jobs(app)]
+    assert [(r.kind.value, r.integration) for r in first] == [("stream", "a"), ("push", "a")]
+    assert again == []  # already waiting: the queueing lock keeps one
+    assert queued == [
+        ("peoplesync.stream", "a:inbound", {"integration": "a"}),
+        ("peoplesync.push", "a:push", {"integration": "a"}),
+    ]
+
+
+async def test_a_held_job_runs_logs_and_hands_over_to_a_new_job(job_log: JobLog) -> None:
+    passes = RecordingPasses({"a": True})
+    passes.runs_left = 2  # the first stream and push jobs run; their successors are refused
+    app = queue(passes, job_log)
+    async with app.open_async():
+        await keep_queued(app, passes)
+        await run_queued(app)
+        finished = [(j["task_name"], j["status"]) for j in jobs(app)]
+    assert sorted(passes.calls) == [("inbound", "a", 7.0)] * 2 + [("push", "a", 7.0)] * 2
+    runs = await job_log.runs("a")
+    assert sorted((r.task, r.step, r.worker, r.outcome) for r in runs) == [
+        ("peoplesync.push", "push", "host:1", "done"),
+        ("peoplesync.push", "push", "host:1", "refused"),
+        ("peoplesync.stream", "inbound", "host:1", "done"),
+        ("peoplesync.stream", "inbound", "host:1", "refused"),
+    ]
+    assert all(r.ended is not None and r.ended >= r.started for r in runs)
+    # Each job that held its time queued its successor; the refused successors queued none.
+    assert (
+        sorted(finished)
+        == [("peoplesync.push", "succeeded")] * 2 + [("peoplesync.stream", "succeeded")] * 2
+    )
+
+
+async def test_a_refused_integration_is_not_queued_again(job_log: JobLog) -> None:
+    passes = RecordingPasses({"a": True})
+    app = queue(passes, job_log)
+    async with app.open_async():
+        await keep_queued(app, passes)
+        passes.gates["a"] = False  # paused after its jobs were queued
+        await run_queued(app)
+        left = [j for j in jobs(app) if j["status"] == "todo"]
+    assert left == []
+    assert {r.outcome for r in await job_log.runs("a")} == {"refused"}
+
+
+async def test_a_dead_workers_job_is_ended_in_the_log_and_runs_again(job_log: JobLog) -> None:
+    passes = RecordingPasses({"a": True})
+    app = queue(passes, job_log)
+    async with app.open_async():
+        await keep_queued(app, passes)
+        manager = app.job_manager
+        dead = await manager.register_worker()
+        job = await manager.fetch_job(queues=None, worker_id=dead)  # taken, then the worker died
+        assert job is not None and job.id is not None
+        await job_log.started(job.id, job.task_name, "a", "inbound", "dead:1")
+        connector = app.connector
+        assert isinstance(connector, InMemoryConnector)
+        assert await recover_stalled(app, job_log, stalled_after=60) == []  # heart still beats
+        connector.workers.pop(dead)  # no heartbeat any more
+        assert await recover_stalled(app, job_log, stalled_after=60) == [job.id]
+        status = await manager.get_job_status_async(job.id)
+    assert status.value == "todo"
+    (run,) = await job_log.runs("a")
+    assert run.outcome == STALLED and run.ended is not None
