@@ -17,6 +17,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
+from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.units import BusinessUnits
 from peoplesync.messaging.accounts import ProviderAccounts
 from peoplesync.messaging.inbound_store import InboundStore
@@ -139,6 +140,7 @@ def create_app(
             ProviderAccounts(store.engine, secret_box, clock),
             partial(stop_sends, store.engine, clock),
             frame_ancestors=settings.journey_frame_ancestors if settings else "",
+            marks=ReportMarks(store.engine, clock),
         )
         if secret_box is not None
         else None
