@@ -20,6 +20,7 @@ from peoplesync.web.app import create_app
 from peoplesync.web.messaging_hooks import RedactTokens
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.steps_view import org_opener
+from peoplesync.workers.sends import message_sends
 from peoplesync.workers.supervisor import SyncWorkers
 
 
@@ -64,7 +65,8 @@ async def serve_web(
     log_format: LogFormat = "text",
 ) -> None:
     """Serve the web app and REST API on ``listener`` until a signal stops the server, with
-    the sync workers of every integration beside it (stopped before it returns).
+    the sync workers of every integration and the message-send loop beside it (stopped
+    before it returns).
     ``log_format`` json: every record (the workers' messages, uvicorn's) is one JSON line on
     stderr, with the integration and job id of the run it belongs to."""
     level = (log_level or settings.log_level).lower()
@@ -73,7 +75,11 @@ async def serve_web(
         say = logging.getLogger("peoplesync.serve").info
     box = SecretBox.from_data_dir(settings.data_dir, settings.secret_key)
     running = (
-        SyncWorkers(settings, store, say=say, sync_interval=sync_interval) if workers else None
+        SyncWorkers(
+            settings, store, say=say, sync_interval=sync_interval, sends=message_sends(settings)
+        )
+        if workers
+        else None
     )
     connector = Connector(
         box,
@@ -102,7 +108,7 @@ async def serve_web(
         else uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
     )
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
-    with_workers = " with sync workers" if running else " (no sync workers)"
+    with_workers = " with sync workers and message sends" if running else " (no workers)"
     say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
     await asyncio.to_thread(warm_up)  # the user-agent rules, before the first click
     watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted
