@@ -23,9 +23,11 @@ from peoplesync.sync.status import gate
 from peoplesync.sync.status_store import StatusStore
 from peoplesync.sync.transfer_jobs import TransferJobStore
 from peoplesync.sync_session import connected_client
+from peoplesync.workers.events import ignore
 from peoplesync.workers.inbound import inbound_passes
-from peoplesync.workers.outcome import Failed, Finished, Gated, Idle
+from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Stopped
 from peoplesync.workers.push import push_passes
+from peoplesync.workers.sends import message_sends
 from peoplesync.workers.transfer_runs import TransferRuns
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,10 @@ class Passes(Protocol):
 
     async def transfer(self, job_id: str) -> PassResult:
         """Resume an interrupted transfer from its stored position."""
+        ...
+
+    async def sends(self, hold: float) -> PassResult:
+        """Send queued messages for ``hold`` seconds (the round under way ends first)."""
         ...
 
 
@@ -143,6 +149,20 @@ class EnginePasses:
         if done is None or done.state != "done":
             return PassResult(PassOutcome.FAILED, done.message if done else "transfer vanished")
         return PassResult(PassOutcome.DONE, f"read {done.read}, applied {done.applied}")
+
+    async def sends(self, hold: float) -> PassResult:
+        stop = asyncio.Event()
+        # Stop between rounds rather than cancel one: a provider call is never cut short.
+        timer = asyncio.get_running_loop().call_later(hold, stop.set)
+        try:
+            outcome = await message_sends(self.settings)(stop, ignore)
+        except PeopleSyncError as error:
+            return PassResult(PassOutcome.FAILED, str(error))
+        finally:
+            timer.cancel()
+        if isinstance(outcome, Finished | Stopped):  # the hold is over
+            return PassResult(PassOutcome.DONE, f"held {hold:g} s")
+        return result_of(outcome)
 
 
 async def _bounded(
