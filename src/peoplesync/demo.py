@@ -228,8 +228,11 @@ async def serve_people(
                 ),
                 soft_wrap=True,
             )
+            # serve's send loop sends the SMS, with report URLs and short links on the demo's
+            # own web address.
+            served = settings.model_copy(update={"public_url": people})
             await serve_web(
-                settings, store, listener, secure_cookies=False, say=say, log_level="warning"
+                served, store, listener, secure_cookies=False, say=say, log_level="warning"
             )
 
 
