@@ -164,8 +164,8 @@ def welcome_sms_delivered(shown: list[str], env: dict[str, str], url: str, email
         timeline = api.get(f"/persons/{person_id}").json()["timeline"]
         kinds = {e["kind"] for e in timeline if e["data"].get("message_id") == message_id}
         assert kinds == {"message_sent", "message_delivered", "message_clicked"}
-        [click] = [e for e in timeline if e["kind"] == "message_clicked"]
-        assert click["data"]["deviceType"] == "mobile" and click["data"]["os"] == "iOS"
+        [click] = [e["detail"] for e in message["events"] if e["kind"] == "clicked"]
+        assert (click["deviceType"], click["os"]) == ("mobile", "iOS 17.4")  # the handset
 
 
 def web_login(url: str, email: str, password: str) -> None:
