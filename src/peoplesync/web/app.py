@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
-from starlette.middleware.base import RequestResponseEndpoint
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
@@ -45,7 +44,6 @@ from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
-from peoplesync.web.input_guard import unstorable_error, unstorable_input
 from peoplesync.web.journey.routes import JourneyServices
 from peoplesync.web.journey.routes import router as journey_router
 from peoplesync.web.log_pages import router as log_router
@@ -53,6 +51,7 @@ from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.messaging_hooks import MessagingHooks
 from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.messaging_view import MessagingWeb
+from peoplesync.web.middleware import SECURITY_HEADERS, SecurityHeaders, StorableInput
 from peoplesync.web.ops_routes import MetricsAccess
 from peoplesync.web.ops_routes import router as ops_router
 from peoplesync.web.pages import router
@@ -64,15 +63,6 @@ from peoplesync.web.transfer_pages import router as transfer_router
 from peoplesync.workers.transfer_runs import TransferRuns
 
 HERE = Path(__file__).resolve().parent
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 def _templates() -> Jinja2Templates:
@@ -194,29 +184,11 @@ def create_app(
     async def _invalid(request: Request, error: RequestValidationError) -> HTMLResponse:
         return page_error(request, from_validation(error))
 
-    @app.middleware("http")
-    async def _storable(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        field = await unstorable_input(request)
-        if field is None:
-            return await call_next(request)
-        body = unstorable_error(field)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(body.json(), status_code=body.status)
-        return page_error(request, body)
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        framed = request.url.path.startswith("/journey/")  # shown inside Journey Builder
-        for name, value in SECURITY_HEADERS.items():
-            if not (framed and name == "X-Frame-Options"):
-                response.headers.setdefault(name, value)
-        private = ("/people", "/salesforce", "/account", "/api/", "/oauth/", "/messag")
-        if request.url.path.startswith(private):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Added last is outermost: the 422 of the input guard gets the security headers too.
+    app.add_middleware(StorableInput, page_error=page_error)
+    app.add_middleware(SecurityHeaders)
 
     return app
 
 
-__all__ = ["create_app"]
+__all__ = ["SECURITY_HEADERS", "create_app"]
