@@ -106,6 +106,10 @@ def create_app(
     app.state.web = web
     api.state.web = web
     app.state.open_org = api.state.open_org = open_org
+    # Matched first: Journey Builder execute calls and report webhooks are the hot paths, and
+    # FastAPI tries the routes in order (their paths overlap no other route's).
+    app.include_router(journey_router)
+    app.include_router(hooks_router)
     app.include_router(router)
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
@@ -121,7 +125,6 @@ def create_app(
     app.state.messaging_hooks = MessagingHooks(
         secret_box, ReportStore(store.engine, clock), InboundStore(store.engine, clock)
     )
-    app.include_router(hooks_router)
     public_url = settings.public_url if settings else None  # short links' default domain
     app.state.journey = (
         JourneyServices(
@@ -135,7 +138,6 @@ def create_app(
         if secret_box is not None
         else None
     )
-    app.include_router(journey_router)
     app.state.messaging = api.state.messaging = MessagingWeb(
         store.engine,
         Outbox(store.engine, clock, link_base=public_url),
