@@ -80,6 +80,11 @@ async def unstorable_request(scope: Scope, receive: Receive) -> tuple[str | None
     if body is None:
         return None, None  # the client went away; the app's next receive says so
     if is_json:
+        if b"\\u" not in body and b"\x00" not in body:
+            # Without a \\u escape, UTF-8 JSON cannot spell NUL or a lone surrogate (a raw
+            # control character is invalid JSON, UTF-16/32 JSON has NUL bytes, and a surrogate
+            # is invalid UTF-8): the parse and walk below are skipped for most bodies.
+            return None, body
         try:
             return unstorable_field(json.loads(body)), body
         except (ValueError, UnicodeDecodeError):
