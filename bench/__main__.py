@@ -20,6 +20,7 @@ MODULES = [
     "workers_scale",
     "tracked_redirect",
     "mc_write_back",
+    "mc_report_sync",
 ]
 
 

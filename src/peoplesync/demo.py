@@ -27,7 +27,7 @@ from peoplesync.sync.integration import Integration
 from peoplesync.sync.organization import learn_organization
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.server import address_of, listen, serve_web
-from peoplesync.wiring import people_store, services
+from peoplesync.wiring import build_services, people_store, services
 from peoplesync.workers.events import Event, PassDone, StreamBatch
 from peoplesync.workers.inbound import ProgressSink, StreamNews, inbound_passes
 from peoplesync.workers.outcome import Failed, Gated
@@ -228,7 +228,17 @@ async def serve_people(
                 ),
                 soft_wrap=True,
             )
-            await serve_web(wired, listener, secure_cookies=False, say=say, log_level="warning")
+            # serve's send loop sends the SMS, with report URLs and short links on the demo's
+            # own web address.
+            served = build_services(
+                settings.model_copy(update={"public_url": people}),
+                wired.engine,
+                people=wired.people,
+                clock=wired.clock,
+                box=wired.box,
+                open_org=wired.open_org,
+            )
+            await serve_web(served, listener, secure_cookies=False, say=say, log_level="warning")
 
 
 async def run_demo(

@@ -14,12 +14,21 @@ from rich.console import Console
 from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.config_json import ActivityKind, endpoint
 from peoplesync.marketing_cloud.units import UnitInfo, UnitSettings
+from peoplesync.report_sync_cli import (
+    EventKeyOption,
+    InboundWebhookOption,
+    ReportsWebhookOption,
+    edit,
+    sync_reports,
+)
 from peoplesync.settings import Settings
 from peoplesync.wiring import business_units
 
 marketing_cloud_app = typer.Typer(
     help="Marketing Cloud business units and their activity endpoints.", no_args_is_help=True
 )
+marketing_cloud_app.command("edit")(edit)
+marketing_cloud_app.command("sync-reports")(sync_reports)
 console = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
 CLIENT_SECRET_VARIABLE = "PEOPLESYNC_MC_CLIENT_SECRET"  # noqa: S105 (a variable name)
@@ -61,6 +70,9 @@ def add(
     report_storage: Annotated[
         str, typer.Option("--report-storage", help="native (data extensions) or external")
     ] = "native",
+    event_definition_key: EventKeyOption = None,
+    reports_webhook: ReportsWebhookOption = None,
+    inbound_webhook: InboundWebhookOption = None,
     public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -77,6 +89,9 @@ def add(
         default_account=default_account,
         short_domain=short_domain,
         report_storage=report_storage,
+        event_definition_key=event_definition_key,
+        reports_webhook_url=reports_webhook,
+        inbound_webhook_url=inbound_webhook,
     )
 
     async def run() -> UnitInfo:

@@ -129,8 +129,9 @@ def first_sync_is_recorded(env: dict[str, str], url: str, email: str, password: 
 
 
 def welcome_sms_delivered(shown: list[str], env: dict[str, str], url: str, email: str) -> None:
-    """The demo's SMS reached the sandbox provider and its delivery report came back: the
-    message is delivered, on its trail, and on the person's page and timeline."""
+    """serve's send loop sent the demo's SMS to the sandbox provider, its delivery report came
+    back and a simulated handset tapped its short link: the message is delivered and clicked,
+    on its trail, and on the person's page and timeline."""
 
     def address(label: str) -> str:
         line = next(x for x in shown if x.strip().startswith(label))
@@ -150,14 +151,21 @@ def welcome_sms_delivered(shown: list[str], env: dict[str, str], url: str, email
         base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as api:
         deadline = time.monotonic() + 60
-        while (message := api.get(f"/messages/{message_id}").json())["state"] != "delivered":
+        while True:
+            message = api.get(f"/messages/{message_id}").json()
+            if "clicked" in [e["kind"] for e in message["events"]]:
+                break
             assert time.monotonic() < deadline, message
             time.sleep(0.5)
-        assert [e["kind"] for e in message["events"]] == ["queued", "sent", "delivered"]
+        assert message["state"] == "delivered"
+        assert [e["kind"] for e in message["events"]] == ["queued", "sent", "delivered", "clicked"]
         assert message["person_id"] == person_id and message["request"]["from"] == "PeopleSync"
+        assert f"{url}/" in message["request"]["text"]  # the link is short, on the demo's address
         timeline = api.get(f"/persons/{person_id}").json()["timeline"]
         kinds = {e["kind"] for e in timeline if e["data"].get("message_id") == message_id}
-        assert kinds == {"message_sent", "message_delivered"}
+        assert kinds == {"message_sent", "message_delivered", "message_clicked"}
+        [click] = [e["detail"] for e in message["events"] if e["kind"] == "clicked"]
+        assert (click["deviceType"], click["os"]) == ("mobile", "iOS 17.4")  # the handset
 
 
 def web_login(url: str, email: str, password: str) -> None:

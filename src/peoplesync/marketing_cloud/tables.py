@@ -21,4 +21,28 @@ business_units = sa.Table(
     sa.Column("short_domain", sa.String(253)),
     sa.Column("report_storage", sa.String(10), nullable=False, server_default="native"),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("event_definition_key", sa.String(200)),  # fired when a reply comes in
+    sa.Column("reports_webhook_url", sa.String(500)),  # external storage: delivery/seen rows
+    sa.Column("inbound_webhook_url", sa.String(500)),  # external storage: replies
+)
+
+# What report write-back wrote: one mark per unit, report kind and row, with the fingerprint
+# of the row as written (a row changed since, e.g. seen after delivered, is written again).
+report_marks = sa.Table(
+    "mc_report_marks",
+    metadata,
+    sa.Column("unit", sa.String(60), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("fingerprint", sa.String(100), nullable=False),
+    sa.Column("written_at", UtcDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("unit", "kind", "key"),
+)
+
+# Messages sent by a journey that set triggerEventOnResponse: a reply fires an API event.
+reply_triggers = sa.Table(
+    "mc_reply_triggers",
+    metadata,
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )

@@ -39,6 +39,9 @@ class UnitSettings:
     default_account: str | None = None
     short_domain: str | None = None
     report_storage: str = "native"
+    event_definition_key: str | None = None
+    reports_webhook_url: str | None = None
+    inbound_webhook_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class UnitInfo:
     short_domain: str | None
     report_storage: str
     created_at: datetime
+    event_definition_key: str | None = None
+    reports_webhook_url: str | None = None
+    inbound_webhook_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,14 @@ class BusinessUnits:
         self._engine = engine
         self._box = box
         self._clock = clock
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     async def add(self, unit: UnitSettings) -> UnitInfo:
         """Store a unit; each wrong field is refused by name with how to fix it."""
@@ -99,9 +113,41 @@ class BusinessUnits:
                     short_domain=unit.short_domain or None,
                     report_storage=unit.report_storage,
                     created_at=self._clock.now(),
+                    **_write_back(unit),
                 )
             )
         return await self.get(unit.name)
+
+    async def edit_write_back(
+        self,
+        name: str,
+        *,
+        report_storage: str | None = None,
+        event_definition_key: str | None = None,
+        reports_webhook_url: str | None = None,
+        inbound_webhook_url: str | None = None,
+    ) -> UnitInfo:
+        """Change how reports are written back; ``None`` keeps a field, ``""`` clears it."""
+        current = await self.get(name)
+        changed = UnitSettings(
+            name=name,
+            mid=current.mid,
+            client_id=current.client_id,
+            auth_url=current.auth_url,
+            client_secret="unchanged",  # noqa: S106 (only checked, never stored)
+            report_storage=report_storage or current.report_storage,
+            event_definition_key=_pick(event_definition_key, current.event_definition_key),
+            reports_webhook_url=_pick(reports_webhook_url, current.reports_webhook_url),
+            inbound_webhook_url=_pick(inbound_webhook_url, current.inbound_webhook_url),
+        )
+        _check(changed)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(_u)
+                .where(_u.c.name == name)
+                .values(report_storage=changed.report_storage, **_write_back(changed))
+            )
+        return await self.get(name)
 
     async def remove(self, name: str) -> bool:
         async with self._engine.begin() as conn:
@@ -145,7 +191,24 @@ def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
         short_domain=row.short_domain,
         report_storage=row.report_storage,
         created_at=row.created_at,
+        event_definition_key=row.event_definition_key,
+        reports_webhook_url=row.reports_webhook_url,
+        inbound_webhook_url=row.inbound_webhook_url,
     )
+
+
+def _pick(given: str | None, current: str | None) -> str | None:
+    if given is None:
+        return current
+    return given.strip() or None
+
+
+def _write_back(unit: UnitSettings) -> dict[str, str | None]:
+    return {
+        "event_definition_key": (unit.event_definition_key or "").strip() or None,
+        "reports_webhook_url": (unit.reports_webhook_url or "").strip() or None,
+        "inbound_webhook_url": (unit.inbound_webhook_url or "").strip() or None,
+    }
 
 
 def _check(unit: UnitSettings) -> None:
@@ -177,4 +240,19 @@ def _check(unit: UnitSettings) -> None:
     if unit.report_storage not in STORAGE:
         raise ConfigurationError(
             f"report storage {unit.report_storage!r} is unknown", hint="use native or external"
+        )
+    for label, url in (
+        ("reports webhook", unit.reports_webhook_url),
+        ("inbound webhook", unit.inbound_webhook_url),
+    ):
+        if url and not url.strip().startswith(("https://", "http://")):
+            raise ConfigurationError(
+                f"{label} URL {url!r} is not an http(s) address",
+                hint="give the full address the rows are POSTed to, e.g. https://example.org/mc",
+            )
+    key = unit.event_definition_key
+    if key and (not key.strip() or "." in key or len(key) > 200):
+        raise ConfigurationError(
+            f"event definition key {key!r} is not usable",
+            hint="copy the API event's key (no period, at most 200 characters)",
         )

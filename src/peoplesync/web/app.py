@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
-from starlette.middleware.base import RequestResponseEndpoint
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.messaging.inbound_store import InboundStore
 from peoplesync.messaging.journey_stop import stop_sends
 from peoplesync.messaging.links.store import ShortLinks
@@ -34,7 +34,6 @@ from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
-from peoplesync.web.input_guard import unstorable_error, unstorable_input
 from peoplesync.web.journey.routes import JourneyServices
 from peoplesync.web.journey.routes import router as journey_router
 from peoplesync.web.log_pages import router as log_router
@@ -42,12 +41,12 @@ from peoplesync.web.login_throttle import LoginThrottle
 from peoplesync.web.messaging_hooks import MessagingHooks
 from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.messaging_view import MessagingWeb
+from peoplesync.web.middleware import SECURITY_HEADERS, SecurityHeaders, StorableInput
 from peoplesync.web.ops_routes import MetricsAccess
 from peoplesync.web.ops_routes import router as ops_router
 from peoplesync.web.pages import router
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.web.schedule_pages import router as schedule_pages
-from peoplesync.web.security_headers import SECURITY_HEADERS
 from peoplesync.web.short_links import router as short_links_router
 from peoplesync.web.step_pages import router as step_pages
 from peoplesync.web.steps_pages import router as steps_pages
@@ -98,6 +97,10 @@ def create_app(
     app.state.web = web
     api.state.web = web
     app.state.open_org = api.state.open_org = services.open_org
+    # Matched first: Journey Builder execute calls and report webhooks are the hot paths, and
+    # FastAPI tries the routes in order (their paths overlap no other route's).
+    app.include_router(journey_router)
+    app.include_router(hooks_router)
     app.include_router(router)
     for people_router in (segment_pages.router, attribute_pages.router, import_pages.router):
         app.include_router(people_router)
@@ -112,7 +115,6 @@ def create_app(
     app.state.messaging_hooks = MessagingHooks(
         services.box, services.reports(), InboundStore(engine, clock)
     )
-    app.include_router(hooks_router)
     # services.outbox gives tracked links the settings' public URL as their default domain
     app.state.journey = JourneyServices(
         services.units,
@@ -120,8 +122,8 @@ def create_app(
         services.provider_accounts,
         partial(stop_sends, engine, clock),
         frame_ancestors=services.settings.journey_frame_ancestors,
+        marks=ReportMarks(engine, clock),
     )
-    app.include_router(journey_router)
     app.state.messaging = api.state.messaging = MessagingWeb(
         engine,
         services.outbox,
@@ -170,29 +172,11 @@ def create_app(
     async def _invalid(request: Request, error: RequestValidationError) -> HTMLResponse:
         return page_error(request, from_validation(error))
 
-    @app.middleware("http")
-    async def _storable(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        field = await unstorable_input(request)
-        if field is None:
-            return await call_next(request)
-        body = unstorable_error(field)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(body.json(), status_code=body.status)
-        return page_error(request, body)
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        framed = request.url.path.startswith("/journey/")  # shown inside Journey Builder
-        for name, value in SECURITY_HEADERS.items():
-            if not (framed and name == "X-Frame-Options"):
-                response.headers.setdefault(name, value)
-        private = ("/people", "/salesforce", "/account", "/api/", "/oauth/", "/messag")
-        if request.url.path.startswith(private):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Added last is outermost: the 422 of the input guard gets the security headers too.
+    app.add_middleware(StorableInput, page_error=page_error)
+    app.add_middleware(SecurityHeaders)
 
     return app
 
 
-__all__ = ["create_app"]
+__all__ = ["SECURITY_HEADERS", "create_app"]

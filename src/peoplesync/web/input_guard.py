@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.types import Receive, Scope
 
 from peoplesync.web.error_bodies import ErrorBody
 
@@ -59,26 +59,60 @@ def _pairs_field(pairs: list[tuple[str, str]]) -> str | None:
     return None
 
 
-async def unstorable_input(request: Request) -> str | None:
-    """The field of the request whose text cannot be stored, or None."""
-    if unstorable(request.url.path):
-        return "path"
-    found = _pairs_field(list(request.query_params.multi_items()))
-    if found is not None:
-        return found
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    size = request.headers.get("content-length", "")
+async def unstorable_request(scope: Scope, receive: Receive) -> tuple[str | None, bytes | None]:
+    """The field of an HTTP request whose text cannot be stored (or None), and the body when
+    it had to be read for the check (the caller hands it on to the app)."""
+    if unstorable(scope["path"]):
+        return "path", None
+    query = scope.get("query_string", b"")
+    if query:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        found = _pairs_field(pairs)
+        if found is not None:
+            return found, None
+    media, size = _content_headers(scope)
     if not size.isdigit() or int(size) > _MAX_CHECKED_BODY:
-        return None
-    if media == "application/json" or media.endswith("+json"):
+        return None, None
+    is_json = media == b"application/json" or media.endswith(b"+json")
+    if not is_json and media != b"application/x-www-form-urlencoded":
+        return None, None  # other bodies (Journey Builder's JWTs, files) are not text fields
+    body = await _read_body(receive)
+    if body is None:
+        return None, None  # the client went away; the app's next receive says so
+    if is_json:
+        if b"\\u" not in body and b"\x00" not in body:
+            # Without a \\u escape, UTF-8 JSON cannot spell NUL or a lone surrogate (a raw
+            # control character is invalid JSON, UTF-16/32 JSON has NUL bytes, and a surrogate
+            # is invalid UTF-8): the parse and walk below are skipped for most bodies.
+            return None, body
         try:
-            return unstorable_field(json.loads(await request.body()))
+            return unstorable_field(json.loads(body)), body
         except (ValueError, UnicodeDecodeError):
-            return None  # the route answers that the body is not JSON
-    if media == "application/x-www-form-urlencoded":
-        text = (await request.body()).decode("utf-8", "replace")
-        return _pairs_field(parse_qsl(text, keep_blank_values=True))
-    return None
+            return None, body  # the route answers that the body is not JSON
+    text = body.decode("utf-8", "replace")
+    return _pairs_field(parse_qsl(text, keep_blank_values=True)), body
+
+
+def _content_headers(scope: Scope) -> tuple[bytes, str]:
+    media, size = b"", ""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+        elif name == b"content-length":
+            size = value.decode("latin-1")
+    return media, size
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None when the client disconnected first."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def unstorable_error(field: str) -> ErrorBody:
@@ -92,4 +126,4 @@ def unstorable_error(field: str) -> ErrorBody:
     )
 
 
-__all__ = ["unstorable", "unstorable_error", "unstorable_field", "unstorable_input"]
+__all__ = ["unstorable", "unstorable_error", "unstorable_field", "unstorable_request"]

@@ -17,6 +17,7 @@ from peoplesync.web.app import create_app
 from peoplesync.web.messaging_hooks import RedactTokens
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.wiring import Services
+from peoplesync.workers.sends import message_sends
 from peoplesync.workers.supervisor import SyncWorkers
 
 
@@ -60,8 +61,8 @@ async def serve_web(
     log_format: LogFormat = "text",
 ) -> None:
     """Serve the web app and REST API of ``services`` on ``listener`` until a signal stops
-    the server, with the sync workers of every integration beside it (stopped before it
-    returns).
+    the server, with the sync workers of every integration and the message-send loop beside
+    it (stopped before it returns).
     ``log_format`` json: every record (the workers' messages, uvicorn's) is one JSON line on
     stderr, with the integration and job id of the run it belongs to."""
     settings = services.settings
@@ -70,7 +71,13 @@ async def serve_web(
         configure_logging("json", level)
         say = logging.getLogger("peoplesync.serve").info
     running = (
-        SyncWorkers(settings, services.people, say=say, sync_interval=sync_interval)
+        SyncWorkers(
+            settings,
+            services.people,
+            say=say,
+            sync_interval=sync_interval,
+            sends=message_sends(settings),
+        )
         if workers
         else None
     )
@@ -98,7 +105,7 @@ async def serve_web(
         else uvicorn.Config(app, log_level=level, access_log=log_level is None, lifespan="on")
     )
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
-    with_workers = " with sync workers" if running else " (no sync workers)"
+    with_workers = " with sync workers and message sends" if running else " (no workers)"
     say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
     await asyncio.to_thread(warm_up)  # the user-agent rules, before the first click
     watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted

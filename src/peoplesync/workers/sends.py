@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Protocol
 
@@ -17,11 +20,12 @@ import httpx
 from peoplesync.messaging.hook_urls import hook_urls
 from peoplesync.messaging.message import Webhooks
 from peoplesync.messaging.provider import Provider
-from peoplesync.messaging.providers.infobip.client import InfobipProvider
+from peoplesync.messaging.providers.infobip.client import InfobipAccount, InfobipProvider
 from peoplesync.messaging.sender import Sender, SendRound
-from peoplesync.wiring import Messaging
+from peoplesync.settings import Settings
+from peoplesync.wiring import Messaging, messaging
 from peoplesync.workers.events import EventSink, PassDone, ignore
-from peoplesync.workers.outcome import Finished
+from peoplesync.workers.outcome import Finished, Outcome
 
 IDLE_WAIT = 0.2  # seconds between rounds while nothing is due
 TOTALS = ("claimed", "accepted", "rejected", "retried")
@@ -74,6 +78,103 @@ async def open_sender(
     )
 
 
+def accounts_fingerprint(accounts: Mapping[str, InfobipAccount]) -> str:
+    """What a sender was opened on: names, addresses, CA files and (hashed) keys. A change
+    means an account was added, removed or edited, and the sender must be opened again."""
+    digest = hashlib.sha256()
+    for name in sorted(accounts):
+        account = accounts[name]
+        for part in (name, account.base_url, account.api_key, account.ca_cert or ""):
+            digest.update(part.encode())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+Opener = Callable[[contextlib.AsyncExitStack], Awaitable[Rounds]]
+Fingerprint = Callable[[], Awaitable[str]]
+
+
+class ReopeningSender:
+    """A sender opened again when the provider accounts change (looked at every
+    ``recheck`` seconds, between rounds), so accounts added after start are used.
+    Use as an async context manager: it holds the open sender's HTTP clients."""
+
+    def __init__(
+        self,
+        opener: Opener,
+        fingerprint: Fingerprint,
+        *,
+        recheck: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.opener = opener
+        self.fingerprint = fingerprint
+        self.recheck = recheck
+        self.monotonic = monotonic
+        self.opened = 0  # how many times a sender was opened
+        self._sender: Rounds | None = None
+        self._clients: contextlib.AsyncExitStack | None = None
+        self._seen = ""
+        self._checked = 0.0
+
+    async def __aenter__(self) -> ReopeningSender:
+        await self._open()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._close()
+
+    async def _open(self) -> Rounds:
+        await self._close()
+        self._seen = await self.fingerprint()
+        self._checked = self.monotonic()
+        self._clients = contextlib.AsyncExitStack()
+        self._sender = await self.opener(self._clients)
+        self.opened += 1
+        return self._sender
+
+    async def _close(self) -> None:
+        clients, self._clients, self._sender = self._clients, None, None
+        if clients is not None:
+            await clients.aclose()
+
+    async def current(self) -> Rounds:
+        """The sender, opened again first when the accounts changed since it was opened."""
+        if self._sender is None:
+            return await self._open()
+        if self.monotonic() - self._checked >= self.recheck:
+            self._checked = self.monotonic()
+            if await self.fingerprint() != self._seen:
+                return await self._open()
+        return self._sender
+
+    async def run_once(self) -> SendRound:
+        return await (await self.current()).run_once()
+
+    async def pause(self, idle: float) -> float:
+        return await (await self.current()).pause(idle)
+
+
+def reopening_sender(
+    services: Messaging,
+    *,
+    public_url: str | None = None,
+    delivery_url: str | None = None,
+    recheck: float = 2.0,
+) -> ReopeningSender:
+    """A :class:`ReopeningSender` over every stored provider account (``serve``'s loop)."""
+
+    async def opener(clients: contextlib.AsyncExitStack) -> Rounds:
+        return await open_sender(
+            services, clients, public_url=public_url, delivery_url=delivery_url
+        )
+
+    async def fingerprint() -> str:
+        return accounts_fingerprint(await services.accounts.infobip_accounts())
+
+    return ReopeningSender(opener, fingerprint, recheck=recheck)
+
+
 async def send_rounds(
     sender: Rounds,
     stop: asyncio.Event,
@@ -100,4 +201,29 @@ async def send_rounds(
     return Finished(totals)
 
 
-__all__ = ["open_sender", "send_rounds"]
+SendLoop = Callable[[asyncio.Event, EventSink], Awaitable[Outcome]]
+
+
+def message_sends(settings: Settings, *, recheck: float = 2.0) -> SendLoop:
+    """``serve``'s send loop: every provider account (reopened when they change), report
+    URLs on ``settings.public_url`` when set, rounds until the stop event is set."""
+
+    async def loop(stop: asyncio.Event, events: EventSink) -> Outcome:
+        async with (
+            messaging(settings) as services,
+            reopening_sender(services, public_url=settings.public_url, recheck=recheck) as sender,
+        ):
+            return await send_rounds(sender, stop, events=events)
+
+    return loop
+
+
+__all__ = [
+    "ReopeningSender",
+    "SendLoop",
+    "accounts_fingerprint",
+    "message_sends",
+    "open_sender",
+    "reopening_sender",
+    "send_rounds",
+]

@@ -19,6 +19,7 @@ from typing import Any
 
 from peoplesync.clock import Clock, SystemClock
 from peoplesync.errors import PeopleSyncError
+from peoplesync.messaging.sender import SendRound
 from peoplesync.observability.heartbeats import Heartbeats
 from peoplesync.observability.log_format import log_context
 from peoplesync.people.sql_store import SqlPeopleStore
@@ -33,6 +34,9 @@ from peoplesync.workers.events import Event, PassDone, Retrying, StreamBatch, St
 from peoplesync.workers.inbound import StreamNews, inbound_passes
 from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Outcome, Stopped
 from peoplesync.workers.push import PushPass, push_passes
+from peoplesync.workers.sends import SendLoop
+
+SENDS = "messages"  # the heartbeat's and messages' name of the message-send loop
 
 Say = Callable[[str], Any]
 Loop = Callable[[], Coroutine[Any, Any, Outcome]]
@@ -80,6 +84,7 @@ class SyncWorkers:
         idle: float = 30.0,
         sync_interval: float = 60.0,
         push_interval: float = 2.0,
+        sends: SendLoop | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -95,11 +100,16 @@ class SyncWorkers:
         self._nudged = asyncio.Event()
         self.heartbeats = Heartbeats(self.clock)  # each loop's liveness, for /metrics
         self._stopping = asyncio.Event()
+        self.sends = sends  # the message-send loop, kept going beside the integrations'
+        self._sends_task: asyncio.Task[None] | None = None
+        self._told_refused: set[str] = set()  # provider accounts told their key was refused
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the workers of every stored integration."""
+        """Start the workers of every stored integration (and the send loop)."""
+        if self.sends is not None and (self._sends_task is None or self._sends_task.done()):
+            self._sends_task = asyncio.create_task(self._keep_sending(self.sends))
         for name in await integration_names(self.store.engine):
             self.ensure(name)
 
@@ -131,13 +141,15 @@ class SyncWorkers:
         seconds is cancelled too."""
         tasks = list(self._tasks.values())
         self._tasks.clear()
+        sends, self._sends_task = self._sends_task, None
         self._stopping.set()
         self.nudge()
         if tasks:
             await asyncio.wait(tasks, timeout=STOP_GRACE)
-        for task in tasks:
+        if sends is not None:
+            await asyncio.wait([sends], timeout=STOP_GRACE)
+        for task in [*tasks, *([sends] if sends else [])]:
             task.cancel()
-        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._stopping.clear()
@@ -235,6 +247,40 @@ class SyncWorkers:
         if isinstance(error, Exception):
             return Failed(error)
         raise error
+
+    async def _keep_sending(self, loop: SendLoop) -> None:
+        """The message-send loop until the workers stop, started again with a growing delay
+        after a failure."""
+        delay = self.check_every
+        with log_context(loop="send"):
+            while not self._stopping.is_set():
+                self.heartbeats.beat(SENDS, "send")
+                with log_context(job=f"send-{uuid.uuid4().hex[:12]}"):
+                    try:
+                        outcome = await loop(self._stopping, self._sent)
+                    except Exception as error:
+                        outcome = Failed(error)
+                    if self._stopping.is_set():
+                        return
+                    said = describe(SENDS, "send", outcome)
+                    if said is not None:
+                        self.say(said)
+                wait, delay = after_run(outcome, delay, check_every=self.check_every, idle=0.0)
+                if wait:
+                    await self._rest(wait)
+
+    def _sent(self, event: Event) -> None:
+        """A send round: a heartbeat, and a word about accounts whose key was refused."""
+        self.heartbeats.beat(SENDS, "send")
+        report = event.report if isinstance(event, PassDone) else None
+        if not isinstance(report, SendRound):
+            return
+        if report.accepted or report.rejected:
+            self.say(f"{SENDS}: sent {report.accepted}, rejected {report.rejected}")
+        for account in report.stopped:
+            if account not in self._told_refused:
+                self.say(f"{SENDS}: provider account {account!r} refused its key; others go on")
+        self._told_refused = (self._told_refused | set(report.stopped)) if report.stopped else set()
 
     # --- the loops ----------------------------------------------------------------------
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from peoplesync.clock import ManualClock
 from peoplesync.marketing_cloud.signed_body import key_bytes, sign
+from peoplesync.marketing_cloud.tables import reply_triggers
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitSettings
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.outbox import Outbox
@@ -254,3 +256,21 @@ async def test_stopping_the_journey_keeps_queued_sends_and_refuses_new_ones(
         "/journey/acme/message/execute", **signed(execute_body("s1", limited))
     )
     assert retried.json()["messageId"] == first.json()["messageId"]
+
+
+async def test_a_journey_asking_for_reply_events_is_remembered_per_message(
+    journey: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    asked = [*SMS_ARGS, {"triggerEventOnResponse": "true"}]
+    first = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("t-1", asked))
+    )
+    again = await journey.post(
+        "/journey/acme/message/execute", **signed(execute_body("t-1", asked))
+    )
+    plain = await journey.post("/journey/acme/message/execute", **signed(execute_body("t-2")))
+    assert first.json()["messageId"] == again.json()["messageId"]
+    async with store.engine.connect() as conn:
+        kept = (await conn.execute(sa.select(reply_triggers.c.message_id))).scalars().all()
+    assert kept == [first.json()["messageId"]]
+    assert plain.json()["messageId"] not in kept

@@ -64,3 +64,46 @@ def test_obvious_mistakes_are_refused_by_field(
     removed = runner.invoke(app, ["marketing-cloud", "remove", "acme"])
     assert removed.exit_code == 0
     assert runner.invoke(app, ["marketing-cloud", "remove", "acme"]).exit_code == 1
+
+
+def test_write_back_settings_are_added_edited_and_checked(runner: CliRunner) -> None:
+    added = runner.invoke(
+        app,
+        [
+            *ADD,
+            "--event-definition-key",
+            "reply-event",
+            "--report-storage",
+            "external",
+            "--reports-webhook",
+            "https://store.example/reports",
+            "--json",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    shown = json.loads(added.stdout)
+    assert shown["event_definition_key"] == "reply-event"
+    assert shown["reports_webhook_url"] == "https://store.example/reports"
+    edit = ["marketing-cloud", "edit", "acme"]
+    changed = runner.invoke(
+        app,
+        [
+            *edit,
+            "--inbound-webhook",
+            "https://store.example/in",
+            "--event-definition-key",
+            "",
+            "--json",
+        ],
+    )
+    assert changed.exit_code == 0, changed.output
+    after = json.loads(changed.stdout)
+    assert after["inbound_webhook_url"] == "https://store.example/in"
+    assert after["event_definition_key"] is None  # "" clears
+    assert after["reports_webhook_url"] == "https://store.example/reports"  # kept
+    bad_url = runner.invoke(app, [*edit, "--reports-webhook", "ftp://store.example"])
+    assert bad_url.exit_code == 1 and "reports webhook" in bad_url.output
+    bad_key = runner.invoke(app, [*edit, "--event-definition-key", "a.b"])
+    assert bad_key.exit_code == 1 and "event definition key" in bad_key.output
+    missing = runner.invoke(app, ["marketing-cloud", "sync-reports", "nobody", "--once"])
+    assert missing.exit_code == 1 and "no business unit" in missing.output

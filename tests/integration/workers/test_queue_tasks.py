@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from procrastinate import App
+from procrastinate.jobs import Status
 from procrastinate.testing import InMemoryConnector
 
 from peoplesync.clock import SystemClock
@@ -17,6 +18,7 @@ from peoplesync.settings import Settings
 from peoplesync.workers.queue.app import always_my_turn, memory_queue_app
 from peoplesync.workers.queue.job_log import STALLED, JobLog
 from peoplesync.workers.queue.passes import PassOutcome, PassResult
+from peoplesync.workers.queue.plan import MESSAGING
 from peoplesync.workers.queue.tasks import (
     QueueServices,
     keep_queued,
@@ -56,6 +58,12 @@ class RecordingPasses:
     async def transfer(self, job_id: str) -> PassResult:
         self.calls.append(("transfer", job_id, None))
         return PassResult(PassOutcome.NOTHING)
+
+    async def sends(self, hold: float) -> PassResult:
+        """The first send job holds its time; later ones find nothing (the test ends)."""
+        self.calls.append(("sends", MESSAGING, hold))
+        first = sum(call[0] == "sends" for call in self.calls) == 1
+        return PassResult(PassOutcome.DONE if first else PassOutcome.NOTHING)
 
 
 @pytest.fixture
@@ -99,9 +107,14 @@ async def test_runnable_integrations_get_one_waiting_stream_and_push_job(job_log
         first = await keep_queued(app, passes)
         again = await keep_queued(app, passes)
         queued = [(j["task_name"], j["lock"], j["args"]) for j in jobs(app)]
-    assert [(r.kind.value, r.integration) for r in first] == [("stream", "a"), ("push", "a")]
+    assert [(r.kind.value, r.integration) for r in first] == [
+        ("sends", MESSAGING),
+        ("stream", "a"),
+        ("push", "a"),
+    ]
     assert again == []  # already waiting: the queueing lock keeps one
     assert queued == [
+        ("peoplesync.sends", f"{MESSAGING}:sends", {"integration": MESSAGING}),
         ("peoplesync.stream", "a:inbound", {"integration": "a"}),
         ("peoplesync.push", "a:push", {"integration": "a"}),
     ]
@@ -115,7 +128,10 @@ async def test_a_held_job_runs_logs_and_hands_over_to_a_new_job(job_log: JobLog)
         await keep_queued(app, passes)
         await run_queued(app)
         finished = [(j["task_name"], j["status"]) for j in jobs(app)]
-    assert sorted(passes.calls) == [("inbound", "a", 7.0)] * 2 + [("push", "a", 7.0)] * 2
+    assert (
+        sorted(passes.calls)
+        == [("inbound", "a", 7.0)] * 2 + [("push", "a", 7.0)] * 2 + [("sends", MESSAGING, 7.0)] * 2
+    )
     runs = await job_log.runs("a")
     assert sorted((r.task, r.step, r.worker, r.outcome) for r in runs) == [
         ("peoplesync.push", "push", "host:1", "done"),
@@ -127,8 +143,34 @@ async def test_a_held_job_runs_logs_and_hands_over_to_a_new_job(job_log: JobLog)
     # Each job that held its time queued its successor; the refused successors queued none.
     assert (
         sorted(finished)
-        == [("peoplesync.push", "succeeded")] * 2 + [("peoplesync.stream", "succeeded")] * 2
+        == [("peoplesync.push", "succeeded")] * 2
+        + [("peoplesync.sends", "succeeded")] * 2
+        + [("peoplesync.stream", "succeeded")] * 2
     )
+    sent = await job_log.runs(MESSAGING)
+    assert sorted((r.task, r.step, r.outcome) for r in sent) == [
+        ("peoplesync.sends", "sends", "done"),
+        ("peoplesync.sends", "sends", "nothing"),
+    ]
+
+
+async def test_one_send_job_runs_at_a_time_per_deployment(job_log: JobLog) -> None:
+    passes = RecordingPasses({})
+    app = queue(passes, job_log)
+    async with app.open_async():
+        manager = app.job_manager
+        await keep_queued(app, passes)
+        worker = await manager.register_worker()
+        holder = await manager.fetch_job(queues=None, worker_id=worker)
+        assert holder is not None and holder.task_name == "peoplesync.sends"
+        # The holder runs: keep queues a successor, which waits on the lock meanwhile.
+        assert [r.kind.value for r in await keep_queued(app, passes)] == ["sends"]
+        assert await manager.fetch_job(queues=None, worker_id=worker) is None
+        assert holder.id is not None
+        await manager.finish_job_by_id_async(holder.id, Status.SUCCEEDED, delete_job=False)
+        successor = await manager.fetch_job(queues=None, worker_id=worker)
+    assert successor is not None and successor.task_name == "peoplesync.sends"
+    assert successor.lock == holder.lock == f"{MESSAGING}:sends"
 
 
 async def test_a_refused_integration_is_not_queued_again(job_log: JobLog) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from peoplesync.workers.queue.plan import (
+    MESSAGING,
     JobKind,
     JobRequest,
     JobRun,
@@ -27,6 +28,7 @@ def test_inbound_jobs_share_one_lock_per_integration_and_pushes_another() -> Non
     assert inbound == {"a:inbound"}
     assert lock_of("a", JobKind.PUSH) == "a:push"
     assert lock_of("b", JobKind.STREAM) != lock_of("a", JobKind.STREAM)
+    assert lock_of(MESSAGING, JobKind.SENDS) == "messaging:sends"  # one per deployment
 
 
 def test_queueing_locks_keep_one_waiting_job_per_kind_and_transfer() -> None:
@@ -39,6 +41,7 @@ def test_queueing_locks_keep_one_waiting_job_per_kind_and_transfer() -> None:
 def test_runnable_integrations_hold_streams_and_pushes_and_resume_their_transfers() -> None:
     wanted = wanted_jobs({"a": True, "b": False}, {"j1": "a", "j2": "b"})
     assert wanted == [
+        JobRequest(JobKind.SENDS, MESSAGING),
         JobRequest(JobKind.STREAM, "a"),
         JobRequest(JobKind.PUSH, "a"),
         JobRequest(JobKind.TRANSFER, "a", "j1"),

@@ -4,11 +4,13 @@ and what it tells."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+from peoplesync.messaging.providers.infobip.client import InfobipAccount
 from peoplesync.messaging.sender import SendRound
 from peoplesync.workers.events import Event, PassDone
 from peoplesync.workers.outcome import Finished
-from peoplesync.workers.sends import send_rounds
+from peoplesync.workers.sends import ReopeningSender, Rounds, accounts_fingerprint, send_rounds
 
 
 class ScriptedSender:
@@ -65,3 +67,51 @@ async def test_a_stop_before_the_first_round_sends_nothing() -> None:
     sender = ScriptedSender([SendRound(claimed=1)], stop)
     assert (await send_rounds(sender, stop)).report["claimed"] == 0
     assert sender.ran == 0
+
+
+class Accounts:
+    """Stand-in provider accounts: a fingerprint that changes when ``version`` does."""
+
+    def __init__(self) -> None:
+        self.version = 1
+        self.closed = 0
+        self.now = 0.0
+
+    async def fingerprint(self) -> str:
+        return f"v{self.version}"
+
+    async def opener(self, clients: contextlib.AsyncExitStack) -> Rounds:
+        clients.callback(self._closed)
+        return ScriptedSender([SendRound(claimed=self.version)], asyncio.Event())
+
+    def _closed(self) -> None:
+        self.closed += 1
+
+
+async def test_the_sender_is_opened_again_when_the_accounts_change() -> None:
+    accounts = Accounts()
+    sender = ReopeningSender(
+        accounts.opener, accounts.fingerprint, recheck=5.0, monotonic=lambda: accounts.now
+    )
+    async with sender:
+        assert (await sender.run_once()).claimed == 1
+        accounts.version = 2  # an account added: not looked at before ``recheck`` passes
+        assert (await sender.run_once()).claimed == 1
+        accounts.now = 5.0
+        assert (await sender.run_once()).claimed == 2
+        assert (sender.opened, accounts.closed) == (2, 1)
+        accounts.now = 10.0  # unchanged: the open sender stays
+        assert (await sender.run_once()).claimed == 2
+        assert sender.opened == 2
+    assert accounts.closed == 2
+
+
+def test_the_fingerprint_changes_with_any_account_detail() -> None:
+    one = {"a": InfobipAccount("a", "https://x", "key1")}
+    assert accounts_fingerprint(one) == accounts_fingerprint(dict(one))
+    assert accounts_fingerprint(one) != accounts_fingerprint(
+        {"a": InfobipAccount("a", "https://x", "key2")}
+    )
+    assert accounts_fingerprint(one) != accounts_fingerprint(
+        {**one, "b": InfobipAccount("b", "https://x", "key1")}
+    )

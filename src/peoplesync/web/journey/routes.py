@@ -23,6 +23,7 @@ from peoplesync.errors import BadSignatureError, JourneyRequestError, NotFoundEr
 from peoplesync.marketing_cloud.config_json import ActivityKind, config_json
 from peoplesync.marketing_cloud.execute import out_arguments, parse_execute, plan_message
 from peoplesync.marketing_cloud.report_answer import click_answer, delivery_answer
+from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.signed_body import read_body
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitKeys
 from peoplesync.messaging.accounts import ProviderAccounts
@@ -75,6 +76,7 @@ class JourneyServices:
     accounts: ProviderAccounts
     stop_sends: Callable[[str], Awaitable[int]]  # a stopped journey's send key takes no more
     frame_ancestors: str = ""  # extra origins allowed to frame the configuration pages
+    marks: ReportMarks | None = None  # where a journey's triggerEventOnResponse is kept
     cache: UnitCache = field(init=False)
     batcher: EnqueueBatcher = field(init=False)
 
@@ -213,6 +215,9 @@ async def _send(request: Request, keys: UnitKeys, body: dict[str, Any]) -> dict[
         )
     except SendsStoppedError:
         return out_arguments(MessageStatus.JOURNEY_STOPPED.value, None)
+    marks = _services(request).marks
+    if plan.trigger_event and marks is not None and queued.message_id:
+        await marks.remember_trigger(queued.message_id)
     return out_arguments(queued.status, queued.message_id)
 
 

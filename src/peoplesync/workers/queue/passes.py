@@ -17,9 +17,11 @@ from typing import Any, Protocol
 from peoplesync.errors import PeopleSyncError
 from peoplesync.sync.status import gate
 from peoplesync.wiring import Services
+from peoplesync.workers.events import ignore
 from peoplesync.workers.inbound import inbound_passes
-from peoplesync.workers.outcome import Failed, Finished, Gated, Idle
+from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Stopped
 from peoplesync.workers.push import push_passes
+from peoplesync.workers.sends import message_sends
 from peoplesync.workers.transfer_runs import TransferRuns
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,10 @@ class Passes(Protocol):
 
     async def transfer(self, job_id: str) -> PassResult:
         """Resume an interrupted transfer from its stored position."""
+        ...
+
+    async def sends(self, hold: float) -> PassResult:
+        """Send queued messages for ``hold`` seconds (the round under way ends first)."""
         ...
 
 
@@ -137,6 +143,20 @@ class EnginePasses:
         if done is None or done.state != "done":
             return PassResult(PassOutcome.FAILED, done.message if done else "transfer vanished")
         return PassResult(PassOutcome.DONE, f"read {done.read}, applied {done.applied}")
+
+    async def sends(self, hold: float) -> PassResult:
+        stop = asyncio.Event()
+        # Stop between rounds rather than cancel one: a provider call is never cut short.
+        timer = asyncio.get_running_loop().call_later(hold, stop.set)
+        try:
+            outcome = await message_sends(self.settings)(stop, ignore)
+        except PeopleSyncError as error:
+            return PassResult(PassOutcome.FAILED, str(error))
+        finally:
+            timer.cancel()
+        if isinstance(outcome, Finished | Stopped):  # the hold is over
+            return PassResult(PassOutcome.DONE, f"held {hold:g} s")
+        return result_of(outcome)
 
 
 async def _bounded(

@@ -16,6 +16,7 @@ class JobKind(StrEnum):
     SYNC = "sync"  # one inbound pass of every enabled step
     PUSH = "push"  # the push loop for a while (or one pass)
     TRANSFER = "transfer"  # resume an interrupted transfer from its stored position
+    SENDS = "sends"  # the deployment's message-send loop for a while
 
 
 class Step(StrEnum):
@@ -23,6 +24,7 @@ class Step(StrEnum):
 
     INBOUND = "inbound"  # passes, streams and transfers write the same cursors
     PUSH = "push"
+    SENDS = "sends"  # one sender per deployment keeps speed-limit spacing exact
 
 
 STEP_OF: Mapping[JobKind, Step] = {
@@ -30,7 +32,10 @@ STEP_OF: Mapping[JobKind, Step] = {
     JobKind.SYNC: Step.INBOUND,
     JobKind.TRANSFER: Step.INBOUND,
     JobKind.PUSH: Step.PUSH,
+    JobKind.SENDS: Step.SENDS,
 }
+# The send loop belongs to no integration: its jobs name the deployment's messaging instead.
+MESSAGING = "messaging"
 
 
 def lock_of(integration: str, kind: JobKind) -> str:
@@ -62,9 +67,11 @@ class JobRequest:
 
 
 def wanted_jobs(runnable: Mapping[str, bool], interrupted: Mapping[str, str]) -> list[JobRequest]:
-    """The jobs to keep queued: every integration the status gate lets run holds its
-    streams and push loop; every interrupted transfer (id -> integration) resumes."""
-    wanted = [
+    """The jobs to keep queued: the message-send loop always; every integration the status
+    gate lets run holds its streams and push loop; every interrupted transfer (id ->
+    integration) resumes."""
+    wanted = [JobRequest(JobKind.SENDS, MESSAGING)]
+    wanted += [
         JobRequest(kind, name)
         for name, allowed in sorted(runnable.items())
         if allowed

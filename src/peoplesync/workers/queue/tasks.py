@@ -1,6 +1,6 @@
-"""The queue's tasks: an integration's streams, sync passes, push loop and transfers, and
-the periodic jobs (keep every integration queued, reconcile polls, stalled-job recovery,
-retention of the job log). Each job run is written to the job log."""
+"""The queue's tasks: an integration's streams, sync passes, push loop and transfers, the
+deployment's message sends, and the periodic jobs (keep every integration queued, reconcile
+polls, stalled-job recovery, retention of the job log). Each job run is written to the job log."""
 
 from __future__ import annotations
 
@@ -142,6 +142,13 @@ def register_tasks(app: App, services: QueueServices) -> None:
             JobKind.PUSH,
             integration,
             lambda: passes.push(integration, settings.worker_hold),
+        )
+
+    @app.task(name=TASK_NAMES[JobKind.SENDS], pass_context=True)
+    async def sends(context: JobContext, integration: str) -> str:
+        """Send queued messages for a while (its lock: one sender per deployment)."""
+        return await held(
+            context, JobKind.SENDS, integration, lambda: passes.sends(settings.worker_hold)
         )
 
     @app.task(name=TASK_NAMES[JobKind.SYNC], pass_context=True)

@@ -1,0 +1,117 @@
+"""CLI: ``marketing-cloud sync-reports`` and ``marketing-cloud edit`` (report write-back)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from dataclasses import asdict
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+
+from peoplesync.errors import PeopleSyncError
+from peoplesync.marketing_cloud.client import client_for
+from peoplesync.marketing_cloud.report_marks import ReportMarks
+from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
+from peoplesync.marketing_cloud.units import UnitInfo
+from peoplesync.settings import Settings
+from peoplesync.wiring import business_units
+
+console = Console(stderr=True)
+EventKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--event-definition-key", help="API event fired when a journey's message is replied to"
+    ),
+]
+ReportsWebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reports-webhook", help="External storage: URL delivery and seen rows are POSTed to"
+    ),
+]
+InboundWebhookOption = Annotated[
+    str | None,
+    typer.Option("--inbound-webhook", help="External storage: URL replies are POSTed to"),
+]
+
+
+def edit(
+    name: Annotated[str, typer.Argument(help="The business unit's name")],
+    report_storage: Annotated[
+        str | None, typer.Option("--report-storage", help="native (data extensions) or external")
+    ] = None,
+    event_definition_key: EventKeyOption = None,
+    reports_webhook: ReportsWebhookOption = None,
+    inbound_webhook: InboundWebhookOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
+) -> None:
+    """Change where a unit's reports are written back and its reply event ("" clears)."""
+
+    async def run() -> UnitInfo:
+        async with business_units(Settings()) as units:
+            return await units.edit_write_back(
+                name,
+                report_storage=report_storage,
+                event_definition_key=event_definition_key,
+                reports_webhook_url=reports_webhook,
+                inbound_webhook_url=inbound_webhook,
+            )
+
+    try:
+        unit = asyncio.run(run())
+    except PeopleSyncError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(asdict(unit) | {"created_at": unit.created_at.isoformat()}))
+    else:
+        console.print(f"business unit {name!r}: reports kept {unit.report_storage}")
+
+
+async def _sync(name: str, once: bool, interval: float, ca_cert: str | None) -> SyncOutcome:
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_cert) if ca_cert else True
+    async with (
+        business_units(Settings()) as units,
+        httpx.AsyncClient(verify=verify, timeout=30.0) as http,
+    ):
+        keys = await units.keys(name)
+        sync = ReportSync(
+            keys.info, ReportMarks(units.engine, units.clock), client_for(keys, http), http
+        )
+        while True:
+            outcome = await sync.run_once()
+            for error in outcome.errors:
+                console.print(f"[yellow]refused:[/yellow] {error}")
+            if once:
+                return outcome
+            console.print(f"{name}: {outcome.total} rows, {outcome.events} events")
+            await asyncio.sleep(interval)
+
+
+def sync_reports(
+    name: Annotated[str, typer.Argument(help="The business unit's name")],
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between passes")] = 30.0,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
+) -> None:
+    """Write report rows not written yet into the unit's data extensions (or webhooks) and
+    fire reply events; with --once a single pass."""
+    try:
+        outcome = asyncio.run(_sync(name, once, interval, ca_cert))
+    except PeopleSyncError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    summary = {"written": outcome.written, "events": outcome.events, "refused": len(outcome.errors)}
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        console.print(f"{name}: {outcome.total} rows written, {outcome.events} events fired")
+    if outcome.errors:
+        raise typer.Exit(2)
