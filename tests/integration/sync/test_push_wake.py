@@ -4,10 +4,10 @@ its timer (SQLite in-process, PostgreSQL through LISTEN/NOTIFY)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
-from peoplesync.outbound_cli import push_passes
 from peoplesync.sync.outbound import OutboundReport
+from peoplesync.workers.events import Event, PassDone
+from peoplesync.workers.push import PushPass, push_passes
 
 from .conftest import World
 from .test_outbound import add, edit, linked, record
@@ -20,11 +20,10 @@ WAIT = 60.0
 async def test_an_edit_starts_the_next_pass_long_before_the_timer(world: World) -> None:
     person = await add(world, emails=["wake@push.example"], last_name="Wake", company="Up")
     reports: asyncio.Queue[OutboundReport] = asyncio.Queue()
-    stops: list[str] = []
 
-    def stop(code: int, state: str, reason: str, until: datetime | None = None) -> int:
-        stops.append(f"{state}: {reason}")
-        return code
+    def heard(event: Event) -> None:
+        if isinstance(event, PassDone) and isinstance(event.report, PushPass):
+            reports.put_nowait(event.report.report)
 
     loop = asyncio.create_task(
         push_passes(
@@ -33,13 +32,12 @@ async def test_an_edit_starts_the_next_pass_long_before_the_timer(world: World) 
             "default",
             follow=True,
             interval=TIMER,
-            on_report=lambda report, _calls: reports.put_nowait(report),
-            stop=stop,
+            events=heard,
         )
     )
     try:
         first = await asyncio.wait_for(reports.get(), WAIT)  # the first pass: a new Lead
-        assert first.created == 1, (first.summary(), stops)
+        assert first.created == 1, first.summary()
         lead = await linked(world, person)
         await edit(world, person, title="Woken by the commit")
         second = await asyncio.wait_for(reports.get(), WAIT)
@@ -47,5 +45,5 @@ async def test_an_edit_starts_the_next_pass_long_before_the_timer(world: World) 
         assert (await record(world.org, "Lead", lead))["Title"] == "Woken by the commit"
     finally:
         loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
-    assert stops == []
+        ended = await asyncio.gather(loop, return_exceptions=True)
+    assert isinstance(ended[0], asyncio.CancelledError), ended  # it ran until cancelled
