@@ -54,7 +54,7 @@ def start_org(data_dir: Path, contacts: int) -> tuple[subprocess.Popen[str], dic
         [
             sys.executable,
             "-m",
-            "peoplesync.cli",
+            "peoplesync.cli.main",
             "sandbox",
             "salesforce",
             "--data-dir",

@@ -31,7 +31,7 @@ from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.inbound import BULK_BATCH, BULK_THRESHOLD, InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import BULK_BATCH, BULK_THRESHOLD, InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 
 POSTGRES_URL = os.environ.get(
@@ -95,7 +95,7 @@ def start_org(data_dir: Path, contacts: int) -> tuple[subprocess.Popen[str], dic
         [
             sys.executable,
             "-m",
-            "peoplesync.cli",
+            "peoplesync.cli.main",
             "sandbox",
             "salesforce",
             "--data-dir",

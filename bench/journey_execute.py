@@ -28,7 +28,7 @@ import httpx
 from bench.process_cpu import cpu_seconds, load_average
 from peoplesync.marketing_cloud.signed_body import key_bytes, sign
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]  # the moves script rewrites this
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]  # the moves script rewrites this
 SECRET = "bench-jwt-signing-secret-of-the-package"  # noqa: S105 (a benchmark key)
 
 

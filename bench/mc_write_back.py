@@ -121,7 +121,7 @@ def main(argv: list[str]) -> None:
             [
                 sys.executable,
                 "-m",
-                "peoplesync.cli",
+                "peoplesync.cli.main",
                 "sandbox",
                 "marketing-cloud",
                 "--http",

@@ -87,7 +87,7 @@ def main(argv: list[str]) -> None:
             [
                 sys.executable,
                 "-m",
-                "peoplesync.cli",
+                "peoplesync.cli.main",
                 "sandbox",
                 "provider",
                 "--port",

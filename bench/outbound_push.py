@@ -43,11 +43,11 @@ from peoplesync.people.model import PersonInput
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
-from peoplesync.sync.outbound import OutboundRunner, default_steps
+from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
 
-CLI = [sys.executable, "-m", "peoplesync.cli"]
+CLI = [sys.executable, "-m", "peoplesync.cli.main"]
 Cli = Callable[..., str]
 
 

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 
 from bench.outbound_push import linked_people, org_token, start_org, stop
 
-CLI = [sys.executable, "-m", "peoplesync.cli"]
+CLI = [sys.executable, "-m", "peoplesync.cli.main"]
 API = "/services/data/v59.0"
 EMAIL = "admin@bench.example"
 PASSWORD = "bench password 123"  # noqa: S105 (a throwaway account of the benchmark)

@@ -45,7 +45,7 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         [
             sys.executable,
             "-m",
-            "peoplesync.cli",
+            "peoplesync.cli.main",
             "sandbox",
             "salesforce",
             "--data-dir",

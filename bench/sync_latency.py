@@ -44,7 +44,7 @@ from typing import Any
 
 import httpx
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]
 API = "/services/data/v59.0"
 ORIGIN = "salesforce:default"
 DAY = 86_400.0

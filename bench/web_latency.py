@@ -49,7 +49,7 @@ from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.web.accounts import Accounts, Role
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]
 EMAIL = "bench@example.com"
 PASSWORD = "bench password 1"  # noqa: S105 (a throwaway account of the bench database)
 WARMUP = 5

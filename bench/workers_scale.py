@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from bench.inbound_transfer import start_org
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]
 POSTGRES_URL = os.environ.get(
     "PEOPLESYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

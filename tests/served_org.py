@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli"]
+PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]
 
 
 @contextmanager

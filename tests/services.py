@@ -8,7 +8,7 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.org_client import client_opener
-from peoplesync.sync.step_edits import ClientOpener
+from peoplesync.sync.profile.step_edits import ClientOpener
 from peoplesync.wiring import Services, build_services
 
 

@@ -12,12 +12,12 @@ from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
-from peoplesync.sync.company_inbound import CompanyRunner
-from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound.company import CompanyRunner
+from peoplesync.sync.inbound.runner import InboundRunner
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.org_client import open_client
-from peoplesync.sync.profile import Profile, Target
-from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.profile.model import Profile, Target
+from peoplesync.sync.profile.store import load_profile
 from peoplesync.wiring import people_store
 
 

@@ -30,11 +30,11 @@ from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import Integration, integration_names, load_integration
 from peoplesync.sync.org_client import client_opener
-from peoplesync.sync.profile import Profile
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync.step_edits import ClientOpener
-from peoplesync.sync.transfer_jobs import TransferJobStore
+from peoplesync.sync.profile.model import Profile
+from peoplesync.sync.profile.step_edits import ClientOpener
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.store import StatusStore
+from peoplesync.sync.transfer.jobs import TransferJobStore
 
 
 class JobQueue(Protocol):

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 from peoplesync.marketing_cloud.client import MarketingCloudClient
 from peoplesync.marketing_cloud.data_extensions import SMS_DELIVERY_REPORTS
 from peoplesync.marketing_cloud.deploy import deploy

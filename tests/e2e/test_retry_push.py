@@ -15,9 +15,9 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import Integration, save_integration
-from peoplesync.sync.outbound import OutboundRunner, default_steps
-from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
+from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.sync_session import connected_client
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.app import create_app

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 from peoplesync.settings import Settings
 from peoplesync.wiring import people_store
 

@@ -16,7 +16,7 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import Integration, save_integration
-from peoplesync.sync.transfer_jobs import TransferJobStore
+from peoplesync.sync.transfer.jobs import TransferJobStore
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.app import create_app
 from tests.served_org import call, login, served_org

@@ -3,7 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from peoplesync import __version__
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 
 
 def test_version_json() -> None:

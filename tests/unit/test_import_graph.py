@@ -3,47 +3,7 @@ hide a circle from Python but not from the design); ``TYPE_CHECKING`` imports ar
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
-from pathlib import Path
-
-import peoplesync
-
-SOURCE = Path(peoplesync.__file__).resolve().parent.parent
-
-
-def _modules() -> dict[str, Path]:
-    found = {}
-    for path in SOURCE.joinpath("peoplesync").rglob("*.py"):
-        parts = path.relative_to(SOURCE).with_suffix("").parts
-        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return found
-
-
-def _imported(tree: ast.Module) -> Iterator[str]:
-    typing_only = {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-        for inner in ast.walk(node)
-    }
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module
-            yield from (f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-
-
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the package modules it imports (anywhere in its body)."""
-    modules = _modules()
-    return {
-        name: {t for t in _imported(ast.parse(path.read_text())) if t in modules and t != name}
-        for name, path in modules.items()
-    }
+from tests.import_graph import import_graph
 
 
 def circles(graph: dict[str, set[str]]) -> list[set[str]]:

@@ -21,10 +21,10 @@ BASE = ("errors", "settings", "clock", "secret_box")
 
 
 def layer(module: str) -> str:
-    """``peoplesync.sync.inbound.runner`` -> ``sync``; the CLI modules are ``cli``."""
+    """``peoplesync.sync.inbound.runner.runner`` -> ``sync``; the CLI modules are ``cli``."""
     parts = module.split(".")
     name = parts[1] if len(parts) > 1 else module
-    if name.endswith("_cli") or module in ("peoplesync.web.cli", "peoplesync.cli"):
+    if name.endswith("_cli") or module in ("peoplesync.cli.serve", "peoplesync.cli.main"):
         return "cli"
     return name
 
@@ -49,11 +49,11 @@ def crossings(graph: dict[str, set[str]]) -> list[str]:
     ("graph", "broken"),
     [
         ({"peoplesync.messaging.x": {"peoplesync.sync.y"}}, True),
-        ({"peoplesync.web.x": {"peoplesync.cli.main"}}, True),
+        ({"peoplesync.web.x": {"peoplesync.cli.main.main"}}, True),
         ({"peoplesync.sandbox.x": {"peoplesync.errors"}}, True),
         ({"peoplesync.errors": {"peoplesync.people.model"}}, True),
         ({"peoplesync.marketing_cloud.x": {"peoplesync.messaging.y"}}, False),
-        ({"peoplesync.cli.main": {"peoplesync.web.app"}}, False),
+        ({"peoplesync.cli.main.main": {"peoplesync.web.app"}}, False),
     ],
 )
 def test_the_rules_see_a_crossing(graph: dict[str, set[str]], broken: bool) -> None:

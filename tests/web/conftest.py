@@ -18,8 +18,8 @@ from peoplesync.clock import ManualClock
 from peoplesync.people.model import ExternalLink, PersonInput
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
-from peoplesync.sync.status import Counts, Problem
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.status.state import Counts, Problem
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.app import create_app
 from tests.services import services_on

@@ -14,7 +14,7 @@ from peoplesync.secret_box import SecretBox
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import Integration, save_integration
 from peoplesync.sync.org_client import client_opener
-from peoplesync.sync.step_edits import ClientOpener
+from peoplesync.sync.profile.step_edits import ClientOpener
 from peoplesync.web.app import create_app
 from tests.served_org import served_org
 from tests.services import services_on

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.profile.store import load_profile
 from peoplesync.web.app import create_app
 from peoplesync.web.salesforce_connect import Connector
 from tests.served_org import served_org

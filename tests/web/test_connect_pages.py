@@ -21,8 +21,8 @@ from peoplesync.people.model import ExternalLink
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.sync.integration import load_integration
-from peoplesync.sync.status import paused
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.status.state import paused
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.web.app import create_app
 from peoplesync.web.salesforce_connect import Connector
 from tests.served_org import served_org

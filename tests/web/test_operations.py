@@ -20,8 +20,8 @@ from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.model import PersonInput
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
-from peoplesync.sync.status import Counts, paused
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.status.state import Counts, paused
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.web.app import create_app
 from tests.services import services_on
 from tests.sqlite_threads import sqlite_threads_joined

@@ -8,8 +8,8 @@ import httpx
 
 from peoplesync.people.model import PersonInput
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.profile import default_profile
-from peoplesync.sync.profile_store import profile_key
+from peoplesync.sync.profile.model import default_profile
+from peoplesync.sync.profile.store import profile_key
 from tests.web.conftest import seed_people
 from tests.web.test_api import error_of
 from tests.web.test_pages import admin_browser, csrf_of

@@ -10,9 +10,9 @@ import pytest
 
 from peoplesync.clock import ManualClock
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.schedule import Schedule
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.profile.schedule import Schedule
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.store import StatusStore
 from tests.web.test_api import error_of
 from tests.web.test_pages import admin_browser, csrf_of
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.profile.store import load_profile
 from tests.web.steps_org import app, org
 from tests.web.test_api import error_of
 

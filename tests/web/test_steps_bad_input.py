@@ -9,8 +9,8 @@ from urllib.parse import quote
 import httpx
 
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.profile import default_profile
-from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.profile.model import default_profile
+from peoplesync.sync.profile.store import load_profile
 from tests.web.conftest import ADMIN_EMAIL, ClientFactory, Users
 from tests.web.test_pages import csrf_of, log_in
 

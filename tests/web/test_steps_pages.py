@@ -13,7 +13,7 @@ import pytest
 from peoplesync.people.attribute import AttributeType
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.sync.mapping import Mode
-from peoplesync.sync.profile_store import load_profile
+from peoplesync.sync.profile.store import load_profile
 from tests.web.conftest import ADMIN_EMAIL, VIEWER_EMAIL, ClientFactory, Users
 from tests.web.steps_org import app, org
 from tests.web.test_pages import csrf_of, log_in

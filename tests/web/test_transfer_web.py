@@ -12,9 +12,9 @@ import pytest
 
 from peoplesync.clock import ManualClock
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.status import Problem
-from peoplesync.sync.status_store import StatusStore
-from peoplesync.sync.transfer_jobs import TransferJobStore
+from peoplesync.sync.status.state import Problem
+from peoplesync.sync.status.store import StatusStore
+from peoplesync.sync.transfer.jobs import TransferJobStore
 from tests.web.conftest import (
     ADMIN_EMAIL,
     VIEWER_EMAIL,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 from peoplesync.clock import ManualClock
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin

@@ -19,7 +19,7 @@ from typing import Any
 
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode, attribute_type
-from peoplesync.sync.outbound_plan import same_value
+from peoplesync.sync.outbound.plan import same_value
 
 
 class Side(StrEnum):

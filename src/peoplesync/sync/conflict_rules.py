@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterator, Sequence
 
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
-from peoplesync.sync.profile import Profile, Step, StepProblem
+from peoplesync.sync.profile.model import Profile, Step, StepProblem
 
 
 def _flows(step: Step, line: FieldMapping) -> bool:

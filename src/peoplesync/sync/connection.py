@@ -18,7 +18,7 @@ from peoplesync.people.store import PeopleStore
 from peoplesync.secret_box import SecretBox
 from peoplesync.sync.integration import Integration, integration_names, save_integration
 from peoplesync.sync.organization import check_organization
-from peoplesync.sync.profile_store import hold_outbound, load_profile
+from peoplesync.sync.profile.store import hold_outbound, load_profile
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.secret_box import SecretBox
 from peoplesync.sync.integration import load_integration
 from peoplesync.sync.organization import organization_of, record_organization
-from peoplesync.sync.step_edits import ClientOpener
+from peoplesync.sync.profile.step_edits import ClientOpener
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from peoplesync.clock import Clock, SystemClock
 from peoplesync.people.store import PeopleStore
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.web.accounts import Accounts, User, WebSession
 from peoplesync.web.login_throttle import (
     LoginThrottle,

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.integration import integration_key, integration_names, require_integration
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.schedule_keeper import step_schedules
-from peoplesync.sync.status import paused, resumed
-from peoplesync.sync.status_report import status_report
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.report import status_report
+from peoplesync.sync.status.schedule_keeper import step_schedules
+from peoplesync.sync.status.state import paused, resumed
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.web.accounts import User
 from peoplesync.web.salesforce_connect import Connector
 

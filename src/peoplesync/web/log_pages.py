@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from peoplesync.errors import RecordError
-from peoplesync.sync.log_query import Page, log_filter, operations_page, problems_page
+from peoplesync.sync.status.log_query import Page, log_filter, operations_page, problems_page
 from peoplesync.web.access import Context, PageSession
 from peoplesync.web.integration_view import require_integration
 from peoplesync.web.pages import render

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.messaging.message_list import person_messages
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES
-from peoplesync.sync.create_needs import create_needs, needs_by_attribute
+from peoplesync.sync.outbound.create_needs import create_needs, needs_by_attribute
 from peoplesync.web.access import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,

@@ -38,8 +38,8 @@ from peoplesync.sync.organization import (
     OrgChangedError,
     client_organization,
 )
-from peoplesync.sync.status import State, resumed
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.status.state import State, resumed
+from peoplesync.sync.status.store import StatusStore
 
 PENDING_LIFETIME = timedelta(minutes=10)
 MAX_PENDING = 200

@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from peoplesync.sync.profile import ProfileError
-from peoplesync.sync.schedule_edits import set_schedule
-from peoplesync.sync.schedule_keeper import step_schedules
+from peoplesync.sync.profile.model import ProfileError
+from peoplesync.sync.profile.schedule_edits import set_schedule
+from peoplesync.sync.status.schedule_keeper import step_schedules
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.steps_api import rejected_profile
 from peoplesync.web.steps_view import find_step

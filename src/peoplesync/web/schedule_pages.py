@@ -12,8 +12,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from peoplesync.sync.profile import ProfileError
-from peoplesync.sync.schedule_edits import set_schedule
+from peoplesync.sync.profile.model import ProfileError
+from peoplesync.sync.profile.schedule_edits import set_schedule
 from peoplesync.web.access import AdminSession, Context
 from peoplesync.web.steps_pages import _steps_page
 from peoplesync.web.steps_view import find_step

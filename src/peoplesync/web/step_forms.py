@@ -9,8 +9,8 @@ from starlette.datastructures import FormData
 
 from peoplesync.errors import PeopleSyncError
 from peoplesync.sync.mapping import Mode
-from peoplesync.sync.profile import ProfileError
-from peoplesync.sync.profile_store import SaveResult
+from peoplesync.sync.profile.model import ProfileError
+from peoplesync.sync.profile.store import SaveResult
 
 MAX_LINES = 500
 MODES = {Mode.DONT_SYNC: "Don't sync", Mode.FILL: "Fill (only empty)", Mode.OVERWRITE: "Overwrite"}

@@ -12,16 +12,16 @@ from starlette.datastructures import FormData
 
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.people.attribute import AttributeDefinition
-from peoplesync.sync.filter_check import PARTS
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
-from peoplesync.sync.profile import (
+from peoplesync.sync.profile.filter_check import PARTS
+from peoplesync.sync.profile.model import (
     Profile,
     ProfileError,
     Step,
     StepFilter,
     StepProblem,
 )
-from peoplesync.sync.step_edits import (
+from peoplesync.sync.profile.step_edits import (
     change_step,
     mapping_line,
     set_lines_and_rules,

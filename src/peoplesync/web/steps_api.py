@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from peoplesync.errors import ConfigurationError, ValidationError
 from peoplesync.sync.mapping import ConflictRule, Direction, Mode
-from peoplesync.sync.profile import Profile, ProfileError, StepFilter
-from peoplesync.sync.profile_store import SaveResult, load_profile
-from peoplesync.sync.step_edits import (
+from peoplesync.sync.profile.model import Profile, ProfileError, StepFilter
+from peoplesync.sync.profile.step_edits import (
     added_step,
     change_step,
     changed_filter,
@@ -23,6 +22,7 @@ from peoplesync.sync.step_edits import (
     set_lines,
     step_row,
 )
+from peoplesync.sync.profile.store import SaveResult, load_profile
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.steps_view import (
     app_opener,

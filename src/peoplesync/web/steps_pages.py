@@ -12,16 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peoplesync.errors import ConfigurationError
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.profile import (
+from peoplesync.sync.profile.model import (
     Profile,
     default_profile,
 )
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.step_edits import (
+from peoplesync.sync.profile.step_edits import (
     added_step,
     change_step,
     step_row,
 )
+from peoplesync.sync.profile.store import load_profile
 from peoplesync.web.access import AdminSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.pages import render

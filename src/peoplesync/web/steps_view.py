@@ -17,10 +17,10 @@ from peoplesync.errors import NotFoundError, PeopleSyncError
 from peoplesync.people.attribute import STANDARD_ATTRIBUTES, AttributeType
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.filter_check import org_problems, pure_problems
 from peoplesync.sync.mapping import CONTACT_POINTS, FieldMapping, Mode, attribute_type
-from peoplesync.sync.outbound_preview import required_on_create
-from peoplesync.sync.profile import (
+from peoplesync.sync.outbound.preview import required_on_create
+from peoplesync.sync.profile.filter_check import org_problems, pure_problems
+from peoplesync.sync.profile.model import (
     COMPANY_FIELDS,
     Profile,
     Step,
@@ -29,8 +29,8 @@ from peoplesync.sync.profile import (
     Target,
     default_profile,
 )
-from peoplesync.sync.profile_store import SaveResult, load_profile, profile_key
-from peoplesync.sync.step_edits import Change, ClientOpener, edit_profile, save_checked
+from peoplesync.sync.profile.step_edits import Change, ClientOpener, edit_profile, save_checked
+from peoplesync.sync.profile.store import SaveResult, load_profile, profile_key
 
 # Salesforce field types and the People attribute type their values fit.
 _PEOPLE_TYPES = {

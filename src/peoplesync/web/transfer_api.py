@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from peoplesync.errors import ConfigurationError, NotFoundError
-from peoplesync.sync.log_query import MAX_LIMIT, log_filter, operations_page, problems_page
-from peoplesync.sync.transfer_jobs import TransferJob
-from peoplesync.sync.transfer_request import MAX_DAYS, MAX_FILTER, MAX_STATUSES, parse_request
+from peoplesync.sync.status.log_query import MAX_LIMIT, log_filter, operations_page, problems_page
+from peoplesync.sync.transfer.jobs import TransferJob
+from peoplesync.sync.transfer.request import MAX_DAYS, MAX_FILTER, MAX_STATUSES, parse_request
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.integration_view import require_integration
 from peoplesync.workers.transfer_runs import TransferRuns

@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.profile import Target
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.transfer_jobs import TransferJob
-from peoplesync.sync.transfer_request import MAX_FILTER, parse_request
+from peoplesync.sync.profile.model import Target
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.transfer.jobs import TransferJob
+from peoplesync.sync.transfer.request import MAX_FILTER, parse_request
 from peoplesync.web.access import AdminSession, CheckedSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.integration_view import require_integration

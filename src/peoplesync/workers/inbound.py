@@ -19,14 +19,14 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import SalesforceUnavailableError
 from peoplesync.salesforce.streaming import NEW_EVENTS
 from peoplesync.settings import Settings
-from peoplesync.sync.inbound import InboundRunner
-from peoplesync.sync.inbound_report import InboundReport
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.schedule_keeper import ScheduleKeeper
-from peoplesync.sync.status import RECHECK
-from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.transfer_history import finished_job, keep_in_history
-from peoplesync.sync.transfer_jobs import TransferJobStore
+from peoplesync.sync.inbound.report import InboundReport
+from peoplesync.sync.inbound.runner import InboundRunner
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.status.schedule_keeper import ScheduleKeeper
+from peoplesync.sync.status.state import RECHECK
+from peoplesync.sync.transfer.history import finished_job, keep_in_history
+from peoplesync.sync.transfer.jobs import TransferJobStore
 from peoplesync.sync_session import connected_client, profile_runners
 from peoplesync.wiring import status_store
 from peoplesync.workers.events import EventSink, StreamBatch, StreamTrouble, ignore

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError, RetryableError
 from peoplesync.salesforce.failure import ApiLimitReachedError, ReconnectNeededError
-from peoplesync.sync.status import Gate
+from peoplesync.sync.status.state import Gate
 from peoplesync.workers.events import EventSink, PassDone, Retrying, Waiting, ignore
 from peoplesync.workers.outcome import Failed, Finished, Gated
 

@@ -15,13 +15,13 @@ from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.connection import review_hint
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.outbound import OutboundReport, OutboundRunner
-from peoplesync.sync.outbound_preview import PreviewClient, preview_summary
-from peoplesync.sync.profile import Profile
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.schedule_keeper import ScheduleKeeper
-from peoplesync.sync.status import RECHECK
-from peoplesync.sync.status_recorder import StatusRecorder
+from peoplesync.sync.outbound.preview import PreviewClient, preview_summary
+from peoplesync.sync.outbound.runner import OutboundReport, OutboundRunner
+from peoplesync.sync.profile.model import Profile
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.status.schedule_keeper import ScheduleKeeper
+from peoplesync.sync.status.state import RECHECK
 from peoplesync.wiring import status_store
 from peoplesync.workers.events import EventSink, ignore
 from peoplesync.workers.loop import NOT_DUE, NotDue, run_gated

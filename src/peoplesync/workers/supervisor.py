@@ -26,9 +26,9 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
 from peoplesync.sync.integration import integration_names
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.status import gate
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.state import gate
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.sync_session import connected_client
 from peoplesync.workers.events import Event, PassDone, Retrying, StreamBatch, StreamTrouble
 from peoplesync.workers.inbound import StreamNews, inbound_passes

@@ -9,13 +9,13 @@ from typing import Any
 from peoplesync.clock import SystemClock
 from peoplesync.errors import ConfigurationError
 from peoplesync.settings import Settings
-from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
-from peoplesync.sync.transfer_filter import (
+from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.transfer.filter import (
     check_transfer_filter,
     filter_targets,
     lead_status_error,
 )
+from peoplesync.sync.transfer.runner import finish, transfer_condition, transfer_runner
 from peoplesync.sync_session import connected_runners
 from peoplesync.wiring import status_store
 from peoplesync.workers.inbound import ProgressSink, inbound_pass

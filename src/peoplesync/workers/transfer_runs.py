@@ -19,28 +19,28 @@ from typing import Any
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError, StopError
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.inbound import InboundRunner
-from peoplesync.sync.inbound_report import InboundReport
+from peoplesync.sync.inbound.report import InboundReport
+from peoplesync.sync.inbound.runner import InboundRunner
 from peoplesync.sync.integration import require_integration
-from peoplesync.sync.outbound import OutboundRunner, OutboundStep
-from peoplesync.sync.profile_store import load_profile
-from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
-from peoplesync.sync.transfer_filter import (
+from peoplesync.sync.outbound.runner import OutboundRunner, OutboundStep
+from peoplesync.sync.profile.store import load_profile
+from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.transfer.filter import (
     check_transfer_filter,
     filter_targets,
     lead_status_error,
 )
-from peoplesync.sync.transfer_jobs import (
+from peoplesync.sync.transfer.jobs import (
     MAX_ERRORS,
     StepProgress,
     TransferJob,
 )
-from peoplesync.sync.transfer_request import (
+from peoplesync.sync.transfer.request import (
     TransferRequest,
     check_steps,
     retry_conditions,
 )
+from peoplesync.sync.transfer.runner import finish, transfer_condition, transfer_runner
 from peoplesync.sync_session import profile_runners
 from peoplesync.wiring import Services
 from peoplesync.workers.inbound import inbound_pass

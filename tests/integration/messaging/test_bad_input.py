@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.outbox import MessageDraft
 from tests.integration.messaging.conftest import Rig, draft

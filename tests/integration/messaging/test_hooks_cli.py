@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 from peoplesync.messaging.hook_urls import hook_token
 from peoplesync.secret_box import SecretBox
 

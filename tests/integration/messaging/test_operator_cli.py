@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from peoplesync.cli import app
+from peoplesync.cli.main import app
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.salesforce.failure import SalesforceRequestError, SalesforceUnavailableError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty
-from peoplesync.sync.inbound_mapper import read_path
+from peoplesync.sync.inbound.mapper import read_path
 from tests.integration.org_client import client_for
 from tests.integration.sandbox.conftest import BASE, Org, open_org
 

@@ -10,7 +10,7 @@ import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.sql_store import SqlPeopleStore
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 from tests.integration.org_client import asgi_http, client_for
 from tests.integration.sandbox.conftest import Org, open_org

@@ -17,7 +17,7 @@ from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 
 

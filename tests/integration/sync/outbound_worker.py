@@ -16,7 +16,7 @@ from peoplesync.people.database import create_engine
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.auth import Authenticator, PasswordCredentials
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.outbound import OutboundRunner, default_steps
+from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
 
 
 async def main(info: dict[str, str], url: str, page_size: int) -> None:

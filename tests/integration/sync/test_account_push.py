@@ -11,12 +11,12 @@ import pytest
 from peoplesync.clock import SystemClock
 from peoplesync.people.model import CompanyInput, ExternalLink, PersonInput
 from peoplesync.salesforce.failure import SalesforceUnavailableError
-from peoplesync.sync.account_plan import ACCOUNT_OUTBOUND
-from peoplesync.sync.company_inbound import CompanyRunner, account_step
+from peoplesync.sync.inbound.company import CompanyRunner, account_step
 from peoplesync.sync.mapping import Direction, FieldMapping
-from peoplesync.sync.outbound import OutboundRunner, OutboundStep, default_steps
-from peoplesync.sync.profile import default_profile, outbound_step
-from peoplesync.sync.step_edits import added_step
+from peoplesync.sync.outbound.account_plan import ACCOUNT_OUTBOUND
+from peoplesync.sync.outbound.runner import OutboundRunner, OutboundStep, default_steps
+from peoplesync.sync.profile.model import default_profile, outbound_step
+from peoplesync.sync.profile.step_edits import added_step
 from tests.integration.org_client import client_for
 from tests.integration.sandbox.conftest import BASE
 

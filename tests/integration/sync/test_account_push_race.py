@@ -11,8 +11,8 @@ from typing import Any, cast
 from peoplesync.clock import ManualClock
 from peoplesync.people.model import CompanyInput
 from peoplesync.people.store import PeopleStore
-from peoplesync.sync.company_inbound import CompanyRunner, account_step
-from peoplesync.sync.push_mark import MARK, synced_values
+from peoplesync.sync.inbound.company import CompanyRunner, account_step
+from peoplesync.sync.outbound.push_mark import MARK, synced_values
 
 from .conftest import World
 from .test_account_push import account_of, add_company, with_accounts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peoplesync.people.model import CompanyInput
-from peoplesync.sync.company_inbound import CompanyRunner, account_step
+from peoplesync.sync.inbound.company import CompanyRunner, account_step
 from tests.integration.sandbox.conftest import API
 
 from .conftest import World

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, FieldMapping
 from tests.integration.sandbox.conftest import API
 

@@ -14,8 +14,8 @@ from peoplesync.people.database import create_engine, migrate
 from peoplesync.people.model import CompanyInput
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.salesforce.client import SalesforceClient
-from peoplesync.sync.cursor import BulkProgress, Cursor, dump_state, load_state
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.cursor import BulkProgress, Cursor, dump_state, load_state
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
 from tests.integration.sandbox.conftest import API, Org
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from peoplesync.sync.inbound import InboundReport, InboundRunner
+from peoplesync.sync.inbound.runner import InboundReport, InboundRunner
 from tests.integration.sandbox.conftest import API
 
 from .conftest import World

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from peoplesync.sync.inbound import InboundReport, InboundRunner
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.inbound.runner import InboundReport, InboundRunner
+from peoplesync.sync.status.store import StatusStore
 from tests.integration.sandbox.conftest import API
 
 from .conftest import World

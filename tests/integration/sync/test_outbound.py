@@ -12,7 +12,7 @@ from peoplesync.clock import ManualClock, SystemClock
 from peoplesync.people.model import PersonInput
 from peoplesync.salesforce.failure import SalesforceUnavailableError
 from peoplesync.sync.mapping import Direction, FieldMapping, Mode
-from peoplesync.sync.outbound import OutboundRunner, OutboundStep, default_steps
+from peoplesync.sync.outbound.runner import OutboundRunner, OutboundStep, default_steps
 from tests.integration.org_client import client_for
 from tests.integration.sandbox.conftest import API, BASE, Org
 

@@ -7,7 +7,7 @@ import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.salesforce.failure import SalesforceUnavailableError
-from peoplesync.sync.outbound import OutboundRunner, default_steps
+from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
 from tests.integration.org_client import client_for
 from tests.integration.sandbox.conftest import BASE
 

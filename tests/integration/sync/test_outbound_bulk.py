@@ -10,7 +10,7 @@ import pytest
 from peoplesync.clock import SystemClock
 from peoplesync.people.model import PersonInput
 from peoplesync.salesforce.bulk_ingest import BulkIngest
-from peoplesync.sync.outbound import OutboundRunner, default_steps
+from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
 from tests.integration.org_client import client_for
 from tests.integration.sandbox.conftest import API, BASE
 

@@ -10,13 +10,13 @@ import pytest
 from peoplesync.clock import ManualClock
 from peoplesync.people.model import PersonInput
 from peoplesync.sync.mapping import Direction, FieldMapping
-from peoplesync.sync.outbound import OutboundRunner
-from peoplesync.sync.outbound_preview import PreviewClient
-from peoplesync.sync.profile import ProfileError, default_profile
-from peoplesync.sync.profile_store import check_profile, load_profile, save_profile
-from peoplesync.sync.status import State, gate, paused
-from peoplesync.sync.status_recorder import API_STEP, StatusRecorder
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.outbound.preview import PreviewClient
+from peoplesync.sync.outbound.runner import OutboundRunner
+from peoplesync.sync.profile.model import ProfileError, default_profile
+from peoplesync.sync.profile.store import check_profile, load_profile, save_profile
+from peoplesync.sync.status.recorder import API_STEP, StatusRecorder
+from peoplesync.sync.status.state import State, gate, paused
+from peoplesync.sync.status.store import StatusStore
 
 from .conftest import World
 from .test_outbound import add, edit, leads_with, linked, pusher, record, writes

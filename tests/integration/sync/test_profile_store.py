@@ -6,11 +6,11 @@ import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
-from peoplesync.sync.company_inbound import CompanyRunner
-from peoplesync.sync.inbound import InboundRunner
+from peoplesync.sync.inbound.company import CompanyRunner
+from peoplesync.sync.inbound.runner import InboundRunner
 from peoplesync.sync.mapping import FieldMapping
-from peoplesync.sync.profile import ProfileError, StepFilter, default_profile
-from peoplesync.sync.profile_store import check_profile, load_profile, save_profile
+from peoplesync.sync.profile.model import ProfileError, StepFilter, default_profile
+from peoplesync.sync.profile.store import check_profile, load_profile, save_profile
 from peoplesync.sync_session import profile_runners
 
 from .conftest import World

@@ -11,9 +11,9 @@ from typing import Any, cast
 
 from peoplesync.clock import ManualClock
 from peoplesync.people.store import PeopleStore
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
-from peoplesync.sync.push_mark import MARK, synced_values
+from peoplesync.sync.outbound.push_mark import MARK, synced_values
 
 from .conftest import World
 from .test_outbound import add, edit, linked, pusher, record, writes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from peoplesync.sync.outbound import OutboundReport
+from peoplesync.sync.outbound.runner import OutboundReport
 from peoplesync.workers.events import Event, PassDone
 from peoplesync.workers.push import PushPass, push_passes
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.model import CompanyInput
-from peoplesync.sync.account_plan import ACCOUNT_OUTBOUND
 from peoplesync.sync.mapping import Direction, FieldMapping
-from peoplesync.sync.outbound import OutboundRunner, OutboundStep
-from peoplesync.sync.profile import Profile, default_profile
-from peoplesync.sync.profile_store import save_profile
-from peoplesync.sync.repush import fingerprint, marked, repush_key
+from peoplesync.sync.outbound.account_plan import ACCOUNT_OUTBOUND
+from peoplesync.sync.outbound.repush import fingerprint, marked, repush_key
+from peoplesync.sync.outbound.runner import OutboundRunner, OutboundStep
+from peoplesync.sync.profile.model import Profile, default_profile
+from peoplesync.sync.profile.store import save_profile
 
 from .conftest import World
 from .test_outbound import add, edit, linked, record, writes

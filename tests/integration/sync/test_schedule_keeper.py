@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from peoplesync.clock import ManualClock
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.schedule_edits import set_schedule
-from peoplesync.sync.schedule_keeper import ScheduleKeeper, step_schedules
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.profile.schedule_edits import set_schedule
+from peoplesync.sync.status.schedule_keeper import ScheduleKeeper, step_schedules
+from peoplesync.sync.status.store import StatusStore
 
 START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 

@@ -8,11 +8,11 @@ import pytest
 
 from peoplesync.clock import ManualClock
 from peoplesync.salesforce.failure import ApiLimitReachedError
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
-from peoplesync.sync.status import State, paused, replace_share
-from peoplesync.sync.status_recorder import StatusRecorder
-from peoplesync.sync.status_store import StatusStore
+from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.status.state import State, paused, replace_share
+from peoplesync.sync.status.store import StatusStore
 from tests.integration.sync.conftest import World
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # the sandbox org's clock

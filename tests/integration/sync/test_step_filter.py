@@ -7,9 +7,9 @@ import pytest
 from peoplesync.clock import SystemClock
 from peoplesync.errors import ConfigurationError
 from peoplesync.salesforce.soql import SoqlFormatError
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
-from peoplesync.sync.step_filter import compose_filter, validate_filter
+from peoplesync.sync.profile.step_filter import compose_filter, validate_filter
 
 from .conftest import World
 

@@ -6,8 +6,8 @@ import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.model import PersonInput
-from peoplesync.sync.company_inbound import CompanyRunner, account_step
-from peoplesync.sync.transfer import finish, transfer_condition, transfer_runner
+from peoplesync.sync.inbound.company import CompanyRunner, account_step
+from peoplesync.sync.transfer.runner import finish, transfer_condition, transfer_runner
 
 from .conftest import World
 

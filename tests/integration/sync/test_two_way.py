@@ -8,10 +8,10 @@ from typing import Any
 
 from peoplesync.clock import ManualClock, SystemClock
 from peoplesync.sync.conflict import Side
-from peoplesync.sync.inbound import InboundRunner, InboundStep
+from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping
-from peoplesync.sync.outbound import OutboundRunner, OutboundStep
-from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS
+from peoplesync.sync.outbound.plan import OUTBOUND_MAPPINGS
+from peoplesync.sync.outbound.runner import OutboundRunner, OutboundStep
 from tests.integration.sandbox.conftest import API, Org
 
 from .conftest import World

@@ -14,9 +14,9 @@ import pytest
 from peoplesync.clock import ManualClock, SystemClock
 from peoplesync.people.model import PersonInput
 from peoplesync.sync.conflict import Side
-from peoplesync.sync.cursor import parse_modstamp
-from peoplesync.sync.inbound import InboundRunner
-from peoplesync.sync.outbound import OutboundRunner
+from peoplesync.sync.inbound.cursor import parse_modstamp
+from peoplesync.sync.inbound.runner import InboundRunner
+from peoplesync.sync.outbound.runner import OutboundRunner
 from tests.integration.sandbox.conftest import API
 
 from .conftest import World

@@ -12,7 +12,7 @@ from peoplesync.errors import ConfigurationError
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import integration_key
-from peoplesync.sync.status import paused, resumed
+from peoplesync.sync.status.state import paused, resumed
 from peoplesync.workers.outcome import Failed, Idle, Outcome
 from peoplesync.workers.supervisor import SyncWorkers
 

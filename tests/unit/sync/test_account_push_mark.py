@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peoplesync.people.model import Company
-from peoplesync.sync.account_plan import ACCOUNT_OUTBOUND, account_update
-from peoplesync.sync.push_mark import MARK, kept_state, marked, stale_fields, synced_values
+from peoplesync.sync.outbound.account_plan import ACCOUNT_OUTBOUND, account_update
+from peoplesync.sync.outbound.push_mark import MARK, kept_state, marked, stale_fields, synced_values
 
 SENT = datetime(2026, 11, 25, 12, 0, 0, 500000, tzinfo=UTC)
 SYNCED = {"Name": "Hollerith", "Industry": None, "AnnualRevenue": None, "Website": None}

@@ -10,9 +10,9 @@ import pytest
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.conflict_rules import field_rule, rule_problems, with_field_rule
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
-from peoplesync.sync.profile import Profile, ProfileError, default_profile
-from peoplesync.sync.profile_store import save_profile
-from peoplesync.sync.step_edits import map_line, mapping_line
+from peoplesync.sync.profile.model import Profile, ProfileError, default_profile
+from peoplesync.sync.profile.step_edits import map_line, mapping_line
+from peoplesync.sync.profile.store import save_profile
 
 PEOPLE_WINS = ConflictRule.PEOPLE_WINS
 SALESFORCE_WINS = ConflictRule.SALESFORCE_WINS

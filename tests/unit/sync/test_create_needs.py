@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from peoplesync.sync.create_needs import needs_by_attribute, profile_needs
-from peoplesync.sync.profile import default_profile
+from peoplesync.sync.outbound.create_needs import needs_by_attribute, profile_needs
+from peoplesync.sync.profile.model import default_profile
 
 
 def test_the_default_profile_needs_last_name_and_company_for_a_lead() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peoplesync.sync.cursor import Cursor, advance, parse_modstamp, poll_query, position
+from peoplesync.sync.inbound.cursor import Cursor, advance, parse_modstamp, poll_query, position
 
 BASE = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peoplesync.people.model import ExternalLink, Person
-from peoplesync.sync.inbound_mapper import InboundValues
-from peoplesync.sync.inbound_plan import (
+from peoplesync.sync.inbound.mapper import InboundValues
+from peoplesync.sync.inbound.plan import (
     BatchPlan,
     contribution,
     duplicate_note,
@@ -16,9 +16,9 @@ from peoplesync.sync.inbound_plan import (
     person_input,
     source,
 )
-from peoplesync.sync.inbound_step import InboundStep
+from peoplesync.sync.inbound.step import InboundStep
 from peoplesync.sync.mapping import FieldMapping
-from peoplesync.sync.push_mark import MARK, marked
+from peoplesync.sync.outbound.push_mark import MARK, marked
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 LINES = (FieldMapping("FirstName", "first_name"), FieldMapping("Title", "title"))

@@ -8,7 +8,7 @@ import pytest
 
 from peoplesync.errors import ConfigurationError, ValidationError
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
-from peoplesync.sync.inbound_mapper import inbound_values, read_path
+from peoplesync.sync.inbound.mapper import inbound_values, read_path
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, Direction, FieldMapping, Mode
 
 LEAD = {

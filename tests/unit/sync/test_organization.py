@@ -6,8 +6,8 @@ import pytest
 
 from peoplesync.errors import ValidationError
 from peoplesync.sync.organization import holder_of, organization_of, same_org
-from peoplesync.sync.profile import default_profile
-from peoplesync.sync.profile_format import read_profile
+from peoplesync.sync.profile.format import read_profile
+from peoplesync.sync.profile.model import default_profile
 from peoplesync.web.salesforce_connect import ConnectRequest, Environment, free_name
 
 

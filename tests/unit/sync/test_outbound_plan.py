@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
 from peoplesync.people.model import Change, Person
 from peoplesync.sync.mapping import Direction, FieldMapping, Mode
-from peoplesync.sync.outbound_plan import (
+from peoplesync.sync.outbound.plan import (
     MAX_ATTEMPTS,
     LogPosition,
     create_values,

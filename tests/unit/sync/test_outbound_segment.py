@@ -11,10 +11,10 @@ from peoplesync.errors import ConfigurationError
 from peoplesync.people.model import Person
 from peoplesync.people.person_filter import Condition, SegmentRule, check_conditions
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.outbound_segment import in_segment, load_segment_rules
-from peoplesync.sync.profile import default_profile
-from peoplesync.sync.profile_format import read_profile
-from peoplesync.sync.step_edits import change_step
+from peoplesync.sync.outbound.segment import in_segment, load_segment_rules
+from peoplesync.sync.profile.format import read_profile
+from peoplesync.sync.profile.model import default_profile
+from peoplesync.sync.profile.step_edits import change_step
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,7 +6,8 @@ import pytest
 
 from peoplesync.errors import ConfigurationError
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS, ConflictRule, Direction, FieldMapping, Mode
-from peoplesync.sync.profile import (
+from peoplesync.sync.profile.format import profile_from_yaml, profile_to_yaml, read_profile
+from peoplesync.sync.profile.model import (
     Profile,
     ProfileError,
     Step,
@@ -14,7 +15,6 @@ from peoplesync.sync.profile import (
     Target,
     default_profile,
 )
-from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml, read_profile
 
 
 def test_default_profile() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from peoplesync.sync.push_mark import (
+from peoplesync.sync.outbound.push_mark import (
     MARK,
     carried_marks,
     kept_state,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 from peoplesync.sync.mapping import Mode
-from peoplesync.sync.outbound_plan import OUTBOUND_MAPPINGS
-from peoplesync.sync.repush import cleared, fingerprint, marked, repush_key, waiting
+from peoplesync.sync.outbound.plan import OUTBOUND_MAPPINGS
+from peoplesync.sync.outbound.repush import cleared, fingerprint, marked, repush_key, waiting
 
 LINES = OUTBOUND_MAPPINGS["Lead"]
 

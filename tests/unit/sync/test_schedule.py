@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peoplesync.sync.profile import Step
-from peoplesync.sync.schedule import (
+from peoplesync.sync.profile.model import Step
+from peoplesync.sync.profile.schedule import (
     Kind,
     Schedule,
     next_run,
@@ -18,7 +18,7 @@ from peoplesync.sync.schedule import (
     parse_time,
     read_schedule,
 )
-from peoplesync.sync.schedule_plan import due_steps
+from peoplesync.sync.profile.schedule_plan import due_steps
 
 moments = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)

@@ -8,10 +8,10 @@ import pytest
 
 from peoplesync.errors import ConfigurationError
 from peoplesync.sync.mapping import Direction
-from peoplesync.sync.profile import ProfileError, default_profile
-from peoplesync.sync.profile_format import profile_from_yaml, profile_to_yaml, read_profile
-from peoplesync.sync.schedule import Kind, Schedule
-from peoplesync.sync.schedule_plan import schedule_of, schedule_problems, with_schedule
+from peoplesync.sync.profile.format import profile_from_yaml, profile_to_yaml, read_profile
+from peoplesync.sync.profile.model import ProfileError, default_profile
+from peoplesync.sync.profile.schedule import Kind, Schedule
+from peoplesync.sync.profile.schedule_plan import schedule_of, schedule_problems, with_schedule
 
 
 def test_schedules_round_trip_through_yaml() -> None:

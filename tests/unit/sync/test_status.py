@@ -13,7 +13,7 @@ from peoplesync.salesforce.failure import (
     ReconnectNeededError,
     SalesforceRecordError,
 )
-from peoplesync.sync.status import (
+from peoplesync.sync.status.state import (
     BudgetGuard,
     IntegrationStatus,
     State,

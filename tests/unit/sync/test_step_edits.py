@@ -6,8 +6,8 @@ import pytest
 
 from peoplesync.errors import ConfigurationError
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
-from peoplesync.sync.profile import StepFilter, Target, default_profile
-from peoplesync.sync.step_edits import (
+from peoplesync.sync.profile.model import StepFilter, Target, default_profile
+from peoplesync.sync.profile.step_edits import (
     added_step,
     change_step,
     changed_filter,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from peoplesync.salesforce.soql import SoqlFormatError, condition_fields
-from peoplesync.sync.transfer_filter import (
+from peoplesync.sync.transfer.filter import (
     FilterTarget,
     lead_status_error,
     misfit_error,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from peoplesync.errors import ValidationError
-from peoplesync.sync.transfer_request import check_steps, parse_request, retry_conditions
+from peoplesync.sync.transfer.request import check_steps, parse_request, retry_conditions
 
 
 def test_blank_values_mean_not_set_and_statuses_are_deduplicated() -> None:

@@ -15,7 +15,7 @@ from peoplesync.salesforce.failure import (
     ReconnectNeededError,
     SalesforceUnavailableError,
 )
-from peoplesync.sync.status import Gate
+from peoplesync.sync.status.state import Gate
 from peoplesync.workers.events import Event, PassDone, Retrying, Waiting
 from peoplesync.workers.loop import Backoff, Once, Run, Wait, on_error, on_gate, run_gated
 from peoplesync.workers.outcome import Failed, Finished, Gated

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peoplesync.sync.inbound_report import InboundReport
+from peoplesync.sync.inbound.report import InboundReport
 from peoplesync.workers.inbound import StreamNews
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from peoplesync.errors import PeopleSyncError
-from peoplesync.sync.status import gate
+from peoplesync.sync.status.state import gate
 from peoplesync.wiring import Services
 from peoplesync.workers.events import ignore
 from peoplesync.workers.inbound import inbound_passes

@@ -1,0 +1,1 @@
+"""Inbound sync: Salesforce records read, planned and applied to People."""

@@ -1,0 +1,121 @@
+"""What applying an inbound batch looks up in People: which record already stands for an
+email, each record's company, and the push marks a batch must keep on its links."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from peoplesync.people.domain_name import email_domain
+from peoplesync.people.model import ExternalLink
+from peoplesync.people.store import PeopleStore
+from peoplesync.sync.inbound.draft import Draft
+from peoplesync.sync.inbound.step import InboundStep
+from peoplesync.sync.outbound.push_mark import MARK, carried_marks
+
+
+async def primaries(
+    store: PeopleStore,
+    step: InboundStep,
+    drafts: Sequence[Draft],
+    links: Mapping[str, ExternalLink],
+) -> dict[str, str]:
+    """For unlinked records whose email already belongs to another record of the same
+    object (linked before, or earlier in this batch): that other record's id."""
+    emails = [d.email for d in drafts if d.email and d.record["Id"] not in links]
+    owners = await store.find_by_emails(emails) if emails else {}
+    linked = await store.links_of("person", list(set(owners.values()))) if owners else {}
+    taken: dict[str, str] = {}
+    for email, person_id in owners.items():
+        for link in linked.get(person_id, []):
+            if link.system == step.system and link.object == step.sobject:
+                taken[email] = link.external_id
+    primaries: dict[str, str] = {}
+    for draft in drafts:
+        address = draft.email
+        if address is None:
+            continue
+        record_id = draft.record["Id"]
+        other = taken.get(address)
+        if other is not None and other != record_id and record_id not in links:
+            primaries[record_id] = other
+        taken.setdefault(address, record_id)
+    return primaries
+
+
+async def companies(
+    store: PeopleStore, step: InboundStep, drafts: Sequence[Draft]
+) -> dict[str, tuple[str, bool]]:
+    """The People company of each record: its Account's (True), or else the one whose
+    website has the domain of the record's email (False: only fills an empty company)."""
+    accounts = {
+        d.record["Id"]: str(d.record["AccountId"]) for d in drafts if d.record.get("AccountId")
+    }
+    linked = (
+        await store.find_links(step.system, "Account", list(set(accounts.values())))
+        if accounts
+        else {}
+    )
+    found = {
+        record_id: (linked[account].entity_id, True)
+        for record_id, account in accounts.items()
+        if account in linked
+    }
+    domains = {
+        d.record["Id"]: domain
+        for d in drafts
+        if d.record["Id"] not in found and (domain := email_domain(d.email))
+    }
+    if domains:
+        owners = await store.find_companies_by_domains(set(domains.values()))
+        found |= {
+            record_id: (owners[domain], False)
+            for record_id, domain in domains.items()
+            if domain in owners
+        }
+    return found
+
+
+def company_to_set(found: tuple[str, bool] | None, current: str | None) -> str | None:
+    """The company id to write for a person: its Account's company always, an email-domain
+    match only when the person has none."""
+    if found is None or found[0] == current:
+        return None
+    company_id, from_account = found
+    return company_id if from_account or current is None else None
+
+
+async def keep_pushed(
+    store: PeopleStore,
+    step: InboundStep,
+    sources: list[tuple[dict[str, Any], dict[str, Any]]],
+    links: Mapping[str, ExternalLink],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Snapshots that keep the values a push recorded on the links after this batch read
+    them: such a field is unchanged in the record read (read before the push wrote it),
+    and rolling its state back would make the push's write look like a Salesforce change
+    (and a later People edit of the field like a conflict)."""
+    ids = [str(record["Id"]) for record, _ in sources if record["Id"] in links]
+    if not ids:
+        return sources
+    stored = await store.find_links(step.system, step.sobject, ids)
+    kept: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for record, snapshot in sources:
+        read, now = links.get(record["Id"]), stored.get(record["Id"])
+        if read is None or now is None or dict(now.state) == dict(read.state):
+            kept.append((record, snapshot))
+            continue
+        merged = dict(snapshot)
+        taken: list[str] = []
+        for name, value in now.state.items():
+            before = read.state.get(name)
+            if name == MARK or name not in merged:
+                continue
+            if value != before and snapshot.get(name) == before:
+                merged[name] = value
+                taken.append(name)
+        kept.append((record, carried_marks(merged, now.state, taken)))
+    return kept
+
+
+__all__ = ["companies", "company_to_set", "keep_pushed", "primaries"]

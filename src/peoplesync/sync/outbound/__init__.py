@@ -1,0 +1,1 @@
+"""Outbound sync: People changes planned and pushed to Salesforce."""

@@ -1,0 +1,1 @@
+"""Sync profiles: an integration's steps, mappings, filters and schedules, as data."""

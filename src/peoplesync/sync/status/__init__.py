@@ -1,0 +1,1 @@
+"""An integration's status: state, budget, problems and the operation log."""

@@ -1,0 +1,1 @@
+"""Transfers on demand: bulk transfers with their own filters, previews, resyncs."""
