@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from peoplesync import __version__
+from peoplesync.cli.inbound_numbers import providers_inbound
 from peoplesync.cli.marketing_cloud import marketing_cloud_app
 from peoplesync.cli.messages import messages_app, providers_app
 from peoplesync.cli.people import attributes_app, people_app
@@ -44,6 +45,7 @@ app.add_typer(segments_app, name="segments")
 app.add_typer(sandbox_app, name="sandbox")
 sandbox_app.command("provider")(sandbox_provider)
 sandbox_app.command("marketing-cloud")(sandbox_marketing_cloud)
+providers_app.command("inbound")(providers_inbound)
 app.add_typer(providers_app, name="providers")
 app.add_typer(messages_app, name="messages")
 app.add_typer(marketing_cloud_app, name="marketing-cloud")

@@ -24,6 +24,7 @@ from peoplesync.sandbox.provider.checks import check_v2_messages, check_whatsapp
 from peoplesync.sandbox.provider.config import ProviderConfig
 from peoplesync.sandbox.provider.envelope import error_response
 from peoplesync.sandbox.provider.inbound import InboundControl
+from peoplesync.sandbox.provider.inbound_configs import InboundConfigs
 from peoplesync.sandbox.provider.outcomes import REJECTED_DUPLICATE, fate_of
 from peoplesync.sandbox.provider.reports import ReportDispatcher
 from peoplesync.sandbox.provider.store import MessageStore, NewMessage
@@ -55,7 +56,10 @@ class _Provider:
         self._own_client = webhook_client is None
         self.http = webhook_client or httpx.AsyncClient()
         self.reports = ReportDispatcher(config, self.store, self.http, clock)
-        self.inbound = InboundControl(self.store, clock, config.mo_url)
+        self.configs = InboundConfigs(config.database_path)
+        self.inbound = InboundControl(
+            self.store, clock, config.mo_url, forward_url=self.configs.forward_url
+        )
         self.calls = 0
         self.duplicates = 0  # sends refused as REJECTED_DUPLICATE_MESSAGE_ID
 
@@ -294,6 +298,7 @@ def create_provider_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await provider.store.open()
+        await provider.configs.open()
         if run_reports:
             provider.reports.start()
         try:
@@ -302,6 +307,7 @@ def create_provider_app(
             await provider.reports.stop()
             if provider._own_client:
                 await provider.http.aclose()
+            await provider.configs.close()
             await provider.store.close()
 
     routes = [Route(path, v2(channel), methods=["POST"]) for path, channel in V2_PATHS.items()]
@@ -310,6 +316,7 @@ def create_provider_app(
         Route("/sandbox/messages", endpoint(messages, legacy=False), methods=["GET"]),
         Route("/sandbox/reports/dispatch", endpoint(dispatch, legacy=False), methods=["POST"]),
         *provider.inbound.routes(control),
+        *provider.configs.routes(lambda handler: endpoint(handler, legacy=False)),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.provider = provider

@@ -1,7 +1,8 @@
 """Replies from handsets (MO): the control endpoint, the handset page and the MO payload.
 
 ``POST /control/inbound`` (``{"from", "to", "text"}``) or the form on ``GET /handset`` stores
-a reply; the report loop posts it to the MO URL (``PUT /control/mo-url``, or ``--mo-url``) in
+a reply; the report loop posts it to the number's inbound configuration (``inbound_configs``)
+or else to the MO URL (``PUT /control/mo-url``, or ``--mo-url``) in
 Infobip's inbound SMS shape (renderer MO_JSON_2), retried like delivery reports when the
 receiver fails. A first word in capitals (``QUIZ Paris``) is the reply's keyword.
 """
@@ -76,17 +77,28 @@ def check_reply(body: object) -> list[tuple[str, str]]:
 class InboundControl:
     """The routes that make handsets reply."""
 
-    def __init__(self, store: MessageStore, clock: Callable[[], float], default_url: str | None):
+    def __init__(
+        self,
+        store: MessageStore,
+        clock: Callable[[], float],
+        default_url: str | None,
+        *,
+        forward_url: Callable[[str], Awaitable[str | None]] | None = None,
+    ):
         self._store = store
         self._clock = clock
         self._default_url = default_url
+        self._forward_url = forward_url  # the number's own inbound configuration, if any
 
     async def mo_url(self) -> str | None:
         return await self._store.setting(MO_URL) or self._default_url
 
     async def reply(self, body: object) -> tuple[InboundReply | None, list[tuple[str, str]]]:
         violations = check_reply(body)
-        url = await self.mo_url()
+        url = None
+        if not violations and isinstance(body, Mapping) and self._forward_url is not None:
+            url = await self._forward_url(str(body["to"]).lstrip("+"))
+        url = url or await self.mo_url()
         if url is None:
             violations.append(("moUrl", "no MO URL is configured: PUT /control/mo-url first"))
         if violations or not isinstance(body, Mapping) or url is None:
