@@ -24,6 +24,7 @@ from peoplesync.observability.heartbeats import Heartbeats
 from peoplesync.web import (
     attribute_pages,
     import_pages,
+    inbound_numbers,
     messages_api,
     messages_pages,
     provider_pages,
@@ -34,6 +35,7 @@ from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
+from peoplesync.web.inbound_numbers import InboundNumbersWeb
 from peoplesync.web.journey.routes import JourneyServices
 from peoplesync.web.journey.routes import router as journey_router
 from peoplesync.web.log_pages import router as log_router
@@ -131,8 +133,12 @@ def create_app(
         services.provider_accounts,
     )
     app.include_router(provider_pages.router)
+    app.state.inbound_numbers = InboundNumbersWeb(services.box, services.settings.public_url)
+    app.include_router(inbound_numbers.pages)
+    api.include_router(inbound_numbers.api)
     app.include_router(messages_pages.router)
     api.include_router(messages_api.router)
+    api.state.inbound_numbers = app.state.inbound_numbers
     app.state.metrics_access = MetricsAccess.from_settings(services.settings)
     app.state.heartbeats = heartbeats
     app.include_router(ops_router)

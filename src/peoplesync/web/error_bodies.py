@@ -21,6 +21,7 @@ from peoplesync.errors import (
     RetryableError,
     StopError,
 )
+from peoplesync.messaging.inbound_numbers import InboundNumberError
 
 _HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -67,7 +68,8 @@ def record_status(error: RecordError) -> int:
         DuplicateEmailError
         | AmbiguousMatchError
         | AttributeExistsError
-        | ConfirmationRequiredError,
+        | ConfirmationRequiredError
+        | InboundNumberError,
     ):
         return 409
     return 422
