@@ -15,7 +15,8 @@ from rich.console import Console
 from peoplesync.errors import PeopleSyncError
 from peoplesync.messaging.hook_urls import hook_urls
 from peoplesync.messaging.message_list import message_json
-from peoplesync.messaging.outbox import Enqueued, QueuedMessage
+from peoplesync.messaging.outbox import Enqueued
+from peoplesync.messaging.queued_message import QueuedMessage
 from peoplesync.messaging.send_request import MessageRefusedError, SendRequest, queue_send
 from peoplesync.messaging.sender import SendRound
 from peoplesync.messaging.speed_limit import SpeedLimit, TimeUnit

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.errors import ConfirmationRequiredError, ValidationError
-from peoplesync.messaging.outbox import QUEUED, SENDING
 from peoplesync.messaging.providers.infobip.client import InfobipAccount
+from peoplesync.messaging.queued_message import QUEUED, SENDING
 from peoplesync.messaging.tables import outbound_messages, provider_accounts, provider_senders
 from peoplesync.people.model import new_id
 from peoplesync.secret_box import SecretBox

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from peoplesync.errors import ValidationError
 from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.channels.validation import normalise_phone
-from peoplesync.messaging.outbox import (
+from peoplesync.messaging.person_timeline import KIND_PREFIX, SOURCE
+from peoplesync.messaging.queued_message import (
     ACCEPTED,
     INVALID,
     QUEUED,
@@ -24,7 +25,6 @@ from peoplesync.messaging.outbox import (
     QueuedMessage,
     queued_message,
 )
-from peoplesync.messaging.person_timeline import KIND_PREFIX, SOURCE
 from peoplesync.messaging.reports import DELIVERED, EXPIRED, UNDELIVERABLE
 from peoplesync.messaging.tables import outbound_messages
 from peoplesync.people.tables import person_phones, persons, timeline_events

@@ -27,17 +27,20 @@ from peoplesync.messaging.links.shortener import LinkPlan, Prepared, prepare
 from peoplesync.messaging.links.store import claim_codes
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
-from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
-from peoplesync.messaging.tables import message_events, outbound_messages, send_rates
+from peoplesync.messaging.queued_message import (
+    ACCEPTED,
+    INVALID,
+    QUEUED,
+    REJECTED,
+    SENDING,
+    QueuedMessage,
+    queued_message,
+)
+from peoplesync.messaging.send_rates import reserve_slots
+from peoplesync.messaging.speed_limit import SpeedLimit
+from peoplesync.messaging.tables import message_events, outbound_messages
 from peoplesync.people.model import new_id
 
-QUEUED, SENDING, ACCEPTED, REJECTED, INVALID = (
-    "queued",
-    "sending",
-    "accepted",
-    "rejected",
-    "invalid",
-)
 _m = outbound_messages
 _ENQUEUE_LOCK = 0x70736D71  # "psmq": the outbox's advisory lock on PostgreSQL
 
@@ -63,28 +66,6 @@ class Enqueued:
     field: str | None
     detail: str
     duplicate: bool
-
-
-@dataclass(frozen=True)
-class QueuedMessage:
-    id: str
-    idempotency_key: str
-    account: str
-    channel: str
-    recipient: str
-    request: dict[str, Any]
-    callback_data: str | None
-    limit_key: str | None
-    state: str
-    status: str
-    detail: str
-    attempts: int
-    send_after: datetime
-    created_at: datetime
-    sent_at: datetime | None
-    provider_status: str | None
-    person_id: str | None
-    claimed_by: str | None = None  # the claim that holds it while it is being sent
 
 
 class Outbox:
@@ -147,7 +128,7 @@ class Outbox:
                 p.refusal or _verdict(d, p.request) for d, p in zip(fresh, prepared, strict=True)
             ]
             valid_count = sum(1 for v in verdicts if v.ok)
-            slots = await self._slots(conn, limit, limit_key, now, valid_count)
+            slots = await reserve_slots(conn, limit, limit_key, now, valid_count)
             rows: list[dict[str, Any]] = []
             plans: dict[str, LinkPlan] = {}
             originals: dict[str, Mapping[str, object]] = {}
@@ -209,32 +190,6 @@ class Outbox:
                     ],
                 )
         return [out[key] for key in keys]
-
-    async def _slots(
-        self,
-        conn: AsyncConnection,
-        limit: SpeedLimit | None,
-        limit_key: str | None,
-        now: datetime,
-        count: int,
-    ) -> list[datetime]:
-        if limit is None or limit_key is None or count == 0:
-            return [now] * count
-        stored = await conn.execute(
-            sa.select(send_rates.c.next_free).where(send_rates.c.limit_key == limit_key)
-        )
-        next_free = stored.scalar_one_or_none()
-        slots, after = plan_slots(limit, next_free, now, count)
-        assert after is not None
-        if next_free is None:
-            await conn.execute(sa.insert(send_rates).values(limit_key=limit_key, next_free=after))
-        else:
-            await conn.execute(
-                sa.update(send_rates)
-                .where(send_rates.c.limit_key == limit_key)
-                .values(next_free=after)
-            )
-        return slots
 
     async def claim(self, count: int, lease: timedelta) -> list[QueuedMessage]:
         """Take up to ``count`` due messages (or ones whose sender's lease ran out)."""
@@ -406,27 +361,3 @@ async def _serialise(conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
     elif conn.dialect.name == "postgresql":
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ENQUEUE_LOCK})
-
-
-def queued_message(row: sa.RowMapping) -> QueuedMessage:
-    """A stored row as a message."""
-    return QueuedMessage(
-        id=row["id"],
-        idempotency_key=row["idempotency_key"],
-        account=row["account"],
-        channel=row["channel"],
-        recipient=row["recipient"],
-        request=dict(row["request"]),
-        callback_data=row["callback_data"],
-        limit_key=row["limit_key"],
-        state=row["state"],
-        status=row["status"],
-        detail=row["detail"],
-        attempts=row["attempts"],
-        send_after=row["send_after"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-        provider_status=row["provider_status"],
-        person_id=row["person_id"],
-        claimed_by=row["claimed_by"],
-    )

@@ -16,8 +16,9 @@ from peoplesync.clock import Clock
 from peoplesync.errors import RetryableError, StopError
 from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.message import Message, Outcome, Webhooks
-from peoplesync.messaging.outbox import Outbox, QueuedMessage
+from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.provider import Provider
+from peoplesync.messaging.queued_message import QueuedMessage
 
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_MAX = timedelta(minutes=30)

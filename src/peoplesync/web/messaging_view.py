@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException
 from peoplesync.errors import NotFoundError
 from peoplesync.messaging.accounts import AccountInfo, ProviderAccounts
 from peoplesync.messaging.message_list import message_json
-from peoplesync.messaging.outbox import Outbox, QueuedMessage
+from peoplesync.messaging.outbox import Outbox
+from peoplesync.messaging.queued_message import QueuedMessage
 from peoplesync.messaging.sender_names import SenderNames
 
 # Trail events that end a message's course badly: shown with the provider's error.
