@@ -13,8 +13,9 @@ from rich.console import Console
 from peoplesync import __version__
 from peoplesync.cli.inbound_numbers import providers_inbound
 from peoplesync.cli.marketing_cloud import marketing_cloud_app
-from peoplesync.cli.messages import messages_app, providers_app
+from peoplesync.cli.messages import messages_app
 from peoplesync.cli.people import attributes_app, people_app
+from peoplesync.cli.providers import providers_app
 from peoplesync.cli.push import push_app
 from peoplesync.cli.salesforce import salesforce_app
 from peoplesync.cli.schedule import schedule_step
