@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from peoplesync.sandbox.salesforce.describe_shape import field as describe_field
 from peoplesync.sandbox.salesforce.soql_compiler import ID_TYPES, TEXT_TYPES
 from peoplesync.sandbox.salesforce.standard_objects import EXTRA_DESCRIBES
-from peoplesync.sandbox.salesforce.standard_objects import field as describe_field
 
 RECORDED = ("Lead", "Contact", "Account", "Opportunity")
 NOT_STORED = frozenset({"address", "location"})
