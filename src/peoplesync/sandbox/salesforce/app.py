@@ -23,8 +23,8 @@ from peoplesync.sandbox.salesforce import (
     cometd,
     oauth_routes,
     rest,
+    ui_addresses,
     ui_convert,
-    ui_pages,
 )
 from peoplesync.sandbox.salesforce.api_context import (
     SUBREQUEST,
@@ -305,7 +305,7 @@ def ui_routes(ctx: ApiContext) -> list[Route]:
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         *access.routes(),
         *ui_convert.routes(ctx, access),
-        *ui_pages.routes(ctx, access),
+        *ui_addresses.routes(ctx, access),
     ]
 
 
