@@ -8,30 +8,32 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from peoplesync.errors import NotFoundError, RecordError
 from peoplesync.people.attribute import AttributeDefinition
 from peoplesync.sync.mapping import ConflictRule, Direction, FieldMapping, Mode
 from peoplesync.sync.profile.filter_check import PARTS
 from peoplesync.sync.profile.model import (
-    Profile,
     ProfileError,
     Step,
-    StepFilter,
-    StepProblem,
 )
 from peoplesync.sync.profile.step_edits import (
     change_step,
-    mapping_line,
     set_lines_and_rules,
     step_row,
 )
 from peoplesync.web.access import AdminSession, CheckedSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
 from peoplesync.web.pages import render
+from peoplesync.web.step_edit_form import (
+    filter_problems,
+    filter_texts,
+    form_filter,
+    form_rows,
+    row_lines,
+    shown_rows,
+)
 from peoplesync.web.step_forms import (
-    MAX_LINES,
     MODES,
     Row,
     error_text,
@@ -57,117 +59,6 @@ from peoplesync.web.steps_view import (
 router = APIRouter(include_in_schema=False)
 
 
-def _rows(lines: Sequence[FieldMapping]) -> list[Row]:
-    return [
-        {
-            "field": line.salesforce_field,
-            "attribute": line.attribute,
-            "mode": line.mode.value,
-            "create": line.on_create,
-            "update": line.on_update,
-            "direction": line.direction.value,
-            "conflict": line.conflict.value,
-        }
-        for line in lines
-    ]
-
-
-def _form_rows(form: Mapping[str, str], step: Step) -> list[Row]:
-    try:
-        count = min(int(form.get("rows", "0")), MAX_LINES)
-    except ValueError:
-        count = 0
-    rows: list[Row] = []
-    for i in range(count):
-        if form.get(f"remove_{i}"):
-            continue
-        row = {
-            "field": form.get(f"field_{i}", "").strip(),
-            "attribute": form.get(f"attribute_{i}", "").strip(),
-            "mode": form.get(f"mode_{i}", Mode.OVERWRITE.value),
-            "create": bool(form.get(f"create_{i}")),
-            "update": bool(form.get(f"update_{i}")),
-            "direction": form.get(f"direction_{i}", step.direction.value),
-            "conflict": form.get(f"conflict_{i}", ConflictRule.MOST_RECENT.value),
-        }
-        if row["field"] or row["attribute"]:
-            rows.append(row)
-    return rows
-
-
-def _row_lines(
-    profile: Profile, step: Step, rows: Sequence[Row]
-) -> tuple[list[FieldMapping], dict[int, list[str]]]:
-    """Mapping lines from the form's rows, and what is wrong with rows that make none."""
-    lines: list[FieldMapping] = []
-    errors: dict[int, list[str]] = {}
-    for i, row in enumerate(rows):
-        problems = []
-        if not row["field"] or not row["attribute"]:
-            problems.append("a line needs a Salesforce field and a People attribute")
-        for key, kind in (("mode", Mode), ("direction", Direction), ("conflict", ConflictRule)):
-            if row[key] not in {k.value for k in kind}:
-                problems.append(f"{key}: {row[key]!r} is not one of {', '.join(kind)}")
-        if not (row["create"] or row["update"]):
-            problems.append("tick create, update or both (or set the mode to Don't sync)")
-        if problems:
-            errors[i] = [f"mapping[{i}] ({row['field'] or '?'}): {p}" for p in problems]
-            continue
-        on = "both" if row["create"] and row["update"] else "create" if row["create"] else "update"
-        lines.append(
-            mapping_line(
-                profile,
-                step.name,
-                row["field"],
-                row["attribute"],
-                mode=Mode(row["mode"]),
-                on=on,
-                direction=Direction(row["direction"]),
-                conflict=ConflictRule(row["conflict"]),
-            )
-        )
-    return lines, errors
-
-
-def _filter_values(step_filter: StepFilter) -> dict[str, str]:
-    days = step_filter.modified_within_days
-    return {
-        "condition": step_filter.condition or "",
-        "modified_within_days": "" if days is None else str(days),
-        "lead_statuses": "\n".join(step_filter.lead_statuses),
-    }
-
-
-def _form_filter(form: FormData) -> tuple[StepFilter, dict[str, str]]:
-    errors: dict[str, str] = {}
-    raw_days = form.get("modified_within_days")
-    days: int | None = None
-    if isinstance(raw_days, str) and raw_days.strip():
-        try:
-            days = int(raw_days.strip())
-        except ValueError:
-            errors["modified_within_days"] = (
-                f"filter.modified_within_days: {raw_days.strip()!r} is not a whole number of days"
-            )
-    statuses: list[str] = []
-    for value in form.getlist("lead_statuses"):
-        if isinstance(value, str):
-            statuses += [s.strip() for s in value.splitlines() if s.strip()]
-    condition = form.get("condition")
-    text = condition.strip() if isinstance(condition, str) else ""
-    return StepFilter(text or None, days or None, tuple(dict.fromkeys(statuses))), errors
-
-
-def _filter_errors(problems: Sequence[StepProblem]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in problems:
-        part = problem.field.removeprefix("filter.")
-        key = part if part in PARTS else "condition"
-        text = f"{problem.field}: {problem.detail}" + (f" ({problem.hint})" if problem.hint else "")
-        errors[key] = f"{errors[key]}; {text}" if key in errors else text
-    return errors
-
-
 async def _step_page(
     request: Request,
     web: WebContext,
@@ -188,7 +79,7 @@ async def _step_page(
         fields = await org_fields(client, found.sobject)
         statuses = await lead_status_values(client) if found.sobject == "Lead" else []
     definitions = await web.store.attributes()
-    shown = rows if rows is not None else _rows(found.lines)
+    shown = rows if rows is not None else shown_rows(found.lines)
     modes = {m.value for m in Mode}
     lines = [
         FieldMapping(r["field"], r["attribute"], mode=Mode(r["mode"]))
@@ -223,7 +114,7 @@ async def _step_page(
         modes=MODES,
         directions=[d.value for d in Direction],
         conflicts=[c.value for c in ConflictRule],
-        filter=filter_values or _filter_values(found.filter),
+        filter=filter_values or filter_texts(found.filter),
         filter_errors=filter_errors or {},
         statuses=statuses,
         notice=notice,
@@ -257,7 +148,7 @@ async def save_mapping(
     """Save the mapping, add an empty line, or create a missing attribute in People."""
     profile, found = await find_step(web.store, name, step)
     form = form_texts(await request.form())
-    rows = _form_rows(form, found)
+    rows = form_rows(form, found)
     action = form.get("action", "save")
     if action == "add":
         blank = {"field": "", "attribute": "", "mode": "overwrite", "create": True, "update": True}
@@ -265,7 +156,7 @@ async def save_mapping(
         return await _step_page(request, web, session, name, step, rows=rows)
     if action.startswith("create:"):
         return await _create_attribute(request, web, session, name, found, rows, action)
-    lines, errors = _row_lines(profile, found, rows)
+    lines, errors = row_lines(profile, found, rows)
     if errors:
         return await _step_page(
             request, web, session, name, step, rows=rows, line_errors=errors, status_code=422
@@ -350,7 +241,7 @@ async def save_filter(
     """Save the step's filter (checked against the org); a changed filter resyncs the step."""
     await find_step(web.store, name, step)
     form = await request.form()
-    new_filter, errors = _form_filter(form)
+    new_filter, errors = form_filter(form)
     values = {k: v for k, v in form_texts(form).items() if k in PARTS}
     values["lead_statuses"] = "\n".join(new_filter.lead_statuses)
     if not errors:
@@ -362,7 +253,7 @@ async def save_filter(
                 lambda p: change_step(p, step, step_filter=new_filter),
             )
         except ProfileError as error:
-            errors = _filter_errors([p for p in error.problems if p.step == step])
+            errors = filter_problems([p for p in error.problems if p.step == step])
             if not errors:
                 errors = {"condition": error_text(error)}
         else:
@@ -387,11 +278,11 @@ async def check_filter_part(
     _profile, found = await find_step(web.store, name, step)
     if part not in PARTS:
         raise NotFoundError("no filter part has this name", record=part, field="part")
-    new_filter, errors = _form_filter(await request.form())
+    new_filter, errors = form_filter(await request.form())
     if part not in errors:
         async with org_client(web.store, app_opener(request), name) as client:
             problems = await check_filter(client, found, new_filter, part)
-        errors = _filter_errors(problems)
+        errors = filter_problems(problems)
     return web.templates.TemplateResponse(
         request, "step_filter_check.html", {"part": part, "message": errors.get(part, "")}
     )
