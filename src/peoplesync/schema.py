@@ -6,9 +6,9 @@ from __future__ import annotations
 from peoplesync.marketing_cloud import tables as marketing_cloud_tables
 from peoplesync.messaging import tables as messaging_tables
 from peoplesync.messaging.links import tables as link_tables
+from peoplesync.people import job_tables
 from peoplesync.people import tables as people_tables
 from peoplesync.web import account_tables
-from peoplesync.workers.queue import job_log
 
 metadata = people_tables.metadata
 TABLE_MODULES = (
@@ -17,7 +17,7 @@ TABLE_MODULES = (
     link_tables,
     marketing_cloud_tables,
     account_tables,
-    job_log,
+    job_tables,
 )
 
 __all__ = ["TABLE_MODULES", "metadata"]

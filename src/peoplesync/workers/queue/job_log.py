@@ -9,25 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.people.tables import UtcDateTime, metadata
+from peoplesync.people.job_tables import job_runs
 from peoplesync.workers.queue.plan import JobRun
 
-job_runs = sa.Table(
-    "worker_job_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job_id", sa.BigInteger, nullable=False),
-    sa.Column("task", sa.String(100), nullable=False),
-    sa.Column("integration", sa.String(100), nullable=False),
-    sa.Column("step", sa.String(40), nullable=False),
-    sa.Column("worker", sa.String(200), nullable=False),
-    sa.Column("started_at", UtcDateTime, nullable=False),
-    sa.Column("ended_at", UtcDateTime, nullable=True),
-    sa.Column("outcome", sa.String(40), nullable=False, server_default=""),
-    sa.Column("detail", sa.Text, nullable=False, server_default=""),
-    sa.Index("ix_worker_job_runs_job", "job_id"),  # the names migration 0012 gives them
-    sa.Index("ix_worker_job_runs_started", "started_at"),
-)
 STALLED = "stalled"  # the worker died; another worker runs the job again
 
 
