@@ -28,8 +28,9 @@ from peoplesync.sync.organization import learn_organization
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.server import address_of, listen, serve_web
 from peoplesync.wiring import build_services, people_store, services
+from peoplesync.workers.change_streams import StreamNews
 from peoplesync.workers.events import Event, PassDone, StreamBatch
-from peoplesync.workers.inbound import ProgressSink, StreamNews, inbound_passes
+from peoplesync.workers.inbound import ProgressSink, inbound_passes
 from peoplesync.workers.outcome import Failed, Gated
 
 DEMO_COUNTS = {"accounts": 300, "contacts": 2000, "leads": 1000}

@@ -30,8 +30,9 @@ from peoplesync.sync.profile.store import load_profile
 from peoplesync.sync.status.state import gate
 from peoplesync.sync.status.store import StatusStore
 from peoplesync.sync_session import connected_client
+from peoplesync.workers.change_streams import StreamNews
 from peoplesync.workers.events import Event, PassDone, Retrying, StreamBatch, StreamTrouble
-from peoplesync.workers.inbound import StreamNews, inbound_passes
+from peoplesync.workers.inbound import inbound_passes
 from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Outcome, Stopped
 from peoplesync.workers.push import PushPass, push_passes
 from peoplesync.workers.sends import SendLoop

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peoplesync.sync.inbound.report import InboundReport
-from peoplesync.workers.inbound import StreamNews
+from peoplesync.workers.change_streams import StreamNews
 
 
 def test_each_batch_is_told_as_what_it_added_per_step() -> None:
