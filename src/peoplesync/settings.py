@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=None,
         description="The address people and providers reach the web app at; short links use it",
     )
+    mc_ca_cert: str | None = Field(
+        default=None,
+        description="A CA file to trust, besides the system's, when calling Marketing Cloud "
+        "from the web app (the Marketing Cloud sandbox's ca_cert)",
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch")
     log_level: str = "INFO"
     journey_frame_ancestors: str = Field(

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.marketing_cloud.custom_row_reader import CustomRowReader
 from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.messaging.inbound_store import InboundStore
 from peoplesync.messaging.journey_stop import stop_sends
@@ -125,6 +126,7 @@ def create_app(
         partial(stop_sends, engine, clock),
         frame_ancestors=services.settings.journey_frame_ancestors,
         marks=ReportMarks(engine, clock),
+        rows=CustomRowReader(ca_cert=services.settings.mc_ca_cert),
     )
     app.state.messaging = api.state.messaging = MessagingWeb(
         engine,

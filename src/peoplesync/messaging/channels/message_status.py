@@ -41,6 +41,8 @@ class MessageStatus(StrEnum):
     INVALID_SPEED_LIMIT = "Error: Invalid sending speed limit"
     MISSING_ACCOUNT = "Error: Missing provider account"
     JOURNEY_STOPPED = "Error: Journey stopped"
+    CUSTOM_ROW_MISSING = "Error: Contact not found in custom data extension"
+    CUSTOM_EXTENSION_UNAVAILABLE = "Error: Custom data extension unavailable"
 
     @property
     def ok(self) -> bool:

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from peoplesync.errors import BadSignatureError, JourneyRequestError, NotFoundError
 from peoplesync.marketing_cloud.config_json import ActivityKind, config_json
+from peoplesync.marketing_cloud.custom_row_reader import CustomRowReader
 from peoplesync.marketing_cloud.execute import out_arguments, parse_execute, plan_message
 from peoplesync.marketing_cloud.report_answer import click_answer, delivery_answer
 from peoplesync.marketing_cloud.report_marks import ReportMarks
@@ -34,9 +35,11 @@ from peoplesync.messaging.channels.catalog import (
     Channel,
 )
 from peoplesync.messaging.channels.message_status import MessageStatus
+from peoplesync.messaging.channels.verdict import Verdict
 from peoplesync.messaging.enqueue_batcher import EnqueueBatcher
 from peoplesync.messaging.journey_stop import SendsStoppedError
 from peoplesync.messaging.outbox import Outbox
+from peoplesync.web.journey.custom_row import with_custom_row
 from peoplesync.web.journey.report_lookup import clicks, delivery_facts
 from peoplesync.web.journey.unit_cache import UnitCache
 
@@ -77,6 +80,7 @@ class JourneyServices:
     stop_sends: Callable[[str], Awaitable[int]]  # a stopped journey's send key takes no more
     frame_ancestors: str = ""  # extra origins allowed to frame the configuration pages
     marks: ReportMarks | None = None  # where a journey's triggerEventOnResponse is kept
+    rows: CustomRowReader | None = None  # the activities' custom data extensions
     cache: UnitCache = field(init=False)
     batcher: EnqueueBatcher = field(init=False)
 
@@ -195,7 +199,10 @@ async def activity_call(request: Request, unit: str, activity: str, step: str) -
 
 
 async def _send(request: Request, keys: UnitKeys, body: dict[str, Any]) -> dict[str, str]:
-    call = parse_execute(body)
+    call = await with_custom_row(_services(request).rows, keys, parse_execute(body))
+    if isinstance(call, Verdict):
+        log.info("journey %s contact: %s (%s)", keys.info.name, call.status.value, call.detail)
+        return out_arguments(call.status.value, None)
     plan = plan_message(call, mid=keys.info.mid, default_account=keys.info.default_account)
     if plan.draft is None:
         refusal = plan.refusal

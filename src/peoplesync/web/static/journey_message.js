@@ -70,6 +70,7 @@
         element.value = args[element.name];
       }
     });
+    form.elements.useCustomExtension.checked = Boolean(args.customDataExtension);
     const callback = args.callbackData && typeof args.callbackData === "object" ? args.callbackData : {};
     Object.entries(callback).forEach(([name, value]) => addCallbackRow(name, value));
     renderSchema();
@@ -88,6 +89,12 @@
         args.push({ [name]: value });
       }
     });
+    if (form.elements.useCustomExtension.checked) {
+      ["customDataExtension", "customKeyField", "customPhoneFields"].forEach((name) => {
+        const value = form.elements[name].value.trim();
+        if (value !== "") { args.push({ [name]: value }); }
+      });
+    }
     ["shortenUrl", "trackClicks", "removeHttps", "triggerEventOnResponse"].forEach((name) => {
       args.push({ [name]: form.elements[name].checked });
     });
@@ -107,8 +114,13 @@
     const channel = form.elements.channel.value;
     const templated = ["whatsapp", "kakao-alim", "zalo"].includes(channel);
     if (!templated && !form.elements.text.value.trim()) { found.text = "Write the message text."; }
-    if (!form.querySelector('input[name="phone"]:checked')) {
+    const custom = form.elements.useCustomExtension.checked;
+    if (!custom && !form.querySelector('input[name="phone"]:checked')) {
       found.phone = "Choose at least one Phone field of the entry data.";
+    }
+    if (custom && !(form.elements.customDataExtension.value.trim() &&
+        form.elements.customPhoneFields.value.trim())) {
+      found.customDataExtension = "Give the data extension's external key and its phone fields.";
     }
     const amount = form.elements.speedLimitAmount.value;
     if (amount && !(Number(amount) >= 1 && Number(amount) <= 100000)) {
@@ -127,7 +139,8 @@
     if (!activity) { say("Journey Builder has not sent the activity yet."); return; }
     const collected = collect();
     const found = problems(collected);
-    ["text", "phone", "speedLimitAmount", "callbackData"].forEach((name) => fieldError(name, found[name]));
+    ["text", "phone", "speedLimitAmount", "callbackData", "customDataExtension"]
+      .forEach((name) => fieldError(name, found[name]));
     if (Object.keys(found).length) {
       say("Fix the fields marked below.");
       return;
