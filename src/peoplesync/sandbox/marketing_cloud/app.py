@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from peoplesync.sandbox.marketing_cloud import events, extensions, pages, rows
 from peoplesync.sandbox.marketing_cloud.auth import Tokens, token_route
+from peoplesync.sandbox.marketing_cloud.canvas import Canvas
 from peoplesync.sandbox.marketing_cloud.config import Knobs, SandboxConfig
 from peoplesync.sandbox.marketing_cloud.store import SandboxStore
 from peoplesync.sandbox.marketing_cloud.wire import not_authorized, rest_error
@@ -154,6 +155,7 @@ def create_marketing_cloud_app(
         finally:
             await store.close()
 
+    canvas = Canvas(config, sandbox.tokens, clock)
     customobjects = "/data/v1/customobjects"
     dataevents = "/hub/v1/dataevents/{reference}"
     routes = [
@@ -185,6 +187,10 @@ def create_marketing_cloud_app(
         Route("/sandbox/control", control, methods=["GET", "PUT"]),
         Route("/sandbox", owned(pages.extensions_page)),
         Route("/sandbox/extensions/{key}", owned(pages.rows_page)),
+        Route("/journeys/canvas", owned(canvas.page)),
+        Route("/journeys/canvas.js", canvas.script),
+        Route("/journeys/canvas/activities/{key}", owned(canvas.save), methods=["POST"]),
+        Route("/journeys/canvas/activate", owned(canvas.activate), methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox
