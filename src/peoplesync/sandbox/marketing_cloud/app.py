@@ -194,4 +194,5 @@ def create_marketing_cloud_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox
+    app.state.canvas = canvas
     return app
