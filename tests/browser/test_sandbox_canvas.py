@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import ARTIFACTS, _free_port
 from tests.served_org import PEOPLESYNC, served_sandbox
 
 ENTRY = "spring_audience"
@@ -163,6 +163,7 @@ async def test_the_message_activity_is_configured_on_the_canvas(
     await frame.locator('textarea[name="text"]').fill("Hi ")
     await frame.locator("#merge-field").select_option(label="FirstName")
     await frame.get_by_role("checkbox", name="Mobile").check()
+    await page.screenshot(path=ARTIFACTS / "canvas-01-configuring.png", full_page=True)
     await page.get_by_role("button", name="Done").click()
     await page.get_by_text("Saved REST-1.").wait_for()
     assert not await page.locator("#modal").is_visible()
@@ -187,6 +188,7 @@ async def test_the_message_activity_is_configured_on_the_canvas(
     assert answers["validate"]["status"] == 200 and answers["publish"]["status"] == 200
     shown = await page.locator("li[data-key='REST-1'] pre.answers").text_content()
     assert '"publish"' in (shown or "")
+    await page.screenshot(path=ARTIFACTS / "canvas-02-activated.png", full_page=True)
     await context.close()
 
 
@@ -229,5 +231,6 @@ async def test_an_address_without_config_json_is_refused_clearly(
     )
     await page.goto(canvas.url(f"{canvas.web}/journey/nobody/message/"))
     assert "HTTP 404" in (await error.text_content() or "")
-    assert await page.locator("#activities li").count() == 0
+    assert await page.locator("#activities li[data-key]").count() == 0
+    await page.screenshot(path=ARTIFACTS / "canvas-03-error.png")
     await context.close()

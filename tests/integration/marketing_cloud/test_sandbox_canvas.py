@@ -182,6 +182,7 @@ async def test_update_activity_is_kept_and_signed_lifecycle_calls_follow(
     refused = await sandbox.http.post(f"{BASE}/journeys/canvas/activate", auth=OWNER, json={})
     answers = refused.json()["activities"][0]["answers"]
     assert answers["validate"]["status"] == 400 and "publish" not in answers
+    assert answers["save"]["status"] == 200  # the save call's answer stays shown
     assert answers["validate"]["body"] == {"error": "missing sender"}
     server.refuse.clear()
     await sandbox.http.post(f"{BASE}/journeys/canvas/activate", auth=OWNER, json={})

@@ -91,11 +91,11 @@ class Canvas:
             "<input name='activity' size='60'></label> <button>Add to the canvas</button></form>"
             f"<p id='canvas-error' class='error' role='alert'>{escape(problem)}</p>"
             "<p id='canvas-status' role='status'></p>"
-            "<ol id='activities'></ol>"
             "<div id='modal' hidden><h2 id='modal-title'>Configure</h2>"
-            "<iframe id='activity-frame' title='activity configuration' width='920' height='660'>"
+            "<iframe id='activity-frame' title='activity configuration' width='900' height='640'>"
             "</iframe><p><button id='cancel' type='button'>Cancel</button> "
             "<button id='done' type='button'>Done</button></p></div>"
+            "<ol id='activities'></ol>"
             "<p><button id='activate' type='button'>Activate</button></p>"
             f"<script type='application/json' id='canvas-data'>{_embedded(data)}</script>"
             "<script src='/journeys/canvas.js'></script>"
@@ -144,6 +144,7 @@ class Canvas:
                     "key": each["key"],
                     "name": each["activity"].get("name"),
                     "ui": each["ui"],
+                    "size": model.modal_size(each["config"]),
                     "configured": bool(
                         (each["activity"].get("metaData") or {}).get("isConfigured")
                     ),
@@ -190,13 +191,16 @@ class Canvas:
             state = self.state.load()
             for entry in state["activities"]:
                 activity = entry["activity"]
+                saved = {k: v for k, v in entry["answers"].items() if k == "save"}  # kept
                 if not (activity.get("metaData") or {}).get("isConfigured"):
-                    entry["answers"] = {"validate": {"status": 0, "error": "not configured"}}
+                    entry["answers"] = saved | {
+                        "validate": {"status": 0, "error": "not configured"}
+                    }
                     continue
                 answers = await self._calls(state["journey"], activity, ("validate",))
                 if 200 <= answers["validate"]["status"] < 300:
                     answers |= await self._calls(state["journey"], activity, ("publish",))
-                entry["answers"] = answers
+                entry["answers"] = saved | answers
             self.state.write(state)
         return JSONResponse(await self._data(request, store, state))
 

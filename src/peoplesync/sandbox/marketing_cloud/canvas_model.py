@@ -39,6 +39,17 @@ def ui_url(config: Json, url: str) -> str:
     return urljoin(url, given if isinstance(given, str) and given else "index.html")
 
 
+def modal_size(config: Json) -> list[int]:
+    """``[width, height]`` of the configuration modal (900 by 640 unless config.json says)."""
+    modal = (config.get("userInterfaces") or {}).get("configModal") or {}
+    found = modal if isinstance(modal, dict) else {}
+    width, height = found.get("width"), found.get("height")
+    return [
+        width if isinstance(width, int) and 200 <= width <= 2000 else 900,
+        height if isinstance(height, int) and 200 <= height <= 2000 else 640,
+    ]
+
+
 def check_config(config: object, url: str) -> Json:
     """``config`` as an activity's config.json, or the first thing wrong with it."""
     if not isinstance(config, dict):

@@ -32,25 +32,40 @@
       button.type = "button";
       button.textContent = "Configure " + each.key;
       button.addEventListener("click", () => openModal(each.key));
-      const saved = document.createElement("pre");
-      saved.className = "saved";
-      saved.textContent = JSON.stringify(each.activity.arguments, null, 2);
-      const answers = document.createElement("pre");
-      answers.className = "answers";
-      answers.textContent = JSON.stringify(each.answers, null, 2);
-      const savedTitle = document.createElement("div");
-      savedTitle.textContent = "Saved configuration (arguments):";
-      const answersTitle = document.createElement("div");
-      answersTitle.textContent = "Endpoint answers:";
-      item.append(title, state, button, savedTitle, saved, answersTitle, answers);
+      const execute = (each.activity.arguments && each.activity.arguments.execute) || {};
+      item.append(title, state, button,
+        block("Saved inArguments:", "saved", execute.inArguments || []),
+        block("Endpoint answers:", "answers", each.answers));
+      const whole = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.textContent = "The whole activity as saved";
+      whole.append(summary, block("", "activity", each.activity));
+      item.append(whole);
       list.append(item);
     });
+    if (!data.activities.length) {
+      const empty = document.createElement("li");
+      empty.textContent = "No activities on the canvas yet: add one by its endpoint above.";
+      list.append(empty);
+    }
+  }
+
+  function block(label, className, value) {
+    const box = document.createElement("div");
+    if (label) { box.append(label); }
+    const pre = document.createElement("pre");
+    pre.className = className;
+    pre.textContent = JSON.stringify(value, null, 2);
+    box.append(pre);
+    return box;
   }
 
   function openModal(key) {
     open = data.activities.find((each) => each.key === key) || null;
     if (!open) { return; }
     document.getElementById("modal-title").textContent = "Configure " + open.name + " (" + key + ")";
+    frame.width = String(open.size[0]);
+    frame.height = String(open.size[1]);
     modal.hidden = false;
     frame.src = open.ui;
     say("Configuring " + key + ".");
