@@ -212,3 +212,16 @@ async def test_mistakes_are_refused_by_name(unit: tuple[SandboxUnit, ActivitySer
     assert f"Could not load config.json from {ACTIVITY}nothing/config.json: HTTP 404." in page.text
     script = await sandbox.http.get(f"{canvas}.js")
     assert "initActivity" in script.text
+
+
+async def test_a_broken_canvas_file_is_named_and_the_sandbox_keeps_serving(
+    unit: tuple[SandboxUnit, ActivityServer], tmp_path: Path
+) -> None:
+    sandbox, _ = unit
+    (tmp_path / "canvas.json").write_text("{not json")
+    page = await sandbox.http.get(f"{BASE}/journeys/canvas", auth=OWNER)
+    assert page.status_code == 500
+    assert f"{tmp_path / 'canvas.json'} does not hold a canvas (JSON)" in page.text
+    assert (await sandbox.http.get(f"{BASE}/sandbox", auth=OWNER)).status_code == 200
+    (tmp_path / "canvas.json").unlink()
+    assert [each["key"] for each in (await _drop(sandbox))["activities"]] == ["REST-1"]

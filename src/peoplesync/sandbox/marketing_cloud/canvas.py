@@ -60,7 +60,10 @@ class Canvas:
         """The canvas; ``?activity=`` drops an activity on it, ``?entry=`` picks the entry."""
         problem, status, opened = "", 200, None
         async with self.state.lock:
-            state = self.state.load()
+            try:
+                state = await self.state.load()
+            except model.CanvasProblem as error:
+                return HTMLResponse(f"<p class='error'>{escape(error.message)}</p>", 500)
             try:
                 entry = request.query_params.get("entry")
                 if entry:
@@ -73,7 +76,7 @@ class Canvas:
             except model.CanvasProblem as error:
                 problem = error.message
                 status = 502 if error.message.startswith("Could not load") else 400
-            self.state.write(state)
+            await self.state.write(state)
         extensions = await store.extensions()
         data = await self._data(request, store, state)
         data["open"] = opened
@@ -174,21 +177,24 @@ class Canvas:
         except ValueError:
             return JSONResponse({"error": "the body is not JSON"}, 400)
         async with self.state.lock:
-            state = self.state.load()
             try:
+                state = await self.state.load()
                 entry = held(state, request.path_params["key"])
                 entry["activity"] = model.accept_update(entry["activity"], update)
             except model.CanvasProblem as error:
                 return JSONResponse({"error": error.message}, 400)
             entry["answers"] = await self._calls(state["journey"], entry["activity"], ("save",))
-            self.state.write(state)
+            await self.state.write(state)
         return JSONResponse(await self._data(request, store, state))
 
     async def activate(self, request: Request, store: SandboxStore) -> Response:
         """``POST /journeys/canvas/activate``: ``validate`` then ``publish`` on each activity;
         an activity not configured, or a refused ``validate``, stops its publish."""
         async with self.state.lock:
-            state = self.state.load()
+            try:
+                state = await self.state.load()
+            except model.CanvasProblem as error:
+                return JSONResponse({"error": error.message}, 500)
             for entry in state["activities"]:
                 activity = entry["activity"]
                 saved = {k: v for k, v in entry["answers"].items() if k == "save"}  # kept
@@ -201,7 +207,7 @@ class Canvas:
                 if 200 <= answers["validate"]["status"] < 300:
                     answers |= await self._calls(state["journey"], activity, ("publish",))
                 entry["answers"] = saved | answers
-            self.state.write(state)
+            await self.state.write(state)
         return JSONResponse(await self._data(request, store, state))
 
     async def _calls(

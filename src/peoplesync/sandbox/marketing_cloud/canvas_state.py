@@ -19,17 +19,30 @@ class CanvasState:
         self.path = path
         self.lock = asyncio.Lock()  # one change at a time: read, change, write
 
-    def load(self) -> Json:
+    async def load(self) -> Json:
+        return await asyncio.to_thread(self._load)
+
+    async def write(self, state: Json) -> None:
+        await asyncio.to_thread(self._write, state)
+
+    def _load(self) -> Json:
         if not self.path.exists():
             return {
                 "journey": {"id": str(uuid.uuid4()), "key": str(uuid.uuid4()), "name": "Canvas"},
                 "entry": None,
                 "activities": [],
             }
-        loaded: Json = json.loads(self.path.read_text())
+        try:
+            loaded = json.loads(self.path.read_text())
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("activities"), list):
+            raise CanvasProblem(
+                f"{self.path} does not hold a canvas (JSON): move it away to start anew."
+            )
         return loaded
 
-    def write(self, state: Json) -> None:
+    def _write(self, state: Json) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         spare = self.path.with_suffix(".tmp")
         spare.write_text(json.dumps(state, indent=2))
