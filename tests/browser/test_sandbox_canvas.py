@@ -206,6 +206,8 @@ async def test_the_reports_activity_reads_the_canvas_activities(
     frame = page.frame_locator("#activity-frame")
     await frame.get_by_text("Editing the activity.").wait_for()
     select = frame.locator('select[name="messageActivity"]')
+    options = await select.locator("option").all_text_contents()
+    assert options[1:] == ["peoplesync Message (REST-1)"]  # the canvas' others, not itself
     await select.select_option(label="peoplesync Message (REST-1)")
     await frame.locator('select[name="report"]').select_option("clicks")
     await page.get_by_role("button", name="Done").click()

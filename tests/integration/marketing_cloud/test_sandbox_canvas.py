@@ -201,6 +201,9 @@ async def test_mistakes_are_refused_by_name(unit: tuple[SandboxUnit, ActivitySer
     assert answer.json() == {
         "error": "updateActivity REST-1: inArguments must be a list of objects."
     }
+    huge = {**held, "name": "x" * 1_000_001}
+    answer = await sandbox.http.post(f"{canvas}/activities/REST-1", auth=OWNER, json=huge)
+    assert answer.status_code == 413
     missing = await sandbox.http.post(f"{canvas}/activities/REST-9", auth=OWNER, json=held)
     assert missing.json() == {"error": "No activity REST-9 on the canvas."}
     page = await sandbox.http.get(canvas, params={"entry": "nope"}, auth=OWNER)

@@ -31,6 +31,7 @@ from peoplesync.sandbox.marketing_cloud.canvas_state import CanvasState, by_conf
 from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
 from peoplesync.sandbox.marketing_cloud.store import SandboxStore
 
+MAX_ACTIVITY = 1_000_000  # bytes of an updateActivity payload
 SCRIPT = Path(__file__).resolve().parent / "static" / "canvas.js"
 _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2rem}pre{background:#f6f6f6;padding:.5rem;"
@@ -172,8 +173,11 @@ class Canvas:
         call the activity's ``save`` endpoint as Journey Builder does when a journey is saved."""
         if not request.headers.get("content-type", "").startswith("application/json"):
             return JSONResponse({"error": "send the activity as application/json"}, 415)
+        raw = await request.body()
+        if len(raw) > MAX_ACTIVITY:
+            return JSONResponse({"error": "the activity is over 1 MB"}, 413)
         try:
-            update = json.loads(await request.body())
+            update = json.loads(raw)
         except ValueError:
             return JSONResponse({"error": "the body is not JSON"}, 400)
         async with self.state.lock:
