@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -114,6 +115,17 @@ class Page:
     next: str | None
 
 
+def _matching(
+    table: sa.Table,
+    integration: str,
+    *conditions: tuple[object, Callable[[], sa.ColumnElement[bool]]],
+) -> sa.Select[Any]:
+    """The rows of ``integration`` in ``table`` that meet each condition whose filter value
+    is set (a condition is built only then)."""
+    query = sa.select(table).where(table.c.integration == integration)
+    return query.where(*(condition() for value, condition in conditions if value))
+
+
 async def operations_page(
     engine: AsyncEngine,
     integration: str,
@@ -124,19 +136,16 @@ async def operations_page(
 ) -> Page:
     """Log entries matching ``where``, newest first."""
     ops = t.sync_operations
-    query = sa.select(ops).where(ops.c.integration == integration)
-    if where.since:
-        query = query.where(ops.c.at >= where.since)
-    if where.until:
-        query = query.where(ops.c.at <= where.until)
-    if where.operation:
-        query = query.where(ops.c.operation == where.operation)
-    if where.object:
-        query = query.where(ops.c.object == where.object)
-    if where.record:
-        query = query.where(ops.c.detail.contains(where.record, autoescape=True))
-    if where.errors_only:
-        query = query.where(ops.c.outcome.in_(FAILED_OUTCOMES))
+    query = _matching(
+        ops,
+        integration,
+        (where.since, lambda: ops.c.at >= where.since),
+        (where.until, lambda: ops.c.at <= where.until),
+        (where.operation, lambda: ops.c.operation == where.operation),
+        (where.object, lambda: ops.c.object == where.object),
+        (where.record, lambda: ops.c.detail.contains(where.record, autoescape=True)),
+        (where.errors_only, lambda: ops.c.outcome.in_(FAILED_OUTCOMES)),
+    )
     if after:
         (seq,) = _decode(after, 1)
         if not isinstance(seq, int) or not 0 <= seq < 2**63:
@@ -169,19 +178,16 @@ async def problems_page(
 ) -> Page:
     """Record problems (errors and warnings) matching ``where``, last seen first."""
     p = t.sync_problems
-    query = sa.select(p).where(p.c.integration == integration)
-    if where.since:
-        query = query.where(p.c.last_seen >= where.since)
-    if where.until:
-        query = query.where(p.c.first_seen <= where.until)
-    if where.object:
-        query = query.where(p.c.step == where.object)
-    if where.record:
-        query = query.where(p.c.record_id == where.record)
-    if where.code:
-        query = query.where(p.c.code == where.code)
-    if where.errors_only:
-        query = query.where(p.c.severity == "error")
+    query = _matching(
+        p,
+        integration,
+        (where.since, lambda: p.c.last_seen >= where.since),
+        (where.until, lambda: p.c.first_seen <= where.until),
+        (where.object, lambda: p.c.step == where.object),
+        (where.record, lambda: p.c.record_id == where.record),
+        (where.code, lambda: p.c.code == where.code),
+        (where.errors_only, lambda: p.c.severity == "error"),
+    )
     key = (p.c.last_seen, p.c.step, p.c.code, p.c.record_id)
     if after:
         values = _decode(after, 4)
