@@ -27,7 +27,7 @@ from peoplesync.sync.integration import Integration
 from peoplesync.sync.organization import learn_organization
 from peoplesync.web.accounts import Accounts, Role
 from peoplesync.web.server import address_of, listen, serve_web
-from peoplesync.wiring import build_services, people_store, services
+from peoplesync.wiring import build_services, people_store, services, status_store
 from peoplesync.workers.change_streams import StreamNews
 from peoplesync.workers.events import Event, PassDone, StreamBatch
 from peoplesync.workers.inbound import ProgressSink, inbound_passes
@@ -92,6 +92,7 @@ async def _first_sync(
         outcome = await inbound_passes(
             settings,
             store,
+            wired.statuses,
             integration.name,
             follow=False,
             progress=progress,
@@ -169,6 +170,7 @@ async def keep_syncing(settings: Settings, console: Console, *, interval: float 
         outcome = await inbound_passes(
             settings,
             store,
+            status_store(store),
             "default",
             follow=True,
             interval=interval,

@@ -3,11 +3,9 @@ command line, the workers and the web app."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from peoplesync.clock import SystemClock
-from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.secret_box import SecretBox
@@ -17,8 +15,6 @@ from peoplesync.sync.inbound.runner import InboundRunner
 from peoplesync.sync.mapping import Direction
 from peoplesync.sync.org_client import open_client
 from peoplesync.sync.profile.model import Profile, Target
-from peoplesync.sync.profile.store import load_profile
-from peoplesync.wiring import people_store
 
 
 def connected_client(
@@ -42,14 +38,4 @@ def profile_runners(
     return runners
 
 
-@asynccontextmanager
-async def connected_runners(
-    settings: Settings, name: str = "default"
-) -> AsyncIterator[tuple[SalesforceClient, SqlPeopleStore, dict[str, InboundRunner]]]:
-    """The integration's client, the People store and the runners of its profile's steps."""
-    async with people_store(settings) as store, connected_client(settings, store, name) as client:
-        profile = await load_profile(store, name)
-        yield client, store, profile_runners(client, store, profile, name)
-
-
-__all__ = ["connected_client", "connected_runners", "profile_runners"]
+__all__ = ["connected_client", "profile_runners"]

@@ -51,8 +51,8 @@ class Services:
     settings: Settings
     clock: Clock
     engine: AsyncEngine  # the one database every store below works on
-    people: SqlPeopleStore  # the sync and push loops still take the SQL store; the rest
-    # sees it through the PeopleStore protocol and gets the database from ``engine``
+    people: SqlPeopleStore  # the workers take it as a PeopleStore, beside ``statuses``; the
+    # rest sees it through the protocol too and gets the database from ``engine``
     statuses: StatusStore
     box: SecretBox  # seals and unseals stored credentials
     outbox: Outbox
@@ -150,8 +150,8 @@ async def services(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
 async def people_store(
     settings: Settings, *, clock: Clock | None = None
 ) -> AsyncIterator[SqlPeopleStore]:
-    """A migrated People store on the configured database, closed on exit (the command line's
-    sync and push loops in ``workers/`` still take the store alone)."""
+    """A migrated People store on the configured database, closed on exit (the commands that
+    run a sync, push or transfer loop need no other service)."""
     engine = create_engine(settings.resolved_database_url())
     try:
         await migrate(engine)
@@ -161,7 +161,8 @@ async def people_store(
 
 
 def status_store(store: SqlPeopleStore, clock: Clock | None = None) -> StatusStore:
-    """The integration status on the SQL People store's database (for the loops above)."""
+    """The integration status on the SQL People store's database (the commands hand it to
+    the loops in ``workers/`` beside the store)."""
     return StatusStore(store.engine, clock or store.clock)
 
 

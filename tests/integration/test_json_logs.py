@@ -19,6 +19,7 @@ from peoplesync.observability.log_format import (
 )
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.workers.supervisor import SyncWorkers
 from tests.sqlite_threads import sqlite_threads_joined
 
@@ -86,7 +87,13 @@ async def test_every_record_of_a_worker_run_names_integration_and_job(
         if {"sync", "push"} <= loops:
             both.set()
 
-    workers = SyncWorkers(Settings(data_dir=tmp_path), store, say=say, check_every=60)
+    workers = SyncWorkers(
+        Settings(data_dir=tmp_path),
+        store,
+        StatusStore(store.engine, store.clock),
+        say=say,
+        check_every=60,
+    )
     async with sqlite_threads_joined():
         await workers.start()
         try:

@@ -16,7 +16,7 @@ from peoplesync.sync.outbound.runner import OutboundReport
 from peoplesync.sync.profile.store import load_profile
 from peoplesync.sync.status.state import RECHECK
 from peoplesync.sync_session import connected_client
-from peoplesync.wiring import people_store
+from peoplesync.wiring import people_store, status_store
 from peoplesync.workers.events import Event, PassDone
 from peoplesync.workers.outcome import Finished, Idle, Outcome
 from peoplesync.workers.push import PushPass, nothing_to_push, preview_push, push_passes
@@ -118,6 +118,7 @@ def push_run(
                 return Finished(shown)
             return await push_passes(
                 store,
+                status_store(store),
                 client,
                 name,
                 follow=follow,

@@ -22,7 +22,7 @@ from rich.progress import (
 from peoplesync.errors import PeopleSyncError
 from peoplesync.settings import Settings
 from peoplesync.sync.status.state import RECHECK
-from peoplesync.wiring import people_store
+from peoplesync.wiring import people_store, status_store
 from peoplesync.workers.events import Event, PassDone, Retrying, StreamTrouble
 from peoplesync.workers.inbound import ProgressCallback, inbound_passes
 from peoplesync.workers.outcome import Failed, Gated, Outcome
@@ -137,6 +137,7 @@ def run_sync(
             return await inbound_passes(
                 settings,
                 store,
+                status_store(store),
                 name,
                 follow=follow,
                 stream=stream,

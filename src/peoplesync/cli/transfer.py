@@ -17,6 +17,7 @@ from peoplesync.cli.sync import (
 )
 from peoplesync.errors import PeopleSyncError
 from peoplesync.settings import Settings
+from peoplesync.wiring import people_store, status_store
 from peoplesync.workers.outcome import Finished, Gated, Outcome
 from peoplesync.workers.transfer import run_transfer
 
@@ -86,15 +87,18 @@ def _run(
     settings = Settings()
 
     async def run() -> Outcome:
-        return await run_transfer(
-            settings,
-            name,
-            steps,
-            options,
-            preview=preview,
-            force=force,
-            progress=None if as_json else progress_bar,
-        )
+        async with people_store(settings) as store:
+            return await run_transfer(
+                settings,
+                store,
+                status_store(store),
+                name,
+                steps,
+                options,
+                preview=preview,
+                force=force,
+                progress=None if as_json else progress_bar,
+            )
 
     try:
         outcome = asyncio.run(run())

@@ -74,6 +74,7 @@ async def serve_web(
         SyncWorkers(
             settings,
             services.people,
+            services.statuses,
             say=say,
             sync_interval=sync_interval,
             sends=message_sends(settings),

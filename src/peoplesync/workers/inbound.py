@@ -12,7 +12,6 @@ from typing import Any
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import PeopleSyncError
-from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.settings import Settings
@@ -22,10 +21,10 @@ from peoplesync.sync.profile.store import load_profile
 from peoplesync.sync.status.recorder import StatusRecorder
 from peoplesync.sync.status.schedule_keeper import ScheduleKeeper
 from peoplesync.sync.status.state import RECHECK
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.sync.transfer.history import finished_job, keep_in_history
 from peoplesync.sync.transfer.jobs import TransferJobStore
 from peoplesync.sync_session import connected_client, profile_runners
-from peoplesync.wiring import status_store
 from peoplesync.workers.change_streams import stream_changes
 from peoplesync.workers.events import EventSink, StreamBatch, ignore
 from peoplesync.workers.loop import NOT_DUE, NotDue, run_gated
@@ -237,7 +236,8 @@ class _InboundBody:
 
 async def inbound_passes(
     settings: Settings,
-    store: SqlPeopleStore,  # its database holds the integration status
+    store: PeopleStore,
+    statuses: StatusStore,
     name: str,
     *,
     follow: bool,
@@ -261,7 +261,7 @@ async def inbound_passes(
         profile = await load_profile(store, name)
         runners = profile_runners(client, store, profile, name)
         clock = SystemClock()
-        recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
+        recorder = StatusRecorder(statuses, name, client, clock, recheck=recheck)
         await recorder.install_budget()
         body = _InboundBody(
             client,

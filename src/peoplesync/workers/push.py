@@ -10,7 +10,6 @@ from typing import Any
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.change_waiter import ChangeWaiter
-from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.people.store import PeopleStore
 from peoplesync.salesforce.client import SalesforceClient
 from peoplesync.sync.connection import review_hint
@@ -22,7 +21,7 @@ from peoplesync.sync.profile.store import load_profile
 from peoplesync.sync.status.recorder import StatusRecorder
 from peoplesync.sync.status.schedule_keeper import ScheduleKeeper
 from peoplesync.sync.status.state import RECHECK
-from peoplesync.wiring import status_store
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.workers.events import EventSink, ignore
 from peoplesync.workers.loop import NOT_DUE, NotDue, run_gated
 from peoplesync.workers.outcome import Failed, Finished, Gated, Idle
@@ -95,7 +94,8 @@ async def preview_push(store: PeopleStore, client: SalesforceClient, name: str) 
 
 
 async def push_passes(
-    store: SqlPeopleStore,  # its database holds the integration status
+    store: PeopleStore,
+    statuses: StatusStore,
     client: SalesforceClient,
     name: str,
     *,
@@ -114,7 +114,7 @@ async def push_passes(
         return Idle("the profile has no enabled outbound steps")
     clock = SystemClock()
     runner = OutboundRunner(client, store, steps, clock, integration=name)
-    recorder = StatusRecorder(status_store(store), name, client, clock, recheck=recheck)
+    recorder = StatusRecorder(statuses, name, client, clock, recheck=recheck)
     await recorder.install_budget()
     schedules = (
         ScheduleKeeper(store, recorder.store, name, clock, Direction.OUTBOUND) if follow else None

@@ -22,7 +22,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.messaging.sender import SendRound
 from peoplesync.observability.heartbeats import Heartbeats
 from peoplesync.observability.log_format import log_context
-from peoplesync.people.sql_store import SqlPeopleStore
+from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.connection import review_hint
 from peoplesync.sync.integration import integration_names
@@ -77,7 +77,8 @@ class SyncWorkers:
     def __init__(
         self,
         settings: Settings,
-        store: SqlPeopleStore,
+        store: PeopleStore,
+        statuses: StatusStore,
         *,
         say: Say = print,
         clock: Clock | None = None,
@@ -91,7 +92,7 @@ class SyncWorkers:
         self.store = store
         self.say = say
         self.clock = clock or SystemClock()
-        self.statuses = StatusStore(store.engine, self.clock)
+        self.statuses = statuses
         self.check_every = check_every
         self.idle = idle
         self.sync_interval = sync_interval
@@ -111,7 +112,7 @@ class SyncWorkers:
         """Start the workers of every stored integration (and the send loop)."""
         if self.sends is not None and (self._sends_task is None or self._sends_task.done()):
             self._sends_task = asyncio.create_task(self._keep_sending(self.sends))
-        for name in await integration_names(self.store.engine):
+        for name in await integration_names(self.statuses.engine):
             self.ensure(name)
 
     def ensure(self, name: str) -> None:
@@ -318,6 +319,7 @@ class SyncWorkers:
         return await inbound_passes(
             self.settings,
             self.store,
+            self.statuses,
             name,
             follow=True,
             interval=self.sync_interval,
@@ -349,6 +351,7 @@ class SyncWorkers:
         async with connected_client(self.settings, self.store, name) as client:
             return await push_passes(
                 self.store,
+                self.statuses,
                 client,
                 name,
                 follow=True,

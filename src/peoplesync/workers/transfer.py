@@ -8,16 +8,18 @@ from typing import Any
 
 from peoplesync.clock import SystemClock
 from peoplesync.errors import ConfigurationError
+from peoplesync.people.store import PeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.profile.store import load_profile
 from peoplesync.sync.status.recorder import StatusRecorder
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.sync.transfer.filter import (
     check_transfer_filter,
     filter_targets,
     lead_status_error,
 )
 from peoplesync.sync.transfer.runner import finish, transfer_condition, transfer_runner
-from peoplesync.sync_session import connected_runners
-from peoplesync.wiring import status_store
+from peoplesync.sync_session import connected_client, profile_runners
 from peoplesync.workers.inbound import ProgressSink, inbound_pass
 from peoplesync.workers.loop import Once, run_gated
 from peoplesync.workers.outcome import Failed, Finished, Gated
@@ -25,6 +27,8 @@ from peoplesync.workers.outcome import Failed, Finished, Gated
 
 async def run_transfer(
     settings: Settings,
+    store: PeopleStore,
+    statuses: StatusStore,
     name: str,
     steps: list[str] | None,
     options: dict[str, Any],
@@ -37,7 +41,8 @@ async def run_transfer(
     """Transfer (``force``: resync) the chosen ``steps`` (None: every enabled one) with the
     filters in ``options`` (``condition``, ``modified_within_days``, ``lead_statuses``).
     Finished holds the summary by step; an interrupted transfer resumes when run again."""
-    async with connected_runners(settings, name) as (client, store, runners):
+    async with connected_client(settings, store, name) as client:
+        runners = profile_runners(client, store, await load_profile(store, name), name)
         unknown = sorted(set(steps or ()) - set(runners))
         if unknown:
             raise ConfigurationError(
@@ -60,7 +65,7 @@ async def run_transfer(
         }
         recorder = None
         if not preview:
-            recorder = StatusRecorder(status_store(store), name, client, SystemClock())
+            recorder = StatusRecorder(statuses, name, client, SystemClock())
             await recorder.install_budget()
         kind = "resync" if force else "transfer"
 

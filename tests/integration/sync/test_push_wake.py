@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from peoplesync.sync.outbound.runner import OutboundReport
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.workers.events import Event, PassDone
 from peoplesync.workers.push import PushPass, push_passes
 
@@ -28,6 +29,7 @@ async def test_an_edit_starts_the_next_pass_long_before_the_timer(world: World) 
     loop = asyncio.create_task(
         push_passes(
             world.store,
+            StatusStore(world.store.engine, world.store.clock),
             world.leads.client,
             "default",
             follow=True,

@@ -11,6 +11,7 @@ from peoplesync.clock import ManualClock
 from peoplesync.messaging.sender import SendRound
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.workers.events import EventSink, PassDone
 from peoplesync.workers.outcome import Finished, Outcome
 from peoplesync.workers.supervisor import SENDS, SyncWorkers
@@ -51,7 +52,13 @@ async def test_the_send_loop_is_started_again_after_failures_and_stopped_cleanly
     said: list[str] = []
     sends = StandInSends(failures=2)
     workers = SyncWorkers(
-        Settings(), store, say=said.append, clock=clock, check_every=0.01, sends=sends
+        Settings(),
+        store,
+        StatusStore(store.engine, clock),
+        say=said.append,
+        clock=clock,
+        check_every=0.01,
+        sends=sends,
     )
     await workers.start()
     try:
@@ -73,7 +80,14 @@ async def test_the_send_loop_is_started_again_after_failures_and_stopped_cleanly
 async def test_without_a_send_loop_nothing_is_sent(
     store: SqlPeopleStore, clock: ManualClock
 ) -> None:
-    workers = SyncWorkers(Settings(), store, say=lambda _: None, clock=clock, check_every=0.01)
+    workers = SyncWorkers(
+        Settings(),
+        store,
+        StatusStore(store.engine, clock),
+        say=lambda _: None,
+        clock=clock,
+        check_every=0.01,
+    )
     await workers.start()
     await workers.stop()
     assert workers.heartbeats.beats() == []

@@ -13,6 +13,7 @@ from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.settings import Settings
 from peoplesync.sync.integration import integration_key
 from peoplesync.sync.status.state import paused, resumed
+from peoplesync.sync.status.store import StatusStore
 from peoplesync.workers.outcome import Failed, Idle, Outcome
 from peoplesync.workers.supervisor import SyncWorkers
 
@@ -52,7 +53,14 @@ def _workers(
     store: SqlPeopleStore, clock: ManualClock, said: list[str], **extra: int
 ) -> StandInWorkers:
     return StandInWorkers(
-        Settings(), store, say=said.append, clock=clock, check_every=0.01, idle=0.01, **extra
+        Settings(),
+        store,
+        StatusStore(store.engine, clock),
+        say=said.append,
+        clock=clock,
+        check_every=0.01,
+        idle=0.01,
+        **extra,
     )
 
 

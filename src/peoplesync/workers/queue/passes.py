@@ -111,6 +111,7 @@ class EnginePasses:
         run = inbound_passes(
             self.settings,
             self.store,
+            self.statuses,
             name,
             follow=hold is not None,
             interval=self.settings.worker_sync_interval,
@@ -126,6 +127,7 @@ class EnginePasses:
         async with self.services.org_client(name) as client:
             run = push_passes(
                 self.store,
+                self.statuses,
                 client,
                 name,
                 follow=hold is not None,
