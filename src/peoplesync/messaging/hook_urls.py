@@ -1,4 +1,4 @@
-"""The addresses a provider posts reports to, one pair per provider account.
+"""The addresses a provider posts reports to, one set per provider account.
 
 Each account's URLs carry a token derived from peoplesync's secret key (``SecretBox.derive``),
 so a receiver checks a report without anything new being configured or stored. The token is
@@ -15,7 +15,7 @@ from peoplesync.messaging.message import Webhooks
 from peoplesync.secret_box import SecretBox
 
 PATH = "/hooks/messaging/{account}/{kind}"
-KINDS = ("delivery", "seen", "inbound")
+KINDS = ("delivery", "seen", "inbound", "click")
 
 
 def hook_token(box: SecretBox, account: str) -> str:
@@ -28,7 +28,7 @@ def token_matches(box: SecretBox, account: str, given: str | None) -> bool:
 
 
 def hook_urls(public_url: str, box: SecretBox, account: str) -> Webhooks:
-    """The delivery, seen and inbound (MO) URLs of ``account`` under peoplesync's address."""
+    """The delivery, seen, inbound (MO) and click URLs of ``account`` under peoplesync's address."""
     if not public_url.startswith(("https://", "http://")):
         raise ConfigurationError(
             f"public URL {public_url!r} is not an http(s) address",
@@ -41,4 +41,5 @@ def hook_urls(public_url: str, box: SecretBox, account: str) -> Webhooks:
         delivery_url=f"{base}{path['delivery']}?token={token}",
         seen_url=f"{base}{path['seen']}?token={token}",
         inbound_url=f"{base}{path['inbound']}?token={token}",
+        click_url=f"{base}{path['click']}?token={token}",
     )

@@ -31,6 +31,7 @@ class Webhooks:
     delivery_url: str | None = None
     seen_url: str | None = None
     inbound_url: str | None = None  # configured at the provider per number, not per message
+    click_url: str | None = None  # the provider's click reports, when it shortens and tracks
     headers: Mapping[str, str] = field(default_factory=dict)
 
 

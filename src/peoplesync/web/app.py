@@ -19,6 +19,7 @@ from peoplesync.marketing_cloud.custom_row_reader import CustomRowReader
 from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.messaging.inbound_store import InboundStore
 from peoplesync.messaging.journey_stop import stop_sends
+from peoplesync.messaging.links.provider_clicks import ProviderClicks
 from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.sender_names import SenderNames
 from peoplesync.observability.heartbeats import Heartbeats
@@ -116,7 +117,7 @@ def create_app(
     app.state.connector = api.state.connector = connector
     app.include_router(connect_router)
     app.state.messaging_hooks = MessagingHooks(
-        services.box, services.reports(), InboundStore(engine, clock)
+        services.box, services.reports(), InboundStore(engine, clock), ProviderClicks(engine)
     )
     # services.outbox gives tracked links the settings' public URL as their default domain
     app.state.journey = JourneyServices(

@@ -1,5 +1,6 @@
-"""Receivers of provider reports: ``POST /hooks/messaging/{account}/delivery``, ``/seen``
-and ``/inbound`` (replies from handsets, MO).
+"""Receivers of provider reports: ``POST /hooks/messaging/{account}/delivery``, ``/seen``,
+``/inbound`` (replies from handsets, MO) and ``/click`` (clicks on the provider's own short
+links: Infobip's URL tracking report, one object a click).
 
 A provider cannot log in, so each account's URLs carry a token derived from peoplesync's
 secret key (see ``messaging.hook_urls``). A missing or wrong token answers 401 and is logged
@@ -18,9 +19,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from peoplesync.messaging.click_reports import parse_click_reports
 from peoplesync.messaging.hook_urls import KINDS, token_matches
 from peoplesync.messaging.inbound import parse_inbound
 from peoplesync.messaging.inbound_store import InboundApplied, InboundStore
+from peoplesync.messaging.links.provider_clicks import ProviderClicks
 from peoplesync.messaging.report_store import ReportsApplied, ReportStore
 from peoplesync.messaging.reports import Parsed, parse_delivery_reports, parse_seen_reports
 from peoplesync.secret_box import SecretBox
@@ -38,6 +41,7 @@ class MessagingHooks:
     box: SecretBox | None
     reports: ReportStore
     inbound: InboundStore
+    clicks: ProviderClicks
 
 
 class RedactTokens(logging.Filter):
@@ -66,7 +70,7 @@ async def receive_report(
 ) -> JSONResponse:
     hooks: MessagingHooks = request.app.state.messaging_hooks
     if kind not in KINDS:
-        return _error(404, f"no report kind {kind!r}", "use /delivery, /seen or /inbound")
+        return _error(404, f"no report kind {kind!r}", "use /delivery, /seen, /inbound or /click")
     if hooks.box is None:
         return _error(503, "report receivers are not configured", "run peoplesync serve")
     if not token_matches(hooks.box, account, token):
@@ -94,6 +98,18 @@ async def receive_report(
         replies = await hooks.inbound.apply(account[:100], parsed.reports)
         _log_errors(kind, account, parsed)
         return JSONResponse(_replies(replies) | {"errors": [str(e) for e in parsed.errors]})
+    if kind == "click":
+        parsed = parse_click_reports(body)
+        clicks = await hooks.clicks.apply(parsed.reports)
+        _log_errors(kind, account, parsed)
+        return JSONResponse(
+            {
+                "stored": clicks.stored,
+                "duplicates": clicks.duplicates,
+                "unknown": clicks.unknown,
+                "errors": [str(e) for e in parsed.errors],
+            }
+        )
     if kind == "delivery":
         parsed = parse_delivery_reports(body)
         done = await hooks.reports.apply_delivery(parsed.reports)

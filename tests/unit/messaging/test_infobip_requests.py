@@ -106,3 +106,29 @@ def test_hashtag_escapes_are_sent_as_hashtags() -> None:
     message = Message("h", Channel.SMS, "1", VALID[Channel.SMS] | {"text": r"go \#team"})
     [built] = build_requests([message], bulk_id="b", webhooks=Webhooks())
     assert built.body["messages"][0]["content"]["text"] == "go #team"
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.VIBER, Channel.WHATSAPP])
+def test_provider_tracking_reports_clicks_to_the_account_click_url(channel: Channel) -> None:
+    hooks = Webhooks(delivery_url=HOOKS.delivery_url, click_url="https://p.example/click?t=1")
+    request = dict(VALID[channel]) | {"shortenUrl": True, "trackClicks": True}
+    to = normalise_phone(str(request["to"]))
+    message = Message("m1", channel, to, request)
+    [built] = build_requests([message], bulk_id="b", webhooks=hooks)
+    assert request_errors(built.path, built.body) == []
+    if channel is Channel.WHATSAPP:
+        options = built.body["messages"][0]["urlOptions"]
+    else:
+        options = built.body["options"]["tracking"]
+    assert options == {
+        "shortenUrl": True,
+        "trackClicks": True,
+        "trackingUrl": "https://p.example/click?t=1",
+    }
+    # A message's own trackingUrl wins; without tracking none is added.
+    own = dict(request) | {"trackingUrl": "https://elsewhere.example/c"}
+    [kept] = build_requests([Message("m2", channel, to, own)], bulk_id="b", webhooks=hooks)
+    assert "elsewhere.example" in json.dumps(kept.body)
+    off = dict(request) | {"shortenUrl": False, "trackClicks": False}
+    [plain] = build_requests([Message("m3", channel, to, off)], bulk_id="b", webhooks=hooks)
+    assert "p.example/click" not in json.dumps(plain.body)

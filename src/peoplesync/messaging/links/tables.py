@@ -26,7 +26,7 @@ link_clicks = sa.Table(
     "link_clicks",
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("code", sa.String(CODE_COLUMN_LENGTH), nullable=False),
+    sa.Column("code", sa.String(CODE_COLUMN_LENGTH)),  # none: the provider's own short link
     sa.Column("notification_type", sa.String(50), nullable=False, server_default="CLICKED"),
     sa.Column("message_id", sa.String(64), nullable=False),
     sa.Column("recipient", sa.String(50)),
@@ -38,6 +38,9 @@ link_clicks = sa.Table(
     sa.Column("user_agent", sa.String(500)),
     sa.Column("callback_data", sa.Text),
     sa.Column("channel", sa.String(50)),
+    # A provider's click report: the same click posted again has the same key.
+    sa.Column("report_key", sa.String(40)),
+    sa.UniqueConstraint("report_key", name="uq_link_clicks_report_key"),
     sa.Index("ix_link_clicks_message", "message_id", "id"),
     sa.Index("ix_link_clicks_time", "clicked_at"),
 )

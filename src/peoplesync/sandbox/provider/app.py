@@ -21,13 +21,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from peoplesync.sandbox.provider.checks import check_v2_messages, check_whatsapp_template
+from peoplesync.sandbox.provider.clicks import (
+    ClickControl,
+    UrlOptions,
+    shorten_content,
+    url_options,
+)
 from peoplesync.sandbox.provider.config import ProviderConfig
 from peoplesync.sandbox.provider.envelope import error_response
 from peoplesync.sandbox.provider.inbound import InboundControl
 from peoplesync.sandbox.provider.inbound_configs import InboundConfigs
 from peoplesync.sandbox.provider.outcomes import REJECTED_DUPLICATE, fate_of
 from peoplesync.sandbox.provider.reports import ReportDispatcher
-from peoplesync.sandbox.provider.store import MessageStore, NewMessage
+from peoplesync.sandbox.provider.store import MessageStore, NewMessage, SandboxLink
 
 Clock = Callable[[], float]
 
@@ -60,6 +66,7 @@ class _Provider:
         self.inbound = InboundControl(
             self.store, clock, config.mo_url, forward_url=self.configs.forward_url
         )
+        self.clicks = ClickControl(self.store, clock)
         self.calls = 0
         self.duplicates = 0  # sends refused as REJECTED_DUPLICATE_MESSAGE_ID
 
@@ -128,6 +135,28 @@ class _Provider:
         )
 
 
+def _shortened(
+    provider: _Provider,
+    request: Request,
+    channel: str,
+    message: Mapping[str, Any],
+    options: UrlOptions | None,
+    message_id: str | None,
+) -> tuple[str, Mapping[str, Any], list[SandboxLink]]:
+    """The message id, the message as the handset gets it (URLs shortened when asked) and
+    its short links."""
+    message_id = message_id or str(uuid.UUID(int=provider.random.getrandbits(128)))
+    if options is None or not options.shorten:
+        return message_id, message, []
+    base = str(request.base_url).rstrip("/")
+    if options.remove_protocol:
+        base = base.split("://", 1)[-1]
+    short, found = shorten_content(channel, message, base)
+    tracking = options.tracking_url if options.track else None
+    links = [SandboxLink(code, message_id, at, url, tracking) for at, url, code in found]
+    return message_id, short, links
+
+
 def _parts(channel: str, content: Mapping[str, Any]) -> int:
     """A rough part count for SMS reports: 160 characters, then 153 a part."""
     text = content.get("text") if isinstance(content, Mapping) else None
@@ -145,7 +174,9 @@ async def _send_v2(provider: _Provider, request: Request, channel: str) -> Respo
         return error_response(400, legacy=False, violations=violations)
     options = body.get("options") or {}
     bulk_id = str((options.get("schedule") or {}).get("bulkId") or uuid.uuid4())
+    tracking = url_options(options.get("tracking"))
     new: list[NewMessage] = []
+    links: list[SandboxLink] = []
     for message in body["messages"]:
         webhooks = message.get("webhooks") or {}
         hooks = {
@@ -154,18 +185,23 @@ async def _send_v2(provider: _Provider, request: Request, channel: str) -> Respo
             "callbackData": webhooks.get("callbackData"),
         }
         for destination in message["destinations"]:
+            message_id, short, found = _shortened(
+                provider, request, channel, message, tracking, destination.get("messageId")
+            )
+            links += found
             new.append(
                 provider.new_message(
                     channel,
                     bulk_id,
                     destination["to"],
-                    destination.get("messageId"),
-                    message,
+                    message_id,
+                    short,
                     hooks,
-                    _parts(channel, message.get("content") or {}),
+                    _parts(channel, short.get("content") or {}),
                 )
             )
     duplicates = await provider.store.add(new)
+    await provider.store.add_links([k for k in links if k.message_id not in duplicates])
     provider.duplicates += len(duplicates)
     results = []
     for item in new:
@@ -189,19 +225,24 @@ async def _send_whatsapp(provider: _Provider, request: Request) -> Response:
     if violations:
         return error_response(400, legacy=True, violations=violations)
     bulk_id = str(body.get("bulkId") or uuid.uuid4())
-    new = [
-        provider.new_message(
+    new: list[NewMessage] = []
+    links: list[SandboxLink] = []
+    for message in body["messages"]:
+        message_id, short, found = _shortened(
+            provider,
+            request,
             "whatsapp",
-            bulk_id,
-            message["to"],
-            message.get("messageId"),
             message,
-            {"url": message.get("notifyUrl"), "callbackData": message.get("callbackData")},
-            1,
+            url_options(message.get("urlOptions")),
+            message.get("messageId"),
         )
-        for message in body["messages"]
-    ]
+        links += found
+        hooks = {"url": message.get("notifyUrl"), "callbackData": message.get("callbackData")}
+        new.append(
+            provider.new_message("whatsapp", bulk_id, message["to"], message_id, short, hooks, 1)
+        )
     duplicates = await provider.store.add(new)
+    await provider.store.add_links([k for k in links if k.message_id not in duplicates])
     provider.duplicates += len(duplicates)
     results = [
         {
@@ -317,6 +358,7 @@ def create_provider_app(
         Route("/sandbox/reports/dispatch", endpoint(dispatch, legacy=False), methods=["POST"]),
         *provider.inbound.routes(control),
         *provider.configs.routes(lambda handler: endpoint(handler, legacy=False)),
+        *provider.clicks.routes(control),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.provider = provider

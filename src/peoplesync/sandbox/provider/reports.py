@@ -1,5 +1,5 @@
 """Delivery and seen reports: their payloads, and a loop that posts them (and replies from
-handsets, see ``inbound``) when due.
+handsets, see ``inbound``, and click reports, see ``clicks``) when due.
 
 A receiver that fails (non-2xx or unreachable) is retried after 1 min + 1 min x n^2, as the
 real service does, scaled by ``retry_scale``; after ``max_webhook_attempts`` it is given up.
@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from peoplesync.sandbox.provider.clicks import click_payload
 from peoplesync.sandbox.provider.config import ProviderConfig
 from peoplesync.sandbox.provider.inbound import inbound_payload
 from peoplesync.sandbox.provider.outcomes import fate_of
@@ -129,6 +130,14 @@ class ReportDispatcher:
             else:
                 state, next_at = self._next_try(reply.attempts)
                 await self._store.mark_inbound(reply.message_id, state, next_at)
+        for click in await self._store.clicks_due(now):
+            payload = click_payload(click, click.callback_data, click.bulk_id)
+            if await self._deliver("click", click.tracking_url, payload):
+                await self._store.mark_click(click.id, SENT, None)
+                posted += 1
+            else:
+                state, next_at = self._next_try(click.attempts)
+                await self._store.mark_click(click.id, state, next_at)
         return posted
 
     async def _deliver(self, kind: str, url: str, payload: dict[str, Any]) -> bool:

@@ -47,6 +47,26 @@ CREATE TABLE IF NOT EXISTS inbound (
     next_at REAL
 );
 CREATE INDEX IF NOT EXISTS inbound_due ON inbound (state, next_at);
+CREATE TABLE IF NOT EXISTS links (
+    code TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    tracking_url TEXT,
+    UNIQUE (message_id, position)
+);
+CREATE TABLE IF NOT EXISTS clicks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    clicked_at REAL NOT NULL,
+    user_agent TEXT,
+    tracking_url TEXT NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL
+);
+CREATE INDEX IF NOT EXISTS clicks_due ON clicks (state, next_at);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -101,6 +121,39 @@ class InboundReply:
     url: str
     state: int = PENDING
     attempts: int = 0
+
+
+@dataclass(frozen=True)
+class SandboxLink:
+    """A short link the provider made for a message that asked for URL options."""
+
+    code: str
+    message_id: str
+    position: int
+    url: str
+    tracking_url: str | None
+
+
+@dataclass(frozen=True)
+class SandboxClick:
+    """A click on a tracked short link, waiting for or done with its click report."""
+
+    id: int
+    message_id: str
+    url: str
+    clicked_at: float
+    user_agent: str | None
+    tracking_url: str
+    attempts: int
+    recipient: str
+    bulk_id: str
+    callback_data: str | None
+
+
+_CLICK_COLUMNS = (
+    "c.id, c.message_id, c.url, c.clicked_at, c.user_agent, c.tracking_url, c.attempts,"
+    " m.recipient, m.bulk_id, m.callback_data"
+)
 
 
 class MessageStore:
@@ -185,6 +238,66 @@ class MessageStore:
                 f"UPDATE messages SET {column}_state = ?, {column}_next = ?,"
                 f" {column}_attempts = {column}_attempts + 1 WHERE message_id = ?",
                 (state, next_at, message_id),
+            )
+            await self.db.commit()
+
+    async def add_links(self, links: Sequence[SandboxLink]) -> None:
+        async with self._lock:
+            await self.db.executemany(
+                "INSERT OR IGNORE INTO links (code, message_id, position, url, tracking_url)"
+                " VALUES (?,?,?,?,?)",
+                [(k.code, k.message_id, k.position, k.url, k.tracking_url) for k in links],
+            )
+            await self.db.commit()
+
+    async def link(self, code: str) -> SandboxLink | None:
+        cursor = await self.db.execute(
+            "SELECT code, message_id, position, url, tracking_url FROM links WHERE code = ?",
+            (code,),
+        )
+        row = await cursor.fetchone()
+        return SandboxLink(*row) if row else None
+
+    async def link_of(self, message_id: str, position: int) -> SandboxLink | None:
+        cursor = await self.db.execute(
+            "SELECT code, message_id, position, url, tracking_url FROM links"
+            " WHERE message_id = ? AND position = ?",
+            (message_id, position),
+        )
+        row = await cursor.fetchone()
+        return SandboxLink(*row) if row else None
+
+    async def links_of(self, message_ids: Sequence[str]) -> list[SandboxLink]:
+        marks = ",".join("?" * len(message_ids))
+        cursor = await self.db.execute(
+            "SELECT code, message_id, position, url, tracking_url FROM links"
+            f" WHERE message_id IN ({marks}) ORDER BY message_id, position",
+            list(message_ids),
+        )
+        return [SandboxLink(*row) for row in await cursor.fetchall()]
+
+    async def add_click(self, link: SandboxLink, at: float, user_agent: str | None) -> None:
+        async with self._lock:
+            await self.db.execute(
+                "INSERT INTO clicks (message_id, url, clicked_at, user_agent, tracking_url,"
+                " next_at) VALUES (?,?,?,?,?,?)",
+                (link.message_id, link.url, at, user_agent, link.tracking_url, at),
+            )
+            await self.db.commit()
+
+    async def clicks_due(self, now: float, limit: int = 100) -> list[SandboxClick]:
+        cursor = await self.db.execute(
+            f"SELECT {_CLICK_COLUMNS} FROM clicks c JOIN messages m USING (message_id)"
+            " WHERE c.state = 0 AND c.next_at <= ? ORDER BY c.next_at LIMIT ?",
+            (now, limit),
+        )
+        return [SandboxClick(*row) for row in await cursor.fetchall()]
+
+    async def mark_click(self, click_id: int, state: int, next_at: float | None) -> None:
+        async with self._lock:
+            await self.db.execute(
+                "UPDATE clicks SET state = ?, next_at = ?, attempts = attempts + 1 WHERE id = ?",
+                (state, next_at, click_id),
             )
             await self.db.commit()
 

@@ -60,8 +60,14 @@ def build_requests(
     return requests
 
 
-def _tracking(request: Mapping[str, object]) -> JsonObject:
-    return {key: request[key] for key in _TRACKING_KEYS if request.get(key) is not None}
+def _tracking(request: Mapping[str, object], webhooks: Webhooks) -> JsonObject:
+    """The provider's URL options; a message that has the provider track clicks without a
+    ``trackingUrl`` of its own gets the account's click report URL."""
+    out = {key: request[key] for key in _TRACKING_KEYS if request.get(key) is not None}
+    tracks = out.get("trackClicks", out.get("shortenUrl")) is True  # the API's defaults
+    if tracks and "trackingUrl" not in out and webhooks.click_url:
+        out["trackingUrl"] = webhooks.click_url
+    return out
 
 
 def _v2_body(
@@ -84,7 +90,7 @@ def _v2_body(
             entry["webhooks"] = hooks
         out.append(entry)
     body: JsonObject = {"messages": out, "options": {"schedule": {"bulkId": bulk_id}}}
-    tracking = _tracking(messages[0].request)
+    tracking = _tracking(messages[0].request, webhooks)
     if tracking:
         body["options"]["tracking"] = tracking
     return body
@@ -126,7 +132,7 @@ def _whatsapp_body(messages: Sequence[Message], bulk_id: str, webhooks: Webhooks
             entry["callbackData"] = message.callback_data
         if webhooks.delivery_url:
             entry["notifyUrl"] = webhooks.delivery_url
-        tracking = _tracking(request)
+        tracking = _tracking(request, webhooks)
         if tracking:
             entry["urlOptions"] = tracking
         out.append(entry)
