@@ -273,7 +273,7 @@ def messages_work(
 
 @messages_app.command("webhooks")
 def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = False) -> None:
-    """Each provider account's delivery, seen and inbound (MO) URLs (they hold a secret token).
+    """Each provider account's delivery, seen, inbound (MO) and click URLs (with a secret token).
 
     The inbound URL is set at the provider, on the number replies come to (Infobip: the
     number's inbound configuration, renderer MO_JSON_2)."""
@@ -292,6 +292,7 @@ def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = 
                         "delivery": urls.delivery_url,
                         "seen": urls.seen_url,
                         "inbound": urls.inbound_url,
+                        "click": urls.click_url,
                     }
                 )
             return rows
@@ -306,5 +307,5 @@ def messages_webhooks(public_url: PublicUrlOption = None, as_json: JsonOption = 
     for row in rows:
         typer.echo(
             f"{row['account']}\n  delivery: {row['delivery']}\n  seen:     {row['seen']}"
-            f"\n  inbound:  {row['inbound']}"
+            f"\n  inbound:  {row['inbound']}\n  click:    {row['click']}"
         )

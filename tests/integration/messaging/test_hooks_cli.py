@@ -38,6 +38,7 @@ def test_webhooks_prints_each_accounts_urls(runner: CliRunner, tmp_path: Path) -
         "delivery": f"https://people.example.com/hooks/messaging/main/delivery?token={token}",
         "seen": f"https://people.example.com/hooks/messaging/main/seen?token={token}",
         "inbound": f"https://people.example.com/hooks/messaging/main/inbound?token={token}",
+        "click": f"https://people.example.com/hooks/messaging/main/click?token={token}",
     }
     assert second["delivery"].startswith(
         "https://people.example.com/hooks/messaging/second%20one/delivery?token="
