@@ -155,7 +155,9 @@ async def test_an_sms_sent_from_the_form_shows_its_delivery_report(
     assert 'data-sender="PeopleSync"' in (await browser.get(account)).text
 
     send = "/messages/send"
-    refused = await _post(browser, send, send, account="sandbox", to="", text="Hi", channel="sms")
+    refused = await _post(
+        browser, send, send, account="sandbox", to="", channel="sms", **{"sms-text": "Hi"}
+    )
     assert refused.status_code == 422
     assert "Error: Missing phone number in request" in refused.text
     assert 'data-error-for="to"' in refused.text
@@ -166,7 +168,7 @@ async def test_an_sms_sent_from_the_form_shows_its_delivery_report(
         account="sandbox",
         channel="sms",
         to="+385 91 123 4501",
-        text="Your order has shipped",
+        **{"sms-text": "Your order has shipped"},
         person_id=ana,
     )
     assert sent.status_code == 303
@@ -208,7 +210,13 @@ async def test_a_failed_message_shows_the_providers_error(
     )
     send = "/messages/send"
     sent = await _post(
-        browser, send, send, account="sandbox", channel="sms", to="+385911234591", text="Hi"
+        browser,
+        send,
+        send,
+        account="sandbox",
+        channel="sms",
+        to="+385911234591",
+        **{"sms-text": "Hi"},
     )
     message_id = sent.headers["location"].removeprefix("/messages/").split("?")[0]
     waiting = await _post(

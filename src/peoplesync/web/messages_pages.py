@@ -1,5 +1,6 @@
 """Messages: recent sends with filters (channel, status, number), one message with its report
-trail and the provider's error, and a form to send an SMS by hand."""
+trail and the provider's error, and a form to send a message of any channel by hand (a
+channel picker, then that channel's fields; see ``send_form``)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,18 @@ from peoplesync.web.messaging_view import (
     provider_error,
 )
 from peoplesync.web.pages import render
+from peoplesync.web.send_form import (
+    CHANNELS,
+    FIELDS,
+    LABELS,
+    field_at_fault,
+    form_values,
+    request_of,
+    senders_for,
+)
 
 router = APIRouter()
 PAGE_SIZE = 50
-SEND_CHANNELS = (Channel.SMS.value,)  # the form sends SMS; other channels: CLI or REST API
-SEND_FIELDS = ("account", "channel", "to", "from", "text")
 
 
 @router.get("/messages", include_in_schema=False)
@@ -74,13 +82,17 @@ async def _send_page(
 ) -> HTMLResponse:
     accounts = await accounts_of(request).list()
     senders = {a.name: await messaging_of(request).senders.of(a.name) for a in accounts}
+    channel = values["channel"] if values.get("channel") in CHANNELS else "sms"
     errors: dict[str, str] = {}
     general = ""
     if error is not None:
-        field = error.field if error.field in SEND_FIELDS else None
+        field = error.field if error.field and error.field.startswith(f"{channel}-") else None
+        field = field or field_at_fault(channel, error.field)
         message = error.hint if isinstance(error, MessageRefusedError) else error.detail
         if field is None:
             general = message if isinstance(error, MessageRefusedError) else str(error)
+        elif isinstance(error, MessageRefusedError):  # the seed's text, beside its field
+            errors[field] = f"{error.message_status}: {message}" if message else error.message
         else:
             errors[field] = message or error.detail
     return render(
@@ -95,7 +107,11 @@ async def _send_page(
         message_status=error.message_status if isinstance(error, MessageRefusedError) else "",
         accounts=accounts,
         senders=senders,
-        channels=SEND_CHANNELS,
+        channel_senders=senders_for(senders, channel),
+        channel=channel,
+        channel_label=LABELS[channel],
+        fields=FIELDS[channel],
+        channels=[(c, LABELS[c]) for c in CHANNELS],
     )
 
 
@@ -106,9 +122,10 @@ async def send_form(
     session: PageSession,
     to: Annotated[str, Query(max_length=40)] = "",
     person: Annotated[str, Query(max_length=32)] = "",
+    channel: Annotated[str, Query(max_length=20)] = "sms",
 ) -> HTMLResponse:
-    """The send form (an SMS through one provider account)."""
-    values = {"channel": "sms", "to": to, "person_id": person}
+    """The send form: a channel picker, then the chosen channel's fields."""
+    values = {"channel": channel, "to": to, "person_id": person}
     return await _send_page(request, web, session, values)
 
 
@@ -116,17 +133,19 @@ async def send_form(
 async def send(request: Request, web: Context, session: AdminSession) -> Response:
     """Check the message by the channel's rules and queue it, or show the form again with the
     ``messageStatus`` and the field at fault."""
-    form = await request.form()
-    values = {key: str(form.get(key, ""))[:5000] for key in (*SEND_FIELDS, "person_id")}
-    send = SendRequest(
-        values["channel"][:20] or "sms",
-        values["to"].strip(),
-        values["text"],
-        values["from"].strip() or None,
-        values["account"],
-        person_id=values["person_id"] or None,
-    )
+    values = form_values(await request.form())
+    channel = values["channel"][:20] or "sms"
     try:
+        text, extra = request_of(channel, values)
+        send = SendRequest(
+            channel,
+            values["to"].strip(),
+            text,
+            values["from"].strip() or None,
+            values["account"],
+            extra,
+            person_id=values["person_id"] or None,
+        )
         queued = await queue_send(
             messaging_of(request).outbox, accounts_of(request), messaging_of(request).senders, send
         )

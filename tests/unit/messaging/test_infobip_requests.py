@@ -21,6 +21,7 @@ HOOKS = Webhooks(
 EXTRA: dict[Channel, list[dict[str, object]]] = {
     Channel.SMS: [
         {"language": "TR", "text": "Teşekkürler"},
+        {"language": "TR", "transliteration": "TURKISH", "text": "Teşekkürler"},
         {"regional": {"turkeyIys": {"brandCode": "123456", "recipientType": "BIREYSEL"}}},
         {"regional": {"indiaDlt": {"principalEntityId": "1201", "contentTemplateId": "1107"}}},
         {"text": r"Sale \#summer", "trackingUrl": "https://people.example.com/hooks/click"},

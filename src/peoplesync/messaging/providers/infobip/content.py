@@ -18,9 +18,12 @@ def _text(request: Request) -> str:
 
 def _sms_content(request: Request) -> JsonObject:
     content: JsonObject = {"text": _text(request)}
-    language = request.get("language")
-    if isinstance(language, str) and language not in ("", "NONE"):
-        content["language"] = {"languageCode": language}
+    code = request.get("language")
+    if isinstance(code, str) and code not in ("", "NONE"):
+        content["language"] = {"languageCode": code}
+    transliteration = request.get("transliteration")
+    if isinstance(transliteration, str) and transliteration:
+        content["transliteration"] = transliteration
     return content
 
 
