@@ -183,3 +183,29 @@ async def test_a_click_report_without_the_token_gets_401_and_is_logged(
     assert error.startswith(
         "record click report 1 (message m2), field 'sendDateTime': is not a time in epoch"
     )
+
+
+async def test_the_handset_links_page_taps_a_link(rig: Rig) -> None:
+    [queued] = await rig.outbox.enqueue(
+        [draft("one", Channel.SMS, ANN, text=f"See {SITE}", **{"from": OURS})]
+    )
+    await rig.sender.run_once()
+    page = await rig.control.get("/handset/links")
+    assert page.status_code == 200 and SITE in page.text and "Click" in page.text
+    foreign = await rig.control.post(
+        "/handset/links",
+        data={"messageId": queued.message_id, "position": "0"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403
+    tapped = await rig.control.post(
+        "/handset/links", data={"messageId": queued.message_id, "position": "0"}
+    )
+    assert tapped.status_code == 303 and "clicked=" in tapped.headers["location"]
+    assert "clicked=none" not in tapped.headers["location"]
+    unknown = await rig.control.post("/control/click", json={"messageId": "nope"})
+    assert unknown.status_code == 400 and "messageId" in unknown.text
+    await rig.dispatch()
+    [row] = await _rows(rig)
+    assert row["message_id"] == queued.message_id
+    assert (await rig.control.get("/s/zzzzzzz")).status_code == 404

@@ -201,7 +201,8 @@ _PAGE = """<!doctype html>
 <style>body{{font-family:sans-serif;max-width:36rem;margin:2rem auto}}
 label{{display:block;margin-top:.8rem}} textarea,select,input{{width:100%}}</style></head>
 <body><h1>Handset</h1>
-<p>Reply to a message as its recipient. The reply goes to the MO URL ({mo}).</p>
+<p>Reply to a message as its recipient. The reply goes to the MO URL ({mo}).
+<a href="/handset/links">Tap a short link</a></p>
 {status}{error}
 <form method="post" action="/handset">
 <label for="from">From (the handset)</label>
