@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from peoplesync.messaging.tables import provider_accounts
 from peoplesync.people.sql_store import SqlPeopleStore
+from tests.unit.messaging.test_channel_validation import VALID
 
 KEY = "key-that-must-never-come-back"
 
@@ -185,3 +186,26 @@ async def test_openapi_documents_the_messaging_endpoints(viewer: httpx.AsyncClie
     assert "delete" in paths["/provider-accounts/{name}"]
     assert "/provider-accounts/{name}/senders/{channel}/{sender}" in paths
     assert "get" in paths["/messages/{message_id}"]
+
+
+async def test_every_channel_is_sent_through_the_api_with_its_own_fields(
+    admin: httpx.AsyncClient,
+) -> None:
+    await _account(admin)
+    for channel, valid in VALID.items():
+        fields = dict(valid)
+        body: dict[str, object] = {"channel": channel.value, "to": fields.pop("to")}
+        for key in ("text", "from"):
+            if key in fields:
+                body[key] = fields.pop(key)
+        sent = await admin.post("/api/v1/messages", json=body | {"request": fields})
+        assert sent.status_code == 201, (channel, sent.text)
+        assert sent.json()["channel"] == channel.value
+        assert {k: sent.json()["request"][k] for k in fields} == fields
+    refused = await admin.post(
+        "/api/v1/messages",
+        json={"channel": "zalo", "to": "84912345678", "from": "oa", "request": {}},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["messageStatus"] == "Error: Invalid template name"
+    assert refused.json()["error"]["field"] == "templateName"

@@ -180,7 +180,7 @@ def messages_show(
     message_id: Annotated[str, typer.Argument(help="The message id")],
     as_json: JsonOption = False,
 ) -> None:
-    """One message with its trail of events."""
+    """One message with its request and its trail of events."""
 
     async def run() -> dict[str, Any] | None:
         async with messaging(Settings()) as services:
@@ -188,6 +188,7 @@ def messages_show(
             if message is None:
                 return None
             return message_json(message) | {
+                "request": dict(message.request),
                 "events": await services.outbox.events(message_id),
                 "links": await services.links.links_of(message_id),
                 "clicks": [

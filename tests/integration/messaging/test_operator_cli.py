@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peoplesync.cli.main import app
+from tests.unit.messaging.test_channel_validation import VALID
 
 
 @pytest.fixture
@@ -59,3 +60,39 @@ def test_sender_names_send_and_a_guarded_remove(runner: CliRunner) -> None:
     assert guarded.exit_code == 1 and "1 message(s) wait to be sent" in flat(guarded.output)
     forced = runner.invoke(app, ["providers", "remove", "main", "--force", "--json"])
     assert json.loads(forced.stdout) == {"name": "main", "removed": True}
+
+
+def test_messages_send_takes_every_channel_with_its_request_fields(runner: CliRunner) -> None:
+    added = runner.invoke(app, ["providers", "add", "main", "--base-url", "https://x.test"])
+    assert added.exit_code == 0, added.output
+    for channel, valid in VALID.items():
+        fields = dict(valid)
+        command = ["messages", "send", "--channel", channel.value, "--to", str(fields.pop("to"))]
+        if "text" in fields:
+            command += ["--text", str(fields.pop("text"))]
+        if "from" in fields:
+            command += ["--from", str(fields.pop("from"))]
+        sent = runner.invoke(app, [*command, "--request", json.dumps(fields), "--json"])
+        assert sent.exit_code == 0, (channel, sent.output)
+        message_id = json.loads(sent.stdout)["message_id"]
+        shown = json.loads(runner.invoke(app, ["messages", "show", message_id, "--json"]).stdout)
+        assert shown["channel"] == channel.value
+        assert {k: shown["request"][k] for k in fields} == fields
+    bad = runner.invoke(
+        app,
+        [
+            "messages",
+            "send",
+            "--channel",
+            "whatsapp",
+            "--to",
+            "385912345678",
+            "--from",
+            "4478",
+            "--request",
+            '{"templateName": "Bad Name"}',
+            "--json",
+        ],
+    )
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["messageStatus"] == "Error: Invalid template name"
