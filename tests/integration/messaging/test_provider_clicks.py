@@ -56,6 +56,8 @@ async def test_a_provider_click_report_lands_once_on_the_timeline(rig: Rig) -> N
     short = text.split("Sale today: ")[1].split(" ")[0]
     # A recipient's phone opens the short link: a redirect to the long URL, and a report.
     phone = "Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 Mobile Safari/537.36"
+    checked = await rig.control.head(short)
+    assert checked.status_code == 302  # a link check: no click
     opened = await rig.control.get(short, headers={"User-Agent": phone})
     assert (opened.status_code, opened.headers["location"]) == (302, SITE)
     rig.clock.now += 0.5  # before the delivery report: only the click is due

@@ -180,7 +180,10 @@ class ClickControl:
     def routes(self, guard: Callable[[Handler], Handler]) -> list[Route]:
         async def short_link(request: Request) -> Response:
             code = request.path_params["code"]
-            link = await self.follow(code, request.headers.get("user-agent"))
+            if request.method == "HEAD":  # a link checker or preview: no click
+                link = await self._store.link(code)
+            else:
+                link = await self.follow(code, request.headers.get("user-agent"))
             if link is None:
                 return HTMLResponse("<!doctype html><title>Not found</title>No such link", 404)
             return RedirectResponse(link.url, 302)
