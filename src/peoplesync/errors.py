@@ -53,6 +53,11 @@ class StalePersonsError(TransientDatabaseError):
         self.person_ids = list(person_ids)
 
 
+class LeaseLostError(RetryableError):
+    """Another process took over work this one held a lease on (it ran past the lease):
+    this one stops; the next pass starts from what was committed."""
+
+
 # --- stop --------------------------------------------------------------------------------
 
 
@@ -62,6 +67,14 @@ class StopError(PeopleSyncError):
 
 class ConfigurationError(StopError):
     """Settings or integration configuration are invalid."""
+
+
+class SettingError(ConfigurationError):
+    """One setting a person entered is wrong; ``field`` names it (a form shows it there)."""
+
+    def __init__(self, message: str, *, field: str, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 # --- skip this record --------------------------------------------------------------------

@@ -89,4 +89,9 @@ def test_sync_reports_once_over_https(tmp_path: Path, monkeypatch: pytest.Monkey
         assert stored["m1"]["doneat"] == "2026-12-05T06:00:00.000"
         assert stored["m1"]["contactkey"] == "C-7"
         second = runner.invoke(app, [*sync, "--ca-cert", info["ca_cert"]])
-        assert json.loads(second.stdout)["written"] == {"sms": 0, "omni": 0, "inbound": 0}
+        assert json.loads(second.stdout)["written"] == {
+            "sms": 0,
+            "omni": 0,
+            "clicks": 0,
+            "inbound": 0,
+        }

@@ -20,6 +20,8 @@ from peoplesync.cli.report_sync import (
 )
 from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.config_json import ActivityKind, endpoint
+from peoplesync.marketing_cloud.deploy import Deployed
+from peoplesync.marketing_cloud.operations import deploy_unit
 from peoplesync.marketing_cloud.units import UnitInfo, UnitSettings
 from peoplesync.settings import Settings
 from peoplesync.wiring import business_units
@@ -73,6 +75,9 @@ def add(
     event_definition_key: EventKeyOption = None,
     reports_webhook: ReportsWebhookOption = None,
     inbound_webhook: InboundWebhookOption = None,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
+    ] = None,
     public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -92,6 +97,7 @@ def add(
         event_definition_key=event_definition_key,
         reports_webhook_url=reports_webhook,
         inbound_webhook_url=inbound_webhook,
+        ca_cert=ca_cert,
     )
 
     async def run() -> UnitInfo:
@@ -152,3 +158,33 @@ def remove(
     if not removed:
         console.print(f"[red]error:[/red] no business unit {name!r} (see: marketing-cloud list)")
         raise typer.Exit(1)
+
+
+@marketing_cloud_app.command("deploy")
+def deploy_command(
+    name: Annotated[str, typer.Argument(help="The business unit's name")],
+    ca_cert: Annotated[
+        str | None,
+        typer.Option("--ca-cert", help="A CA file to trust (default: the unit's own, if set)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the five data extensions in the unit, or add the columns they lack (rows are
+    kept); running it again changes nothing."""
+
+    async def run() -> tuple[Deployed, ...]:
+        async with business_units(Settings()) as units:
+            keys = await units.keys(name)
+        return await deploy_unit(keys, ca_cert)
+
+    try:
+        deployed = asyncio.run(run())
+    except PeopleSyncError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps({"name": name, "extensions": [each.shown() for each in deployed]}))
+        return
+    for each in deployed:
+        added = f" (+ {', '.join(each.added)})" if each.added else ""
+        typer.echo(f"{each.name}\t{each.key}\t{each.status}{added}")

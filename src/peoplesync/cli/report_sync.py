@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 from dataclasses import asdict
 from typing import Annotated
 
@@ -16,7 +15,8 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.client import client_for
 from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
-from peoplesync.marketing_cloud.units import UnitInfo
+from peoplesync.marketing_cloud.sync_lease import SyncLease
+from peoplesync.marketing_cloud.units import UnitInfo, tls_verify
 from peoplesync.settings import Settings
 from peoplesync.wiring import business_units
 
@@ -73,23 +73,33 @@ def edit(
 
 
 async def _sync(name: str, once: bool, interval: float, ca_cert: str | None) -> SyncOutcome:
-    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_cert) if ca_cert else True
-    async with (
-        business_units(Settings()) as units,
-        httpx.AsyncClient(verify=verify, timeout=30.0) as http,
-    ):
+    async with business_units(Settings()) as units:
         keys = await units.keys(name)
-        sync = ReportSync(
-            keys.info, ReportMarks(units.engine, units.clock), client_for(keys, http), http
-        )
-        while True:
-            outcome = await sync.run_once()
-            for error in outcome.errors:
-                console.print(f"[yellow]refused:[/yellow] {error}")
-            if once:
-                return outcome
-            console.print(f"{name}: {outcome.total} rows, {outcome.events} events")
-            await asyncio.sleep(interval)
+        verify = tls_verify(keys.info, ca_cert)
+        async with httpx.AsyncClient(verify=verify, timeout=30.0) as http:
+            sync = ReportSync(
+                keys.info,
+                ReportMarks(units.engine, units.clock),
+                client_for(keys, http),
+                http,
+                lease=SyncLease(units.engine, units.clock, name),
+            )
+            while True:
+                outcome = await sync.run_once()
+                for error in outcome.errors:
+                    console.print(f"[yellow]refused:[/yellow] {error}")
+                if outcome.locked_until is not None:
+                    console.print(_locked(name, outcome))
+                if once:
+                    return outcome
+                if outcome.locked_until is None:
+                    console.print(f"{name}: {outcome.total} rows, {outcome.events} events")
+                await asyncio.sleep(interval)
+
+
+def _locked(name: str, outcome: SyncOutcome) -> str:
+    until = outcome.locked_until.isoformat() if outcome.locked_until else "now"
+    return f"{name}: skipped, another sync-reports holds this unit (its lease runs until {until})"
 
 
 def sync_reports(
@@ -108,10 +118,16 @@ def sync_reports(
     except PeopleSyncError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
-    summary = {"written": outcome.written, "events": outcome.events, "refused": len(outcome.errors)}
+    summary: dict[str, object] = {
+        "written": outcome.written,
+        "events": outcome.events,
+        "refused": len(outcome.errors),
+    }
+    if outcome.locked_until is not None:
+        summary["skipped"] = "locked"
     if as_json:
         typer.echo(json.dumps(summary))
-    else:
+    elif outcome.locked_until is None:
         console.print(f"{name}: {outcome.total} rows written, {outcome.events} events fired")
     if outcome.errors:
         raise typer.Exit(2)

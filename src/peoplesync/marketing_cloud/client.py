@@ -190,6 +190,13 @@ class MarketingCloudClient:
             retry_after=wait_hint,
         )
 
+    async def check_credentials(self) -> str:
+        """Fetch a token now (``/v2/token``); the REST address it names. Refused credentials
+        raise ``MarketingCloudAuthError``, an unreachable or failing server
+        ``MarketingCloudUnavailableError``."""
+        await self._fresh_token(None)
+        return self._rest_url
+
     # --- data extensions -----------------------------------------------------------------
 
     async def find_extension(self, key: str) -> dict[str, Any] | None:

@@ -33,6 +33,22 @@ class Deployed:
     def changed(self) -> bool:
         return self.created or bool(self.added)
 
+    @property
+    def status(self) -> str:
+        """``created``, ``upgraded`` (columns added) or ``unchanged``."""
+        if self.created:
+            return "created"
+        return "upgraded" if self.added else "unchanged"
+
+    def shown(self) -> dict[str, Any]:
+        """As printed by ``--json`` and the REST API."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "status": self.status,
+            "added": list(self.added),
+        }
+
 
 def field_definition(column: Column, ordinal: int) -> dict[str, Any]:
     """A column in the REST definition shape (``name``, ``type``, ``isPrimaryKey``...)."""

@@ -1,11 +1,11 @@
 """Report rows as the rows of a unit's report data extensions, decided without I/O.
 
-Three kinds are written back: ``sms`` (SMS, LMS and MMS reports into SMS Delivery Reports),
-``omni`` (the other channels into Omni Reports) and ``inbound`` (replies into Inbound
-Messages). A row belongs to a business unit when the callback data of its message carries the
-unit's MID (peoplesync writes it there when a journey sends); the callback-data fields are
-copied into columns of their own. Times stay ``datetime``: ``write_rows`` turns them into the
-server's UTC-6.
+Four kinds are written back: ``sms`` (SMS, LMS and MMS reports into SMS Delivery Reports),
+``omni`` (the other channels into Omni Reports), ``clicks`` (tracked-link clicks into Unified
+URL Tracking) and ``inbound`` (replies into Inbound Messages). A row belongs to a business
+unit when the callback data of its message carries the unit's MID (peoplesync writes it there
+when a journey sends); the callback-data fields are copied into columns of their own. Times
+stay ``datetime``: ``write_rows`` turns them into the server's UTC-6.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from peoplesync.marketing_cloud.data_extensions import (
     INBOUND_MESSAGES,
     OMNI_REPORTS,
     SMS_DELIVERY_REPORTS,
+    UNIFIED_URL_TRACKING,
     DataExtension,
 )
 from peoplesync.messaging.report_rows import OMNI_COLUMNS, SMS_COLUMNS, SMS_FAMILY
 
-SMS, OMNI, INBOUND, EVENT = "sms", "omni", "inbound", "event"
-KINDS = (SMS, OMNI, INBOUND)
+SMS, OMNI, CLICKS, INBOUND, EVENT = "sms", "omni", "clicks", "inbound", "event"
+KINDS = (SMS, OMNI, CLICKS, INBOUND)
 EXTENSIONS: dict[str, DataExtension] = {
     SMS: SMS_DELIVERY_REPORTS,
     OMNI: OMNI_REPORTS,
+    CLICKS: UNIFIED_URL_TRACKING,
     INBOUND: INBOUND_MESSAGES,
 }
 _CALLBACK_NAMES = tuple(column.name for column in CALLBACK_COLUMNS)
@@ -75,6 +77,31 @@ def report_row(row: Mapping[str, Any], mid: str) -> dict[str, Any] | None:
         return None
     columns = SMS_COLUMNS if report_kind(str(row.get("channel"))) == SMS else OMNI_COLUMNS
     out = {name: row.get(column) for name, column in columns.items()}
+    out.update({name: fields[name] for name in _CALLBACK_NAMES if name in fields})
+    return out
+
+
+CLICK_COLUMNS = {
+    "notificationType": "notification_type",
+    "messageId": "message_id",
+    "recipient": "recipient",
+    "url": "url",
+    "sendDateTime": "clicked_at",
+    "deviceType": "device_type",
+    "os": "os",
+    "deviceName": "device_name",
+    "callbackData": "callback_data",
+    "channel": "channel",
+}
+
+
+def click_row(row: Mapping[str, Any], mid: str) -> dict[str, Any] | None:
+    """A ``link_clicks`` row under the Unified URL Tracking columns, or ``None`` when the
+    message clicked was not sent by a journey of the unit ``mid``."""
+    fields = callback_fields(row.get("callback_data"))
+    if fields.get("MID") != mid:
+        return None
+    out = {name: row.get(column) for name, column in CLICK_COLUMNS.items()}
     out.update({name: fields[name] for name in _CALLBACK_NAMES if name in fields})
     return out
 

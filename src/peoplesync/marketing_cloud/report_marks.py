@@ -4,12 +4,20 @@ A page of rows to write is read by key after the last page's last key; a row is 
 it has no mark for the unit and kind, or a mark of another fingerprint (it changed since). The
 marks of a page are committed in one transaction once the page is written, so a crash before
 that writes the page again (upserts by primary key: no duplicate row) and loses nothing.
+
+A pass reads only the rows changed since ``since`` (report rows by their ``changed_at``,
+clicks by their time, replies by when they were stored), where ``since`` is the unit's cursor
+for the kind less a margin: the cursor is the newest change time a finished pass has read, and
+is saved after that pass's marks, so a crash before it re-reads rows the marks then skip.
+Rows changed before the margin's start that commit late (a long transaction) are covered by
+the margin; report rows without a change time (stored before it was kept) are always read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,15 +25,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.marketing_cloud.report_mapping import (
+    CLICKS,
     EVENT,
     INBOUND,
     SMS,
+    click_row,
     fingerprint,
     inbound_row,
     mid_pattern,
     report_row,
 )
-from peoplesync.marketing_cloud.tables import reply_triggers, report_marks
+from peoplesync.marketing_cloud.tables import reply_triggers, report_marks, sync_cursors
+from peoplesync.messaging.links.devices import BOT
+from peoplesync.messaging.links.tables import link_clicks
 from peoplesync.messaging.report_rows import SMS_FAMILY
 from peoplesync.messaging.tables import inbound_messages, message_reports, outbound_messages
 
@@ -33,6 +45,8 @@ _k = report_marks
 _r = message_reports
 _i = inbound_messages
 _o = outbound_messages
+_c = link_clicks
+_s = sync_cursors
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class Page:
 
     rows: list[Pending]
     last_key: str | None
+    newest: datetime | None = None  # the newest change time among the rows read
 
 
 class ReportMarks:
@@ -65,9 +80,16 @@ class ReportMarks:
         )
 
     async def report_page(
-        self, unit: str, mid: str, kind: str, after: str | None, size: int
+        self,
+        unit: str,
+        mid: str,
+        kind: str,
+        after: str | None,
+        size: int,
+        since: datetime | None = None,
     ) -> Page:
-        """Delivery/seen rows of the unit's messages (``kind`` sms or omni) not written yet."""
+        """Delivery/seen rows of the unit's messages (``kind`` sms or omni) not written yet,
+        changed at or after ``since`` (all when ``None``)."""
         family = _r.c.channel.in_(sorted(SMS_FAMILY))
         query = (
             sa.select(_r, self._mark(unit, kind, _r.c.message_id).scalar_subquery().label("mark"))
@@ -78,17 +100,52 @@ class ReportMarks:
         )
         if after is not None:
             query = query.where(_r.c.message_id > after)
+        if since is not None:
+            query = query.where(sa.or_(_r.c.changed_at.is_(None), _r.c.changed_at >= since))
         async with self._engine.connect() as conn:
             rows = [dict(row._mapping) for row in await conn.execute(query)]
         pending: list[Pending] = []
         for row in rows:
-            mapped = report_row(row, mid)
+            mapped = report_row({k: v for k, v in row.items() if k != "changed_at"}, mid)
             if mapped is not None:
                 _add(pending, row["message_id"], mapped, row["mark"])
-        return Page(pending, rows[-1]["message_id"] if rows else None)
+        last = rows[-1]["message_id"] if rows else None
+        return Page(pending, last, _newest(row["changed_at"] for row in rows))
 
-    async def inbound_page(self, unit: str, mid: str, after: str | None, size: int) -> Page:
-        """Replies to the unit's messages not written yet."""
+    async def click_page(
+        self, unit: str, mid: str, after: str | None, size: int, since: datetime | None = None
+    ) -> Page:
+        """Clicks on the unit's messages' tracked links (not a bot's link preview) not
+        written yet, clicked at or after ``since``."""
+        query = (
+            sa.select(
+                _c,
+                self._mark(unit, CLICKS, sa.cast(_c.c.id, sa.String))
+                .scalar_subquery()
+                .label("mark"),
+            )
+            .where(_c.c.callback_data.like(mid_pattern(mid)), _c.c.device_type != BOT)
+            .order_by(_c.c.id)
+            .limit(size)
+        )
+        if after is not None:
+            query = query.where(_c.c.id > int(after))
+        if since is not None:
+            query = query.where(_c.c.clicked_at >= since)
+        async with self._engine.connect() as conn:
+            rows = [dict(row._mapping) for row in await conn.execute(query)]
+        pending: list[Pending] = []
+        for row in rows:
+            mapped = click_row(row, mid)
+            if mapped is not None:
+                _add(pending, str(row["id"]), mapped, row["mark"])
+        last = str(rows[-1]["id"]) if rows else None
+        return Page(pending, last, _newest(row["clicked_at"] for row in rows))
+
+    async def inbound_page(
+        self, unit: str, mid: str, after: str | None, size: int, since: datetime | None = None
+    ) -> Page:
+        """Replies to the unit's messages not written yet, stored at or after ``since``."""
         query = (
             sa.select(
                 _i,
@@ -102,6 +159,8 @@ class ReportMarks:
         )
         if after is not None:
             query = query.where(_i.c.id > after)
+        if since is not None:
+            query = query.where(_i.c.created_at >= since)
         async with self._engine.connect() as conn:
             rows = [dict(row._mapping) for row in await conn.execute(query)]
         pending: list[Pending] = []
@@ -109,7 +168,35 @@ class ReportMarks:
             mapped = inbound_row(row, row["sent_callback"], mid)
             if mapped is not None:
                 _add(pending, row["id"], mapped, row["mark"])
-        return Page(pending, rows[-1]["id"] if rows else None)
+        last = rows[-1]["id"] if rows else None
+        return Page(pending, last, _newest(row["created_at"] for row in rows))
+
+    async def cursor(self, unit: str, kind: str) -> datetime | None:
+        """The newest change time a finished pass read for the unit and kind."""
+        async with self._engine.connect() as conn:
+            return (
+                await conn.execute(
+                    sa.select(_s.c.changed_at).where(_s.c.unit == unit, _s.c.kind == kind)
+                )
+            ).scalar()
+
+    async def save_cursor(self, unit: str, kind: str, changed_at: datetime) -> None:
+        """Move the cursor forward to ``changed_at`` (never back)."""
+        async with self._engine.begin() as conn:
+            moved = await conn.execute(
+                sa.update(_s)
+                .where(_s.c.unit == unit, _s.c.kind == kind, _s.c.changed_at < changed_at)
+                .values(changed_at=changed_at)
+            )
+            if moved.rowcount:
+                return
+            exists = await conn.execute(
+                sa.select(_s.c.unit).where(_s.c.unit == unit, _s.c.kind == kind)
+            )
+            if exists.first() is None:
+                await conn.execute(
+                    sa.insert(_s).values(unit=unit, kind=kind, changed_at=changed_at)
+                )
 
     async def events_due(self, unit: str, mid: str, size: int) -> list[Pending]:
         """Replies to the unit's messages whose journey asked for an event, not fired yet."""
@@ -166,6 +253,11 @@ class ReportMarks:
                 )
         except sa.exc.IntegrityError:
             pass  # kept already (Journey Builder retried the call)
+
+
+def _newest(times: Iterable[datetime | None]) -> datetime | None:
+    known = [each for each in times if each is not None]
+    return max(known) if known else None
 
 
 def _add(pending: list[Pending], key: str, row: dict[str, Any], mark: str | None) -> None:

@@ -4,7 +4,9 @@ whose journey set ``triggerEventOnResponse`` fire the unit's API event, once eac
 
 Each page is written, then marked in one transaction (see ``report_marks``): a crash between
 the two writes the page again on the next pass, as upserts by primary key, so nothing is lost
-or duplicated. Marketing Cloud's 429 and 5xx are waited out by the client; a webhook's by
+or duplicated. One pass per unit runs at a time (``SyncLease``: a second process finds the
+lease held and skips its pass), and each kind is read from the unit's cursor on (see
+``report_marks``). Marketing Cloud's 429 and 5xx are waited out by the client; a webhook's by
 :func:`post_rows`. A row Marketing Cloud or the webhook refuses is reported by record and field
 and marked, so it is not sent again until it changes; the rest of the page is written.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -21,6 +24,7 @@ from peoplesync.errors import RecordError
 from peoplesync.marketing_cloud.api_errors import MarketingCloudUnavailableError
 from peoplesync.marketing_cloud.client import MarketingCloudClient, RetryPolicy, Sleep, retry_after
 from peoplesync.marketing_cloud.report_mapping import (
+    CLICKS,
     EVENT,
     EXTENSIONS,
     INBOUND,
@@ -28,6 +32,7 @@ from peoplesync.marketing_cloud.report_mapping import (
     webhook_body,
 )
 from peoplesync.marketing_cloud.report_marks import Page, Pending, ReportMarks
+from peoplesync.marketing_cloud.sync_lease import SyncLease
 from peoplesync.marketing_cloud.units import UnitInfo
 from peoplesync.marketing_cloud.write_back import WritePolicy, prepare_row, prepare_rows, write_rows
 
@@ -41,6 +46,7 @@ class SyncOutcome:
     written: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     events: int = 0
     errors: list[RecordError] = field(default_factory=list)
+    locked_until: datetime | None = None  # set when another process held the unit's lease
 
     @property
     def total(self) -> int:
@@ -84,9 +90,13 @@ class ReportSync:
         policy: WritePolicy | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
+        lease: SyncLease | None = None,
+        margin: timedelta = timedelta(minutes=10),
     ) -> None:
         self.unit = unit
         self._marks = marks
+        self.lease = lease
+        self._margin = margin
         self._client = client
         self._http = http
         self._page_size = page_size
@@ -95,27 +105,48 @@ class ReportSync:
         self._sleep = sleep
 
     async def run_once(self) -> SyncOutcome:
-        """Write every pending row of every kind, then fire the events due."""
+        """Write every pending row of every kind, then fire the events due; with a lease,
+        nothing when another process holds it (``locked_until`` says until when)."""
+        if self.lease is not None and not await self.lease.acquire():
+            return SyncOutcome(locked_until=await self.lease.holder_until())
+        try:
+            return await self._pass()
+        finally:
+            if self.lease is not None:
+                await self.lease.release()
+
+    async def _pass(self) -> SyncOutcome:
         outcome = SyncOutcome()
         for kind in KINDS:
+            cursor = await self._marks.cursor(self.unit.name, kind)
+            since = cursor - self._margin if cursor is not None else None
+            newest = cursor
             after: str | None = None
             while True:
-                page = await self._page(kind, after)
+                if self.lease is not None:
+                    await self.lease.renew()
+                page = await self._page(kind, after, since)
                 if page.rows:
                     await self._write(kind, page.rows, outcome)
                     await self._marks.mark(self.unit.name, kind, page.rows)
+                if page.newest is not None and (newest is None or page.newest > newest):
+                    newest = page.newest
                 if page.last_key is None:
                     break
                 after = page.last_key
+            if newest is not None and newest != cursor:
+                await self._marks.save_cursor(self.unit.name, kind, newest)
         if self.unit.event_definition_key:
             await self._fire(self.unit.event_definition_key, outcome)
         return outcome
 
-    async def _page(self, kind: str, after: str | None) -> Page:
+    async def _page(self, kind: str, after: str | None, since: datetime | None) -> Page:
         name, mid, size = self.unit.name, self.unit.mid, self._page_size
         if kind == INBOUND:
-            return await self._marks.inbound_page(name, mid, after, size)
-        return await self._marks.report_page(name, mid, kind, after, size)
+            return await self._marks.inbound_page(name, mid, after, size, since)
+        if kind == CLICKS:
+            return await self._marks.click_page(name, mid, after, size, since)
+        return await self._marks.report_page(name, mid, kind, after, size, since)
 
     async def _write(self, kind: str, rows: list[Pending], outcome: SyncOutcome) -> None:
         extension = EXTENSIONS[kind]
@@ -126,11 +157,11 @@ class ReportSync:
             outcome.written[kind] += written.written
             outcome.errors.extend(written.errors)
             return
-        url = self.unit.inbound_webhook_url if kind == INBOUND else self.unit.reports_webhook_url
+        label, url = self._webhook(kind)
         if not url:
             raise MarketingCloudUnavailableError(
                 f"business unit {self.unit.name!r} keeps reports externally but has no "
-                f"{'inbound' if kind == INBOUND else 'reports'} webhook URL"
+                f"{label} webhook URL"
             )
         good, refused = prepare_rows(extension, [each.row for each in rows])
         outcome.errors.extend(refused)
@@ -138,6 +169,15 @@ class ReportSync:
             body = webhook_body(self.unit.name, kind, good)
             await post_rows(self._http, url, body, self._retry, self._sleep)
             outcome.written[kind] += len(good)
+
+    def _webhook(self, kind: str) -> tuple[str, str | None]:
+        """Where external storage posts a kind's rows (clicks: the clicks webhook, else the
+        reports one; the body names the kind)."""
+        if kind == INBOUND:
+            return "inbound", self.unit.inbound_webhook_url
+        if kind == CLICKS:
+            return "clicks", self.unit.clicks_webhook_url or self.unit.reports_webhook_url
+        return "reports", self.unit.reports_webhook_url
 
     async def _fire(self, definition_key: str, outcome: SyncOutcome) -> None:
         while due := await self._marks.events_due(self.unit.name, self.unit.mid, 100):

@@ -24,6 +24,8 @@ business_units = sa.Table(
     sa.Column("event_definition_key", sa.String(200)),  # fired when a reply comes in
     sa.Column("reports_webhook_url", sa.String(500)),  # external storage: delivery/seen rows
     sa.Column("inbound_webhook_url", sa.String(500)),  # external storage: replies
+    sa.Column("clicks_webhook_url", sa.String(500)),  # external storage: tracked clicks
+    sa.Column("ca_cert", sa.String(1000)),  # a CA file to trust (a private sandbox's)
 )
 
 # What report write-back wrote: one mark per unit, report kind and row, with the fingerprint
@@ -45,4 +47,24 @@ reply_triggers = sa.Table(
     metadata,
     sa.Column("message_id", sa.String(64), primary_key=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Where each unit's write-back stopped reading, per report kind: the newest change time of
+# the rows it has written (the next pass re-reads a margin before it; the marks dedupe).
+sync_cursors = sa.Table(
+    "mc_sync_cursors",
+    metadata,
+    sa.Column("unit", sa.String(60), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("unit", "kind"),
+)
+
+# One write-back pass per unit at a time: the holder's lease, renewed page by page.
+sync_leases = sa.Table(
+    "mc_sync_leases",
+    metadata,
+    sa.Column("unit", sa.String(60), primary_key=True),
+    sa.Column("holder", sa.String(32), nullable=False),
+    sa.Column("lease_until", UtcDateTime, nullable=False),
 )

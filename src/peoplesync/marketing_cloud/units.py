@@ -7,14 +7,15 @@ and never shown again; a unit is shown by its name, MID, client id and endpoints
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import ConfigurationError, NotFoundError
+from peoplesync.errors import NotFoundError, SettingError
 from peoplesync.marketing_cloud.signed_body import key_bytes
 from peoplesync.marketing_cloud.tables import business_units
 from peoplesync.people.model import new_id
@@ -42,6 +43,8 @@ class UnitSettings:
     event_definition_key: str | None = None
     reports_webhook_url: str | None = None
     inbound_webhook_url: str | None = None
+    clicks_webhook_url: str | None = None
+    ca_cert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class UnitInfo:
     event_definition_key: str | None = None
     reports_webhook_url: str | None = None
     inbound_webhook_url: str | None = None
+    clicks_webhook_url: str | None = None
+    ca_cert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,13 @@ class BusinessUnits:
         async with self._engine.begin() as conn:
             taken = await conn.execute(sa.select(_u.c.id).where(_u.c.name == unit.name))
             if taken.first() is not None:
-                raise ConfigurationError(
+                raise SettingError(
                     f"a business unit named {unit.name!r} exists",
                     hint="choose another name, or remove it first "
                     "(peoplesync marketing-cloud remove NAME)",
+                    field="name",
                 )
+            await _refuse_taken_mid(conn, unit.mid.strip(), None)
             await conn.execute(
                 sa.insert(_u).values(
                     id=new_id(),
@@ -113,10 +120,40 @@ class BusinessUnits:
                     short_domain=unit.short_domain or None,
                     report_storage=unit.report_storage,
                     created_at=self._clock.now(),
+                    ca_cert=(unit.ca_cert or "").strip() or None,
                     **_write_back(unit),
                 )
             )
         return await self.get(unit.name)
+
+    async def edit(self, name: str, unit: UnitSettings) -> UnitInfo:
+        """Replace a unit's settings (its name stays); a secret left empty keeps the stored
+        one, so an edit form never needs them back."""
+        current = await self.keys(name)
+        checked = replace(
+            unit, name=name, client_secret=unit.client_secret or current.client_secret
+        )
+        _check(checked)
+        values: dict[str, object] = {
+            "mid": checked.mid.strip(),
+            "client_id": checked.client_id.strip(),
+            "auth_url": checked.auth_url.strip().rstrip("/"),
+            "default_account": checked.default_account or None,
+            "short_domain": (checked.short_domain or "").strip() or None,
+            "report_storage": checked.report_storage,
+            "ca_cert": (checked.ca_cert or "").strip() or None,
+            **_write_back(checked),
+        }
+        if unit.client_secret:
+            values["client_secret_sealed"] = self._box.seal(unit.client_secret)
+        if unit.jwt_secret:
+            values["jwt_secret_sealed"] = self._box.seal(unit.jwt_secret)
+        if unit.salt_key:
+            values["salt_key_sealed"] = self._box.seal(unit.salt_key)
+        async with self._engine.begin() as conn:
+            await _refuse_taken_mid(conn, checked.mid.strip(), name)
+            await conn.execute(sa.update(_u).where(_u.c.name == name).values(**values))
+        return await self.get(name)
 
     async def edit_write_back(
         self,
@@ -126,6 +163,7 @@ class BusinessUnits:
         event_definition_key: str | None = None,
         reports_webhook_url: str | None = None,
         inbound_webhook_url: str | None = None,
+        clicks_webhook_url: str | None = None,
     ) -> UnitInfo:
         """Change how reports are written back; ``None`` keeps a field, ``""`` clears it."""
         current = await self.get(name)
@@ -139,6 +177,7 @@ class BusinessUnits:
             event_definition_key=_pick(event_definition_key, current.event_definition_key),
             reports_webhook_url=_pick(reports_webhook_url, current.reports_webhook_url),
             inbound_webhook_url=_pick(inbound_webhook_url, current.inbound_webhook_url),
+            clicks_webhook_url=_pick(clicks_webhook_url, current.clicks_webhook_url),
         )
         _check(changed)
         async with self._engine.begin() as conn:
@@ -179,6 +218,13 @@ class BusinessUnits:
         return UnitKeys(_info(row), self._box.open(row.client_secret_sealed), tuple(signing))
 
 
+def tls_verify(unit: UnitInfo, ca_cert: str | None = None) -> ssl.SSLContext | bool:
+    """How to check the unit's TLS certificates: ``ca_cert`` if given, else the unit's CA file
+    (a private sandbox's), else the system's."""
+    chosen = ca_cert or unit.ca_cert
+    return ssl.create_default_context(cafile=chosen) if chosen else True
+
+
 def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
     return UnitInfo(
         name=row.name,
@@ -194,7 +240,22 @@ def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
         event_definition_key=row.event_definition_key,
         reports_webhook_url=row.reports_webhook_url,
         inbound_webhook_url=row.inbound_webhook_url,
+        clicks_webhook_url=row.clicks_webhook_url,
+        ca_cert=row.ca_cert,
     )
+
+
+async def _refuse_taken_mid(conn: AsyncConnection, mid: str, other_than: str | None) -> None:
+    query = sa.select(_u.c.name).where(_u.c.mid == mid)
+    if other_than is not None:
+        query = query.where(_u.c.name != other_than)
+    owner = (await conn.execute(query)).scalar()
+    if owner is not None:
+        raise SettingError(
+            f"MID {mid} belongs to the business unit {owner!r} already",
+            hint="each business unit is added once; edit that one instead",
+            field="mid",
+        )
 
 
 def _pick(given: str | None, current: str | None) -> str | None:
@@ -208,51 +269,73 @@ def _write_back(unit: UnitSettings) -> dict[str, str | None]:
         "event_definition_key": (unit.event_definition_key or "").strip() or None,
         "reports_webhook_url": (unit.reports_webhook_url or "").strip() or None,
         "inbound_webhook_url": (unit.inbound_webhook_url or "").strip() or None,
+        "clicks_webhook_url": (unit.clicks_webhook_url or "").strip() or None,
     }
 
 
 def _check(unit: UnitSettings) -> None:
     if not NAME.match(unit.name):
-        raise ConfigurationError(
+        raise SettingError(
             f"business unit name {unit.name!r} is not usable in a URL",
             hint="use 1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
+            field="name",
         )
     if not unit.mid.strip().isdigit():
-        raise ConfigurationError(
+        raise SettingError(
             f"MID {unit.mid!r} is not a number",
             hint="the MID is the business unit's number, top right in Marketing Cloud",
+            field="mid",
         )
     if not unit.client_id.strip():
-        raise ConfigurationError(
-            "the client id is empty", hint="copy it from the installed package"
+        raise SettingError(
+            "the client id is empty",
+            hint="copy it from the installed package",
+            field="client_id",
         )
     if not unit.auth_url.startswith("https://"):
-        raise ConfigurationError(
+        raise SettingError(
             f"auth URL {unit.auth_url!r} is not an https address",
             hint="copy the Authentication Base URI from the installed package",
+            field="auth_url",
         )
     if not unit.client_secret.strip():
-        raise ConfigurationError(
-            "the client secret is empty", hint="set PEOPLESYNC_MC_CLIENT_SECRET"
+        raise SettingError(
+            "the client secret is empty",
+            hint="set PEOPLESYNC_MC_CLIENT_SECRET (or enter it)",
+            field="client_secret",
         )
     if unit.salt_key:
         key_bytes(unit.salt_key)  # a malformed hex salt is refused now, not at the first call
+    if unit.ca_cert and unit.ca_cert.strip():
+        try:
+            ssl.create_default_context(cafile=unit.ca_cert.strip())
+        except (OSError, ssl.SSLError):
+            raise SettingError(
+                f"no readable PEM CA certificate at {unit.ca_cert.strip()!r}",
+                hint="give the ca_cert file the sandbox printed, or leave it empty",
+                field="ca_cert",
+            ) from None
     if unit.report_storage not in STORAGE:
-        raise ConfigurationError(
-            f"report storage {unit.report_storage!r} is unknown", hint="use native or external"
+        raise SettingError(
+            f"report storage {unit.report_storage!r} is unknown",
+            hint="use native or external",
+            field="report_storage",
         )
-    for label, url in (
-        ("reports webhook", unit.reports_webhook_url),
-        ("inbound webhook", unit.inbound_webhook_url),
+    for label, field, url in (
+        ("reports webhook", "reports_webhook_url", unit.reports_webhook_url),
+        ("inbound webhook", "inbound_webhook_url", unit.inbound_webhook_url),
+        ("clicks webhook", "clicks_webhook_url", unit.clicks_webhook_url),
     ):
         if url and not url.strip().startswith(("https://", "http://")):
-            raise ConfigurationError(
+            raise SettingError(
                 f"{label} URL {url!r} is not an http(s) address",
                 hint="give the full address the rows are POSTed to, e.g. https://example.org/mc",
+                field=field,
             )
     key = unit.event_definition_key
     if key and (not key.strip() or "." in key or len(key) > 200):
-        raise ConfigurationError(
+        raise SettingError(
             f"event definition key {key!r} is not usable",
             hint="copy the API event's key (no period, at most 200 characters)",
+            field="event_definition_key",
         )

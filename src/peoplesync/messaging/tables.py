@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from peoplesync.people.tables import Id, Json, UtcDateTime, metadata
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
 
 provider_accounts = sa.Table(
     "provider_accounts",
@@ -127,4 +134,7 @@ message_reports = sa.Table(
     sa.Column("seen_at", UtcDateTime),
     sa.Column("original_mcc", sa.String(50)),
     sa.Column("original_mnc", sa.String(50)),
+    # set on every insert and update: report write-back reads the rows changed since its last pass
+    sa.Column("changed_at", UtcDateTime, default=_now, onupdate=_now),
+    sa.Index("ix_message_reports_changed", "changed_at"),
 )

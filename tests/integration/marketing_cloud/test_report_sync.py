@@ -168,7 +168,10 @@ async def test_rows_land_with_columns_and_server_times(engine: AsyncEngine, tmp_
     await _seed(engine)
     async with _sync(engine, tmp_path, _info()) as (sync, unit, _, _):
         outcome = await sync.run_once()
-        assert outcome.written == {"sms": 2, "omni": 1, "inbound": 1} and not outcome.errors
+        assert (
+            outcome.written == {"sms": 2, "omni": 1, "clicks": 0, "inbound": 1}
+            and not outcome.errors
+        )
         sms = await _values(unit, SMS_DELIVERY_REPORTS.key)
         assert set(sms) == {"s1", "s2"}  # x1 is another unit's message
         assert sms["s1"]["doneat"] == "2026-12-05T06:00:00.000"  # UTC-6
@@ -194,7 +197,7 @@ async def test_rows_land_with_columns_and_server_times(engine: AsyncEngine, tmp_
                 .values(status_group_name="SEEN")
             )
         third = await sync.run_once()
-        assert third.written == {"sms": 0, "omni": 1, "inbound": 0}
+        assert third.written == {"sms": 0, "omni": 1, "clicks": 0, "inbound": 0}
         assert (await _values(unit, OMNI_REPORTS.key))["w1"]["statusgroupname"] == "SEEN"
 
 
@@ -240,7 +243,7 @@ async def test_external_storage_posts_rows_to_webhooks(engine: AsyncEngine, tmp_
     async with _sync(engine, tmp_path, info) as (sync, unit, hooks, _):
         hooks.refuse = 1  # the webhook's 429 is waited out too
         outcome = await sync.run_once()
-        assert outcome.written == {"sms": 2, "omni": 1, "inbound": 1}
+        assert outcome.written == {"sms": 2, "omni": 1, "clicks": 0, "inbound": 1}
         kinds = [body["kind"] for body in hooks.bodies]
         assert kinds == ["sms", "omni", "inbound"]  # sms: one page of two rows
         sms = hooks.bodies[0]
