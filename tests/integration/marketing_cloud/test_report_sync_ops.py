@@ -95,7 +95,7 @@ async def test_clicks_go_to_the_clicks_webhook_when_external(
 
 
 async def test_a_second_copy_skips_while_the_first_holds_the_unit(
-    engine: AsyncEngine, tmp_path: Path
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _seed(engine)
     clock = ManualClock(DONE)
@@ -120,9 +120,9 @@ async def test_a_second_copy_skips_while_the_first_holds_the_unit(
             if not during:  # the second copy starts while the first is mid-pass
                 during.append(await second.run_once())
 
-        marks.mark = mark_then_second  # type: ignore[method-assign]
+        monkeypatch.setattr(marks, "mark", mark_then_second)
         done = await first.run_once()
-        marks.mark = real_mark  # type: ignore[method-assign]
+        monkeypatch.setattr(marks, "mark", real_mark)
         [skipped] = during
         assert skipped.locked_until == DONE + timedelta(seconds=120)
         assert skipped.total == 0 and skipped.events == 0
