@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import NotFoundError, SettingError
+from peoplesync.errors import NotFoundError, RecordError, SettingError
 from peoplesync.marketing_cloud.signed_body import key_bytes
 from peoplesync.marketing_cloud.tables import business_units
 from peoplesync.people.model import new_id
@@ -274,49 +275,58 @@ def _write_back(unit: UnitSettings) -> dict[str, str | None]:
 
 
 def _check(unit: UnitSettings) -> None:
+    for problem in problems(unit):
+        raise problem
+
+
+def problems(unit: UnitSettings) -> Iterator[SettingError]:
+    """Every wrong field of ``unit``, each named (a form shows them all at once)."""
     if not NAME.match(unit.name):
-        raise SettingError(
+        yield SettingError(
             f"business unit name {unit.name!r} is not usable in a URL",
             hint="use 1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
             field="name",
         )
     if not unit.mid.strip().isdigit():
-        raise SettingError(
+        yield SettingError(
             f"MID {unit.mid!r} is not a number",
             hint="the MID is the business unit's number, top right in Marketing Cloud",
             field="mid",
         )
     if not unit.client_id.strip():
-        raise SettingError(
+        yield SettingError(
             "the client id is empty",
             hint="copy it from the installed package",
             field="client_id",
         )
     if not unit.auth_url.startswith("https://"):
-        raise SettingError(
+        yield SettingError(
             f"auth URL {unit.auth_url!r} is not an https address",
             hint="copy the Authentication Base URI from the installed package",
             field="auth_url",
         )
     if not unit.client_secret.strip():
-        raise SettingError(
+        yield SettingError(
             "the client secret is empty",
             hint="set PEOPLESYNC_MC_CLIENT_SECRET (or enter it)",
             field="client_secret",
         )
     if unit.salt_key:
-        key_bytes(unit.salt_key)  # a malformed hex salt is refused now, not at the first call
+        try:  # a malformed hex salt is refused now, not at the first call
+            key_bytes(unit.salt_key)
+        except RecordError as error:
+            yield SettingError(error.detail, hint=error.hint, field="salt_key")
     if unit.ca_cert and unit.ca_cert.strip():
         try:
             ssl.create_default_context(cafile=unit.ca_cert.strip())
         except (OSError, ssl.SSLError):
-            raise SettingError(
+            yield SettingError(
                 f"no readable PEM CA certificate at {unit.ca_cert.strip()!r}",
                 hint="give the ca_cert file the sandbox printed, or leave it empty",
                 field="ca_cert",
-            ) from None
+            )
     if unit.report_storage not in STORAGE:
-        raise SettingError(
+        yield SettingError(
             f"report storage {unit.report_storage!r} is unknown",
             hint="use native or external",
             field="report_storage",
@@ -327,14 +337,14 @@ def _check(unit: UnitSettings) -> None:
         ("clicks webhook", "clicks_webhook_url", unit.clicks_webhook_url),
     ):
         if url and not url.strip().startswith(("https://", "http://")):
-            raise SettingError(
+            yield SettingError(
                 f"{label} URL {url!r} is not an http(s) address",
                 hint="give the full address the rows are POSTed to, e.g. https://example.org/mc",
                 field=field,
             )
     key = unit.event_definition_key
     if key and (not key.strip() or "." in key or len(key) > 200):
-        raise SettingError(
+        yield SettingError(
             f"event definition key {key!r} is not usable",
             hint="copy the API event's key (no period, at most 200 characters)",
             field="event_definition_key",

@@ -27,6 +27,8 @@ from peoplesync.web import (
     attribute_pages,
     import_pages,
     inbound_numbers,
+    mc_api,
+    mc_pages,
     messages_api,
     messages_pages,
     provider_pages,
@@ -42,6 +44,7 @@ from peoplesync.web.journey.routes import JourneyServices
 from peoplesync.web.journey.routes import router as journey_router
 from peoplesync.web.log_pages import router as log_router
 from peoplesync.web.login_throttle import LoginThrottle
+from peoplesync.web.mc_view import MarketingCloudWeb
 from peoplesync.web.messaging_hooks import MessagingHooks
 from peoplesync.web.messaging_hooks import router as hooks_router
 from peoplesync.web.messaging_view import MessagingWeb
@@ -142,6 +145,11 @@ def create_app(
     app.include_router(messages_pages.router)
     api.include_router(messages_api.router)
     api.state.inbound_numbers = app.state.inbound_numbers
+    app.state.marketing_cloud = api.state.marketing_cloud = MarketingCloudWeb(
+        services.units, services.settings.public_url
+    )
+    app.include_router(mc_pages.router)
+    api.include_router(mc_api.router)
     app.state.metrics_access = MetricsAccess.from_settings(services.settings)
     app.state.heartbeats = heartbeats
     app.include_router(ops_router)

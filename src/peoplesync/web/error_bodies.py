@@ -19,6 +19,7 @@ from peoplesync.errors import (
     PeopleSyncError,
     RecordError,
     RetryableError,
+    SettingError,
     StopError,
 )
 from peoplesync.messaging.inbound_numbers import InboundNumberError
@@ -82,6 +83,8 @@ def from_error(error: PeopleSyncError) -> ErrorBody:
         return from_error(error.errors[0])
     if isinstance(error, RecordError):
         return ErrorBody(record_status(error), error.code, error.detail, error.field, error.hint)
+    if isinstance(error, SettingError):  # a setting entered wrong: the caller's input
+        return ErrorBody(422, "INVALID_SETTING", error.message, error.field, error.hint)
     if isinstance(error, RetryableError):
         return ErrorBody(503, "TRY_AGAIN", error.message, hint=error.hint or "try again shortly")
     if isinstance(error, StopError):

@@ -1,0 +1,123 @@
+"""Marketing Cloud business units in the web app and the REST API, on SQLite and PostgreSQL:
+add (every wrong field named, a taken name or MID refused), list with the activity endpoints,
+edit (secrets left empty stay), test the connection and deploy the data extensions against
+the sandbox (a process over HTTPS, trusted through the unit's CA file), remove after a
+confirmation. Secrets never come back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from peoplesync.marketing_cloud.tables import business_units
+from peoplesync.people.sql_store import SqlPeopleStore
+from tests.served_org import served_sandbox
+
+SECRET = "client-secret-never-shown"
+JWT = "jwt-secret-never-shown"
+UNITS = "/api/v1/marketing-cloud/units"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with served_sandbox("marketing-cloud", tmp_path / "mc") as info:
+        yield info
+
+
+def _body(info: dict[str, Any], **changes: str) -> dict[str, str]:
+    return {
+        "name": "acme",
+        "mid": info["mid"],
+        "client_id": info["client_id"],
+        "client_secret": info["client_secret"],
+        "auth_url": info["auth_url"],
+        "jwt_secret": JWT,
+        "ca_cert": info["ca_cert"],
+    } | changes
+
+
+async def test_rest_add_list_edit_test_deploy_remove(
+    admin: httpx.AsyncClient,
+    viewer: httpx.AsyncClient,
+    store: SqlPeopleStore,
+    sandbox: dict[str, Any],
+) -> None:
+    empty = await admin.post(
+        UNITS, json={"name": "", "mid": "", "client_id": "", "client_secret": "", "auth_url": ""}
+    )
+    assert (empty.status_code, empty.json()["error"]["field"]) == (422, "name")
+    bad_mid = await admin.post(UNITS, json=_body(sandbox, mid="MID-1"))
+    assert (bad_mid.status_code, bad_mid.json()["error"]["field"]) == (422, "mid")
+    refused = await viewer.post(UNITS, json=_body(sandbox))
+    assert refused.status_code == 403
+    added = await admin.post(UNITS, json=_body(sandbox))
+    assert added.status_code == 201, added.text
+    shown = added.json()
+    assert shown["endpoints"]["message"] == "https://peoplesync.test/journey/acme/message/"
+    assert shown["endpoints"]["reports_config"] == (
+        "https://peoplesync.test/journey/acme/reports/config.json"
+    )
+    assert shown["has_jwt_secret"] is True
+    twice = await admin.post(UNITS, json=_body(sandbox))
+    assert (twice.status_code, twice.json()["error"]["field"]) == (422, "name")
+    same_mid = await admin.post(UNITS, json=_body(sandbox, name="acme-2"))
+    assert (same_mid.status_code, same_mid.json()["error"]["field"]) == (422, "mid")
+    assert "belongs to the business unit 'acme'" in same_mid.json()["error"]["message"]
+
+    listed = await viewer.get(UNITS)
+    assert [unit["name"] for unit in listed.json()["items"]] == ["acme"]
+    for text in (listed.text, added.text):
+        assert SECRET not in text and JWT not in text and sandbox["client_secret"] not in text
+
+    edited = await admin.patch(
+        f"{UNITS}/acme",
+        json={
+            "report_storage": "external",
+            "short_domain": "https://go.ex.com",
+            "clicks_webhook_url": "https://hooks.example.com/clicks",
+        },
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["report_storage"] == "external"
+    assert edited.json()["clicks_webhook_url"] == "https://hooks.example.com/clicks"
+    bad_hook = await admin.patch(f"{UNITS}/acme", json={"reports_webhook_url": "ftp://x"})
+    assert (bad_hook.status_code, bad_hook.json()["error"]["field"]) == (422, "reports_webhook_url")
+
+    tested = await admin.post(f"{UNITS}/acme/test")
+    assert tested.status_code == 200 and tested.json()["ok"] is True, tested.text  # secret kept
+    deployed = await admin.post(f"{UNITS}/acme/deploy")
+    assert deployed.status_code == 200, deployed.text
+    assert [each["status"] for each in deployed.json()["extensions"]] == ["created"] * 5
+    again = await admin.post(f"{UNITS}/acme/deploy")
+    assert [each["status"] for each in again.json()["extensions"]] == ["unchanged"] * 5
+
+    wrong = await admin.patch(f"{UNITS}/acme", json={"client_secret": "wrong"})
+    assert wrong.status_code == 200
+    failed = await admin.post(f"{UNITS}/acme/test")
+    assert failed.json()["ok"] is False
+    assert failed.json()["message"].startswith("credentials refused")
+    denied = await admin.post(f"{UNITS}/acme/deploy")
+    assert denied.status_code == 409 and "refused the credentials" in denied.text
+
+    async with store.engine.connect() as conn:
+        sealed = (await conn.execute(sa.select(business_units.c.client_secret_sealed))).scalar()
+    assert sealed and "wrong" not in sealed
+
+    assert (await admin.delete(f"{UNITS}/acme")).json() == {"name": "acme", "removed": True}
+    assert (await admin.get(f"{UNITS}/acme")).status_code == 404
+    assert (await admin.delete(f"{UNITS}/acme")).status_code == 404
+
+
+async def test_the_openapi_schema_has_the_unit_endpoints(admin: httpx.AsyncClient) -> None:
+    schema = (await admin.get("/api/v1/openapi.json")).json()
+    paths = schema["paths"]
+    assert set(paths[UNITS.removeprefix("/api/v1")]) == {"get", "post"}
+    one = paths["/marketing-cloud/units/{name}"]
+    assert set(one) == {"get", "patch", "delete"}
+    assert "post" in paths["/marketing-cloud/units/{name}/test"]
+    assert "post" in paths["/marketing-cloud/units/{name}/deploy"]
