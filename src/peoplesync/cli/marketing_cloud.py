@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from peoplesync.cli.report_sync import (
+    ClicksWebhookOption,
     EventKeyOption,
     InboundWebhookOption,
     ReportsWebhookOption,
@@ -75,6 +76,7 @@ def add(
     event_definition_key: EventKeyOption = None,
     reports_webhook: ReportsWebhookOption = None,
     inbound_webhook: InboundWebhookOption = None,
+    clicks_webhook: ClicksWebhookOption = None,
     ca_cert: Annotated[
         str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
     ] = None,
@@ -97,6 +99,7 @@ def add(
         event_definition_key=event_definition_key,
         reports_webhook_url=reports_webhook,
         inbound_webhook_url=inbound_webhook,
+        clicks_webhook_url=clicks_webhook,
         ca_cert=ca_cert,
     )
 

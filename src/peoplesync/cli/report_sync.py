@@ -33,6 +33,13 @@ ReportsWebhookOption = Annotated[
         "--reports-webhook", help="External storage: URL delivery and seen rows are POSTed to"
     ),
 ]
+ClicksWebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--clicks-webhook",
+        help="External storage: URL tracked clicks are POSTed to (default: the reports one)",
+    ),
+]
 InboundWebhookOption = Annotated[
     str | None,
     typer.Option("--inbound-webhook", help="External storage: URL replies are POSTed to"),
@@ -47,6 +54,7 @@ def edit(
     event_definition_key: EventKeyOption = None,
     reports_webhook: ReportsWebhookOption = None,
     inbound_webhook: InboundWebhookOption = None,
+    clicks_webhook: ClicksWebhookOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
     """Change where a unit's reports are written back and its reply event ("" clears)."""
@@ -59,6 +67,7 @@ def edit(
                 event_definition_key=event_definition_key,
                 reports_webhook_url=reports_webhook,
                 inbound_webhook_url=inbound_webhook,
+                clicks_webhook_url=clicks_webhook,
             )
 
     try:

@@ -91,6 +91,8 @@ def test_write_back_settings_are_added_edited_and_checked(runner: CliRunner) -> 
             *edit,
             "--inbound-webhook",
             "https://store.example/in",
+            "--clicks-webhook",
+            "https://store.example/clicks",
             "--event-definition-key",
             "",
             "--json",
@@ -99,6 +101,7 @@ def test_write_back_settings_are_added_edited_and_checked(runner: CliRunner) -> 
     assert changed.exit_code == 0, changed.output
     after = json.loads(changed.stdout)
     assert after["inbound_webhook_url"] == "https://store.example/in"
+    assert after["clicks_webhook_url"] == "https://store.example/clicks"
     assert after["event_definition_key"] is None  # "" clears
     assert after["reports_webhook_url"] == "https://store.example/reports"  # kept
     bad_url = runner.invoke(app, [*edit, "--reports-webhook", "ftp://store.example"])
