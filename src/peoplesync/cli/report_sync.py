@@ -81,7 +81,9 @@ def edit(
         console.print(f"business unit {name!r}: reports kept {unit.report_storage}")
 
 
-async def _sync(name: str, once: bool, interval: float, ca_cert: str | None) -> SyncOutcome:
+async def _sync(
+    name: str, once: bool, interval: float, ca_cert: str | None, lease: float
+) -> SyncOutcome:
     async with business_units(Settings()) as units:
         keys = await units.keys(name)
         verify = tls_verify(keys.info, ca_cert)
@@ -91,7 +93,7 @@ async def _sync(name: str, once: bool, interval: float, ca_cert: str | None) -> 
                 ReportMarks(units.engine, units.clock),
                 client_for(keys, http),
                 http,
-                lease=SyncLease(units.engine, units.clock, name),
+                lease=SyncLease(units.engine, units.clock, name, seconds=lease),
             )
             while True:
                 outcome = await sync.run_once()
@@ -118,12 +120,21 @@ def sync_reports(
     ca_cert: Annotated[
         str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
     ] = None,
+    lease: Annotated[
+        float,
+        typer.Option(
+            "--lease",
+            min=1.0,
+            help="Seconds a pass holds the unit against other copies (renewed page by page; "
+            "a killed copy's lease runs out after this)",
+        ),
+    ] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
     """Write report rows not written yet into the unit's data extensions (or webhooks) and
     fire reply events; with --once a single pass."""
     try:
-        outcome = asyncio.run(_sync(name, once, interval, ca_cert))
+        outcome = asyncio.run(_sync(name, once, interval, ca_cert, lease))
     except PeopleSyncError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

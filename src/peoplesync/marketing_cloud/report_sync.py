@@ -181,6 +181,8 @@ class ReportSync:
 
     async def _fire(self, definition_key: str, outcome: SyncOutcome) -> None:
         while due := await self._marks.events_due(self.unit.name, self.unit.mid, 100):
+            if self.lease is not None:
+                await self.lease.renew()
             for index, reply in enumerate(due):
                 contact = str(reply.row.get("ContactKey") or "")
                 try:
