@@ -91,7 +91,7 @@ class ReportSync:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         lease: SyncLease | None = None,
-        margin: timedelta = timedelta(minutes=10),
+        margin: timedelta = timedelta(minutes=2),
     ) -> None:
         self.unit = unit
         self._marks = marks
