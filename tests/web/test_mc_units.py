@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from peoplesync.marketing_cloud.tables import business_units
 from peoplesync.people.sql_store import SqlPeopleStore
 from tests.served_org import served_sandbox
+from tests.web.conftest import ADMIN_EMAIL, ClientFactory, Users
+from tests.web.test_pages import csrf_of, log_in
 
 SECRET = "client-secret-never-shown"
 JWT = "jwt-secret-never-shown"
@@ -121,3 +123,64 @@ async def test_the_openapi_schema_has_the_unit_endpoints(admin: httpx.AsyncClien
     assert set(one) == {"get", "patch", "delete"}
     assert "post" in paths["/marketing-cloud/units/{name}/test"]
     assert "post" in paths["/marketing-cloud/units/{name}/deploy"]
+
+
+async def test_pages_name_every_wrong_field_keep_secrets_and_confirm_removal(
+    client: ClientFactory, users: Users, store: SqlPeopleStore
+) -> None:
+    async with client() as http:
+        assert (await log_in(http, ADMIN_EMAIL)).status_code == 303
+        listing = await http.get("/marketing-cloud")
+        assert listing.status_code == 200 and "No business unit yet." in listing.text
+        token = csrf_of(listing.text)
+        empty = await http.post("/marketing-cloud", data={"csrf_token": token, "name": ""})
+        assert empty.status_code == 422
+        for field in ("name", "mid", "client_id", "client_secret", "auth_url"):
+            assert f'data-error-for="{field}"' in empty.text, field
+        form = {
+            "csrf_token": token,
+            "name": "acme",
+            "mid": "510000042",
+            "client_id": "cid",
+            "client_secret": SECRET,
+            "auth_url": "https://mc.example.com/",
+            "jwt_secret": JWT,
+            "report_storage": "external",
+            "clicks_webhook_url": "not a url",
+        }
+        bad = await http.post("/marketing-cloud", data=form)
+        assert bad.status_code == 422 and 'data-error-for="clicks_webhook_url"' in bad.text
+        assert SECRET not in bad.text and JWT not in bad.text  # never sent back to the form
+        added = await http.post("/marketing-cloud", data=form | {"clicks_webhook_url": ""})
+        assert added.status_code == 303 and added.headers["location"] == "/marketing-cloud/acme"
+        page = await http.get("/marketing-cloud/acme")
+        assert "/journey/acme/message/config.json" in page.text
+        assert SECRET not in page.text and JWT not in page.text
+        twice = await http.post("/marketing-cloud", data=form | {"clicks_webhook_url": ""})
+        assert twice.status_code == 422 and "exists" in twice.text
+
+        async with store.engine.connect() as conn:
+            before = (await conn.execute(sa.select(business_units))).one()
+        edit = {key: value for key, value in form.items() if key not in ("name",)}
+        edit |= {
+            "client_secret": "",
+            "jwt_secret": "",
+            "clicks_webhook_url": "",
+            "mid": "510000043",
+        }
+        saved = await http.post("/marketing-cloud/acme", data=edit)
+        assert saved.status_code == 303 and saved.headers["location"].endswith("?saved=1")
+        async with store.engine.connect() as conn:
+            after = (await conn.execute(sa.select(business_units))).one()
+        assert after.mid == "510000043"
+        assert after.client_secret_sealed == before.client_secret_sealed  # empty: kept
+        assert after.jwt_secret_sealed == before.jwt_secret_sealed
+
+        ask = await http.post("/marketing-cloud/acme/remove", data={"csrf_token": token})
+        assert ask.status_code == 409 and "Remove it anyway?" in ask.text
+        assert (await http.get("/marketing-cloud/acme")).status_code == 200  # still there
+        gone = await http.post(
+            "/marketing-cloud/acme/remove", data={"csrf_token": token, "confirm": "1"}
+        )
+        assert gone.status_code == 303
+        assert (await http.get("/marketing-cloud/acme")).status_code == 404
