@@ -174,9 +174,7 @@ async def test_a_pass_reads_only_rows_changed_since_its_cursor(
                 .where(message_reports.c.message_id == "s1")
                 .values(changed_at=cursor - timedelta(hours=1))
             )
-        page = await marks.report_page(
-            "acme", MID, "sms", None, 100, cursor - timedelta(minutes=2)
-        )
+        page = await marks.report_page("acme", MID, "sms", None, 100, cursor - timedelta(minutes=2))
         assert page.rows == []
         # ...a row changed now is
         async with engine.begin() as conn:
