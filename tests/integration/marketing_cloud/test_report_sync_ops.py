@@ -18,7 +18,9 @@ from peoplesync.errors import LeaseLostError
 from peoplesync.marketing_cloud.data_extensions import SMS_DELIVERY_REPORTS, UNIFIED_URL_TRACKING
 from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
 from peoplesync.marketing_cloud.sync_lease import SyncLease
+from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.links.tables import link_clicks
+from peoplesync.messaging.outbox import MessageDraft, Outbox
 from peoplesync.messaging.tables import message_reports
 from tests.integration.marketing_cloud.sandbox_unit import MID, SandboxUnit
 from tests.integration.marketing_cloud.test_report_sync import (
@@ -72,6 +74,37 @@ async def test_a_tracked_click_lands_in_unified_url_tracking(
         assert row["contactkey"] == "C-1" and row["mid"] == MID
         assert (await sync.run_once()).written["clicks"] == 0
         assert len(await _tracked(unit)) == 1
+
+
+PHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+
+
+async def test_a_followed_tracked_link_becomes_a_row_in_the_sandbox(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The whole way: a journey's message with a tracked link is queued, its short link is
+    followed from a phone, and the next pass writes the click into Unified URL Tracking."""
+    clock = ManualClock(DONE)
+    outbox = Outbox(engine, clock, link_base="https://go.example")
+    request = {"to": "+41793026727", "text": "Sale https://shop.example/sale", "trackClicks": True}
+    request |= {"shortenUrl": True}
+    draft = MessageDraft("journey-1", "main", "sms", request, _callback(MID, "C-9"))
+    [queued] = await outbox.enqueue([draft])
+    links = ShortLinks(engine, clock)
+    [link] = await links.links_of(queued.message_id)
+    code = str(link["short_url"]).rsplit("/", 1)[1]
+    clock.advance(timedelta(minutes=5))
+    assert await links.follow(code, PHONE) == "https://shop.example/sale"
+    async with _sync(engine, tmp_path, _info()) as (sync, unit, _, _):
+        assert (await sync.run_once()).written["clicks"] == 1
+        [row] = await _tracked(unit)
+        assert row["messageid"] == queued.message_id and row["url"] == "https://shop.example/sale"
+        assert row["senddatetime"] == "2026-12-05T06:05:00.000"  # 12:05 UTC in UTC-6
+        assert row["devicetype"] == "mobile" and row["os"] == "iOS 17.1"
+        assert row["contactkey"] == "C-9" and row["recipient"] == "41793026727"
 
 
 async def test_clicks_go_to_the_clicks_webhook_when_external(
