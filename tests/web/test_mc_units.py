@@ -86,6 +86,8 @@ async def test_rest_add_list_edit_test_deploy_remove(
     )
     assert edited.status_code == 200, edited.text
     assert edited.json()["report_storage"] == "external"
+    kept = await admin.patch(f"{UNITS}/acme", json={"report_storage": None, "mid": None})
+    assert (kept.json()["report_storage"], kept.json()["mid"]) == ("external", sandbox["mid"])
     assert edited.json()["clicks_webhook_url"] == "https://hooks.example.com/clicks"
     bad_hook = await admin.patch(f"{UNITS}/acme", json={"reports_webhook_url": "ftp://x"})
     assert (bad_hook.status_code, bad_hook.json()["error"]["field"]) == (422, "reports_webhook_url")

@@ -17,6 +17,7 @@ from peoplesync.web.mc_view import base_url, mc_of, settings_from, unit_json, un
 router = APIRouter(prefix="/marketing-cloud/units", tags=["marketing-cloud"])
 UnitName = Annotated[str, Path(max_length=60, description="A business unit's name")]
 _URL = Field(None, max_length=500)
+_REQUIRED = frozenset({"mid", "client_id", "auth_url", "report_storage"})
 
 
 class UnitChange(BaseModel):
@@ -82,7 +83,10 @@ async def edit_unit(
     units = mc_of(request).units
     current = unit_values(await units.get(name))
     given = body.model_dump(exclude_unset=True)
-    values = current | {key: value or "" for key, value in given.items()} | {"name": name}
+    # null on a field that cannot be empty keeps it, as leaving it out does
+    kept = {key for key, value in given.items() if value is None and key in _REQUIRED}
+    changes = {key: value or "" for key, value in given.items() if key not in kept}
+    values = current | changes | {"name": name}
     unit = await units.edit(name, settings_from(values))
     return unit_json(unit, base_url(request))
 
