@@ -42,8 +42,14 @@ async def test_add_test_deploy_and_the_obvious_mistakes(
 
         await page.locator("#add-unit input[name=auth_url]").fill("")
         await page.get_by_role("button", name="Add business unit").click()
-        for field in ("name", "mid", "client_id", "client_secret", "auth_url"):
-            await expect(page.locator(f'[data-error-for="{field}"]')).to_be_visible()
+        for field, says in (
+            ("name", "needs a name"),
+            ("mid", "the MID is empty"),
+            ("client_id", "the client id is empty"),
+            ("client_secret", "the client secret is empty"),
+            ("auth_url", "the authentication base URI is empty"),
+        ):
+            await expect(page.locator(f'[data-error-for="{field}"]')).to_contain_text(says)
         await page.screenshot(path=ARTIFACTS / "mc-01-empty-form.png", full_page=True)
 
         await _fill(page, info, "acme")

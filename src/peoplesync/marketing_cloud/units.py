@@ -281,13 +281,25 @@ def _check(unit: UnitSettings) -> None:
 
 def problems(unit: UnitSettings) -> Iterator[SettingError]:
     """Every wrong field of ``unit``, each named (a form shows them all at once)."""
-    if not NAME.match(unit.name):
+    if not unit.name.strip():
+        yield SettingError(
+            "a business unit needs a name",
+            hint="1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
+            field="name",
+        )
+    elif not NAME.match(unit.name):
         yield SettingError(
             f"business unit name {unit.name!r} is not usable in a URL",
             hint="use 1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
             field="name",
         )
-    if not unit.mid.strip().isdigit():
+    if not unit.mid.strip():
+        yield SettingError(
+            "the MID is empty",
+            hint="the MID is the business unit's number, top right in Marketing Cloud",
+            field="mid",
+        )
+    elif not unit.mid.strip().isdigit():
         yield SettingError(
             f"MID {unit.mid!r} is not a number",
             hint="the MID is the business unit's number, top right in Marketing Cloud",
@@ -299,7 +311,13 @@ def problems(unit: UnitSettings) -> Iterator[SettingError]:
             hint="copy it from the installed package",
             field="client_id",
         )
-    if not unit.auth_url.startswith("https://"):
+    if not unit.auth_url.strip():
+        yield SettingError(
+            "the authentication base URI is empty",
+            hint="copy the Authentication Base URI from the installed package",
+            field="auth_url",
+        )
+    elif not unit.auth_url.startswith("https://"):
         yield SettingError(
             f"auth URL {unit.auth_url!r} is not an https address",
             hint="copy the Authentication Base URI from the installed package",
