@@ -1,8 +1,8 @@
 """Marketing Cloud operations: a unit's clicks webhook and CA file, report rows' change time,
 write-back cursors per unit and kind, and the lease that keeps one pass per unit at a time.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
