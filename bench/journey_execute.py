@@ -105,7 +105,9 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return int(lines[0].split()[1]), await reader.readexactly(length)
 
 
-def run(calls: int, concurrency: int, database_url: str | None) -> dict[str, object]:
+def run(
+    calls: int, concurrency: int, database_url: str | None, *, access_log: bool = False
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as data:
         env = {
             **os.environ,
@@ -139,7 +141,16 @@ def run(calls: int, concurrency: int, database_url: str | None) -> dict[str, obj
         port = _free_port()
         log = (Path(data) / "serve.log").open("w")
         server = subprocess.Popen(
-            [*PEOPLESYNC, "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+            [
+                *PEOPLESYNC,
+                "serve",
+                "--port",
+                str(port),
+                "--access-log" if access_log else "--no-access-log",
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}/journey/bench/message/execute"
         try:
@@ -156,10 +167,12 @@ def run(calls: int, concurrency: int, database_url: str | None) -> dict[str, obj
             bodies = [_body(n) for n in range(calls)]
             asyncio.run(_fire(url, bodies[:200], concurrency))  # warm up (contacts reused later)
             cpu_before, load = cpu_seconds(server.pid), load_average()
+            client_before = time.process_time()
             started = time.perf_counter()
             latencies, failures = asyncio.run(_fire(url, bodies[200:], concurrency))
             elapsed = time.perf_counter() - started
             cpu = cpu_seconds(server.pid) - cpu_before
+            client_cpu = time.process_time() - client_before
         except (OSError, asyncio.IncompleteReadError):
             log.flush()
             print((Path(data) / "serve.log").read_text()[-3000:], file=sys.stderr)
@@ -191,6 +204,9 @@ def run(calls: int, concurrency: int, database_url: str | None) -> dict[str, obj
         # wall-clock figures above do not show on a machine other work shares.
         "server_cpu_seconds": round(cpu, 2),
         "server_cpu_ms_per_request": round(cpu * 1000 / max(1, len(latencies)), 3),
+        # The load generator's CPU a request: it shares the two cores with the server.
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(latencies)), 3),
+        "access_log": access_log,
         "load_average_at_start": load,
         "machine": f"{platform.machine()} {os.cpu_count()} cores python {platform.python_version()}",
     }
@@ -201,8 +217,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--calls", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--access-log", action="store_true", help="serve with an access-log line a request"
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.calls, args.concurrency, args.database_url)))
+    result = run(args.calls, args.concurrency, args.database_url, access_log=args.access_log)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.observability.log_format import LogFormat
 from peoplesync.settings import Settings
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
-from peoplesync.web.server import listen, serve_web
+from peoplesync.web.server import listen, run_served, serve_web
 from peoplesync.wiring import services
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
@@ -120,6 +120,12 @@ def serve(
             help="text, or json: one JSON object a line with integration and job id",
         ),
     ] = "text",
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="Log a line for every request (--no-access-log for busy Journey Builder endpoints)"
+        ),
+    ] = True,
 ) -> None:
     """Serve the web app, the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and, unless
     --no-workers, the sync workers of every connected integration."""
@@ -146,10 +152,11 @@ def serve(
                 sync_interval=sync_interval,
                 say=_say,
                 log_format=chosen,
+                access_log=access_log,
             )
 
     try:
-        asyncio.run(run())
+        run_served(run())
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None

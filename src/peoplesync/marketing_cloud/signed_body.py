@@ -5,13 +5,24 @@ signed with the installed package's JWT signing secret, or, when the activity na
 ``customerKey``, with a Key Management salt key. A salt key is entered as hex (``0x...``) and
 signs with its bytes, not its text. Samples do not send ``exp`` or ``iat``, so neither is
 required; a body whose signature no known key verifies is refused (the route answers 401).
+
+The check is written out here rather than left to PyJWT's generic ``decode`` (which checks
+the base64 alphabet one character at a time and prepares each key for every algorithm): one
+HMAC-SHA256 a key over the signing input, compared with ``hmac.compare_digest``, strict
+base64url decoding in C, and the claims PyJWT would check (``exp``, ``nbf``, ``iat``, ``sub``,
+``jti``) checked the same way. Only ``HS256`` is accepted; ``none`` and every other ``alg`` are
+refused before any key is tried. PyJWT still signs (``sign``, for the sandbox and tests).
 """
 
 from __future__ import annotations
 
+import binascii
+import hashlib
+import hmac
 import json
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jwt as pyjwt
@@ -71,38 +82,104 @@ def _looks_like_jwt(raw: bytes) -> bool:
     return text.count(b".") == 2 and not text.startswith((b"{", b"["))
 
 
-def _verified(raw: bytes, keys: Sequence[bytes]) -> dict[str, Any]:
-    token = raw.strip().decode("ascii", errors="replace")
+def _verified(
+    raw: bytes, keys: Sequence[bytes], now: Callable[[], float] = time.time
+) -> dict[str, Any]:
+    """The claims of an HS256 JWT that one of ``keys`` signed (tried in turn, each compared
+    in constant time); malformed tokens, other algorithms and expired bodies are refused."""
     if not keys:
         raise BadSignatureError(
             "a signed body arrived but the business unit has no JWT signing secret",
             hint="enter the installed package's JWT Signing Secret on the business unit",
         )
-    for key in keys:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", pyjwt.warnings.InsecureKeyLengthWarning)
-                claims = pyjwt.decode(
-                    token,
-                    key,
-                    algorithms=[ALGORITHM],
-                    options={"require": [], "verify_exp": True, "verify_aud": False},
-                )
-        except pyjwt.InvalidSignatureError:
-            continue
-        except pyjwt.ExpiredSignatureError as error:
-            raise BadSignatureError("the signed body has expired") from error
-        except pyjwt.PyJWTError as error:
-            raise BadSignatureError(
-                f"the body is not a valid JWT ({type(error).__name__})"
-            ) from error
-        if not isinstance(claims, dict):
-            raise JourneyRequestError("the signed body is not a JSON object")
-        return claims
-    raise BadSignatureError(
-        "the body's signature does not match the business unit's signing keys",
-        hint="copy the JWT Signing Secret from the installed package again",
-    )
+    signing_input, claims_part, signature = _parts(raw.strip())
+    expected = [hmac.digest(key, signing_input, hashlib.sha256) for key in keys]
+    if not any(hmac.compare_digest(digest, signature) for digest in expected):
+        raise BadSignatureError(
+            "the body's signature does not match the business unit's signing keys",
+            hint="copy the JWT Signing Secret from the installed package again",
+        )
+    claims = _json_part(claims_part, "payload")
+    _check_claims(claims, now())
+    return claims
+
+
+def _parts(token: bytes) -> tuple[bytes, bytes, bytes]:
+    """The signing input, the decoded claims segment and the signature of an HS256 JWT whose
+    header allows nothing else (refused, as not a valid JWT, before any key is tried)."""
+    signing_input, _, signature_part = token.rpartition(b".")
+    header_part, dot, claims_part = signing_input.partition(b".")
+    if not dot or b"." in claims_part:
+        raise _invalid("DecodeError")
+    header = _json_part(_segment(header_part), "header")
+    if header.get("alg") != ALGORITHM:
+        raise _invalid("InvalidAlgorithmError")
+    if "crit" in header or header.get("b64", True) is not True:
+        raise _invalid("DecodeError")  # no JWS extension is understood here
+    return signing_input, _segment(claims_part), _segment(signature_part)
+
+
+def _segment(part: bytes) -> bytes:
+    """A base64url segment's bytes: trailing ``=`` padding is allowed (some issuers add it),
+    any other character outside the alphabet, or a non-canonical spelling, is not."""
+    stripped = part.rstrip(b"=")
+    padding = len(part) - len(stripped)
+    if (
+        padding > 2
+        or (padding and len(part) % 4)
+        or len(stripped) % 4 == 1
+        or b"+" in stripped
+        or b"/" in stripped
+    ):
+        raise _invalid("DecodeError")
+    standard = stripped.replace(b"-", b"+").replace(b"_", b"/") + b"=" * (-len(stripped) % 4)
+    try:
+        decoded = binascii.a2b_base64(standard, strict_mode=True)
+    except binascii.Error:
+        raise _invalid("DecodeError") from None
+    if binascii.b2a_base64(decoded, newline=False) != standard:
+        raise _invalid("DecodeError")  # unused bits set: the same bytes spelled another way
+    return decoded
+
+
+def _json_part(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise _invalid("DecodeError") from None
+    if not isinstance(value, dict):
+        raise _invalid(f"DecodeError: the {name} is not a JSON object")
+    return value
+
+
+def _check_claims(claims: dict[str, Any], now: float) -> None:
+    """The registered claims a body may carry, checked as PyJWT checks them (none required)."""
+    for name in ("iat", "nbf", "exp"):
+        if name in claims and not _integer(claims[name]):
+            raise _invalid("InvalidIssuedAtError" if name == "iat" else "DecodeError")
+    if "iat" in claims and int(claims["iat"]) > now:
+        raise _invalid("ImmatureSignatureError")
+    if "nbf" in claims and int(claims["nbf"]) > now:
+        raise _invalid("ImmatureSignatureError")
+    if "exp" in claims and int(claims["exp"]) <= now:
+        raise BadSignatureError("the signed body has expired")
+    if "sub" in claims and not isinstance(claims["sub"], str):
+        raise _invalid("InvalidSubjectError")
+    if "jti" in claims and not isinstance(claims["jti"], str):
+        raise _invalid("InvalidJTIError")
+
+
+def _integer(value: object) -> bool:
+    """Whether ``int(value)`` works, as PyJWT requires of a time claim."""
+    try:
+        int(value)  # type: ignore[call-overload]
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+def _invalid(reason: str) -> BadSignatureError:
+    return BadSignatureError(f"the body is not a valid JWT ({reason})")
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
