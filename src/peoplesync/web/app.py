@@ -40,6 +40,7 @@ from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
 from peoplesync.web.inbound_numbers import InboundNumbersWeb
+from peoplesync.web.journey.calls import JourneyCalls
 from peoplesync.web.journey.routes import JourneyServices
 from peoplesync.web.journey.routes import router as journey_router
 from peoplesync.web.log_pages import router as log_router
@@ -190,6 +191,8 @@ def create_app(
         return page_error(request, from_validation(error))
 
     # Added last is outermost: the 422 of the input guard gets the security headers too.
+    # Journey Builder's POSTs are answered inside both guards, before FastAPI's routing.
+    app.add_middleware(JourneyCalls)
     app.add_middleware(StorableInput, page_error=page_error)
     app.add_middleware(SecurityHeaders)
 

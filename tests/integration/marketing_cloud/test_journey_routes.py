@@ -274,3 +274,30 @@ async def test_a_journey_asking_for_reply_events_is_remembered_per_message(
         kept = (await conn.execute(sa.select(reply_triggers.c.message_id))).scalars().all()
     assert kept == [first.json()["messageId"]]
     assert plain.json()["messageId"] not in kept
+
+
+async def test_journey_calls_answered_before_the_routes_keep_the_guards_and_limits(
+    journey: httpx.AsyncClient,
+) -> None:
+    """The POSTs are answered in plain ASGI: still JSON with the security headers, a body
+    over 1 MB refused unread, and paths of another shape left to the app's routes."""
+    sent = await journey.post("/journey/acme/message/execute", **signed(execute_body("g-1")))
+    assert sent.status_code == 200
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.headers["x-content-type-options"] == "nosniff"
+    assert "x-frame-options" not in sent.headers  # framed by Journey Builder
+    huge = await journey.post(
+        "/journey/acme/message/execute",
+        content=b"x" * 1_000_001,
+        headers={"content-type": "application/jwt"},
+    )
+    assert (huge.status_code, huge.json()) == (413, {"error": "the body is over 1 MB"})
+    for path in ("/journey/acme/message/execute/more", "/journey/acme//execute"):
+        assert (await journey.post(path, **signed(execute_body("g-2")))).status_code == 404
+    assert (await journey.post("/journey/acme/message/nothing", content=b"{}")).json() == {
+        "error": "no such activity endpoint"
+    }
+    unit = await journey.post("/journey/nobody/message/execute", **signed(execute_body("g-3")))
+    assert (unit.status_code, unit.json()) == (404, {"error": "no such business unit"})
+    config = await journey.get("/journey/acme/message/config.json")
+    assert config.status_code == 200  # GETs still reach the routes
