@@ -159,12 +159,15 @@ def plan_sms(text: str, language: NationalLanguage | str | None = None) -> SmsPl
 
 def septet_costs(text: str, alphabet: Alphabet) -> list[int] | None:
     """Each character's septet cost, or None when the alphabet lacks a character."""
+    basic, extension = alphabet.basic, alphabet.extension  # looked up once, not per character
     costs: list[int] = []
     for char in text:
-        cost = alphabet.cost(char)
-        if cost is None:
+        if char in basic:
+            costs.append(1)
+        elif char in extension:
+            costs.append(2)
+        else:
             return None
-        costs.append(cost)
     return costs
 
 
