@@ -54,3 +54,19 @@ async def test_an_app_without_journey_services_answers_404_in_json() -> None:
     assert passed == []
     assert sent[0]["status"] == 404
     assert b"not configured" in sent[1]["body"]
+
+
+async def test_a_client_gone_before_its_body_is_not_answered() -> None:
+    sent: list[Message] = []
+
+    async def inner(_scope: Scope, _receive: Receive, _send: Send) -> None:
+        raise AssertionError("not for the routes")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await JourneyCalls(inner)(_scope("POST", "/journey/acme/message/execute"), receive, send)
+    assert sent == []

@@ -68,7 +68,11 @@ class JourneyCalls:
         for name, value in scope["headers"]:
             if name == b"content-type":
                 content_type = value.decode("latin-1")
-        raw = await _body(receive)
+                break  # the first, as Starlette's headers answer
+        try:
+            raw = await _body(receive)
+        except _ClientGone:
+            return  # nobody to answer
         try:
             if services is None:
                 raise NotFoundError("Journey Builder endpoints are not configured on this server")
@@ -170,6 +174,10 @@ async def _report(
     return {key: value for key, value in answer.items() if key != "branchResult"}
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its body was read."""
+
+
 async def _body(receive: Receive) -> bytes | None:
     """The request body, or None once it is over ``MAX_BODY`` (the rest is not read)."""
     chunks: list[bytes] = []
@@ -177,7 +185,7 @@ async def _body(receive: Receive) -> bytes | None:
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break  # the client went away: the answer goes nowhere
+            raise _ClientGone
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
