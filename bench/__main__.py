@@ -21,6 +21,7 @@ MODULES = [
     "tracked_redirect",
     "mc_write_back",
     "mc_report_sync",
+    "journey_run",
 ]
 
 

@@ -28,7 +28,7 @@ from peoplesync.cli.transfer import register_transfer_commands
 from peoplesync.cli.worker import worker
 from peoplesync.demo import run_demo
 from peoplesync.errors import PeopleSyncError
-from peoplesync.sandbox.marketing_cloud.cli import marketing_cloud as sandbox_marketing_cloud
+from peoplesync.sandbox.marketing_cloud.cli import marketing_cloud_app as sandbox_marketing_cloud
 from peoplesync.sandbox.provider.cli import provider as sandbox_provider
 from peoplesync.sandbox.salesforce.cli import sandbox_app
 from peoplesync.settings import Settings
@@ -45,7 +45,7 @@ app.add_typer(attributes_app, name="attributes")
 app.add_typer(segments_app, name="segments")
 app.add_typer(sandbox_app, name="sandbox")
 sandbox_app.command("provider")(sandbox_provider)
-sandbox_app.command("marketing-cloud")(sandbox_marketing_cloud)
+sandbox_app.add_typer(sandbox_marketing_cloud, name="marketing-cloud")
 providers_app.command("inbound")(providers_inbound)
 app.add_typer(providers_app, name="providers")
 app.add_typer(messages_app, name="messages")

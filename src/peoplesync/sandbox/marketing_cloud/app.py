@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from peoplesync.sandbox.marketing_cloud import events, extensions, pages, rows
+from peoplesync.sandbox.marketing_cloud import events, extensions, journey_pages, pages, rows
 from peoplesync.sandbox.marketing_cloud.auth import Tokens, token_route
 from peoplesync.sandbox.marketing_cloud.canvas import Canvas
 from peoplesync.sandbox.marketing_cloud.config import Knobs, SandboxConfig
+from peoplesync.sandbox.marketing_cloud.journey_store import JourneyStore
 from peoplesync.sandbox.marketing_cloud.store import SandboxStore
 from peoplesync.sandbox.marketing_cloud.wire import not_authorized, rest_error
 
@@ -33,6 +34,7 @@ class _Sandbox:
         self.knobs = config.knobs
         self.clock = clock
         self.store = SandboxStore(config.database_path)
+        self.journeys = JourneyStore(config.data_dir)  # written by `journeys run`
         self.tokens = Tokens(config, clock)
         self.random = random.Random(config.seed)  # fault knobs, not security
         self.calls = 0
@@ -114,6 +116,14 @@ def create_marketing_cloud_app(
 
         return guarded
 
+    def owned_journeys(
+        handler: Callable[[Request, JourneyStore], Awaitable[Response]],
+    ) -> Handler:
+        async def with_journeys(request: Request, _: SandboxStore) -> Response:
+            return await handler(request, sandbox.journeys)
+
+        return owned(with_journeys)
+
     async def control(request: Request) -> Response:
         """``GET``/``PUT /sandbox/control``: read or change knobs; ``expire_tokens``."""
         if not sandbox.owner(request):
@@ -150,9 +160,11 @@ def create_marketing_cloud_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await store.open()
+        await sandbox.journeys.open()
         try:
             yield
         finally:
+            await sandbox.journeys.close()
             await store.close()
 
     canvas = Canvas(config, sandbox.tokens, clock)
@@ -191,6 +203,12 @@ def create_marketing_cloud_app(
         Route("/journeys/canvas.js", canvas.script),
         Route("/journeys/canvas/activities/{key}", owned(canvas.save), methods=["POST"]),
         Route("/journeys/canvas/activate", owned(canvas.activate), methods=["POST"]),
+        Route("/sandbox/journeys", owned_journeys(journey_pages.runs_page)),
+        Route("/sandbox/journeys/{run}", owned_journeys(journey_pages.run_page)),
+        Route(
+            "/sandbox/journeys/{run}/contacts/{contact}",
+            owned_journeys(journey_pages.contact_page),
+        ),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox

@@ -11,11 +11,19 @@ from typing import Annotated
 import typer
 
 from peoplesync.sandbox.marketing_cloud.config import Knobs, SandboxConfig
+from peoplesync.sandbox.marketing_cloud.journey_cli import journeys_app
 from peoplesync.sandbox.marketing_cloud.server import serve, stored_credentials
 from peoplesync.sandbox.salesforce.keys import ensure_tls
 
+marketing_cloud_app = typer.Typer(
+    help="A local Marketing Cloud business unit; `journeys` runs journeys in it."
+)
+marketing_cloud_app.add_typer(journeys_app, name="journeys")
 
+
+@marketing_cloud_app.callback(invoke_without_command=True)
 def marketing_cloud(
+    context: typer.Context,
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where the sandbox keeps its data extensions")
     ] = Path(".peoplesync/sandbox-marketing-cloud"),
@@ -36,6 +44,8 @@ def marketing_cloud(
     ] = True,
 ) -> None:
     """Serve a Marketing Cloud-shaped business unit on loopback; prints one JSON line."""
+    if context.invoked_subcommand is not None:
+        return
     root = data_dir.resolve()
     credentials = stored_credentials(root)
     config = SandboxConfig(

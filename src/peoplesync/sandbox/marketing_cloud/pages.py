@@ -16,7 +16,7 @@ _STYLE = (
 )
 
 
-def _page(title: str, body: str) -> HTMLResponse:
+def page(title: str, body: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
@@ -40,7 +40,8 @@ async def extensions_page(_: Request, store: SandboxStore) -> Response:
         if lines
         else "<p>No data extensions yet.</p>"
     )
-    return _page("Marketing Cloud sandbox: data extensions", table)
+    links = "<p><a href='/sandbox/journeys'>journeys</a> run in this sandbox</p>"
+    return page("Marketing Cloud sandbox: data extensions", links + table)
 
 
 async def rows_page(request: Request, store: SandboxStore) -> Response:
@@ -48,7 +49,7 @@ async def rows_page(request: Request, store: SandboxStore) -> Response:
     key = request.path_params["key"]
     extension = await store.extension(f"key:{key}")
     if extension is None:
-        return _page("Not found", f"<p>No data extension keyed {escape(key)}.</p>")
+        return page("Not found", f"<p>No data extension keyed {escape(key)}.</p>")
     names = [field["name"] for field in extension["fields"]]
     rows = await store.rows(extension["id"])
     head = "".join(f"<th>{escape(name)}</th>" for name in names)
@@ -59,4 +60,9 @@ async def rows_page(request: Request, store: SandboxStore) -> Response:
     noun = "row" if len(rows) == 1 else "rows"
     more = f", first {ROWS_SHOWN} shown" if len(rows) > ROWS_SHOWN else ""
     shown = f"<p>{len(rows)} {noun}{more}.</p>"
-    return _page(f"{extension['name']} ({key})", f"{shown}<table><tr>{head}</tr>{body}</table>")
+    links = (
+        "<p><a href='/sandbox'>data extensions</a> · <a href='/sandbox/journeys'>journeys</a></p>"
+    )
+    return page(
+        f"{extension['name']} ({key})", f"{links}{shown}<table><tr>{head}</tr>{body}</table>"
+    )

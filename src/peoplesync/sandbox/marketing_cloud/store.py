@@ -184,3 +184,18 @@ class SandboxStore:
                 }
                 async for row in cursor
             ]
+
+    async def events_after(
+        self, position: int, keys: Sequence[str]
+    ) -> list[tuple[int, str, str, float]]:
+        """Events of ``keys`` stored after ``position`` (a row id): (row id, key, contact
+        key, time), oldest first; the journey runner's Wait Until Event polls this."""
+        if not keys:
+            return []
+        marks = ", ".join("?" for _ in keys)
+        async with self.db.execute(
+            f"SELECT rowid, key, contact_key, at FROM events WHERE rowid > ? AND key IN ({marks})"
+            " ORDER BY rowid",
+            (position, *keys),
+        ) as cursor:
+            return [(int(row[0]), str(row[1]), str(row[2]), float(row[3])) async for row in cursor]
