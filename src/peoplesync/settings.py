@@ -36,6 +36,18 @@ class Settings(BaseSettings):
         description="A CA file to trust, besides the system's, when calling Marketing Cloud "
         "from the web app (the Marketing Cloud sandbox's ca_cert)",
     )
+    mc_sync_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between two report write-back passes of a business unit in "
+        "peoplesync serve",
+    )
+    mc_sync_lease: float = Field(
+        default=120.0,
+        ge=1.0,
+        description="Seconds a write-back pass holds its business unit against other "
+        "processes (renewed page by page; a killed holder's lease runs out after this)",
+    )
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Rows per write batch")
     log_level: str = "INFO"
     journey_frame_ancestors: str = Field(
@@ -68,6 +80,11 @@ class Settings(BaseSettings):
     worker_keep_cron: str = Field(
         default="* * * * *",
         description="When workers make sure every runnable integration has its jobs queued",
+    )
+    worker_mc_sync_cron: str = Field(
+        default="* * * * * */30",
+        description="When workers queue a report write-back job for every business unit "
+        "(cron; a 6th field gives seconds)",
     )
     worker_log_days: int = Field(
         default=14, ge=1, description="Days the job log and finished queue jobs are kept"

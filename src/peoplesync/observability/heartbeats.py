@@ -28,9 +28,13 @@ class Heartbeats:
         """The loop is alive now."""
         self._beats[(integration, loop)] = self.clock.now()
 
-    def forget(self, integration: str) -> None:
-        """The integration's loops stopped for good (it was deleted)."""
-        self._beats = {key: at for key, at in self._beats.items() if key[0] != integration}
+    def forget(self, integration: str, loop: str | None = None) -> None:
+        """The integration's loops (or its ``loop``) stopped for good (it was deleted)."""
+        self._beats = {
+            key: at
+            for key, at in self._beats.items()
+            if key[0] != integration or (loop is not None and key[1] != loop)
+        }
 
     def beats(self) -> list[Beat]:
         """Every loop's last heartbeat, by integration and loop."""

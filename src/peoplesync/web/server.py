@@ -18,6 +18,7 @@ from peoplesync.web.app import create_app
 from peoplesync.web.messaging_hooks import RedactTokens
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.wiring import Services
+from peoplesync.workers.report_sync import UnitPasses
 from peoplesync.workers.sends import message_sends
 from peoplesync.workers.supervisor import SyncWorkers
 
@@ -96,6 +97,13 @@ async def serve_web(
             say=say,
             sync_interval=sync_interval,
             sends=message_sends(settings),
+            reports=UnitPasses(
+                services.units,
+                by="serve",
+                ca_cert=settings.mc_ca_cert,
+                lease_seconds=settings.mc_sync_lease,
+            ),
+            report_interval=settings.mc_sync_interval,
         )
         if workers
         else None
@@ -126,7 +134,11 @@ async def serve_web(
         else uvicorn.Config(app, log_level=level, access_log=logged, lifespan="on", http="auto")
     )
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # report receivers' tokens
-    with_workers = " with sync workers and message sends" if running else " (no workers)"
+    with_workers = (
+        " with sync workers and message sends, and report write-back per business unit"
+        if running
+        else " (no workers)"
+    )
     say(f"peoplesync is serving on {address_of(listener)}/{with_workers}")
     await asyncio.to_thread(warm_up)  # the user-agent rules, before the first click
     watcher = asyncio.create_task(app.state.transfers.watch())  # resumes interrupted

@@ -35,6 +35,8 @@ from peoplesync.workers.events import Event, PassDone, Retrying, StreamBatch, St
 from peoplesync.workers.inbound import inbound_passes
 from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Outcome, Stopped
 from peoplesync.workers.push import PushPass, push_passes
+from peoplesync.workers.report_loops import ReportLoops
+from peoplesync.workers.report_sync import UnitPasses
 from peoplesync.workers.sends import SendLoop
 
 SENDS = "messages"  # the heartbeat's and messages' name of the message-send loop
@@ -87,6 +89,8 @@ class SyncWorkers:
         sync_interval: float = 60.0,
         push_interval: float = 2.0,
         sends: SendLoop | None = None,
+        reports: UnitPasses | None = None,
+        report_interval: float = 30.0,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -105,6 +109,20 @@ class SyncWorkers:
         self.sends = sends  # the message-send loop, kept going beside the integrations'
         self._sends_task: asyncio.Task[None] | None = None
         self._told_refused: set[str] = set()  # provider accounts told their key was refused
+        # the report write-back loops of every Marketing Cloud business unit
+        self.reports = (
+            ReportLoops(
+                reports,
+                self.heartbeats,
+                self._stopping,
+                say=say,
+                interval=report_interval,
+                check_every=check_every,
+            )
+            if reports is not None
+            else None
+        )
+        self._reports_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -112,6 +130,8 @@ class SyncWorkers:
         """Start the workers of every stored integration (and the send loop)."""
         if self.sends is not None and (self._sends_task is None or self._sends_task.done()):
             self._sends_task = asyncio.create_task(self._keep_sending(self.sends))
+        if self.reports is not None and (self._reports_task is None or self._reports_task.done()):
+            self._reports_task = asyncio.create_task(self.reports.run())
         for name in await integration_names(self.statuses.engine):
             self.ensure(name)
 
@@ -144,13 +164,15 @@ class SyncWorkers:
         tasks = list(self._tasks.values())
         self._tasks.clear()
         sends, self._sends_task = self._sends_task, None
+        reports, self._reports_task = self._reports_task, None
         self._stopping.set()
         self.nudge()
         if tasks:
             await asyncio.wait(tasks, timeout=STOP_GRACE)
-        if sends is not None:
-            await asyncio.wait([sends], timeout=STOP_GRACE)
-        for task in [*tasks, *([sends] if sends else [])]:
+        others = [task for task in (sends, reports) if task is not None]
+        if others:
+            await asyncio.wait(others, timeout=STOP_GRACE)
+        for task in [*tasks, *others]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
