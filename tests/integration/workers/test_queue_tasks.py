@@ -65,6 +65,13 @@ class RecordingPasses:
         first = sum(call[0] == "sends" for call in self.calls) == 1
         return PassResult(PassOutcome.DONE if first else PassOutcome.NOTHING)
 
+    async def business_units(self) -> list[str]:
+        return []
+
+    async def reports(self, unit: str) -> PassResult:
+        self.calls.append(("reports", unit, None))
+        return PassResult(PassOutcome.NOTHING)
+
 
 @pytest.fixture
 async def job_log(tmp_path: Path) -> AsyncIterator[JobLog]:
@@ -83,6 +90,7 @@ def queue(passes: RecordingPasses, job_log: JobLog) -> App:
         worker_keep_cron=never,
         worker_reconcile_cron=never,
         worker_recover_cron=never,
+        worker_mc_sync_cron=never,
     )
     services = QueueServices(settings, passes, job_log, SystemClock(), "host:1", always_my_turn)
     register_tasks(app, services)

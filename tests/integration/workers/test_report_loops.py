@@ -6,97 +6,33 @@ unit's last pass; the loops pick up a unit added while they run and drop a remov
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import ManualClock
 from peoplesync.marketing_cloud.api_errors import MarketingCloudAuthError
-from peoplesync.marketing_cloud.client import MarketingCloudClient, RetryPolicy
-from peoplesync.marketing_cloud.data_extensions import SMS_DELIVERY_REPORTS
-from peoplesync.marketing_cloud.deploy import deploy
 from peoplesync.marketing_cloud.sync_lease import SyncLease
-from peoplesync.marketing_cloud.units import BusinessUnits, UnitKeys, UnitSettings
-from peoplesync.messaging.tables import message_reports
 from peoplesync.observability.heartbeats import Heartbeats
-from peoplesync.secret_box import SecretBox
 from peoplesync.workers.outcome import Failed, Finished, Idle
 from peoplesync.workers.report_loops import ReportLoops
-from peoplesync.workers.report_sync import LOOP, Connection, UnitPasses
-from tests.integration.marketing_cloud.sandbox_unit import (
-    BASE,
-    CLIENT_ID,
-    MID,
-    SECRET,
-    SandboxUnit,
-    sandbox_unit,
+from peoplesync.workers.report_sync import LOOP
+from tests.integration.marketing_cloud.sandbox_unit import SandboxUnit
+from tests.integration.workers.mc_units import (
+    deployed_sandbox,
+    passes_on,
+    seed,
+    stored,
+    unit_settings,
 )
-
-DONE = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-
-
-async def seed(engine: AsyncEngine, *ids: str, mid: str = MID) -> None:
-    callback = json.dumps({"MID": mid, "ContactKey": "C-7"}, separators=(",", ":"))
-    async with engine.begin() as conn:
-        await conn.execute(
-            sa.insert(message_reports),
-            [
-                {
-                    "message_id": each,
-                    "channel": "sms",
-                    "recipient": "385911",
-                    "sent_at": DONE,
-                    "done_at": DONE,
-                    "status_group_name": "DELIVERED",
-                    "callback_data": callback,
-                }
-                for each in ids
-            ],
-        )
-
-
-def unit_settings(name: str = "acme", secret: str = SECRET, mid: str = MID) -> UnitSettings:
-    return UnitSettings(
-        name=name, mid=mid, client_id=CLIENT_ID, auth_url=f"{BASE}/", client_secret=secret
-    )
 
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxUnit]:
-    async with sandbox_unit(tmp_path / "mc") as unit:
-        await deploy(unit.client)
+    async with deployed_sandbox(tmp_path / "mc") as unit:
         yield unit
-
-
-def passes_on(engine: AsyncEngine, clock: ManualClock, sandbox: SandboxUnit) -> UnitPasses:
-    units = BusinessUnits(engine, SecretBox(Fernet.generate_key()), clock)
-
-    @asynccontextmanager
-    async def connect(keys: UnitKeys) -> AsyncIterator[Connection]:
-        client = MarketingCloudClient(
-            keys.info.auth_url,
-            keys.info.client_id,
-            keys.client_secret,
-            keys.info.mid,
-            sandbox.http,
-            retry=RetryPolicy(attempts=2),
-            sleep=lambda _: asyncio.sleep(0),
-        )
-        yield client, sandbox.http
-
-    return UnitPasses(units, by="serve", connect=connect, retry_after=7.0)
-
-
-async def stored(sandbox: SandboxUnit) -> set[str]:
-    rows = await sandbox.client.read_rows(SMS_DELIVERY_REPORTS.key)
-    return {item["keys"]["messageid"] for item in rows["items"]}
 
 
 async def test_a_pass_finishes_with_its_rows_and_is_kept(

@@ -21,6 +21,7 @@ from peoplesync.workers.events import ignore
 from peoplesync.workers.inbound import inbound_passes
 from peoplesync.workers.outcome import Failed, Finished, Gated, Idle, Stopped
 from peoplesync.workers.push import push_passes
+from peoplesync.workers.report_sync import Said, UnitPasses, summary
 from peoplesync.workers.sends import message_sends
 from peoplesync.workers.transfer_runs import TransferRuns
 
@@ -74,6 +75,14 @@ class Passes(Protocol):
         """Send queued messages for ``hold`` seconds (the round under way ends first)."""
         ...
 
+    async def business_units(self) -> list[str]:
+        """Every Marketing Cloud business unit's name."""
+        ...
+
+    async def reports(self, unit: str) -> PassResult:
+        """One report write-back pass of the business unit ``unit``."""
+        ...
+
 
 class EnginePasses:
     """:class:`Passes` on today's inbound, push and transfer loops."""
@@ -84,6 +93,12 @@ class EnginePasses:
         self.store = services.people
         self.clock = services.clock
         self.statuses = services.statuses
+        self.units = UnitPasses(
+            services.units,
+            by="worker",
+            ca_cert=self.settings.mc_ca_cert,
+            lease_seconds=self.settings.mc_sync_lease,
+        )
 
     async def _gate(self, name: str) -> PassResult | None:
         """Why a pass of ``name`` may not run now (None: it may)."""
@@ -159,6 +174,19 @@ class EnginePasses:
         if isinstance(outcome, Finished | Stopped):  # the hold is over
             return PassResult(PassOutcome.DONE, f"held {hold:g} s")
         return result_of(outcome)
+
+    async def business_units(self) -> list[str]:
+        return await self.units.names()
+
+    async def reports(self, unit: str) -> PassResult:
+        return report_result(unit, await self.units.run(unit))
+
+
+def report_result(unit: str, outcome: Said) -> PassResult:
+    """A write-back pass's outcome as a job's result."""
+    if isinstance(outcome, Finished):
+        return PassResult(PassOutcome.DONE, summary(unit, outcome) or f"{unit}: nothing new")
+    return result_of(outcome)
 
 
 async def _bounded(

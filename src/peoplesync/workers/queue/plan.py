@@ -17,6 +17,7 @@ class JobKind(StrEnum):
     PUSH = "push"  # the push loop for a while (or one pass)
     TRANSFER = "transfer"  # resume an interrupted transfer from its stored position
     SENDS = "sends"  # the deployment's message-send loop for a while
+    REPORTS = "mc_reports"  # one report write-back pass of a Marketing Cloud business unit
 
 
 class Step(StrEnum):
@@ -25,6 +26,7 @@ class Step(StrEnum):
     INBOUND = "inbound"  # passes, streams and transfers write the same cursors
     PUSH = "push"
     SENDS = "sends"  # one sender per deployment keeps speed-limit spacing exact
+    REPORTS = "mc_reports"  # one write-back pass per business unit (its lease guards too)
 
 
 STEP_OF: Mapping[JobKind, Step] = {
@@ -33,6 +35,7 @@ STEP_OF: Mapping[JobKind, Step] = {
     JobKind.TRANSFER: Step.INBOUND,
     JobKind.PUSH: Step.PUSH,
     JobKind.SENDS: Step.SENDS,
+    JobKind.REPORTS: Step.REPORTS,
 }
 # The send loop belongs to no integration: its jobs name the deployment's messaging instead.
 MESSAGING = "messaging"

@@ -1,6 +1,7 @@
 """The queue's tasks: an integration's streams, sync passes, push loop and transfers, the
-deployment's message sends, and the periodic jobs (keep every integration queued, reconcile
-polls, stalled-job recovery, retention of the job log). Each job run is written to the job log."""
+deployment's message sends, a business unit's report write-back, and the periodic jobs (keep
+every integration queued, queue every unit's write-back, reconcile polls, stalled-job
+recovery, retention of the job log). Each job run is written to the job log."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ async def keep_queued(app: App, passes: Passes) -> list[JobRequest]:
         if await defer(app, request) is not None:
             queued.append(request)
     return queued
+
+
+async def queue_reports(app: App, passes: Passes) -> int:
+    """Queue one write-back job per business unit unless one waits already (the queueing
+    lock); a running one keeps its unit's lock, so the next waits for it. Returns how many
+    were queued."""
+    requests = [JobRequest(JobKind.REPORTS, unit) for unit in await passes.business_units()]
+    return sum([await defer(app, request) is not None for request in requests])
 
 
 async def recover_stalled(app: App, job_log: JobLog, stalled_after: float) -> list[int]:
@@ -162,6 +171,18 @@ def register_tasks(app: App, services: QueueServices) -> None:
         """Resume an interrupted transfer from its stored position."""
         work = passes.transfer(job_id)
         return (await logged(context, JobKind.TRANSFER, integration, work)).outcome.value
+
+    @app.task(name=TASK_NAMES[JobKind.REPORTS], pass_context=True)
+    async def mc_reports(context: JobContext, integration: str) -> str:
+        """One report write-back pass of a business unit (``integration``: its name)."""
+        work = passes.reports(integration)
+        return (await logged(context, JobKind.REPORTS, integration, work)).outcome.value
+
+    @app.periodic(cron=settings.worker_mc_sync_cron, periodic_id="mc_reports")
+    @app.task(name="peoplesync.mc_reports_due")
+    async def mc_reports_due(timestamp: int) -> int:
+        """Queue a write-back pass of every business unit (one waiting per unit)."""
+        return await queue_reports(app, passes)
 
     @app.periodic(cron=settings.worker_keep_cron, periodic_id="keep")
     @app.task(name="peoplesync.keep")
