@@ -22,6 +22,7 @@ from peoplesync.cli.report_sync import (
 from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.config_json import ActivityKind, endpoint
 from peoplesync.marketing_cloud.deploy import Deployed
+from peoplesync.marketing_cloud.last_pass import LastPass, LastPasses
 from peoplesync.marketing_cloud.operations import deploy_unit
 from peoplesync.marketing_cloud.units import UnitInfo, UnitSettings
 from peoplesync.settings import Settings
@@ -129,13 +130,18 @@ def add(
 def list_units(public_url: PublicUrlOption = None, as_json: JsonOption = False) -> None:
     """List business units (never their secrets) and, with a public URL, their endpoints."""
 
-    async def run() -> list[UnitInfo]:
+    async def run() -> tuple[list[UnitInfo], dict[str, LastPass]]:
         async with business_units(Settings()) as units:
-            return await units.list()
+            return await units.list(), await LastPasses(units.engine, units.clock).all()
 
-    units = asyncio.run(run())
+    units, passes = asyncio.run(run())
     if as_json:
-        typer.echo(json.dumps([_shown(unit, public_url) for unit in units]))
+        shown = [
+            _shown(unit, public_url)
+            | {"last_pass": passes[unit.name].as_json() if unit.name in passes else None}
+            for unit in units
+        ]
+        typer.echo(json.dumps(shown))
         return
     for unit in units:
         signed = "signed" if unit.has_jwt_secret else "unsigned"

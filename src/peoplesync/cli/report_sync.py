@@ -13,6 +13,7 @@ from rich.console import Console
 
 from peoplesync.errors import PeopleSyncError
 from peoplesync.marketing_cloud.client import client_for
+from peoplesync.marketing_cloud.last_pass import LastPass, LastPasses
 from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
 from peoplesync.marketing_cloud.sync_lease import SyncLease
@@ -95,8 +96,20 @@ async def _sync(
                 http,
                 lease=SyncLease(units.engine, units.clock, name, seconds=lease),
             )
+            last = LastPasses(units.engine, units.clock)
             while True:
                 outcome = await sync.run_once()
+                if outcome.locked_until is None:  # shown as the unit's last pass
+                    await last.record(
+                        LastPass(
+                            name,
+                            units.clock.now(),
+                            dict(outcome.written),
+                            outcome.events,
+                            len(outcome.errors),
+                            by="cli",
+                        )
+                    )
                 for error in outcome.errors:
                     console.print(f"[yellow]refused:[/yellow] {error}")
                 if outcome.locked_until is not None:

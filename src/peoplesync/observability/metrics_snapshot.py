@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from peoplesync.marketing_cloud.last_pass import PREFIX as _REPORT_PASS
+from peoplesync.marketing_cloud.last_pass import LastPass, from_json
 from peoplesync.messaging import tables as mt
 from peoplesync.people import tables as t
 
@@ -52,6 +54,7 @@ class Snapshot:
     api_calls: dict[str, int] = field(default_factory=dict)  # integration -> calls
     push_backlog: dict[str, int] = field(default_factory=dict)  # integration -> changes
     queues: list[QueueDepth] = field(default_factory=list)
+    report_passes: list[LastPass] = field(default_factory=list)  # each unit's last write-back
 
 
 async def read_snapshot(engine: AsyncEngine) -> Snapshot:
@@ -63,6 +66,7 @@ async def read_snapshot(engine: AsyncEngine) -> Snapshot:
             await _counters(conn, snapshot)
             await _backlog(conn, snapshot)
             await _outbox(conn, snapshot)
+            await _report_passes(conn, snapshot)
             if conn.dialect.name == "postgresql":
                 await _procrastinate(conn, snapshot)
     except (OSError, sa.exc.SQLAlchemyError):
@@ -157,6 +161,18 @@ async def _outbox(conn: AsyncConnection, snapshot: Snapshot) -> None:
     for state in _OUTBOX_WAITING:
         jobs, oldest = found.get(state, (0, None))
         snapshot.queues.append(QueueDepth(OUTBOX, state, jobs, oldest))
+
+
+async def _report_passes(conn: AsyncConnection, snapshot: Snapshot) -> None:
+    key = t.sync_state.c.key
+    rows = await conn.execute(
+        sa.select(key, t.sync_state.c.value)
+        .where(key.startswith(_REPORT_PASS, autoescape=True))
+        .order_by(key)
+    )
+    for name, value in rows:
+        unit = str(name).removeprefix(_REPORT_PASS)
+        snapshot.report_passes.append(from_json(unit, dict(value)))
 
 
 async def _procrastinate(conn: AsyncConnection, snapshot: Snapshot) -> None:

@@ -71,6 +71,7 @@ def families(
         backlog.add_metric([integration], float(value))
     yield backlog
     yield from _queues(snapshot, now)
+    yield from _report_passes(snapshot)
     yield from _liveness(beats, now)
 
 
@@ -91,6 +92,39 @@ def _queues(snapshot: Snapshot, now: datetime) -> Iterator[GaugeMetricFamily]:
         age.add_metric([queue.queue, queue.state], max(0.0, waited))
     yield depth
     yield age
+
+
+def _report_passes(snapshot: Snapshot) -> Iterator[GaugeMetricFamily]:
+    at = GaugeMetricFamily(
+        "peoplesync_mc_report_last_pass_timestamp_seconds",
+        "When each business unit's last report write-back pass ended (Unix time)",
+        labels=["unit"],
+    )
+    rows = GaugeMetricFamily(
+        "peoplesync_mc_report_last_pass_rows",
+        "Report rows each business unit's last write-back pass wrote, by kind",
+        labels=["unit", "kind"],
+    )
+    events = GaugeMetricFamily(
+        "peoplesync_mc_report_last_pass_events",
+        "API events each business unit's last write-back pass fired",
+        labels=["unit"],
+    )
+    failed = GaugeMetricFamily(
+        "peoplesync_mc_report_last_pass_failed",
+        "1 when each business unit's last write-back pass stopped on an error, else 0",
+        labels=["unit"],
+    )
+    for last in snapshot.report_passes:
+        at.add_metric([last.unit], last.at.timestamp())
+        for kind, written in sorted(last.written.items()):
+            rows.add_metric([last.unit, kind], float(written))
+        events.add_metric([last.unit], float(last.events))
+        failed.add_metric([last.unit], 1.0 if last.error else 0.0)
+    yield at
+    yield rows
+    yield events
+    yield failed
 
 
 def _liveness(beats: Iterable[Beat], now: datetime) -> Iterator[GaugeMetricFamily]:

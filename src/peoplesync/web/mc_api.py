@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from peoplesync.errors import NotFoundError
+from peoplesync.marketing_cloud.last_pass import LastPasses
 from peoplesync.marketing_cloud.operations import check_connection, deploy_unit
 from peoplesync.web.access import ApiAdmin, ApiUser
 from peoplesync.web.mc_view import base_url, mc_of, settings_from, unit_json, unit_values
@@ -71,8 +72,11 @@ async def add_unit(request: Request, _user: ApiAdmin, body: UnitCreate) -> dict[
 
 @router.get("/{name}")
 async def get_unit(request: Request, _user: ApiUser, name: UnitName) -> dict[str, Any]:
-    """One business unit."""
-    return unit_json(await mc_of(request).units.get(name), base_url(request))
+    """One business unit, with its last report write-back pass (null before the first)."""
+    units = mc_of(request).units
+    last = await LastPasses(units.engine, units.clock).get(name)
+    shown = unit_json(await units.get(name), base_url(request))
+    return shown | {"last_pass": last.as_json() if last else None}
 
 
 @router.patch("/{name}")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peoplesync.errors import PeopleSyncError, SettingError
+from peoplesync.marketing_cloud.last_pass import LastPasses
 from peoplesync.marketing_cloud.operations import check_connection, deploy_unit
 from peoplesync.marketing_cloud.units import problems
 from peoplesync.web.access import AdminSession, Context, PageSession, WebContext
@@ -109,8 +110,10 @@ async def _unit_page(
     status: int = 200,
     **shown: Any,
 ) -> HTMLResponse:
-    unit = await mc_of(request).units.get(name)
+    units = mc_of(request).units
+    unit = await units.get(name)
     values = shown.pop("values", None) or unit_values(unit)
+    last_pass = await LastPasses(units.engine, units.clock).get(unit.name)
     return render(
         web,
         request,
@@ -122,6 +125,7 @@ async def _unit_page(
         values=values,
         errors=shown.pop("errors", {}),
         webhooks=WEBHOOKS,
+        last_pass=last_pass,
         **shown,
     )
 
