@@ -106,8 +106,8 @@ def serve(
     workers: Annotated[
         bool,
         typer.Option(
-            help="Run the sync workers (inbound follow and push loops of every integration) "
-            "in this process"
+            help="Run the sync workers (inbound follow and push loops of every integration), "
+            "the message sends and every business unit's report write-back in this process"
         ),
     ] = True,
     sync_interval: Annotated[
@@ -128,7 +128,8 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the web app, the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and, unless
-    --no-workers, the sync workers of every connected integration."""
+    --no-workers, the sync workers of every connected integration, the message sends and the
+    report write-back of every Marketing Cloud business unit."""
     settings = Settings()
     if log_format not in ("text", "json"):
         console.print(f"[red]error:[/red] --log-format is text or json, not {log_format!r}")
