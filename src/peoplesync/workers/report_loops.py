@@ -18,6 +18,7 @@ from peoplesync.workers.outcome import Failed
 from peoplesync.workers.report_sync import LOOP, Said, UnitPasses, next_wait, summary
 
 BACKOFF_CAP = 300.0  # seconds: the longest wait after failed passes in a row
+STOP_GRACE = 8.0  # seconds passes under way get to end once the loops stop (then cancelled)
 
 
 class ReportLoops:
@@ -52,14 +53,18 @@ class ReportLoops:
                 await self._follow_units()
                 await self._rest(self.check_every)
         finally:
-            await self._end(list(self._loops.values()))
+            loops = list(self._loops.values())
             self._loops.clear()
+            if loops and self.stopping.is_set():  # let passes under way end by themselves
+                await asyncio.wait(loops, timeout=STOP_GRACE)
+            await self._end(loops)
 
     async def _follow_units(self) -> None:
         try:
             names = set(await self.passes.names())
-        except PeopleSyncError as error:  # the database is busy or away: look again
-            self.say(f"report write-back cannot read the business units ({error})")
+        except Exception as error:  # the database is busy or away: look again
+            said = error if isinstance(error, PeopleSyncError) else type(error).__name__
+            self.say(f"report write-back cannot read the business units ({said}); looking again")
             return
         for name in sorted(names):
             task = self._loops.get(name)
@@ -69,6 +74,7 @@ class ReportLoops:
             self.say(f"{name}: the business unit is gone; its report write-back stops")
             await self._end([self._loops.pop(name)])
             self.heartbeats.forget(name, LOOP)
+            await self.passes.forget(name)
 
     async def _end(self, tasks: list[asyncio.Task[None]]) -> None:
         for task in tasks:

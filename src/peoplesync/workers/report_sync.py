@@ -119,6 +119,11 @@ class UnitPasses:
         """Every stored unit's name."""
         return [unit.name for unit in await self.units.list()]
 
+    async def forget(self, name: str) -> None:
+        """A removed unit's last pass is dropped (a unit added again by that name starts
+        afresh)."""
+        await self.last.forget(name)
+
     async def run(self, name: str) -> Said:
         """One pass of ``name``: Finished (its :class:`SyncOutcome`), Idle (the unit is gone, or
         another process holds its lease), or Failed (``retry_in`` when trying again may help).
@@ -126,6 +131,7 @@ class UnitPasses:
         try:
             keys = await self.units.keys(name)
         except NotFoundError:
+            await self.forget(name)
             return Idle(f"no business unit {name!r}")
         try:
             outcome = await self._pass(keys)

@@ -141,6 +141,7 @@ async def test_loops_pick_up_a_unit_added_while_running_and_drop_a_removed_one(
 
         await until(dropped, "the removed unit's heartbeat dropped")
         assert loops.running() == []
+        assert await passes.last.get("acme") is None  # its last pass went with it
         assert any("business unit is gone" in line for line in said)
     finally:
         stopping.set()
