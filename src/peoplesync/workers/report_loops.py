@@ -50,7 +50,11 @@ class ReportLoops:
         """Keep one loop per stored unit until ``stopping`` is set; then end them."""
         try:
             while not self.stopping.is_set():
-                await self._follow_units()
+                try:
+                    await self._follow_units()
+                except Exception as error:  # the database is busy or away: look again
+                    said = error if isinstance(error, PeopleSyncError) else type(error).__name__
+                    self.say(f"report write-back cannot read the business units ({said})")
                 await self._rest(self.check_every)
         finally:
             loops = list(self._loops.values())
@@ -60,12 +64,7 @@ class ReportLoops:
             await self._end(loops)
 
     async def _follow_units(self) -> None:
-        try:
-            names = set(await self.passes.names())
-        except Exception as error:  # the database is busy or away: look again
-            said = error if isinstance(error, PeopleSyncError) else type(error).__name__
-            self.say(f"report write-back cannot read the business units ({said}); looking again")
-            return
+        names = set(await self.passes.names())
         for name in sorted(names):
             task = self._loops.get(name)
             if task is None or task.done():
@@ -73,8 +72,8 @@ class ReportLoops:
         for name in sorted(set(self._loops) - names):
             self.say(f"{name}: the business unit is gone; its report write-back stops")
             await self._end([self._loops.pop(name)])
-            self.heartbeats.forget(name, LOOP)
             await self.passes.forget(name)
+            self.heartbeats.forget(name, LOOP)
 
     async def _end(self, tasks: list[asyncio.Task[None]]) -> None:
         for task in tasks:

@@ -146,3 +146,39 @@ async def test_loops_pick_up_a_unit_added_while_running_and_drop_a_removed_one(
     finally:
         stopping.set()
         await running
+
+
+async def test_loops_go_on_when_the_units_cannot_be_read(
+    engine: AsyncEngine,
+    clock: ManualClock,
+    sandbox: SandboxUnit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passes = passes_on(engine, clock, sandbox)
+    await passes.units.add(unit_settings())
+    await seed(engine, "m1")
+    real = passes.names
+    failures = [OSError("database went away")]
+
+    async def flaky() -> list[str]:
+        if failures:
+            raise failures.pop()
+        return await real()
+
+    monkeypatch.setattr(passes, "names", flaky)
+    said: list[str] = []
+    stopping = asyncio.Event()
+    loops = ReportLoops(
+        passes, Heartbeats(clock), stopping, say=said.append, interval=0.05, check_every=0.02
+    )
+    running = asyncio.create_task(loops.run())
+    try:
+
+        async def written() -> bool:
+            return any("acme: wrote 1 report row(s)" in line for line in said)
+
+        await until(written, "the unit written back after the failed read")
+        assert said[0] == "report write-back cannot read the business units (OSError)"
+    finally:
+        stopping.set()
+        await running
