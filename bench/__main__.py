@@ -22,6 +22,7 @@ MODULES = [
     "mc_write_back",
     "mc_report_sync",
     "journey_run",
+    "mc_report_loops",
 ]
 
 

@@ -9,6 +9,7 @@ processes). Every pass that ran is kept as the unit's :class:`LastPass`.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -32,20 +33,29 @@ Said = Finished | Idle | Failed
 
 
 def connect_with(ca_cert: str | None) -> Connect:
-    """Open a unit's client over HTTPS, trusting ``ca_cert`` (else the unit's, else the
-    system's)."""
+    """Open a unit's client over HTTPS, trusting ``ca_cert`` (else the unit's, else httpx's
+    default). Each CA file is loaded once: building a TLS context is most of an idle pass's
+    cost otherwise."""
+    contexts: dict[str | None, ssl.SSLContext] = {}
+
+    def context(keys: UnitKeys) -> ssl.SSLContext:
+        chosen = ca_cert or keys.info.ca_cert
+        if chosen not in contexts:
+            try:
+                verify = tls_verify(keys.info, ca_cert)
+            except OSError as error:
+                raise ConfigurationError(
+                    f"business unit {keys.info.name!r}: field ca_cert: the CA file cannot be "
+                    f"read ({error.strerror or error})",
+                    hint="peoplesync marketing-cloud edit sets the unit's CA file",
+                ) from None
+            made = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context()
+            contexts[chosen] = made
+        return contexts[chosen]
 
     @asynccontextmanager
     async def connect(keys: UnitKeys) -> AsyncIterator[Connection]:
-        try:
-            verify = tls_verify(keys.info, ca_cert)
-        except OSError as error:
-            raise ConfigurationError(
-                f"business unit {keys.info.name!r}: field ca_cert: the CA file cannot be "
-                f"read ({error.strerror or error})",
-                hint="peoplesync marketing-cloud edit sets the unit's CA file",
-            ) from None
-        async with httpx.AsyncClient(verify=verify, timeout=30.0) as http:
+        async with httpx.AsyncClient(verify=context(keys), timeout=30.0) as http:
             yield client_for(keys, http), http
 
     return connect

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from peoplesync.errors import RecordError
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from peoplesync.errors import ConfigurationError, RecordError
 from peoplesync.marketing_cloud.api_errors import MarketingCloudUnavailableError
 from peoplesync.marketing_cloud.report_sync import SyncOutcome
+from peoplesync.marketing_cloud.units import UnitInfo, UnitKeys
 from peoplesync.workers.outcome import Failed, Finished, Idle
-from peoplesync.workers.report_sync import next_wait, summary
+from peoplesync.workers.report_sync import connect_with, next_wait, summary
 
 
 def test_a_pass_or_nothing_to_do_waits_the_interval_and_clears_failures() -> None:
@@ -36,3 +42,30 @@ def test_summary_names_the_kinds_written_and_the_refused_rows() -> None:
     assert (
         summary("acme", Failed(RuntimeError("x"))) == "acme: report write-back failed: RuntimeError"
     )
+
+
+def _keys(ca_cert: str | None) -> UnitKeys:
+    info = UnitInfo(
+        "acme",
+        "510000042",
+        "client",
+        "https://mc.test/",
+        False,
+        False,
+        None,
+        None,
+        "native",
+        datetime(2026, 12, 5, tzinfo=UTC),
+        ca_cert=ca_cert,
+    )
+    return UnitKeys(info, "secret", ())
+
+
+async def test_a_missing_ca_file_is_named_and_a_ca_file_is_loaded_once(tmp_path: Path) -> None:
+    connect = connect_with(None)
+    with pytest.raises(ConfigurationError) as refused:
+        async with connect(_keys(str(tmp_path / "nowhere.pem"))):
+            pass
+    assert "business unit 'acme': field ca_cert" in str(refused.value)
+    async with connect(_keys(None)) as (_, first), connect(_keys(None)) as (_, second):
+        assert first._transport._pool._ssl_context is second._transport._pool._ssl_context
