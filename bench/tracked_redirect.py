@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.people_upsert import postgres_schema
+from bench.report_ingest import server_cpu_seconds
 from bench.web_latency import _figures, served
 from peoplesync.clock import SystemClock
 from peoplesync.messaging.links.codes import new_code
@@ -161,11 +162,15 @@ async def run_backend(name: str, url: str, args: argparse.Namespace, data_dir: P
         total += WARMUP
         for concurrency in args.concurrency:
             started = time.perf_counter()
+            cpu_before = server_cpu_seconds()
             timed = await follow(base, codes, args.requests, concurrency)
             seconds = time.perf_counter() - started
+            cpu = server_cpu_seconds() - cpu_before
             total += args.requests
+            # The server's own CPU a redirect: what other load on the machine changes least.
             results[f"concurrency_{concurrency}"] = _figures(timed) | {
-                "redirects_per_second": round(args.requests / seconds)
+                "redirects_per_second": round(args.requests / seconds),
+                "server_cpu_ms_per_redirect": round(cpu * 1000 / args.requests, 2),
             }
     load_after = os.getloadavg()
     engine = create_engine(url)

@@ -20,6 +20,7 @@ from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.report_rows import delivery_row, save_rows, seen_rows
 from peoplesync.messaging.reports import FINAL_STATES, SEEN, DeliveryReport, SeenReport
 from peoplesync.messaging.tables import message_events, outbound_messages
+from peoplesync.messaging.write_groups import WriteGroups
 
 _m = outbound_messages
 _e = message_events
@@ -38,21 +39,39 @@ class ReportsApplied:
 
 
 class ReportStore:
-    """Reports on the People database (SQLite or PostgreSQL)."""
+    """Reports on the People database (SQLite or PostgreSQL).
+
+    Payloads posted at the same time are applied in one transaction (``write_groups``); each
+    call still returns once its own reports are committed, with its own counts.
+    """
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._delivery: WriteGroups[Sequence[DeliveryReport], ReportsApplied] = WriteGroups(
+            self._write_delivery, len
+        )
+        self._seen: WriteGroups[Sequence[SeenReport], ReportsApplied] = WriteGroups(
+            self._write_seen, len
+        )
 
     async def apply_delivery(self, reports: Sequence[DeliveryReport]) -> ReportsApplied:
-        done = ReportsApplied()
+        return await self._delivery.submit(reports)
+
+    async def apply_seen(self, reports: Sequence[SeenReport]) -> ReportsApplied:
+        return await self._seen.submit(reports)
+
+    async def _write_delivery(
+        self, payloads: Sequence[Sequence[DeliveryReport]]
+    ) -> list[ReportsApplied]:
+        out = [ReportsApplied() for _ in payloads]
         async with self._engine.begin() as conn:
-            known = await self._messages(conn, [r.message_id for r in reports])
+            known = await self._messages(conn, [r.message_id for p in payloads for r in p])
             applied = await self._applied(conn, list(known), FINAL_STATES)
             rows: dict[str, dict[str, Any]] = {}
             updates: dict[tuple[str, str, str], list[str]] = {}
             events: list[dict[str, Any]] = []
-            for report in reports:
+            for done, report in ((d, r) for d, p in zip(out, payloads, strict=True) for r in p):
                 message = known.get(report.message_id)
                 state = report.state
                 if message is None:
@@ -89,15 +108,15 @@ class ReportStore:
             if events:
                 await conn.execute(sa.insert(_e), events)
             await save_rows(conn, rows, {mid: known[mid][1] for mid in rows})
-            await add_to_timelines(conn, done.events)
-        return done
+            await add_to_timelines(conn, [e for done in out for e in done.events])
+        return out
 
-    async def apply_seen(self, reports: Sequence[SeenReport]) -> ReportsApplied:
-        done = ReportsApplied()
+    async def _write_seen(self, payloads: Sequence[Sequence[SeenReport]]) -> list[ReportsApplied]:
+        out = [ReportsApplied() for _ in payloads]
         async with self._engine.begin() as conn:
-            known = await self._messages(conn, [r.message_id for r in reports])
+            known = await self._messages(conn, [r.message_id for p in payloads for r in p])
             applied = await self._applied(conn, list(known), (SEEN,))
-            for report in reports:
+            for done, report in ((d, r) for d, p in zip(out, payloads, strict=True) for r in p):
                 message = known.get(report.message_id)
                 if message is None:
                     done.unknown += 1
@@ -118,15 +137,16 @@ class ReportStore:
                 )
                 done.applied += 1
                 done.events.append(MessageEvent(report.message_id, SEEN, report.seen_at, *message))
-            new_ids = {event.message_id for event in done.events}
-            fresh = [r for r in reports if r.message_id in new_ids]
+            new = [e for done in out for e in done.events]
+            new_ids = {event.message_id for event in new}
+            fresh = [r for p in payloads for r in p if r.message_id in new_ids]
             await save_rows(
                 conn,
                 seen_rows(fresh, {mid: known[mid][0] for mid in known}),
                 {mid: known[mid][1] for mid in known},
             )
-            await add_to_timelines(conn, done.events)
-        return done
+            await add_to_timelines(conn, new)
+        return out
 
     async def _messages(
         self, conn: AsyncConnection, ids: Sequence[str]

@@ -148,3 +148,31 @@ async def test_one_report_posted_twice_at_once_adds_one_event(
     await asyncio.gather(*(store.apply_delivery(parsed.reports) for store in stores))
     kinds = [event["kind"] for event in await outbox.events(message_id)]
     assert kinds.count("delivered") == 1
+
+
+async def test_payloads_posted_together_each_get_their_own_counts(
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
+    """Payloads arriving at once share a transaction; each answer counts only its own
+    reports, and a report in two of them is applied once."""
+    import asyncio
+
+    outbox = Outbox(engine, clock)
+    ids = await _accepted(outbox, 6)
+    reports = ReportStore(engine, clock)
+    delivered = [_report(i, "DELIVERED", "DELIVERED_TO_HANDSET") for i in ids]
+    bodies = [
+        {"results": delivered[0:2]},
+        {"results": [*delivered[2:4], _report("never-sent", "DELIVERED", "X")]},
+        {"results": [delivered[3], *delivered[4:6]]},  # ids[3] again: a provider retry
+    ]
+    done = await asyncio.gather(
+        *(reports.apply_delivery(parse_delivery_reports(body).reports) for body in bodies)
+    )
+    assert [(d.applied, d.duplicates, d.unknown) for d in done] == [(2, 0, 0), (2, 0, 1), (2, 1, 0)]
+    assert [e.message_id for e in done[2].events] == ids[4:6]
+    for message_id in ids:
+        kinds = [event["kind"] for event in await outbox.events(message_id)]
+        assert kinds.count("delivered") == 1, message_id
+        message = await outbox.get(message_id)
+        assert message is not None and message.state == "delivered"
