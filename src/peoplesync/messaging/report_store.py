@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
+from peoplesync.messaging.call_groups import CallGroups
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.report_rows import delivery_row, save_rows, seen_rows
 from peoplesync.messaging.reports import FINAL_STATES, SEEN, DeliveryReport, SeenReport
 from peoplesync.messaging.tables import message_events, outbound_messages
-from peoplesync.messaging.write_groups import WriteGroups
 
 _m = outbound_messages
 _e = message_events
@@ -41,17 +41,17 @@ class ReportsApplied:
 class ReportStore:
     """Reports on the People database (SQLite or PostgreSQL).
 
-    Payloads posted at the same time are applied in one transaction (``write_groups``); each
+    Payloads posted at the same time are applied in one transaction (``call_groups``); each
     call still returns once its own reports are committed, with its own counts.
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._delivery: WriteGroups[Sequence[DeliveryReport], ReportsApplied] = WriteGroups(
+        self._delivery: CallGroups[Sequence[DeliveryReport], ReportsApplied] = CallGroups(
             self._write_delivery, len
         )
-        self._seen: WriteGroups[Sequence[SeenReport], ReportsApplied] = WriteGroups(
+        self._seen: CallGroups[Sequence[SeenReport], ReportsApplied] = CallGroups(
             self._write_seen, len
         )
 

@@ -224,3 +224,39 @@ async def test_a_click_that_cannot_be_stored_still_redirects_and_is_logged(
         assert await links.follow(code, IPHONE) == "https://a.example/x"
     assert f"the click on short link {code} could not be recorded" in caplog.text
     assert [e["kind"] for e in await outbox.events(queued.message_id)] == ["queued"]
+
+
+async def test_links_followed_together_share_a_read_and_are_then_answered_from_memory(
+    store: SqlPeopleStore, clock: ManualClock
+) -> None:
+    outbox = Outbox(store.engine, clock, link_base=BASE)
+    text = "https://a.example/1 https://a.example/2 https://a.example/3"
+    [queued] = await outbox.enqueue([_draft("k", text)])
+    links = ShortLinks(store.engine, clock)
+    codes = await _code_of(links, queued.message_id)
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "short_links" in statement:
+            reads.append(statement)
+
+    sa.event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        followed = await asyncio.gather(
+            *(links.follow(code, IPHONE, record=False) for code in [*codes, "Unkn0wn1"])
+        )
+        assert followed == [
+            "https://a.example/1",
+            "https://a.example/2",
+            "https://a.example/3",
+            None,
+        ]
+        assert len(reads) == 1  # four codes, one query
+        assert await links.follow(codes[1], IPHONE) == "https://a.example/2"
+        assert len(reads) == 1  # known now: no read, and the click is still recorded
+        assert await links.follow("Unkn0wn1", IPHONE) is None
+        assert len(reads) == 2  # an unknown code is looked up again (it may be claimed later)
+    finally:
+        sa.event.remove(store.engine.sync_engine, "before_cursor_execute", count)
+    [click] = await links.clicks(message_id=queued.message_id)
+    assert (click.url, click.device.os) == ("https://a.example/2", "iOS 17.1")

@@ -9,6 +9,7 @@ unrecognised user agent).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import ua_parser
@@ -35,7 +36,14 @@ class Device:
 
 def read_device(user_agent: str | None) -> Device:
     """The device behind ``user_agent``; never raises."""
-    text = (user_agent or "")[:USER_AGENT_LIMIT]
+    return _read_device((user_agent or "")[:USER_AGENT_LIMIT])
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_device(text: str) -> Device:
+    """Cached by user agent: a campaign's clicks come from a few hundred browsers. (ua-parser
+    keeps a cache of its own; this one also keeps the classification below. Parsing an
+    unseen agent measured about 0.05 ms here, so this is a small saving.)"""
     if not text.strip():
         return Device(UNKNOWN, None, None)
     parsed = ua_parser.parse(text)

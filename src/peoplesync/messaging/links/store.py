@@ -5,7 +5,8 @@ earlier message, or by a concurrent enqueue on another process) is not inserted,
 link gets a fresh code and tries again, so two messages never share a code.
 
 Following a link is one indexed read (the code is the primary key, joined to its message by
-the message's primary key); a tracked link's click is then committed (click row, message
+the message's primary key; codes followed at the same time share one read, and links followed
+lately are answered from memory); a tracked link's click is then committed (click row, message
 event, timeline event; see ``recorder``) before the redirect is answered, so an answered
 redirect is a recorded click.
 """
@@ -13,7 +14,9 @@ redirect is a recorded click.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.errors import RetryableError
+from peoplesync.messaging.call_groups import CallGroups
 from peoplesync.messaging.links.click import Click
 from peoplesync.messaging.links.devices import Device, read_device
 from peoplesync.messaging.links.recorder import ClickRecord, ClickRecorder
@@ -31,6 +35,7 @@ from peoplesync.messaging.links.tables import link_clicks, short_links
 from peoplesync.messaging.tables import outbound_messages
 
 log = logging.getLogger(__name__)
+CACHED_LINKS = 20_000  # links kept in memory, the last followed (a few MB)
 CODE_ATTEMPTS = 8  # a collision is one in ~10^8 per link: eight in a row is a broken generator
 _l, _c, _m = short_links, link_clicks, outbound_messages
 
@@ -101,40 +106,55 @@ async def _insert_new(
     return stored
 
 
+@dataclass(frozen=True)
+class _Link:
+    """What following a code needs: the link and the message it was sent in (neither
+    changes once stored, so it may be cached)."""
+
+    url: str
+    tracked: bool
+    message_id: str
+    channel: str | None
+    recipient: str | None
+    person_id: str | None
+    callback_data: str | None
+
+
 class ShortLinks:
-    """Following short links, and what was clicked."""
+    """Following short links, and what was clicked.
+
+    Codes followed at the same time are read in one query (``CallGroups``), and the links
+    last followed are kept in memory (``CACHED_LINKS`` of them), so a campaign's popular
+    links cost no read at all. A code not found is not cached: it may be claimed later.
+    """
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
         self._recorder = ClickRecorder(engine)
+        self._reads: CallGroups[str, _Link | None] = CallGroups(
+            self._read, lambda _code: 1, max_size=500
+        )
+        self._cache: OrderedDict[str, _Link] = OrderedDict()
 
     async def follow(self, code: str, user_agent: str | None, *, record: bool = True) -> str | None:
         """The long URL behind ``code`` (None if unknown); a tracked link's click is recorded
         (committed) before this returns, unless ``record`` is off (a HEAD request)."""
-        query = (
-            sa.select(
-                _l.c.url,
-                _l.c.tracked,
-                _l.c.message_id,
-                _m.c.channel,
-                _m.c.recipient,
-                _m.c.person_id,
-                _m.c.callback_data,
-            )
-            .select_from(_l.outerjoin(_m, _m.c.id == _l.c.message_id))
-            .where(_l.c.code == code)
-        )
-        async with self._engine.connect() as conn:
-            link = (await conn.execute(query)).first()
+        link = self._cache.get(code)
         if link is None:
-            return None
-        url: str = link.url
+            link = await self._reads.submit(code)
+            if link is None:
+                return None
+            self._cache[code] = link
+            if len(self._cache) > CACHED_LINKS:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(code)
         if link.tracked and record:
             click = Click(
                 message_id=link.message_id,
                 recipient=link.recipient,
-                url=url,
+                url=link.url,
                 clicked_at=self._clock.now(),
                 device=read_device(user_agent),
                 callback_data=link.callback_data,
@@ -144,7 +164,27 @@ class ShortLinks:
                 await self._recorder.record(ClickRecord(code, click, user_agent, link.person_id))
             except (sa.exc.SQLAlchemyError, OSError):  # the recipient still gets the page
                 log.exception("the click on short link %s could not be recorded", code)
-        return url
+        return link.url
+
+    async def _read(self, codes: Sequence[str]) -> list[_Link | None]:
+        """The links of ``codes`` (None for an unknown one), in one indexed read."""
+        query = (
+            sa.select(
+                _l.c.code,
+                _l.c.url,
+                _l.c.tracked,
+                _l.c.message_id,
+                _m.c.channel,
+                _m.c.recipient,
+                _m.c.person_id,
+                _m.c.callback_data,
+            )
+            .select_from(_l.outerjoin(_m, _m.c.id == _l.c.message_id))
+            .where(_l.c.code.in_(sorted(set(codes))))
+        )
+        async with self._engine.connect() as conn:
+            found = {row.code: _Link(*row[1:]) for row in await conn.execute(query)}
+        return [found.get(code) for code in codes]
 
     async def links_of(self, message_id: str) -> list[dict[str, Any]]:
         """A message's short links with their click counts, in body order."""

@@ -1,18 +1,20 @@
-"""Concurrent callers' writes made in one transaction (group commit), each caller answered
-with its own result once that transaction has committed.
+"""Concurrent callers' database calls made as one (one transaction, one query), each caller
+answered with its own result once that call is done (for writes: committed).
 
-A provider posts reports several requests at a time. Each request in a transaction of its
-own would queue for the database's write lock (on SQLite the waiting ones poll with the busy
-handler's growing sleeps, idle while the lock is already free); instead each request hands
-its part here, and the parts that arrive while a group is being written make the next
-group. Nothing waits on a timer: an idle process writes a lone part at once, a busy one
-writes bigger groups. If a group's write fails, each of its parts is written again alone,
-so one part that cannot be written fails only its own caller.
+A provider posts reports several requests at a time, and a link in a sent campaign is
+followed by many people at once. Each request in a transaction of its own would queue for the
+database's write lock (on SQLite the waiting ones poll with the busy handler's growing
+sleeps, idle while the lock is already free) and take a pooled connection of its own;
+instead each request hands its part here, and the parts that arrive while a group is being
+run make the next group. Nothing waits on a timer: an idle process runs a lone part at once,
+a busy one runs bigger groups. If a group's call fails, each of its parts is run again
+alone, so one part that cannot be written fails only its own caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -20,28 +22,28 @@ P = TypeVar("P")  # one caller's part
 R = TypeVar("R")  # what writing that part did
 
 
-class WriteGroups(Generic[P, R]):
-    """Runs ``write`` (parts -> one result a part, in one transaction) on grouped parts."""
+class CallGroups(Generic[P, R]):
+    """Runs ``call`` (parts -> one result a part, in one transaction) on grouped parts."""
 
     def __init__(
         self,
-        write: Callable[[Sequence[P]], Awaitable[list[R]]],
+        call: Callable[[Sequence[P]], Awaitable[list[R]]],
         size: Callable[[P], int],
         *,
         max_size: int = 2000,
     ) -> None:
-        self._write = write
+        self._call = call
         self._size = size
         self._max_size = max_size
-        self._waiting: list[tuple[P, asyncio.Future[R]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._waiting: deque[tuple[P, asyncio.Future[R]]] = deque()
+        self._runner: asyncio.Task[None] | None = None
 
     async def submit(self, part: P) -> R:
-        """``part``'s result once it is committed (raises what its write raised)."""
+        """``part``'s result once its group's call is done (raises what that call raised)."""
         answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((part, answer))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._drain())
         return await asyncio.shield(answer)  # a caller going away does not cancel the group
 
     def _next_group(self) -> list[tuple[P, asyncio.Future[R]]]:
@@ -50,7 +52,7 @@ class WriteGroups(Generic[P, R]):
         while self._waiting and (
             not group or total + self._size(self._waiting[0][0]) <= self._max_size
         ):
-            item = self._waiting.pop(0)
+            item = self._waiting.popleft()
             total += self._size(item[0])
             group.append(item)
         return group
@@ -59,14 +61,14 @@ class WriteGroups(Generic[P, R]):
         while self._waiting:
             group = self._next_group()
             try:
-                results = await self._write([part for part, _ in group])
+                results = await self._call([part for part, _ in group])
             except Exception as exc:
                 if len(group) == 1:
                     _answer(group[0][1], exc)
                     continue
                 for part, answer in group:  # alone, so one bad part fails only its caller
                     try:
-                        [alone] = await self._write([part])
+                        [alone] = await self._call([part])
                     except Exception as error:
                         _answer(answer, error)
                     else:

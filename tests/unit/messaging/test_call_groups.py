@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from peoplesync.messaging.write_groups import WriteGroups
+from peoplesync.messaging.call_groups import CallGroups
 
 
 class Recorder:
@@ -35,7 +35,7 @@ async def _until_written(recorder: Recorder, groups: int) -> None:
 
 async def test_parts_arriving_during_a_write_share_the_next_transaction() -> None:
     recorder = Recorder()
-    groups = WriteGroups(recorder.write, len)
+    groups = CallGroups(recorder.write, len)
     first = asyncio.create_task(groups.submit("a"))
     await _until_written(recorder, 1)  # "a" is being written (waits at the gate)
     rest = [asyncio.create_task(groups.submit(p)) for p in ("b", "cc", "d")]
@@ -50,7 +50,7 @@ async def test_parts_arriving_during_a_write_share_the_next_transaction() -> Non
 async def test_a_group_holds_at_most_max_size_but_never_less_than_one_part() -> None:
     recorder = Recorder()
     recorder.gate.set()
-    groups = WriteGroups(recorder.write, len, max_size=4)
+    groups = CallGroups(recorder.write, len, max_size=4)
     answers = await asyncio.gather(*(groups.submit(p) for p in ("aa", "bb", "c", "dddddd", "e")))
     assert answers == ["AA", "BB", "C", "DDDDDD", "E"]
     assert recorder.groups == [["aa", "bb"], ["c"], ["dddddd"], ["e"]]
@@ -58,7 +58,7 @@ async def test_a_group_holds_at_most_max_size_but_never_less_than_one_part() -> 
 
 async def test_a_part_that_fails_fails_only_its_own_caller() -> None:
     recorder = Recorder()
-    groups = WriteGroups(recorder.write, len)
+    groups = CallGroups(recorder.write, len)
     blocker = asyncio.create_task(groups.submit("x"))
     await _until_written(recorder, 1)
     tasks = [asyncio.create_task(groups.submit(p)) for p in ("a", "bad", "c")]
@@ -76,7 +76,7 @@ async def test_a_part_that_fails_fails_only_its_own_caller() -> None:
 
 async def test_a_caller_that_gives_up_does_not_cancel_the_others_write() -> None:
     recorder = Recorder()
-    groups = WriteGroups(recorder.write, len)
+    groups = CallGroups(recorder.write, len)
     leaving = asyncio.create_task(groups.submit("a"))
     staying = asyncio.create_task(groups.submit("b"))
     await _until_written(recorder, 1)
