@@ -62,6 +62,8 @@ class CallGroups(Generic[P, R]):
             group = self._next_group()
             try:
                 results = await self._call([part for part, _ in group])
+                if len(results) != len(group):  # a caller must never wait forever
+                    raise RuntimeError(f"{len(results)} results for {len(group)} parts")
             except Exception as exc:
                 if len(group) == 1:
                     _answer(group[0][1], exc)

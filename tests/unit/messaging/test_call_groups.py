@@ -84,3 +84,12 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_others_write() -> None
     recorder.gate.set()
     assert await staying == "B"
     assert recorder.groups == [["a", "b"]]
+
+
+async def test_a_call_answering_the_wrong_number_of_parts_fails_its_callers() -> None:
+    async def short(parts: Sequence[str]) -> list[str]:
+        return []
+
+    groups = CallGroups(short, len)
+    with pytest.raises(RuntimeError, match="0 results for 1 parts"):
+        await asyncio.wait_for(groups.submit("a"), timeout=5)
