@@ -6,9 +6,11 @@ marks of a page are committed in one transaction once the page is written, so a 
 that writes the page again (upserts by primary key: no duplicate row) and loses nothing.
 
 A pass reads only the rows changed since ``since`` (report rows by their ``changed_at``,
-clicks by their time, replies by when they were stored), where ``since`` is the unit's cursor
-for the kind less a margin: the cursor is the newest change time a finished pass has read, and
-is saved after that pass's marks, so a crash before it re-reads rows the marks then skip.
+clicks and replies by when they were stored), where ``since`` is the unit's cursor for the
+kind less a margin: the cursor is the newest change time a finished pass has read, but never
+past the time the pass started (a row read early in a long pass may change again while the
+pass goes on), and is saved after that pass's marks, so a crash before it re-reads rows the
+marks then skip.
 Rows changed before the margin's start that commit late (a long transaction) are covered by
 the margin; report rows without a change time (stored before it was kept) are always read.
 """
@@ -116,7 +118,7 @@ class ReportMarks:
         self, unit: str, mid: str, after: str | None, size: int, since: datetime | None = None
     ) -> Page:
         """Clicks on the unit's messages' tracked links (not a bot's link preview) not
-        written yet, clicked at or after ``since``."""
+        written yet, stored at or after ``since`` (a provider may report a click late)."""
         query = (
             sa.select(
                 _c,
@@ -131,7 +133,7 @@ class ReportMarks:
         if after is not None:
             query = query.where(_c.c.id > int(after))
         if since is not None:
-            query = query.where(_c.c.clicked_at >= since)
+            query = query.where(sa.or_(_c.c.stored_at.is_(None), _c.c.stored_at >= since))
         async with self._engine.connect() as conn:
             rows = [dict(row._mapping) for row in await conn.execute(query)]
         pending: list[Pending] = []
@@ -140,7 +142,7 @@ class ReportMarks:
             if mapped is not None:
                 _add(pending, str(row["id"]), mapped, row["mark"])
         last = str(rows[-1]["id"]) if rows else None
-        return Page(pending, last, _newest(row["clicked_at"] for row in rows))
+        return Page(pending, last, _newest(row["stored_at"] for row in rows))
 
     async def inbound_page(
         self, unit: str, mid: str, after: str | None, size: int, since: datetime | None = None

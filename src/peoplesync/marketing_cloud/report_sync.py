@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -121,6 +121,8 @@ class ReportSync:
             cursor = await self._marks.cursor(self.unit.name, kind)
             since = cursor - self._margin if cursor is not None else None
             newest = cursor
+            # the wall clock, as the rows' change times are stamped (see report_marks)
+            started = datetime.now(UTC)
             after: str | None = None
             while True:
                 if self.lease is not None:
@@ -134,6 +136,8 @@ class ReportSync:
                 if page.last_key is None:
                     break
                 after = page.last_key
+            if newest is not None and newest > started:
+                newest = started  # a row read early may have changed since: read it again
             if newest is not None and newest != cursor:
                 await self._marks.save_cursor(self.unit.name, kind, newest)
         if self.unit.event_definition_key:

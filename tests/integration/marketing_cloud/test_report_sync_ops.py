@@ -5,7 +5,7 @@ and each pass reads only rows changed since the unit's cursor, crash-safe."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,9 @@ from peoplesync.errors import LeaseLostError
 from peoplesync.marketing_cloud.data_extensions import SMS_DELIVERY_REPORTS, UNIFIED_URL_TRACKING
 from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
 from peoplesync.marketing_cloud.sync_lease import SyncLease
+from peoplesync.messaging.click_reports import ClickReport
+from peoplesync.messaging.links.devices import MOBILE, Device
+from peoplesync.messaging.links.provider_clicks import ProviderClicks
 from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.links.tables import link_clicks
 from peoplesync.messaging.outbox import MessageDraft, Outbox
@@ -248,3 +251,66 @@ async def test_a_kill_between_write_and_cursor_neither_loses_nor_doubles(
         assert again.written == {"sms": 0, "omni": 1, "clicks": 0, "inbound": 1}
         assert (await unit.client.read_rows(SMS_DELIVERY_REPORTS.key))["count"] == 2
         assert await marks.cursor("acme", "sms") is not None
+
+
+async def test_a_click_reported_late_by_the_provider_is_still_written(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The provider posts a click hours after it happened (its report retry schedule): the
+    clicks cursor has moved past the click's time, yet the next pass writes it, once."""
+    await _seed(engine)
+    await _click(engine, "s1", MID)
+    async with _sync(engine, tmp_path, _info()) as (sync, unit, _, marks):
+        assert (await sync.run_once()).written["clicks"] == 1
+        cursor = await marks.cursor("acme", "clicks")
+        assert cursor is not None
+        late = ClickReport(
+            key="late-click",
+            message_id="s2",
+            recipient="41793026727",
+            url="https://shop.example/s2",
+            clicked_at=cursor - timedelta(hours=3),
+            device=Device(MOBILE, "Android", None),
+            callback_data=_callback(MID, "C-2"),
+        )
+        assert (await ProviderClicks(engine).apply([late])).stored == 1
+        assert (await sync.run_once()).written["clicks"] == 1
+        assert {row["messageid"] for row in await _tracked(unit)} == {"s1", "s2"}
+        assert (await sync.run_once()).written["clicks"] == 0
+
+
+async def test_a_row_changed_again_during_a_long_pass_is_written_by_the_next(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass reads s1, then s1 changes while the pass goes on for minutes and reads rows
+    changed later than s1's change: the cursor must not skip s1's change."""
+    await _seed(engine)
+    async with _sync(engine, tmp_path, _info()) as (sync, unit, _, marks):
+        sync._page_size = 1
+        real_mark = marks.mark
+
+        async def mark_then_change(unit_name: str, kind: str, written: Any) -> None:
+            await real_mark(unit_name, kind, written)
+            if kind == "sms" and written[0].key == "s1":
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        sa.update(message_reports)
+                        .where(message_reports.c.message_id == "s1")
+                        .values(status_group_name="EXPIRED")
+                    )
+                    # s2 changes ten minutes on, before the long pass reads it
+                    await conn.execute(
+                        sa.update(message_reports)
+                        .where(message_reports.c.message_id == "s2")
+                        .values(changed_at=datetime.now(UTC) + timedelta(minutes=10))
+                    )
+
+        monkeypatch.setattr(marks, "mark", mark_then_change)
+        assert (await sync.run_once()).written["sms"] == 2
+        monkeypatch.setattr(marks, "mark", real_mark)
+        assert (await sync.run_once()).written["sms"] == 1
+        stored = await unit.client.read_rows(SMS_DELIVERY_REPORTS.key)
+        names = {
+            item["keys"]["messageid"]: item["values"]["statusgroupname"] for item in stored["items"]
+        }
+        assert names == {"s1": "EXPIRED", "s2": "DELIVERED"}

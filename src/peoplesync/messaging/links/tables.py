@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from peoplesync.people.tables import UtcDateTime, metadata
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
 
 CODE_COLUMN_LENGTH = 16
 
@@ -40,7 +47,10 @@ link_clicks = sa.Table(
     sa.Column("channel", sa.String(50)),
     # A provider's click report: the same click posted again has the same key.
     sa.Column("report_key", sa.String(40)),
+    # when the row was stored (a provider may report a click hours late): write-back's cursor
+    sa.Column("stored_at", UtcDateTime, default=_now),
     sa.UniqueConstraint("report_key", name="uq_link_clicks_report_key"),
     sa.Index("ix_link_clicks_message", "message_id", "id"),
     sa.Index("ix_link_clicks_time", "clicked_at"),
+    sa.Index("ix_link_clicks_stored", "stored_at"),
 )
