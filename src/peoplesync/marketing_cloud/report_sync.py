@@ -185,9 +185,11 @@ class ReportSync:
 
     async def _fire(self, definition_key: str, outcome: SyncOutcome) -> None:
         while due := await self._marks.events_due(self.unit.name, self.unit.mid, 100):
-            if self.lease is not None:
-                await self.lease.renew()
             for index, reply in enumerate(due):
+                if self.lease is not None:
+                    # event by event: a slow batch must not let another copy in to fire the
+                    # replies not marked yet again
+                    await self.lease.renew()
                 contact = str(reply.row.get("ContactKey") or "")
                 try:
                     data = prepare_row(EXTENSIONS[INBOUND], reply.row, index)

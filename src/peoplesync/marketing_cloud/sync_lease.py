@@ -4,8 +4,8 @@ unit on the People database (SQLite or PostgreSQL).
 Taking the lease is one conditional write: insert the unit's row, or take it over when its
 lease has run out (a holder killed mid-pass) or is already ours. Two processes racing for it
 both try the same write; the database lets one win (the primary key, or the ``WHERE`` of the
-update re-checked under the row lock). The holder renews it page by page; a holder that
-finds it taken over stops with ``LeaseLostError``.
+update re-checked under the row lock). The holder renews it page by page and event by
+event; a holder that finds it taken over stops with ``LeaseLostError``.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from peoplesync.messaging.links.provider_clicks import ProviderClicks
 from peoplesync.messaging.links.store import ShortLinks
 from peoplesync.messaging.links.tables import link_clicks
 from peoplesync.messaging.outbox import MessageDraft, Outbox
-from peoplesync.messaging.tables import message_reports
+from peoplesync.messaging.tables import inbound_messages, message_reports
 from tests.integration.marketing_cloud.sandbox_unit import MID, SandboxUnit
 from tests.integration.marketing_cloud.test_report_sync import (
     DONE,
@@ -314,3 +314,69 @@ async def test_a_row_changed_again_during_a_long_pass_is_written_by_the_next(
             item["keys"]["messageid"]: item["values"]["statusgroupname"] for item in stored["items"]
         }
         assert names == {"s1": "EXPIRED", "s2": "DELIVERED"}
+
+
+async def _replies(engine: AsyncEngine, marks: Any) -> None:
+    """Replies r2 (to s2) and r3 (to w1) beside the seed's r1 (to s1), each asking for the
+    unit's event."""
+    async with engine.begin() as conn:
+        for reply, sent in (("r2", "s2"), ("r3", "w1")):
+            await conn.execute(
+                sa.insert(inbound_messages).values(
+                    id=reply,
+                    account="acct",
+                    message_id=f"in-{reply}",
+                    channel="sms",
+                    sender="41793026727",
+                    recipient="447491163443",
+                    text="YES",
+                    clean_text="YES",
+                    keyword="YES",
+                    received_at=DONE,
+                    message_count=1,
+                    in_reply_to=sent,
+                    created_at=DONE,
+                )
+            )
+    for sent in ("s1", "s2", "w1"):
+        await marks.remember_trigger(sent)
+
+
+async def test_slow_events_keep_the_lease_so_no_second_copy_fires_them_again(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each event takes Marketing Cloud 100 s (429s waited out): the holder renews its
+    lease event by event, so a second copy started meanwhile skips instead of firing the
+    events not marked yet a second time."""
+    await _seed(engine)
+    clock = ManualClock(DONE)
+    async with _sync(engine, tmp_path, _info(event_definition_key=EVENT_KEY)) as (
+        first,
+        unit,
+        _hooks,
+        marks,
+    ):
+        await unit.client.call(
+            "POST", "/interaction/v1/eventDefinitions", json={"eventDefinitionKey": EVENT_KEY}
+        )
+        await _replies(engine, marks)
+        first.lease = SyncLease(engine, clock, "acme")
+        second = ReportSync(first.unit, marks, unit.client, unit.client.http)
+        second.lease = SyncLease(engine, clock, "acme")
+        real_fire = unit.client.fire_event
+        during: list[SyncOutcome] = []
+        started: list[int] = []
+
+        async def slow_fire(*args: Any) -> str:
+            clock.advance(timedelta(seconds=100))
+            if len(started) < 2:  # a second copy starts during each of the first two events
+                started.append(1)
+                during.append(await second.run_once())
+            return await real_fire(*args)
+
+        monkeypatch.setattr(unit.client, "fire_event", slow_fire)
+        done = await first.run_once()
+        fired = await unit.client.call("GET", "/sandbox/events", params={"key": EVENT_KEY})
+        assert len(fired["items"]) == 3  # one event a reply
+        assert done.events == 3
+        assert all(skipped.locked_until is not None for skipped in during)
