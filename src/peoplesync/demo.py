@@ -4,7 +4,8 @@ It starts the Salesforce sandbox org seeded with realistic, messy data, connects
 it, runs the initial transfer with a progress bar, then keeps syncing in real time (Change
 Data Capture, with a poll every minute as safety net) and says how to edit a record in the
 org and watch it arrive. With the web app, it also runs the sandbox messaging provider and
-the send worker, and sends one SMS to a seeded person (see ``demo_messaging``).
+the send worker, and sends one SMS to a seeded person (see ``demo_messaging``), and the
+Marketing Cloud sandbox with a short journey run against the web app (see ``demo_journey``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from peoplesync.demo_messaging import messaging_beside_serve, welcome_lines
+from peoplesync.demo_journey import journey_beside_serve, journey_lines
+from peoplesync.demo_messaging import ACCOUNT, SMS_SENDER, messaging_beside_serve, welcome_lines
 from peoplesync.errors import ConfigurationError, DuplicateEmailError
 from peoplesync.sandbox.salesforce.config import SandboxConfig
 from peoplesync.sandbox.salesforce.server import seed_if_empty, serve
@@ -206,14 +208,26 @@ async def serve_people(
         def say(message: str) -> None:
             console.print(message, markup=False, highlight=False, soft_wrap=True)
 
-        async with messaging_beside_serve(
-            wired.engine,
-            wired.box,
-            wired.clock,
-            settings.data_dir.resolve() / "sandbox-provider",
-            people,
-            say,
-        ) as welcome:
+        async with (
+            messaging_beside_serve(
+                wired.engine,
+                wired.box,
+                wired.clock,
+                settings.data_dir.resolve() / "sandbox-provider",
+                people,
+                say,
+            ) as welcome,
+            journey_beside_serve(
+                wired.engine,
+                wired.box,
+                wired.clock,
+                settings.data_dir.resolve() / "sandbox-marketing-cloud",
+                people,
+                ACCOUNT,
+                SMS_SENDER,
+                say,
+            ) as journey,
+        ):
             console.print(
                 "\n".join(
                     [
@@ -227,6 +241,7 @@ async def serve_people(
                         "up in People, and edits in People go to the org once its outbound "
                         "steps are switched on.",
                         *welcome_lines(welcome, people),
+                        *journey_lines(journey, people),
                     ]
                 ),
                 soft_wrap=True,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from peoplesync.demo_journey import CONTACTS, JOURNEY
+from peoplesync.sandbox.provider.server import stored_api_key
 from tests.served_org import PEOPLESYNC, call, login, served_org
 
 
@@ -168,6 +170,41 @@ def welcome_sms_delivered(shown: list[str], env: dict[str, str], url: str, email
         assert (click["deviceType"], click["os"]) == ("mobile", "iOS 17.4")  # the handset
 
 
+def journey_ran(shown: list[str], env: dict[str, str], data_dir: Path) -> None:
+    """The demo's journey ran against serve: a run of five contacts finished in the Marketing
+    Cloud sandbox, the split routed them by the sandbox provider's outcomes, the provider got
+    one send per contact, and the delivery reports were written back."""
+    ended = next(line for line in shown if line.startswith("demo journey demo-welcome-"))
+    assert "5 of 5 contacts through (3 delivered, 2 not delivered)" in ended, ended
+    assert any("reports written back: 5 rows" in line for line in shown)
+    done = subprocess.run(
+        [*PEOPLESYNC, "sandbox", "marketing-cloud", "journeys", "show", JOURNEY,
+         "--data-dir", str(data_dir / "sandbox-marketing-cloud"), "--contact", "DEMO-1", "--json"],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
+    )  # fmt: skip
+    run = json.loads(done.stdout)
+    assert run["run"] in ended and run["finished"] is not None
+    assert run["summary"]["contacts"] == run["summary"]["finished"] == 5
+    steps = [(step["activity"], step["status"]) for step in run["path"]]
+    assert steps == [
+        ("SMS-1", "ok"),
+        ("WAIT-1", "waited"),
+        ("REPORTS-1", "ok"),
+        ("SPLIT-1", "routed"),
+    ]
+    provider = next(x for x in shown if x.strip().startswith("Messaging"))
+    base_url = next(word for word in provider.split() if word.startswith("http"))
+    key = stored_api_key(data_dir / "sandbox-provider")
+    request = urllib.request.Request(
+        f"{base_url}/sandbox/messages?limit=1000", headers={"Authorization": f"App {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        messages = json.loads(response.read())["messages"]
+    phones = {phone.lstrip("+") for _, _, phone in CONTACTS}
+    sent = [m["to"].lstrip("+") for m in messages if m["to"].lstrip("+") in phones]
+    assert sorted(sent) == sorted(phones)  # one send per contact
+
+
 def web_login(url: str, email: str, password: str) -> None:
     """The demo's People UI answers and lets the printed demo login in."""
     with httpx.Client(base_url=url, timeout=30) as browser:
@@ -237,6 +274,8 @@ def test_demo_keeps_syncing_and_a_new_lead_arrives(tmp_path: Path) -> None:
         demo_login = next(x.split() for x in shown if x.strip().startswith("demo login"))
         first_sync_is_recorded(env, people.rstrip("/"), demo_login[2], demo_login[4])
         welcome_sms_delivered(shown, env, people.rstrip("/"), demo_login[2])
+        shown += wait_for("demo journey reports written back", 180)
+        journey_ran(shown, env, tmp_path / "data")
         call(
             info,
             "/services/data/v59.0/sobjects/Lead",
