@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitSettings, tls_verify
 from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
-from peoplesync.sandbox.marketing_cloud.journey_model import load_journey
+from peoplesync.sandbox.marketing_cloud.journey_model import JourneyProblem, load_journey
 from peoplesync.sandbox.marketing_cloud.journey_runner import JourneyRunner, RunOptions
 from peoplesync.sandbox.marketing_cloud.journey_store import JourneyStore
 from peoplesync.sandbox.marketing_cloud.server import serve, stored_credentials
@@ -136,7 +136,7 @@ def journey_definition(public_url: str, sender: str) -> dict[str, Any]:
     }
 
 
-async def _unit(units: BusinessUnits, info: dict[str, str], account: str) -> None:
+async def connect_unit(units: BusinessUnits, info: dict[str, str], account: str) -> None:
     """The "demo" unit on this run's sandbox address (its port changes each run)."""
     unit = UnitSettings(
         name=UNIT,
@@ -156,7 +156,7 @@ async def _unit(units: BusinessUnits, info: dict[str, str], account: str) -> Non
         await units.edit(UNIT, unit)
 
 
-async def _prepare(info: dict[str, str]) -> None:
+async def prepare_sandbox(info: dict[str, str]) -> None:
     """peoplesync's data extensions and the entry one, with its five rows (all idempotent)."""
     verify = ssl.create_default_context(cafile=info["ca_cert"])
     async with httpx.AsyncClient(verify=verify, timeout=30) as http:
@@ -232,6 +232,17 @@ async def _run(
     return summary
 
 
+async def _guarded(
+    run: Coroutine[Any, Any, dict[str, Any] | None], say: Callable[[str], object]
+) -> dict[str, Any] | None:
+    """The run, its failure said rather than lost in a background task."""
+    try:
+        return await run
+    except (JourneyProblem, PeopleSyncError, httpx.HTTPError) as error:
+        say(f"the demo's journey failed: {getattr(error, 'message', None) or error}")
+        return None
+
+
 @asynccontextmanager
 async def journey_beside_serve(
     engine: AsyncEngine,
@@ -264,15 +275,15 @@ async def journey_beside_serve(
         units = BusinessUnits(engine, box, clock)
         shown = None
         try:
-            await _prepare(info)
-            await _unit(units, info, account)
+            await prepare_sandbox(info)
+            await connect_unit(units, info, account)
         except (PeopleSyncError, httpx.HTTPError) as error:
             say(f"the demo's journey was not set up: {error}")
         else:
             definition = journey_definition(public_url, sender)
             base = info["auth_url"].rstrip("/")
             urls = (public_url, base)
-            run = asyncio.create_task(_run(data_dir, definition, units, urls, say))
+            run = asyncio.create_task(_guarded(_run(data_dir, definition, units, urls, say), say))
             shown = DemoJourney(base, info["client_id"], info["client_secret"], run)
         yield shown
     finally:
@@ -296,7 +307,7 @@ def journey_lines(journey: DemoJourney | None, people: str) -> list[str]:
         f"(login {journey.client_id} / {journey.client_secret}; business unit {UNIT!r})",
         f"  A journey runs in the background once the web app is up: {len(CONTACTS)} contacts "
         f"of {ENTRY.key} get an SMS with a tracked link, wait {WAIT_SECONDS:g} s, and the "
-        "delivery split routes them (delivered, not delivered, refused).",
+        "delivery split routes them by their reports (3 delivered, 2 not).",
         f"  journey runs       {base}/sandbox/journeys (the newest run of {JOURNEY})",
         f"  a contact's path   {base}/sandbox/journeys/RUN/contacts/{contact} "
         "(RUN: the run's id, printed when it ends)",
@@ -307,4 +318,11 @@ def journey_lines(journey: DemoJourney | None, people: str) -> list[str]:
     ]
 
 
-__all__ = ["DemoJourney", "journey_beside_serve", "journey_definition", "journey_lines"]
+__all__ = [
+    "DemoJourney",
+    "connect_unit",
+    "journey_beside_serve",
+    "journey_definition",
+    "journey_lines",
+    "prepare_sandbox",
+]
