@@ -23,10 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from peoplesync.clock import Clock
 from peoplesync.errors import NotFoundError, PeopleSyncError
 from peoplesync.marketing_cloud.client import MarketingCloudClient
-from peoplesync.marketing_cloud.data_extensions import Column, DataExtension, FieldType
+from peoplesync.marketing_cloud.data_extensions import (
+    SMS_DELIVERY_REPORTS,
+    Column,
+    DataExtension,
+    FieldType,
+)
 from peoplesync.marketing_cloud.deploy import deploy, deploy_extension
 from peoplesync.marketing_cloud.report_marks import ReportMarks
-from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
+from peoplesync.marketing_cloud.report_sync import ReportSync
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitSettings, tls_verify
 from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
 from peoplesync.sandbox.marketing_cloud.journey_model import JourneyProblem, load_journey
@@ -185,15 +190,38 @@ async def _until_up(public_url: str) -> bool:
     return False
 
 
-async def _write_back(units: BusinessUnits) -> SyncOutcome:
-    """One ``marketing-cloud sync-reports`` pass: the reports into the data extensions."""
+async def _delivery_rows(units: BusinessUnits) -> int:
+    """How many rows SMS Delivery Reports holds now."""
     keys = await units.keys(UNIT)
     async with httpx.AsyncClient(verify=tls_verify(keys.info), timeout=30) as http:
         client = MarketingCloudClient(
             keys.info.auth_url, keys.info.client_id, keys.client_secret, keys.info.mid, http
         )
+        return int(
+            (await client.read_rows(SMS_DELIVERY_REPORTS.key, page_size=1)).get("count") or 0
+        )
+
+
+async def _write_back(units: BusinessUnits, expected: int, *, wait: float = 90.0) -> int:
+    """The journey's delivery reports in SMS Delivery Reports: serve's write-back loop writes
+    them on its own; one ``sync-reports`` pass here too, then the extension's rows are counted
+    until ``expected`` more than before are there (or ``wait`` runs out)."""
+    keys = await units.keys(UNIT)
+    async with httpx.AsyncClient(verify=tls_verify(keys.info), timeout=30) as http:
+        client = MarketingCloudClient(
+            keys.info.auth_url, keys.info.client_id, keys.client_secret, keys.info.mid, http
+        )
+        key = SMS_DELIVERY_REPORTS.key
         sync = ReportSync(keys.info, ReportMarks(units.engine, units.clock), client, http)
-        return await sync.run_once()
+        await sync.run_once()  # skipped while serve's own pass holds the unit
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            count = int((await client.read_rows(key, page_size=1)).get("count") or 0)
+            if count >= expected or loop.time() >= deadline:
+                return count
+            await asyncio.sleep(1.0)
+            await sync.run_once()
 
 
 async def _run(
@@ -208,6 +236,7 @@ async def _run(
         say("the demo's journey did not run: the web app did not answer in time")
         return None
     journey = load_journey(definition)
+    before = await _delivery_rows(units)
     options = RunOptions(jwt_secret=stored_credentials(data_dir)["jwt_secret"])
     store = SandboxStore(SandboxConfig(data_dir, "", "", "").database_path)
     journeys = JourneyStore(data_dir)
@@ -226,9 +255,9 @@ async def _run(
         f"contacts through ({branches}); see {base}/sandbox/journeys/{summary['run']} "
         f"and a contact's path {base}/sandbox/journeys/{summary['run']}/contacts/{CONTACTS[0][0]}"
     )
-    outcome = await _write_back(units)
-    summary["written_back"] = outcome.total
-    say(f"demo journey reports written back: {outcome.total} rows into the data extensions")
+    rows = await _write_back(units, before + summary["contacts"]) - before
+    summary["written_back"] = rows
+    say(f"demo journey reports written back: {rows} rows into SMS Delivery Reports")
     return summary
 
 
@@ -312,7 +341,7 @@ def journey_lines(journey: DemoJourney | None, people: str) -> list[str]:
         f"  a contact's path   {base}/sandbox/journeys/RUN/contacts/{contact} "
         "(RUN: the run's id, printed when it ends)",
         f"  delivery reports   {base}/sandbox/extensions/peoplesync_sms_delivery_reports "
-        "(written back by one sync-reports pass after the run)",
+        "(written back by serve's write-back loop)",
         f"  entry rows         {base}/sandbox/extensions/{ENTRY.key}",
         f"  the messages       {people}/messages",
     ]
