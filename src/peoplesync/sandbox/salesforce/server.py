@@ -86,6 +86,9 @@ async def serve(
             log_level="warning",
             lifespan="on",
             access_log=False,
+            # h11 writes header names as the app spells them (WireHeaders); uvicorn's httptools
+            # protocol, which "auto" picks when httptools is installed, lower-cases them.
+            http="h11",
             # Salesforce sends no Server header; Date comes from WireHeaders, spelled as it does.
             server_header=False,
             date_header=False,
