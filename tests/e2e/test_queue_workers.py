@@ -217,7 +217,8 @@ def test_workers_killed_at_random_lose_duplicate_and_overlap_nothing(tmp_path: P
         runs = job_runs(db_url)
         assert overlaps(runs, datetime.now(UTC)) == []
         steps = {(r.integration, r.step) for r in runs}
-        assert steps >= {("a", "inbound"), ("a", "push"), ("b", "inbound"), ("b", "push")}
+        assert steps >= {("a", "inbound"), ("a", "push"), ("b", "inbound")}
+        assert ("b", "push") not in steps  # no outbound step enabled: no push loop to hold
         outcomes = Counter(r.outcome for r in runs)
         assert outcomes["stalled"] > 0, (
             outcomes,

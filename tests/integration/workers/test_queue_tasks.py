@@ -34,12 +34,16 @@ class RecordingPasses:
         self.gates = runnable
         self.calls: list[tuple[str, str, float | None]] = []
         self.runs_left = 1_000  # passes allowed before the gate refuses (a pause)
+        self.without_push: set[str] = set()  # integrations with no enabled outbound step
 
     async def runnable(self) -> dict[str, bool]:
         return dict(self.gates)
 
     async def interrupted_transfers(self) -> dict[str, str]:
         return {}
+
+    async def pushing(self) -> set[str]:
+        return set(self.gates) - self.without_push
 
     def _answer(self, name: str) -> PassResult:
         self.runs_left -= 1
@@ -126,6 +130,24 @@ async def test_runnable_integrations_get_one_waiting_stream_and_push_job(job_log
         ("peoplesync.stream", "a:inbound", {"integration": "a"}),
         ("peoplesync.push", "a:push", {"integration": "a"}),
     ]
+
+
+async def test_an_integration_without_outbound_steps_gets_no_push_job(job_log: JobLog) -> None:
+    passes = RecordingPasses({"a": True, "b": True})
+    passes.without_push = {"a"}
+    passes.runs_left = 3  # the first jobs run; their successors are refused
+    app = queue(passes, job_log)
+    async with app.open_async():
+        queued = await keep_queued(app, passes)
+        await run_queued(app)
+    assert [(r.kind.value, r.integration) for r in queued] == [
+        ("sends", MESSAGING),
+        ("stream", "a"),
+        ("stream", "b"),
+        ("push", "b"),
+    ]
+    assert ("push", "a", 7.0) not in passes.calls
+    assert ("push", "b", 7.0) in passes.calls
 
 
 async def test_a_held_job_runs_logs_and_hands_over_to_a_new_job(job_log: JobLog) -> None:

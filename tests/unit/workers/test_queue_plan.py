@@ -39,12 +39,23 @@ def test_queueing_locks_keep_one_waiting_job_per_kind_and_transfer() -> None:
 
 
 def test_runnable_integrations_hold_streams_and_pushes_and_resume_their_transfers() -> None:
-    wanted = wanted_jobs({"a": True, "b": False}, {"j1": "a", "j2": "b"})
+    wanted = wanted_jobs({"a": True, "b": False}, {"j1": "a", "j2": "b"}, {"a", "b"})
     assert wanted == [
         JobRequest(JobKind.SENDS, MESSAGING),
         JobRequest(JobKind.STREAM, "a"),
         JobRequest(JobKind.PUSH, "a"),
         JobRequest(JobKind.TRANSFER, "a", "j1"),
+    ]
+
+
+def test_an_integration_without_outbound_steps_holds_no_push_loop() -> None:
+    # Its push job would only find nothing to do, and be queued again for ever.
+    wanted = wanted_jobs({"a": True, "b": True}, {}, {"b"})
+    assert wanted == [
+        JobRequest(JobKind.SENDS, MESSAGING),
+        JobRequest(JobKind.STREAM, "a"),
+        JobRequest(JobKind.STREAM, "b"),
+        JobRequest(JobKind.PUSH, "b"),
     ]
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from peoplesync.errors import PeopleSyncError
+from peoplesync.sync.profile.store import load_profile
 from peoplesync.sync.status.state import gate
 from peoplesync.wiring import Services
 from peoplesync.workers.events import ignore
@@ -56,6 +57,10 @@ class Passes(Protocol):
 
     async def interrupted_transfers(self) -> dict[str, str]:
         """Transfers whose process died (job id -> integration)."""
+        ...
+
+    async def pushing(self) -> set[str]:
+        """The integrations whose profile enables outbound steps (the others push nothing)."""
         ...
 
     async def inbound(self, name: str, hold: float | None) -> PassResult:
@@ -118,6 +123,10 @@ class EnginePasses:
         jobs = await self.services.transfer_jobs().unfinished()
         now = self.clock.now()
         return {job.id: job.integration for job in jobs if job.shown_state(now) == "interrupted"}
+
+    async def pushing(self) -> set[str]:
+        names = await self.services.integration_names()
+        return {name for name in names if (await load_profile(self.store, name)).outbound_steps()}
 
     async def inbound(self, name: str, hold: float | None) -> PassResult:
         refused = await self._gate(name)

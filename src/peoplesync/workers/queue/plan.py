@@ -3,7 +3,7 @@ wants queued, and whether the job log shows two runs of one step at the same tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -69,16 +69,20 @@ class JobRequest:
         return queueing_lock_of(self.integration, self.kind, self.key)
 
 
-def wanted_jobs(runnable: Mapping[str, bool], interrupted: Mapping[str, str]) -> list[JobRequest]:
+def wanted_jobs(
+    runnable: Mapping[str, bool], interrupted: Mapping[str, str], pushing: Collection[str]
+) -> list[JobRequest]:
     """The jobs to keep queued: the message-send loop always; every integration the status
-    gate lets run holds its streams and push loop; every interrupted transfer (id ->
-    integration) resumes."""
+    gate lets run holds its streams, and its push loop when it is ``pushing`` (has enabled
+    outbound steps: without them a push job finds nothing to do, and would only be queued
+    again at every round); every interrupted transfer (id -> integration) resumes."""
     wanted = [JobRequest(JobKind.SENDS, MESSAGING)]
     wanted += [
         JobRequest(kind, name)
         for name, allowed in sorted(runnable.items())
         if allowed
         for kind in (JobKind.STREAM, JobKind.PUSH)
+        if kind is JobKind.STREAM or name in pushing
     ]
     wanted += [
         JobRequest(JobKind.TRANSFER, name, job_id)

@@ -58,7 +58,8 @@ async def defer(app: App, request: JobRequest) -> int | None:
 async def keep_queued(app: App, passes: Passes) -> list[JobRequest]:
     """Queue the jobs every runnable integration wants; returns those newly queued."""
     queued = []
-    for request in wanted_jobs(await passes.runnable(), await passes.interrupted_transfers()):
+    runnable, interrupted = await passes.runnable(), await passes.interrupted_transfers()
+    for request in wanted_jobs(runnable, interrupted, await passes.pushing()):
         if await defer(app, request) is not None:
             queued.append(request)
     return queued
