@@ -330,10 +330,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", default="1,2,3")
     parser.add_argument("--timeout", type=float, default=3600.0, help="per worker count")
     parser.add_argument("--sample", type=float, default=3.0, help="seconds between samples")
+    parser.add_argument(
+        "--orgs-dir",
+        type=Path,
+        help="keep the orgs here: an org found there is served again as it is, not seeded",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp_name, ExitStack() as stack:
         tmp = Path(tmp_name)
-        orgs, seed_seconds = start_orgs(tmp, args.integrations, args.contacts, stack)
+        orgs, seed_seconds = start_orgs(
+            args.orgs_dir or tmp, args.integrations, args.contacts, stack
+        )
         print(f"orgs seeded in {seed_seconds:.1f} s", file=sys.stderr, flush=True)
         results = []
         for count in str(args.workers).split(","):

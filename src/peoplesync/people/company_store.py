@@ -114,10 +114,14 @@ class CompanyStore(LinkStore):
                 raw = i.values.get("website_domain")
                 if isinstance(raw, str) and (d := normalise_domain(raw)):
                     domains.add(d)
+            # Locked in id order (PostgreSQL; SQLite has one writer anyway): batches of other
+            # integrations touching the same companies wait for this one instead of crossing
+            # it into a deadlock, then read what it wrote (no update lost, versions in turn).
             rows = await conn.execute(
-                sa.select(t.companies).where(
-                    sa.or_(t.companies.c.id.in_(ids), t.companies.c.website_domain.in_(domains))
-                )
+                sa.select(t.companies)
+                .where(sa.or_(t.companies.c.id.in_(ids), t.companies.c.website_domain.in_(domains)))
+                .order_by(t.companies.c.id)
+                .with_for_update()
             )
             current = {r.id: dict(r._mapping) for r in rows}
             by_domain = {
