@@ -5,9 +5,10 @@ Usage: python -m bench workers_scale [--integrations N] [--contacts M] [--worker
        [--timeout SECONDS] [--sample SECONDS]
 Prints one JSON document. The N orgs are seeded once, in parallel, before anything is timed
 (each with its own seed, so the orgs hold different people), and serve every worker count:
-the runs only read them (`salesforce connect` enables no outbound step, so the push jobs find
-nothing to do; the job log summary shows it). For each worker count: a fresh database, the N
-orgs connected, then W workers started; the clock runs from their start until every org's
+the runs only read them (`salesforce connect` enables no outbound step, so no push job is
+queued; the job log summary shows what ran). The N orgs are connected once, into a database
+that each worker count gets a fresh copy of (CREATE DATABASE ... TEMPLATE); then W workers
+start; the clock runs from their start until every org's
 contacts are linked in People (or the timeout). Records/s counts linked contacts over that
 time; each integration's completion time is when its last contact was linked (polled every
 ``--sample`` seconds). Queue latency is, per job, its first start minus its deferral
@@ -91,10 +92,12 @@ def start_orgs(
 
 
 @contextmanager
-def fresh_database() -> Iterator[str]:
+def fresh_database(template: str | None = None) -> Iterator[str]:
+    """A new database (a copy of ``template``'s database when given), dropped on exit."""
     name = f"bench_workers_{uuid.uuid4().hex[:8]}"
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with psycopg.connect(libpq(POSTGRES_URL), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -251,22 +254,25 @@ def connections(db_url: str, database: str | None) -> float:
     return float(rows[0][0])
 
 
+def environment(db_url: str, tmp: Path) -> dict[str, str]:
+    """The workers' settings (the data dir holds the key the credentials are sealed with)."""
+    return {
+        **os.environ,
+        "PEOPLESYNC_DATA_DIR": str(tmp / "people"),
+        "PEOPLESYNC_DATABASE_URL": db_url,
+        "PEOPLESYNC_WORKER_HOLD": "60",
+        "PEOPLESYNC_WORKER_KEEP_CRON": "* * * * * */5",
+    }
+
+
 def run(
-    orgs: list[dict[str, Any]], contacts: int, workers: int, tmp: Path, args: argparse.Namespace
+    connected: str, contacts: int, integrations: int, workers: int, tmp: Path, args: Any
 ) -> dict[str, Any]:
-    with fresh_database() as db_url, ExitStack() as stack:
-        env = {
-            **os.environ,
-            "PEOPLESYNC_DATA_DIR": str(tmp / f"people{workers}"),
-            "PEOPLESYNC_DATABASE_URL": db_url,
-            "PEOPLESYNC_WORKER_HOLD": "60",
-            "PEOPLESYNC_WORKER_KEEP_CRON": "* * * * * */5",
-        }
-        started = time.perf_counter()
-        connect_all(orgs, env)
-        connect_seconds = time.perf_counter() - started
-        expected = contacts * len(orgs)
-        concurrency = str(2 * len(orgs) // workers + 2)
+    """One worker count on a copy of the ``connected`` database (every org connected)."""
+    with fresh_database(connected) as db_url, ExitStack() as stack:
+        env = environment(db_url, tmp)
+        expected = contacts * integrations
+        concurrency = str(2 * integrations // workers + 2)
         started = time.perf_counter()
         processes = [
             subprocess.Popen(
@@ -318,7 +324,6 @@ def run(
         "queue_latency_s": waits,
         "job_runs": runs,
         "worker_exits_before_end": exits,
-        "connect_seconds": round(connect_seconds, 1),
         "sampled": sampler.figures(),
     }
 
@@ -342,9 +347,13 @@ def main(argv: list[str] | None = None) -> None:
             args.orgs_dir or tmp, args.integrations, args.contacts, stack
         )
         print(f"orgs seeded in {seed_seconds:.1f} s", file=sys.stderr, flush=True)
+        connected = stack.enter_context(fresh_database())
+        started = time.perf_counter()
+        connect_all(orgs, environment(connected, tmp))
+        connect_seconds = time.perf_counter() - started
         results = []
         for count in str(args.workers).split(","):
-            results.append(run(orgs, args.contacts, int(count), tmp, args))
+            results.append(run(connected, args.contacts, args.integrations, int(count), tmp, args))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
         with psycopg.connect(libpq(POSTGRES_URL)) as db:
             row = db.execute("SHOW max_connections").fetchone()
@@ -355,6 +364,7 @@ def main(argv: list[str] | None = None) -> None:
                 "integrations": args.integrations,
                 "contacts_per_integration": args.contacts,
                 "org_seed_seconds": round(seed_seconds, 1),
+                "connect_seconds": round(connect_seconds, 1),
                 "postgres_max_connections": int(row[0]) if row else None,
                 "machine": {
                     "cpus": os.cpu_count(),

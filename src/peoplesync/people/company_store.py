@@ -117,11 +117,13 @@ class CompanyStore(LinkStore):
             # Locked in id order (PostgreSQL; SQLite has one writer anyway): batches of other
             # integrations touching the same companies wait for this one instead of crossing
             # it into a deadlock, then read what it wrote (no update lost, versions in turn).
+            # FOR NO KEY UPDATE, as an UPDATE itself locks: persons being written with these
+            # companies (their foreign key checks share the key) neither wait nor block.
             rows = await conn.execute(
                 sa.select(t.companies)
                 .where(sa.or_(t.companies.c.id.in_(ids), t.companies.c.website_domain.in_(domains)))
                 .order_by(t.companies.c.id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
             current = {r.id: dict(r._mapping) for r in rows}
             by_domain = {

@@ -1,6 +1,7 @@
 """Company batches of several integrations at once (the queue workers run them side by side):
 two transactions touching the same companies in a different order wait for each other
-instead of deadlocking, and the later one builds on the earlier one's values."""
+instead of deadlocking, and the later one builds on the earlier one's values; a person
+written with a company (its foreign key check holds the company's key) does not hold them up."""
 
 from __future__ import annotations
 
@@ -68,3 +69,37 @@ async def test_postgres_crossing_company_batches_wait_for_each_other_not_deadloc
         c2: ("B", 3),
         c3: ("A", 2),
     }
+
+
+@pytest.mark.postgres
+@ON_POSTGRES
+async def test_postgres_a_company_batch_does_not_wait_for_persons_being_written_with_it(
+    store: SqlPeopleStore, engine: AsyncEngine
+) -> None:
+    made = await store.upsert_companies(
+        [CompanyInput({"name": "Held", "website_domain": "held.example"})], origin="test"
+    )
+    company = made.ids[0]
+    assert company is not None
+    async with engine.connect() as writer:  # a Contact batch of another integration, open
+        await writer.execute(
+            t.persons.insert().values(
+                id="p-held",
+                version=1,
+                last_name="Held",
+                company_id=company,  # its foreign key check locks the company's key
+                attributes={},
+                created_at=store.clock.now(),
+                updated_at=store.clock.now(),
+            )
+        )
+        # The Account step's batch updates the company meanwhile (the guard only ends a hang).
+        result = await asyncio.wait_for(
+            store.upsert_companies(
+                [CompanyInput({"website_domain": "held.example", "industry": "Locks"})],
+                origin="b",
+            ),
+            timeout=120,
+        )
+        await writer.commit()
+    assert result.updated == [company]
