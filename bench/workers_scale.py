@@ -265,6 +265,22 @@ def environment(db_url: str, tmp: Path) -> dict[str, str]:
     }
 
 
+def stop(processes: list[subprocess.Popen[bytes]]) -> list[str]:
+    """SIGTERM every worker; one still running a minute later is killed. How each ended."""
+    for process in processes:
+        process.terminate()
+    ended = []
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+            ended.append("terminated")
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            ended.append("killed: still running 60 s after SIGTERM")
+    return ended
+
+
 def run(
     connected: str, contacts: int, integrations: int, workers: int, tmp: Path, args: Any
 ) -> dict[str, Any]:
@@ -293,7 +309,7 @@ def run(
         }
         try:
             with Sampler(args.sample, probes) as sampler:
-                done = 0
+                done, counts = 0, {}
                 while done < expected and time.perf_counter() - started < args.timeout:
                     time.sleep(args.sample)
                     counts = linked_by_system(db_url)
@@ -309,10 +325,7 @@ def run(
             waits = queue_latencies(db_url)
             runs = job_log(db_url)
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=60)
+            stopped = stop(processes)
     return {
         "workers": workers,
         "concurrency_per_worker": int(concurrency),
@@ -320,10 +333,12 @@ def run(
         "expected": expected,
         "seconds": round(seconds, 1),
         "records_per_second": round(done / seconds, 1),
+        "linked_by_integration": dict(sorted(counts.items())),
         "completed_s": dict(sorted(completed.items(), key=lambda item: item[1])),
         "queue_latency_s": waits,
         "job_runs": runs,
         "worker_exits_before_end": exits,
+        "workers_stopped": stopped,
         "sampled": sampler.figures(),
     }
 
