@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -94,7 +95,10 @@ def connect(
     async def run() -> dict[str, Any]:
         nonlocal integration
         settings = Settings()
-        async with httpx.AsyncClient(verify=ca_cert or True, timeout=60) as http:
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=ca_cert) if ca_cert else True
+        )
+        async with httpx.AsyncClient(verify=verify, timeout=60) as http:
             if browser:
                 refresh = await _approve_in_browser(http, integration, callback_port)
                 integration = replace(integration, refresh_token=refresh)
