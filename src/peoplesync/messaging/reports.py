@@ -248,8 +248,8 @@ def _time(label: str, entry: Mapping[str, Any], name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+            return moment.replace(tzinfo=UTC)
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ReportError(
             f"{value[:40]!r} is not a time like 2019-11-09T16:00:00.000+0000",

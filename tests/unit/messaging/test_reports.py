@@ -150,3 +150,13 @@ def test_arbitrary_json_gives_only_report_errors(body: object) -> None:
         except PeopleSyncError:  # the project's own errors are allowed; nothing else
             continue
         assert all(isinstance(e, ReportError) for e in parsed.errors)
+
+
+def test_times_in_other_offsets_and_without_one_are_read_as_utc() -> None:
+    parsed = parse_delivery_reports(
+        {"results": [_entry(sentAt="2019-11-09T17:00:00.000+0100", doneAt="2019-11-09T16:00:05")]}
+    )
+    (report,) = parsed.reports
+    assert report.sent_at == datetime(2019, 11, 9, 16, 0, tzinfo=UTC)
+    assert report.sent_at is not None and report.sent_at.tzinfo is UTC
+    assert report.done_at == datetime(2019, 11, 9, 16, 0, 5, tzinfo=UTC)
