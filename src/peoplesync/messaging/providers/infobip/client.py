@@ -83,7 +83,7 @@ class InfobipProvider:
                 response = await self._http.post(url, json=request.body, headers=headers)
             except httpx.TransportError as exc:
                 failure = f"could not reach {self._account.base_url}: {type(exc).__name__}"
-                retry_after = None
+                wait = None
             else:
                 if response.status_code in (401, 403):
                     raise ProviderAuthError(
@@ -97,18 +97,18 @@ class InfobipProvider:
                     if body.get("messages"):
                         return parse_send_response(request, body)
                     failure = f"{response.status_code} with no messages in the answer"
-                    retry_after = None
+                    wait = None
                     if attempt < self._retry.attempts:
-                        await self._sleep(self._retry.delay(attempt, retry_after))
+                        await self._sleep(self._retry.delay(attempt, wait))
                     continue
                 if response.status_code not in _RETRY_STATUSES:
                     return _rejected(
                         request, f"{response.status_code} {_error_code(response)}".strip()
                     )
                 failure = f"{response.status_code} {_error_code(response)}".strip()
-                retry_after = _retry_after(response)
+                wait = retry_after(response)
             if attempt < self._retry.attempts:
-                await self._sleep(self._retry.delay(attempt, retry_after))
+                await self._sleep(self._retry.delay(attempt, wait))
         raise ProviderUnavailableError(
             f"provider account {self._account.name!r} failed {self._retry.attempts} times: "
             f"{failure}",
@@ -189,7 +189,8 @@ def _violations(response: httpx.Response) -> str:
     return "; ".join(pairs)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 429/5xx answer's ``Retry-After`` asks for, if it gives a number."""
     value = response.headers.get("retry-after")
     try:
         return float(value) if value is not None else None

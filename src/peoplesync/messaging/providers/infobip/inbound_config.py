@@ -18,7 +18,12 @@ import httpx
 
 from peoplesync.messaging.inbound_numbers import InboundConfig, InboundNumberError
 from peoplesync.messaging.provider_errors import ProviderAuthError, ProviderUnavailableError
-from peoplesync.messaging.providers.infobip.client import InfobipAccount, RetryPolicy, Sleep
+from peoplesync.messaging.providers.infobip.client import (
+    InfobipAccount,
+    RetryPolicy,
+    Sleep,
+    retry_after,
+)
 
 PATH = "/resource-management/1/inbound-message-configurations"
 FORMAT = "MO_JSON_2"
@@ -93,7 +98,7 @@ class InboundConfigClient:
         headers = {"Authorization": f"App {self._account.api_key}", "Accept": "application/json"}
         failure = ""
         for attempt in range(1, self._retry.attempts + 1):
-            retry_after: float | None = None
+            wait: float | None = None
             try:
                 response = await self._http.request(
                     method, url, params=params, json=json, headers=headers
@@ -126,10 +131,9 @@ class InboundConfigClient:
                         hint="check the number belongs to this account and takes this channel",
                     )
                 failure = f"{response.status_code} {_reason(response)}"
-                value = response.headers.get("retry-after")
-                retry_after = float(value) if value and value.isdigit() else None
+                wait = retry_after(response)
             if attempt < self._retry.attempts:
-                await self._sleep(self._retry.delay(attempt, retry_after))
+                await self._sleep(self._retry.delay(attempt, wait))
         raise ProviderUnavailableError(
             f"provider account {self._account.name!r} failed {self._retry.attempts} times: "
             f"{failure}",
