@@ -77,6 +77,10 @@ class SettingError(ConfigurationError):
         self.field = field
 
 
+class SettingTakenError(SettingError):
+    """A setting another stored record has already (a name or an id that must be unique)."""
+
+
 # --- skip this record --------------------------------------------------------------------
 
 

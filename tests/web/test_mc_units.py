@@ -66,9 +66,9 @@ async def test_rest_add_list_edit_test_deploy_remove(
     )
     assert shown["has_jwt_secret"] is True
     twice = await admin.post(UNITS, json=_body(sandbox))
-    assert (twice.status_code, twice.json()["error"]["field"]) == (422, "name")
+    assert (twice.status_code, twice.json()["error"]["field"]) == (409, "name")
     same_mid = await admin.post(UNITS, json=_body(sandbox, name="acme-2"))
-    assert (same_mid.status_code, same_mid.json()["error"]["field"]) == (422, "mid")
+    assert (same_mid.status_code, same_mid.json()["error"]["field"]) == (409, "mid")
     assert "belongs to the business unit 'acme'" in same_mid.json()["error"]["message"]
 
     listed = await viewer.get(UNITS)

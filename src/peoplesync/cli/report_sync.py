@@ -56,9 +56,13 @@ def edit(
     reports_webhook: ReportsWebhookOption = None,
     inbound_webhook: InboundWebhookOption = None,
     clicks_webhook: ClicksWebhookOption = None,
+    ca_cert: Annotated[
+        str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
-    """Change where a unit's reports are written back and its reply event ("" clears)."""
+    """Change where a unit's reports are written back, its reply event and its CA file
+    ("" clears)."""
 
     async def run() -> UnitInfo:
         async with business_units(Settings()) as units:
@@ -69,6 +73,7 @@ def edit(
                 reports_webhook_url=reports_webhook,
                 inbound_webhook_url=inbound_webhook,
                 clicks_webhook_url=clicks_webhook,
+                ca_cert=ca_cert,
             )
 
     try:

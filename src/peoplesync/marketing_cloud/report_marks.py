@@ -11,8 +11,10 @@ kind less a margin: the cursor is the newest change time a finished pass has rea
 past the time the pass started (a row read early in a long pass may change again while the
 pass goes on), and is saved after that pass's marks, so a crash before it re-reads rows the
 marks then skip.
-Rows changed before the margin's start that commit late (a long transaction) are covered by
-the margin; report rows without a change time (stored before it was kept) are always read.
+A finished pass moves the cursor to at least its start less the margin, so rows changed long
+ago are not read again pass after pass. Rows changed before the margin's start that commit
+late (a long transaction) are covered by the margin; report rows stored before the change
+time was kept got their own latest time in migration 0018 (a row without one is read).
 """
 
 from __future__ import annotations

@@ -138,6 +138,10 @@ class ReportSync:
                 after = page.last_key
             if newest is not None and newest > started:
                 newest = started  # a row read early may have changed since: read it again
+            if newest is None or newest < started - self._margin:
+                # every row changed before then was read, and a late commit is covered by the
+                # margin: the newest rows are not read again pass after pass
+                newest = started - self._margin
             if newest is not None and newest != cursor:
                 await self._marks.save_cursor(self.unit.name, kind, newest)
         if self.unit.event_definition_key:

@@ -26,6 +26,7 @@ business_units = sa.Table(
     sa.Column("inbound_webhook_url", sa.String(500)),  # external storage: replies
     sa.Column("clicks_webhook_url", sa.String(500)),  # external storage: tracked clicks
     sa.Column("ca_cert", sa.String(1000)),  # a CA file to trust (a private sandbox's)
+    sa.UniqueConstraint("mid", name="uq_mc_business_units_mid"),
 )
 
 # What report write-back wrote: one mark per unit, report kind and row, with the fingerprint

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import NotFoundError, RecordError, SettingError
+from peoplesync.errors import NotFoundError, RecordError, SettingError, SettingTakenError
 from peoplesync.marketing_cloud.signed_body import key_bytes
 from peoplesync.marketing_cloud.tables import business_units
 from peoplesync.people.model import new_id
@@ -94,19 +95,25 @@ class BusinessUnits:
     def clock(self) -> Clock:
         return self._clock
 
+    @asynccontextmanager
+    async def _refusing_taken(
+        self, name: str | None, mid: str, other_than: str | None
+    ) -> AsyncIterator[AsyncConnection]:
+        """A transaction that refuses a taken name or MID by name, before writing and, when
+        another transaction took it meanwhile, from the database's unique constraint."""
+        try:
+            async with self._engine.begin() as conn:
+                await _refuse_taken(conn, name, mid, other_than)
+                yield conn
+        except sa.exc.IntegrityError:
+            async with self._engine.connect() as conn:
+                await _refuse_taken(conn, name, mid, other_than)
+            raise
+
     async def add(self, unit: UnitSettings) -> UnitInfo:
         """Store a unit; each wrong field is refused by name with how to fix it."""
         _check(unit)
-        async with self._engine.begin() as conn:
-            taken = await conn.execute(sa.select(_u.c.id).where(_u.c.name == unit.name))
-            if taken.first() is not None:
-                raise SettingError(
-                    f"a business unit named {unit.name!r} exists",
-                    hint="choose another name, or remove it first "
-                    "(peoplesync marketing-cloud remove NAME)",
-                    field="name",
-                )
-            await _refuse_taken_mid(conn, unit.mid.strip(), None)
+        async with self._refusing_taken(unit.name, unit.mid.strip(), None) as conn:
             await conn.execute(
                 sa.insert(_u).values(
                     id=new_id(),
@@ -151,8 +158,7 @@ class BusinessUnits:
             values["jwt_secret_sealed"] = self._box.seal(unit.jwt_secret)
         if unit.salt_key:
             values["salt_key_sealed"] = self._box.seal(unit.salt_key)
-        async with self._engine.begin() as conn:
-            await _refuse_taken_mid(conn, checked.mid.strip(), name)
+        async with self._refusing_taken(None, checked.mid.strip(), name) as conn:
             await conn.execute(sa.update(_u).where(_u.c.name == name).values(**values))
         return await self.get(name)
 
@@ -165,8 +171,10 @@ class BusinessUnits:
         reports_webhook_url: str | None = None,
         inbound_webhook_url: str | None = None,
         clicks_webhook_url: str | None = None,
+        ca_cert: str | None = None,
     ) -> UnitInfo:
-        """Change how reports are written back; ``None`` keeps a field, ``""`` clears it."""
+        """Change how reports are written back (and the CA file); ``None`` keeps a field,
+        ``""`` clears it."""
         current = await self.get(name)
         changed = UnitSettings(
             name=name,
@@ -179,13 +187,18 @@ class BusinessUnits:
             reports_webhook_url=_pick(reports_webhook_url, current.reports_webhook_url),
             inbound_webhook_url=_pick(inbound_webhook_url, current.inbound_webhook_url),
             clicks_webhook_url=_pick(clicks_webhook_url, current.clicks_webhook_url),
+            ca_cert=_pick(ca_cert, current.ca_cert),
         )
         _check(changed)
         async with self._engine.begin() as conn:
             await conn.execute(
                 sa.update(_u)
                 .where(_u.c.name == name)
-                .values(report_storage=changed.report_storage, **_write_back(changed))
+                .values(
+                    report_storage=changed.report_storage,
+                    ca_cert=changed.ca_cert,
+                    **_write_back(changed),
+                )
             )
         return await self.get(name)
 
@@ -223,7 +236,19 @@ def tls_verify(unit: UnitInfo, ca_cert: str | None = None) -> ssl.SSLContext | b
     """How to check the unit's TLS certificates: ``ca_cert`` if given, else the unit's CA file
     (a private sandbox's), else the system's."""
     chosen = ca_cert or unit.ca_cert
-    return ssl.create_default_context(cafile=chosen) if chosen else True
+    if not chosen:
+        return True
+    try:
+        return ssl.create_default_context(cafile=chosen)
+    except (OSError, ssl.SSLError) as error:  # e.g. removed or replaced since it was saved
+        whose = "the CA file given" if ca_cert else "its CA file"
+        raise SettingError(
+            f"business unit {unit.name!r}: {whose} {chosen!r} cannot be read "
+            f"({getattr(error, 'strerror', None) or error})",
+            hint=f"put the PEM file back, or set another (or none) with: peoplesync "
+            f"marketing-cloud edit {unit.name} --ca-cert FILE (the unit's page: CA file)",
+            field="ca_cert",
+        ) from None
 
 
 def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
@@ -246,13 +271,25 @@ def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
     )
 
 
-async def _refuse_taken_mid(conn: AsyncConnection, mid: str, other_than: str | None) -> None:
+async def _refuse_taken(
+    conn: AsyncConnection, name: str | None, mid: str, other_than: str | None
+) -> None:
+    """A :class:`SettingTakenError` naming the field when ``name`` or ``mid`` is taken."""
+    if name is not None:
+        taken = await conn.execute(sa.select(_u.c.id).where(_u.c.name == name))
+        if taken.first() is not None:
+            raise SettingTakenError(
+                f"a business unit named {name!r} exists",
+                hint="choose another name, or remove it first "
+                "(peoplesync marketing-cloud remove NAME)",
+                field="name",
+            )
     query = sa.select(_u.c.name).where(_u.c.mid == mid)
     if other_than is not None:
         query = query.where(_u.c.name != other_than)
     owner = (await conn.execute(query)).scalar()
     if owner is not None:
-        raise SettingError(
+        raise SettingTakenError(
             f"MID {mid} belongs to the business unit {owner!r} already",
             hint="each business unit is added once; edit that one instead",
             field="mid",

@@ -20,6 +20,7 @@ from peoplesync.errors import (
     RecordError,
     RetryableError,
     SettingError,
+    SettingTakenError,
     StopError,
 )
 from peoplesync.messaging.inbound_numbers import InboundNumberError
@@ -83,6 +84,8 @@ def from_error(error: PeopleSyncError) -> ErrorBody:
         return from_error(error.errors[0])
     if isinstance(error, RecordError):
         return ErrorBody(record_status(error), error.code, error.detail, error.field, error.hint)
+    if isinstance(error, SettingTakenError):  # a clash with a stored record
+        return ErrorBody(409, "CONFLICT", error.message, error.field, error.hint)
     if isinstance(error, SettingError):  # a setting entered wrong: the caller's input
         return ErrorBody(422, "INVALID_SETTING", error.message, error.field, error.hint)
     if isinstance(error, RetryableError):

@@ -64,7 +64,8 @@ async def list_units(request: Request, _user: ApiUser) -> dict[str, Any]:
 
 @router.post("", status_code=201)
 async def add_unit(request: Request, _user: ApiAdmin, body: UnitCreate) -> dict[str, Any]:
-    """Add a business unit (admins only); a bad, missing or taken field answers 422 naming it."""
+    """Add a business unit (admins only); a bad or missing field answers 422 naming it, a
+    name or MID another unit has 409."""
     values = {key: value for key, value in body.model_dump().items() if value is not None}
     unit = await mc_of(request).units.add(settings_from(values))
     return unit_json(unit, base_url(request))

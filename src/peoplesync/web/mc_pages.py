@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peoplesync.errors import PeopleSyncError, SettingError
 from peoplesync.marketing_cloud.last_pass import LastPasses
-from peoplesync.marketing_cloud.operations import check_connection, deploy_unit
+from peoplesync.marketing_cloud.operations import ConnectionCheck, check_connection, deploy_unit
 from peoplesync.marketing_cloud.units import problems
 from peoplesync.web.access import AdminSession, Context, PageSession, WebContext
 from peoplesync.web.accounts import WebSession
@@ -168,7 +168,11 @@ async def edit_unit(request: Request, web: Context, session: AdminSession, name:
 async def check_unit(request: Request, web: Context, session: AdminSession, name: str) -> Response:
     """Fetch a token with the unit's credentials and show what came back."""
     keys = await mc_of(request).units.keys(name)
-    result = await check_connection(keys)
+    try:
+        result = await check_connection(keys)
+    except SettingError as error:  # e.g. its CA file is gone
+        failed = ConnectionCheck(False, str(error))
+        return await _unit_page(request, web, session, name, status=422, connection=failed)
     return await _unit_page(request, web, session, name, connection=result)
 
 

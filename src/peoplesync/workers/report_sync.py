@@ -41,14 +41,7 @@ def connect_with(ca_cert: str | None) -> Connect:
     def context(keys: UnitKeys) -> ssl.SSLContext:
         chosen = ca_cert or keys.info.ca_cert
         if chosen not in contexts:
-            try:
-                verify = tls_verify(keys.info, ca_cert)
-            except OSError as error:
-                raise ConfigurationError(
-                    f"business unit {keys.info.name!r}: field ca_cert: the CA file cannot be "
-                    f"read ({error.strerror or error})",
-                    hint="peoplesync marketing-cloud edit sets the unit's CA file",
-                ) from None
+            verify = tls_verify(keys.info, ca_cert)  # an unreadable file: a SettingError
             made = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context()
             contexts[chosen] = made
         return contexts[chosen]
