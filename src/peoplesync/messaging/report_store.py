@@ -3,14 +3,16 @@ and the events on the timeline of the person the message went to.
 
 Idempotent: a provider retries a report it thinks we missed, so a report for a message that
 already has that report's event adds nothing and changes nothing. A report for a message id
-we never sent is counted and skipped; the rest of the payload is still applied.
+we never sent is counted and skipped; the rest of the payload is still applied. A payload
+posted to an account's receiver applies only to messages sent through that account: a report
+for any other message id (of another account, or never sent) is rejected, named, not applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -24,6 +26,7 @@ from peoplesync.messaging.tables import message_events, outbound_messages
 
 _m = outbound_messages
 _e = message_events
+T = TypeVar("T", DeliveryReport, SeenReport)
 REPORT = "report"  # the ``source`` of events made from reports, set apart from send events
 
 
@@ -36,6 +39,18 @@ class ReportsApplied:
     unknown: int = 0  # message ids we never sent
     pending: int = 0  # intermediate statuses: no state change
     events: list[MessageEvent] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # not sent through the payload's account
+
+
+@dataclass(frozen=True)
+class _Part(Generic[T]):
+    """One caller's reports, and the account they were posted for (``None``: any)."""
+
+    reports: Sequence[T]
+    account: str | None
+
+    def __len__(self) -> int:
+        return len(self.reports)
 
 
 class ReportStore:
@@ -48,32 +63,41 @@ class ReportStore:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._delivery: CallGroups[Sequence[DeliveryReport], ReportsApplied] = CallGroups(
+        self._delivery: CallGroups[_Part[DeliveryReport], ReportsApplied] = CallGroups(
             self._write_delivery, len
         )
-        self._seen: CallGroups[Sequence[SeenReport], ReportsApplied] = CallGroups(
+        self._seen: CallGroups[_Part[SeenReport], ReportsApplied] = CallGroups(
             self._write_seen, len
         )
 
-    async def apply_delivery(self, reports: Sequence[DeliveryReport]) -> ReportsApplied:
-        return await self._delivery.submit(reports)
+    async def apply_delivery(
+        self, reports: Sequence[DeliveryReport], account: str | None = None
+    ) -> ReportsApplied:
+        """Apply delivery reports; with ``account``, only to messages sent through it."""
+        return await self._delivery.submit(_Part(reports, account))
 
-    async def apply_seen(self, reports: Sequence[SeenReport]) -> ReportsApplied:
-        return await self._seen.submit(reports)
+    async def apply_seen(
+        self, reports: Sequence[SeenReport], account: str | None = None
+    ) -> ReportsApplied:
+        """Apply seen reports; with ``account``, only to messages sent through it."""
+        return await self._seen.submit(_Part(reports, account))
 
     async def _write_delivery(
-        self, payloads: Sequence[Sequence[DeliveryReport]]
+        self, payloads: Sequence[_Part[DeliveryReport]]
     ) -> list[ReportsApplied]:
         out = [ReportsApplied() for _ in payloads]
         async with self._engine.begin() as conn:
-            known = await self._messages(conn, [r.message_id for p in payloads for r in p])
+            ids = [r.message_id for p in payloads for r in p.reports]
+            known, accounts = await self._messages(conn, ids)
             applied = await self._applied(conn, list(known), FINAL_STATES)
             rows: dict[str, dict[str, Any]] = {}
             updates: dict[tuple[str, str, str], list[str]] = {}
             events: list[dict[str, Any]] = []
-            for done, report in ((d, r) for d, p in zip(out, payloads, strict=True) for r in p):
+            for done, part, report in _each(out, payloads):
                 message = known.get(report.message_id)
                 state = report.state
+                if _refused(done, part, report.message_id, accounts):
+                    continue
                 if message is None:
                     done.unknown += 1
                     continue
@@ -111,13 +135,16 @@ class ReportStore:
             await add_to_timelines(conn, [e for done in out for e in done.events])
         return out
 
-    async def _write_seen(self, payloads: Sequence[Sequence[SeenReport]]) -> list[ReportsApplied]:
+    async def _write_seen(self, payloads: Sequence[_Part[SeenReport]]) -> list[ReportsApplied]:
         out = [ReportsApplied() for _ in payloads]
         async with self._engine.begin() as conn:
-            known = await self._messages(conn, [r.message_id for p in payloads for r in p])
+            ids = [r.message_id for p in payloads for r in p.reports]
+            known, accounts = await self._messages(conn, ids)
             applied = await self._applied(conn, list(known), (SEEN,))
-            for done, report in ((d, r) for d, p in zip(out, payloads, strict=True) for r in p):
+            for done, part, report in _each(out, payloads):
                 message = known.get(report.message_id)
+                if _refused(done, part, report.message_id, accounts):
+                    continue
                 if message is None:
                     done.unknown += 1
                     continue
@@ -139,7 +166,7 @@ class ReportStore:
                 done.events.append(MessageEvent(report.message_id, SEEN, report.seen_at, *message))
             new = [e for done in out for e in done.events]
             new_ids = {event.message_id for event in new}
-            fresh = [r for p in payloads for r in p if r.message_id in new_ids]
+            fresh = [r for p in payloads for r in p.reports if r.message_id in new_ids]
             await save_rows(
                 conn,
                 seen_rows(fresh, {mid: known[mid][0] for mid in known}),
@@ -150,22 +177,24 @@ class ReportStore:
 
     async def _messages(
         self, conn: AsyncConnection, ids: Sequence[str]
-    ) -> dict[str, tuple[str, str, str | None]]:
-        """Known messages among ``ids``, locked on PostgreSQL so a concurrent retry waits."""
+    ) -> tuple[dict[str, tuple[str, str, str | None]], dict[str, str]]:
+        """Known messages among ``ids`` and their accounts, locked on PostgreSQL so a
+        concurrent retry waits."""
         wanted = sorted({i for i in ids if len(i) <= 64})
         if not wanted:
-            return {}
-        query = sa.select(_m.c.id, _m.c.channel, _m.c.recipient, _m.c.person_id).where(
-            _m.c.id.in_(wanted)
-        )
+            return {}, {}
+        query = sa.select(
+            _m.c.id, _m.c.account, _m.c.channel, _m.c.recipient, _m.c.person_id
+        ).where(_m.c.id.in_(wanted))
         if conn.dialect.name == "sqlite":
             # Take the write lock before reading: two copies of one report posted at the same
             # moment (the provider retries) are then applied one after the other.
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif conn.dialect.name == "postgresql":
             query = query.order_by(_m.c.id).with_for_update()
-        rows = await conn.execute(query)
-        return {row.id: (row.channel, row.recipient, row.person_id) for row in rows}
+        rows = list(await conn.execute(query))
+        known = {row.id: (row.channel, row.recipient, row.person_id) for row in rows}
+        return known, {row.id: row.account for row in rows}
 
     async def _applied(
         self, conn: AsyncConnection, ids: Sequence[str], kinds: Sequence[str]
@@ -182,6 +211,24 @@ class ReportStore:
             for row in rows
             if isinstance(row.detail, dict) and row.detail.get("source") == REPORT
         }
+
+
+def _each(
+    out: Sequence[ReportsApplied], payloads: Sequence[_Part[T]]
+) -> Iterator[tuple[ReportsApplied, _Part[T], T]]:
+    for done, part in zip(out, payloads, strict=True):
+        for report in part.reports:
+            yield done, part, report
+
+
+def _refused(
+    done: ReportsApplied, part: _Part[Any], message_id: str, accounts: dict[str, str]
+) -> bool:
+    """Count and name a report for a message not sent through the part's account."""
+    if part.account is None or accounts.get(message_id) == part.account:
+        return False
+    done.rejected.append(message_id)
+    return True
 
 
 def _detail(report: DeliveryReport) -> str:

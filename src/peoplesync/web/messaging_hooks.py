@@ -5,7 +5,10 @@ links: Infobip's URL tracking report, one object a click).
 A provider cannot log in, so each account's URLs carry a token derived from peoplesync's
 secret key (see ``messaging.hook_urls``). A missing or wrong token answers 401 and is logged
 without the token. A readable payload answers 200 with what was applied; its unreadable
-entries are logged by entry and field (a provider would only post them again).
+entries are logged by entry and field (a provider would only post them again). Delivery,
+seen and click reports apply only to messages sent through the URL's account: the token of
+one account cannot report on another's messages; those are counted as ``rejected``, named in
+``rejected_message_ids`` and logged, and nothing of them is stored.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -100,29 +104,49 @@ async def receive_report(
         return JSONResponse(_replies(replies) | {"errors": [str(e) for e in parsed.errors]})
     if kind == "click":
         parsed = parse_click_reports(body)
-        clicks = await hooks.clicks.apply(parsed.reports)
+        clicks = await hooks.clicks.apply(parsed.reports, account)
         _log_errors(kind, account, parsed)
+        _log_rejected(kind, account, clicks.rejected)
         return JSONResponse(
             {
                 "stored": clicks.stored,
                 "duplicates": clicks.duplicates,
                 "unknown": clicks.unknown,
+                **_rejected(clicks.rejected),
                 "errors": [str(e) for e in parsed.errors],
             }
         )
     if kind == "delivery":
         parsed = parse_delivery_reports(body)
-        done = await hooks.reports.apply_delivery(parsed.reports)
+        done = await hooks.reports.apply_delivery(parsed.reports, account)
     else:
         parsed = parse_seen_reports(body)
-        done = await hooks.reports.apply_seen(parsed.reports)
+        done = await hooks.reports.apply_seen(parsed.reports, account)
     _log_errors(kind, account, parsed)
+    _log_rejected(kind, account, done.rejected)
     return JSONResponse(_summary(done) | {"errors": [str(e) for e in parsed.errors]})
 
 
 def _log_errors(kind: str, account: str, parsed: Parsed[Any]) -> None:
     for error in parsed.errors:
         log.warning("messaging %s report for account %r: %s", kind, account[:100], error)
+
+
+def _rejected(ids: Sequence[str]) -> dict[str, Any]:
+    """Reports for messages not sent through the URL's account: counted and named."""
+    return {"rejected": len(ids), "rejected_message_ids": [each[:64] for each in ids[:100]]}
+
+
+def _log_rejected(kind: str, account: str, ids: Sequence[str]) -> None:
+    if ids:
+        log.warning(
+            "messaging %s report for account %r: %d report(s) for messages not sent through "
+            "it rejected (%s)",
+            kind,
+            account[:100],
+            len(ids),
+            ", ".join(each[:64] for each in ids[:10]),
+        )
 
 
 def _replies(done: InboundApplied) -> dict[str, Any]:
@@ -147,4 +171,5 @@ def _summary(done: ReportsApplied) -> dict[str, Any]:
         "duplicates": done.duplicates,
         "unknown": done.unknown,
         "pending": done.pending,
+        **_rejected(done.rejected),
     }

@@ -99,6 +99,8 @@ async def test_a_provider_click_report_lands_once_on_the_timeline(rig: Rig) -> N
         "stored": 0,
         "duplicates": 1,
         "unknown": 0,
+        "rejected": 0,
+        "rejected_message_ids": [],
         "errors": [],
     }
     assert len(await _rows(rig)) == 1
@@ -177,10 +179,13 @@ async def test_a_click_report_without_the_token_gets_401_and_is_logged(
     assert "click report for account 'main' refused: wrong token" in caplog.text
     assert "nope" not in caplog.text
     assert await _rows(rig) == []
-    # Bad entries are named; a good one beside them is kept (an unknown message: no event).
+    # Bad entries are named; a good one beside them for a message this account never sent
+    # is rejected by id, not stored.
     mixed = await rig.hooks.post(good, json=[payload, {"messageId": "m2", "url": SITE}])
     assert mixed.status_code == 200
-    assert mixed.json()["stored"] == 1 and mixed.json()["unknown"] == 1
+    assert mixed.json()["stored"] == 0 and mixed.json()["unknown"] == 0
+    assert (mixed.json()["rejected"], mixed.json()["rejected_message_ids"]) == (1, ["m1"])
+    assert await _rows(rig) == []
     [error] = mixed.json()["errors"]
     assert error.startswith(
         "record click report 1 (message m2), field 'sendDateTime': is not a time in epoch"
@@ -211,3 +216,47 @@ async def test_the_handset_links_page_taps_a_link(rig: Rig) -> None:
     [row] = await _rows(rig)
     assert row["message_id"] == queued.message_id
     assert (await rig.control.get("/s/zzzzzzz")).status_code == 404
+
+
+async def test_another_accounts_token_cannot_report_on_this_accounts_messages(rig: Rig) -> None:
+    """Click, delivery and seen reports for a message sent through ``main``, posted with the
+    token of another account: each is rejected by id and nothing is stored or changed."""
+    await _ann(rig)
+    [queued] = await rig.outbox.enqueue(
+        [draft("one", Channel.SMS, ANN, text=f"See {SITE}", **{"from": OURS})]
+    )
+    await rig.sender.run_once()
+    before = await rig.outbox.events(queued.message_id)
+    other = hook_urls(PUBLIC, rig.box, "other")
+    click = {
+        "notificationType": "CLICKED",
+        "messageId": queued.message_id,
+        "url": SITE,
+        "sendDateTime": 1_800_000_000_000,
+    }
+    clicked = await rig.hooks.post(other.click_url or "", json=click)
+    assert clicked.status_code == 200, clicked.text
+    assert clicked.json()["stored"] == 0
+    assert clicked.json()["rejected_message_ids"] == [queued.message_id]
+    report = {
+        "messageId": queued.message_id,
+        "to": ANN,
+        "sentAt": "2026-12-05T10:00:00.000+0000",
+        "doneAt": "2026-12-05T10:00:01.000+0000",
+        "status": {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET"},
+        "error": {"groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR"},
+    }
+    delivered = await rig.hooks.post(other.delivery_url, json={"results": [report]})
+    assert delivered.status_code == 200, delivered.text
+    assert (delivered.json()["applied"], delivered.json()["rejected"]) == (0, 1)
+    assert delivered.json()["rejected_message_ids"] == [queued.message_id]
+    seen = {"messageId": queued.message_id, "to": ANN, "seenAt": "2026-12-05T10:01:00.000+0000"}
+    looked = await rig.hooks.post(other.seen_url, json={"results": [seen]})
+    assert looked.status_code == 200, looked.text
+    assert (looked.json()["applied"], looked.json()["rejected"]) == (0, 1)
+    assert await _rows(rig) == []
+    assert await rig.outbox.events(queued.message_id) == before
+    # the account's own token still reports on it
+    mine = hook_urls(PUBLIC, rig.box, "main")
+    accepted = await rig.hooks.post(mine.delivery_url, json={"results": [report]})
+    assert (accepted.json()["applied"], accepted.json()["rejected"]) == (1, 0)

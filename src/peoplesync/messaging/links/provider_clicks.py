@@ -31,6 +31,8 @@ class ClicksApplied:
     stored: int = 0
     duplicates: int = 0
     unknown: int = 0  # clicks on messages peoplesync did not send (stored, no events)
+    # message ids not sent through the account the report came for: not stored
+    rejected: tuple[str, ...] = ()
 
 
 class ProviderClicks:
@@ -39,7 +41,11 @@ class ProviderClicks:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def apply(self, reports: Sequence[ClickReport]) -> ClicksApplied:
+    async def apply(
+        self, reports: Sequence[ClickReport], account: str | None = None
+    ) -> ClicksApplied:
+        """Store ``reports``; with ``account`` (a report receiver's), only clicks on messages
+        sent through that account: the others are rejected, nothing of them stored."""
         if not reports:
             return ClicksApplied()
         unique = list({report.key: report for report in reports}.values())
@@ -47,10 +53,22 @@ class ProviderClicks:
         async with self._engine.begin() as conn:
             found = await conn.execute(
                 sa.select(
-                    m.c.id, m.c.channel, m.c.recipient, m.c.person_id, m.c.callback_data
+                    m.c.id,
+                    m.c.account,
+                    m.c.channel,
+                    m.c.recipient,
+                    m.c.person_id,
+                    m.c.callback_data,
                 ).where(m.c.id.in_(sorted({r.message_id for r in unique})))
             )
             messages = {row.id: row for row in found}
+            rejected: tuple[str, ...] = ()
+            if account is not None:
+                ours = {key for key, row in messages.items() if row.account == account}
+                rejected = tuple(sorted({r.message_id for r in unique if r.message_id not in ours}))
+                unique = [r for r in unique if r.message_id in ours]
+                if not unique:
+                    return ClicksApplied(rejected=rejected)
             dialect = conn.dialect.name
             insert = (
                 postgresql.insert(link_clicks)
@@ -92,10 +110,12 @@ class ProviderClicks:
                         for r in people
                     ],
                 )
+        refused = sum(1 for r in reports if r.message_id in rejected)
         return ClicksApplied(
             stored=len(fresh),
-            duplicates=len(reports) - len(fresh),
+            duplicates=len(reports) - len(fresh) - refused,
             unknown=sum(1 for r in fresh if r.message_id not in messages),
+            rejected=rejected,
         )
 
 
