@@ -1,5 +1,5 @@
 """In Chromium against `peoplesync serve` and the sandbox provider (both processes): the send
-form's channel picker swaps in WhatsApp's fields, an empty template name shows the seed's
+form's channel picker swaps in WhatsApp's fields (a typed phone number kept), an empty template name shows the seed's
 text beside it, then a WhatsApp template and a Viber message sent from the form reach the
 sandbox provider through serve's own send loop."""
 
@@ -99,13 +99,15 @@ async def test_whatsapp_and_viber_from_the_send_form(served: dict[str, Any], bro
     await page.get_by_role("button", name="Log in").click()
     await expect(page.locator('[data-fields-of="sms"]')).to_be_visible()
 
-    # Picking a channel swaps in its fields (htmx), with its sender names to choose from.
+    # Picking a channel swaps in its fields (htmx), with its sender names to choose from; a
+    # phone number typed before stays.
+    await page.locator("#send-form").get_by_label("To (phone number)").fill("+385 91 123 4567")
     await page.locator("#channel-picker select").select_option("whatsapp")
     fields = page.locator('[data-fields-of="whatsapp"]')
     await expect(fields).to_be_visible()
     await expect(page.locator('[data-fields-of="sms"]')).to_have_count(0)
     form = page.locator("#send-form")
-    await form.get_by_label("To (phone number)").fill("+385 91 123 4567")
+    await expect(form.get_by_label("To (phone number)")).to_have_value("+385 91 123 4567")
     await form.get_by_label("From (sender name)").select_option(WHATSAPP_NUMBER)
     await form.get_by_role("button", name="Send").click()
     error = page.locator('[data-error-for="whatsapp-templateName"]')

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from peoplesync.messaging.outbox import Outbox
 from peoplesync.messaging.provider import Provider
 from peoplesync.messaging.providers.infobip.client import InfobipProvider, RetryPolicy
 from peoplesync.messaging.sender import Sender
+from peoplesync.messaging.tables import outbound_messages
 from peoplesync.people.sql_store import SqlPeopleStore
 from peoplesync.sandbox.provider.app import create_provider_app
 from peoplesync.sandbox.provider.config import ProviderConfig
@@ -27,7 +29,7 @@ from peoplesync.web.send_form import CHANNELS, FIELDS
 from tests.services import services_on
 from tests.web.conftest import ADMIN_EMAIL, BASE_URL, FAST_HASHER, ClientFactory, Users
 from tests.web.test_messages_pages import SANDBOX_KEY, SANDBOX_URL, SandboxClock, _post
-from tests.web.test_pages import log_in
+from tests.web.test_pages import csrf_of, log_in
 
 SEND = "/messages/send"
 
@@ -290,3 +292,36 @@ async def test_every_channel_sent_from_the_form_reaches_the_sandbox_provider(
     # LMS goes out on the SMS endpoint (with South Korea's options)
     on_wire = {i: "sms" if c == "lms" else c for c, i in ids.items()}
     assert {m.message_id: m.channel for m in stored} == on_wire
+
+
+async def test_submitting_the_same_form_twice_queues_one_message(
+    browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    await _account(browser)
+    page = await browser.get(SEND, params={"channel": "sms"})
+    token = page.text.split('name="send_token" value="')[1].split('"')[0]
+    assert len(token) == 32
+    other = await browser.get(SEND, params={"channel": "sms"})
+    assert token not in other.text  # each form shown has its own
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "send_token": token,
+        "account": "sandbox",
+        "channel": "sms",
+        "to": "+385 91 234 5601",
+        "sms-text": "Hello once",
+    }
+    # a refused submit stores nothing and keeps the token: the corrected form sends once
+    refused = await browser.post(SEND, data=form | {"sms-text": ""})
+    assert refused.status_code == 422 and f'value="{token}"' in refused.text
+    first = await browser.post(SEND, data=form)
+    second = await browser.post(SEND, data=form)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == first.headers["location"]  # the first's result
+    shown = await browser.get(second.headers["location"])
+    assert shown.status_code == 200 and "Hello once" in shown.text
+    async with store.engine.connect() as conn:
+        count = await conn.execute(sa.select(sa.func.count()).select_from(outbound_messages))
+        assert count.scalar() == 1
+    fresh = await browser.post(SEND, data=form | {"send_token": ""})  # an older form: no token
+    assert fresh.headers["location"] != first.headers["location"]

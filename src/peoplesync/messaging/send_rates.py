@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peoplesync.messaging.speed_limit import SpeedLimit, plan_slots
@@ -19,19 +20,27 @@ async def reserve_slots(
     count: int,
 ) -> list[datetime]:
     """Send times for ``count`` messages under ``limit_key``'s speed limit, its next free
-    slot moved past them in the same transaction (every time is ``now`` without a limit)."""
+    slot moved past them in the same transaction (every time is ``now`` without a limit).
+
+    The key's row is made if missing and locked before it is read (PostgreSQL: ``FOR
+    UPDATE``; SQLite: the insert takes the database's write lock), so two transactions
+    reserving at once take distinct slots: the second waits for the first to commit."""
     if limit is None or limit_key is None or count == 0:
         return [now] * count
-    stored = await conn.execute(
-        sa.select(send_rates.c.next_free).where(send_rates.c.limit_key == limit_key)
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(
+        insert(send_rates)
+        .values(limit_key=limit_key, next_free=now)  # as free as no row at all
+        .on_conflict_do_nothing(index_elements=["limit_key"])
     )
-    next_free = stored.scalar_one_or_none()
-    slots, after = plan_slots(limit, next_free, now, count)
+    stored = await conn.execute(
+        sa.select(send_rates.c.next_free)
+        .where(send_rates.c.limit_key == limit_key)
+        .with_for_update()
+    )
+    slots, after = plan_slots(limit, stored.scalar_one(), now, count)
     assert after is not None
-    if next_free is None:
-        await conn.execute(sa.insert(send_rates).values(limit_key=limit_key, next_free=after))
-    else:
-        await conn.execute(
-            sa.update(send_rates).where(send_rates.c.limit_key == limit_key).values(next_free=after)
-        )
+    await conn.execute(
+        sa.update(send_rates).where(send_rates.c.limit_key == limit_key).values(next_free=after)
+    )
     return slots

@@ -27,8 +27,11 @@ from peoplesync.web.send_form import (
     CHANNELS,
     FIELDS,
     LABELS,
+    TOKEN,
     field_at_fault,
     form_values,
+    idempotency_key,
+    new_token,
     request_of,
     senders_for,
 )
@@ -95,6 +98,7 @@ async def _send_page(
             errors[field] = f"{error.message_status}: {message}" if message else error.message
         else:
             errors[field] = message or error.detail
+    values = values | {TOKEN: values.get(TOKEN) or new_token()}  # kept when shown again
     return render(
         web,
         request,
@@ -132,7 +136,8 @@ async def send_form(
 @router.post("/messages/send", include_in_schema=False)
 async def send(request: Request, web: Context, session: AdminSession) -> Response:
     """Check the message by the channel's rules and queue it, or show the form again with the
-    ``messageStatus`` and the field at fault."""
+    ``messageStatus`` and the field at fault. The form's token is the message's idempotency
+    key: submitting the same form again (a double click, a resend) shows the first message."""
     values = form_values(await request.form())
     channel = values["channel"][:20] or "sms"
     try:
@@ -144,6 +149,7 @@ async def send(request: Request, web: Context, session: AdminSession) -> Respons
             values["from"].strip() or None,
             values["account"],
             extra,
+            key=idempotency_key(values),
             person_id=values["person_id"] or None,
         )
         queued = await queue_send(

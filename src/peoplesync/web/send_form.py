@@ -1,4 +1,5 @@
-"""The send form's per-channel fields, and the channel request they make. Pure.
+"""The send form's per-channel fields, and the channel request they make. Pure (but for
+drawing a new form's idempotency token).
 
 Each channel has its own section of fields, named ``<channel>-<field>`` so that sections never
 share an input. ``request_of`` turns the chosen channel's fields into the request the channel
@@ -8,6 +9,8 @@ rules check (lists one item a line, ``TYPE | name | value`` for buttons and sugg
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -127,9 +130,25 @@ CHANNELS = tuple(FIELDS)
 COMMON = ("account", "channel", "to", "from")
 
 
+TOKEN = "send_token"  # noqa: S105 (a field name: a second submit of one form is a no-op)
+_TOKEN_SHAPE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_token() -> str:
+    """A send form's idempotency token (one per form shown)."""
+    return secrets.token_hex(16)
+
+
+def idempotency_key(values: Mapping[str, str]) -> str | None:
+    """The outbox key of the form's token: a second submit of the same form answers the
+    first's message. ``None`` (a new message) when the form carries none or a malformed one."""
+    token = values.get(TOKEN, "")
+    return f"send-form:{token}" if _TOKEN_SHAPE.match(token) else None
+
+
 def form_values(form: Mapping[str, object]) -> dict[str, str]:
     """Every input the form may carry, as text (at most 5,000 characters each)."""
-    names = [*COMMON, "person_id"]
+    names = [*COMMON, "person_id", TOKEN]
     names += [f.input_name(c) for c, fields in FIELDS.items() for f in fields]
     return {name: str(form.get(name, "") or "")[:5000] for name in names}
 
