@@ -6,6 +6,7 @@ saved answers a clear error naming the unit and the file (REST 422, the page, th
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -155,5 +156,9 @@ def test_the_cli_exits_non_zero_naming_the_unit_and_the_missing_file(
         assert "secret-never-shown" not in failed.output
     other = tmp_path / "other-ca.pem"
     shutil.copy(certifi.where(), other)
-    fixed = runner.invoke(cli, ["marketing-cloud", "edit", "acme", "--ca-cert", str(other)])
+    edit = ["marketing-cloud", "edit", "acme", "--json"]
+    fixed = runner.invoke(cli, [*edit, "--ca-cert", str(other)])
     assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["ca_cert"] == str(other)
+    cleared = runner.invoke(cli, [*edit, "--ca-cert", ""])
+    assert json.loads(cleared.stdout)["ca_cert"] is None

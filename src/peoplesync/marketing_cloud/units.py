@@ -187,18 +187,15 @@ class BusinessUnits:
             reports_webhook_url=_pick(reports_webhook_url, current.reports_webhook_url),
             inbound_webhook_url=_pick(inbound_webhook_url, current.inbound_webhook_url),
             clicks_webhook_url=_pick(clicks_webhook_url, current.clicks_webhook_url),
-            ca_cert=_pick(ca_cert, current.ca_cert),
+            ca_cert=_pick(ca_cert, None),  # checked only when given
         )
         _check(changed)
+        kept = {} if ca_cert is None else {"ca_cert": changed.ca_cert}
         async with self._engine.begin() as conn:
             await conn.execute(
                 sa.update(_u)
                 .where(_u.c.name == name)
-                .values(
-                    report_storage=changed.report_storage,
-                    ca_cert=changed.ca_cert,
-                    **_write_back(changed),
-                )
+                .values(report_storage=changed.report_storage, **kept, **_write_back(changed))
             )
         return await self.get(name)
 
