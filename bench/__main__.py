@@ -23,6 +23,7 @@ MODULES = [
     "mc_report_sync",
     "journey_run",
     "mc_report_loops",
+    "two_way_soak",
 ]
 
 
