@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, _free_port
+from tests.browser.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ARTIFACTS, _free_port, run_cli
 from tests.e2e.test_messages_crash import provider_state, sandbox_provider
 from tests.served_org import PEOPLESYNC
 
@@ -38,14 +38,8 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     }
     env.pop("PEOPLESYNC_DATABASE_URL", None)
 
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [*PEOPLESYNC, *args], env=env, capture_output=True, text=True, timeout=120, check=True
-        )
-        return done.stdout.strip()
-
-    cli("users", "add", ADMIN_EMAIL, "--role", "admin")
-    token = cli("users", "token", ADMIN_EMAIL)
+    run_cli(env, "users", "add", ADMIN_EMAIL, "--role", "admin")
+    token = run_cli(env, "users", "token", ADMIN_EMAIL)
     log_path = tmp_path / "serve.log"
     with sandbox_provider(tmp_path / "provider") as provider, log_path.open("w") as log:
         serve = subprocess.Popen(
