@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import _free_port, run_cli
 from tests.served_org import PEOPLESYNC
 
 HOST_PAGE = """<!doctype html><html><body>
@@ -73,24 +73,18 @@ def journey_host(tmp_path: Path) -> Iterator[str]:
         "PEOPLESYNC_JOURNEY_FRAME_ANCESTORS": host_origin,
     }
     env.pop("PEOPLESYNC_DATABASE_URL", None)
-    subprocess.run(
-        [
-            *PEOPLESYNC,
-            "marketing-cloud",
-            "add",
-            "--name",
-            "acme",
-            "--mid",
-            "5100",
-            "--client-id",
-            "c",
-            "--auth-url",
-            "https://acme.auth.example",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
+    run_cli(
+        env,
+        "marketing-cloud",
+        "add",
+        "--name",
+        "acme",
+        "--mid",
+        "5100",
+        "--client-id",
+        "c",
+        "--auth-url",
+        "https://acme.auth.example",
     )
     log = (tmp_path / "serve.log").open("w")
     web = subprocess.Popen(

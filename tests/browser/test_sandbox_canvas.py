@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, _free_port
+from tests.browser.conftest import ARTIFACTS, _free_port, run_cli
 from tests.served_org import PEOPLESYNC, served_sandbox
 
 ENTRY = "spring_audience"
@@ -89,24 +89,18 @@ def canvas(tmp_path: Path) -> Iterator[Canvas]:
             "PEOPLESYNC_JOURNEY_FRAME_ANCESTORS": sandbox,
         }
         env.pop("PEOPLESYNC_DATABASE_URL", None)
-        subprocess.run(
-            [
-                *PEOPLESYNC,
-                "marketing-cloud",
-                "add",
-                "--name",
-                "acme",
-                "--mid",
-                info["mid"],
-                "--client-id",
-                info["client_id"],
-                "--auth-url",
-                "https://acme.auth.example",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
+        run_cli(
+            env,
+            "marketing-cloud",
+            "add",
+            "--name",
+            "acme",
+            "--mid",
+            info["mid"],
+            "--client-id",
+            info["client_id"],
+            "--auth-url",
+            "https://acme.auth.example",
         )
         log = (tmp_path / "serve.log").open("w")
         web = subprocess.Popen(
