@@ -186,3 +186,47 @@ async def test_pages_name_every_wrong_field_keep_secrets_and_confirm_removal(
         )
         assert gone.status_code == 303
         assert (await http.get("/marketing-cloud/acme")).status_code == 404
+
+
+SALT = "0x6b657973616c74"
+
+
+async def test_named_salt_keys_by_form_and_rest_show_only_their_names(
+    client: ClientFactory, admin: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    async with client() as http:
+        assert (await log_in(http, ADMIN_EMAIL)).status_code == 303
+        token = csrf_of((await http.get("/marketing-cloud")).text)
+        form = {
+            "csrf_token": token,
+            "name": "acme",
+            "mid": "510000042",
+            "client_id": "cid",
+            "client_secret": SECRET,
+            "auth_url": "https://mc.example.com/",
+            "report_storage": "native",
+            "salt_key": SALT,
+            "salt_key_name": "bad name",
+        }
+        bad = await http.post("/marketing-cloud", data=form)
+        assert bad.status_code == 422 and 'data-error-for="salt_key_name"' in bad.text
+        assert SALT not in bad.text  # the key is never sent back to the form
+        added = await http.post("/marketing-cloud", data=form | {"salt_key_name": "sms-salt"})
+        assert added.status_code == 303
+        page = await http.get("/marketing-cloud/acme")
+        assert "sms-salt" in page.text and SALT not in page.text
+    patched = await admin.patch(
+        f"{UNITS}/acme", json={"salt_key": "0xabcdef", "salt_key_name": "push-salt"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["salt_key_names"] == ["push-salt", "sms-salt"]
+    assert "abcdef" not in patched.text
+    nameless = await admin.patch(f"{UNITS}/acme", json={"salt_key_name": "third"})
+    assert (nameless.status_code, nameless.json()["error"]["field"]) == (422, "salt_key")
+    dropped = await admin.delete(f"{UNITS}/acme/salt-keys/sms-salt")
+    assert dropped.json()["salt_key_names"] == ["push-salt"]
+    again = await admin.delete(f"{UNITS}/acme/salt-keys/sms-salt")
+    assert again.status_code == 404
+    async with store.engine.connect() as conn:
+        sealed = (await conn.execute(sa.select(business_units.c.salt_key_sealed))).scalar_one()
+    assert "push-salt" not in sealed and "abcdef" not in sealed

@@ -81,11 +81,16 @@ def add(
     ca_cert: Annotated[
         str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
     ] = None,
+    salt_key_name: Annotated[
+        str | None,
+        typer.Option("--salt-key", help="The customerKey PEOPLESYNC_MC_SALT_KEY is stored as"),
+    ] = None,
     public_url: PublicUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a business unit; secrets come from PEOPLESYNC_MC_CLIENT_SECRET and
-    PEOPLESYNC_MC_JWT_SECRET (and PEOPLESYNC_MC_SALT_KEY for a Key Management salt)."""
+    PEOPLESYNC_MC_JWT_SECRET (and PEOPLESYNC_MC_SALT_KEY for a Key Management salt, named
+    by --salt-key)."""
     settings = UnitSettings(
         name=name,
         mid=mid,
@@ -94,6 +99,7 @@ def add(
         client_secret=os.environ.get(CLIENT_SECRET_VARIABLE, ""),
         jwt_secret=os.environ.get(JWT_SECRET_VARIABLE) or None,
         salt_key=os.environ.get(SALT_KEY_VARIABLE) or None,
+        salt_key_name=salt_key_name,
         default_account=default_account,
         short_domain=short_domain,
         report_storage=report_storage,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import asdict
 from typing import Annotated
 
@@ -17,11 +18,12 @@ from peoplesync.marketing_cloud.last_pass import LastPass, LastPasses
 from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.report_sync import ReportSync, SyncOutcome
 from peoplesync.marketing_cloud.sync_lease import SyncLease
-from peoplesync.marketing_cloud.units import UnitInfo, tls_verify
+from peoplesync.marketing_cloud.units import BusinessUnits, UnitInfo, tls_verify
 from peoplesync.settings import Settings
 from peoplesync.wiring import business_units
 
 console = Console(stderr=True)
+SALT_KEY_VARIABLE = "PEOPLESYNC_MC_SALT_KEY"
 EventKeyOption = Annotated[
     str | None,
     typer.Option(
@@ -56,24 +58,45 @@ def edit(
     reports_webhook: ReportsWebhookOption = None,
     inbound_webhook: InboundWebhookOption = None,
     clicks_webhook: ClicksWebhookOption = None,
+    salt_key: Annotated[
+        str | None,
+        typer.Option(
+            "--salt-key",
+            help=f"Store ${SALT_KEY_VARIABLE} as the salt key with this customerKey "
+            "(Key Management external key)",
+        ),
+    ] = None,
     ca_cert: Annotated[
         str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
     ] = None,
+    remove_salt_key: Annotated[
+        str | None,
+        typer.Option("--remove-salt-key", help="Forget the salt key with this customerKey"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")] = False,
 ) -> None:
-    """Change where a unit's reports are written back, its reply event and its CA file
-    ("" clears)."""
+    """Change where a unit's reports are written back, its reply event and its CA file (""
+    clears); add or remove a named Key Management salt key."""
+    salt_value = os.environ.get(SALT_KEY_VARIABLE, "") if salt_key is not None else ""
+    if salt_key is not None and not salt_value.strip():
+        console.print(f"[red]error:[/red] --salt-key needs the key's value in ${SALT_KEY_VARIABLE}")
+        raise typer.Exit(1)
 
     async def run() -> UnitInfo:
         async with business_units(Settings()) as units:
-            return await units.edit_write_back(
+            if salt_key is not None:
+                await units.set_salt_key(name, salt_key, salt_value)
+            if remove_salt_key is not None:
+                await units.remove_salt_key(name, remove_salt_key)
+            return await _write_back(
+                units,
                 name,
-                report_storage=report_storage,
-                event_definition_key=event_definition_key,
-                reports_webhook_url=reports_webhook,
-                inbound_webhook_url=inbound_webhook,
-                clicks_webhook_url=clicks_webhook,
-                ca_cert=ca_cert,
+                report_storage,
+                event_definition_key,
+                reports_webhook,
+                inbound_webhook,
+                clicks_webhook,
+                ca_cert,
             )
 
     try:
@@ -85,6 +108,27 @@ def edit(
         typer.echo(json.dumps(asdict(unit) | {"created_at": unit.created_at.isoformat()}))
     else:
         console.print(f"business unit {name!r}: reports kept {unit.report_storage}")
+
+
+async def _write_back(
+    units: BusinessUnits,
+    name: str,
+    report_storage: str | None,
+    event_definition_key: str | None,
+    reports_webhook: str | None,
+    inbound_webhook: str | None,
+    clicks_webhook: str | None,
+    ca_cert: str | None,
+) -> UnitInfo:
+    return await units.edit_write_back(
+        name,
+        report_storage=report_storage,
+        event_definition_key=event_definition_key,
+        reports_webhook_url=reports_webhook,
+        inbound_webhook_url=inbound_webhook,
+        clicks_webhook_url=clicks_webhook,
+        ca_cert=ca_cert,
+    )
 
 
 async def _sync(

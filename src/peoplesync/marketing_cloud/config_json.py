@@ -6,6 +6,10 @@ HTTPS endpoints). Three activities per business unit: **Message** (an action who
 out-arguments ``messageStatus`` and ``messageId`` later steps read), **Reports** (an action
 whose out-arguments carry a message's report, for a decision split), and the two **splits**
 (``delivery-split``, ``click-split``) that route on the report directly.
+
+With a ``customerKey`` (a Key Management salt key's external key) Journey Builder signs the
+activity's calls with that key instead of the package's JWT secret; the config then names it
+and every call URL carries ``?customerKey=<name>``, so peoplesync knows which key to check.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 MESSAGE_OUT = ("messageStatus", "messageId")
 REPORT_OUT = (
@@ -80,10 +85,14 @@ def config_json(
     *,
     policy: CallPolicy | None = None,
     use_jwt: bool = True,
+    customer_key: str | None = None,
 ) -> dict[str, Any]:
-    """The activity's ``config.json`` (workflow API 1.1) with URLs under ``base_url``."""
+    """The activity's ``config.json`` (workflow API 1.1) with URLs under ``base_url``; with
+    ``customer_key``, its calls signed with that salt key."""
     used = policy or CallPolicy()
     root = endpoint(base_url, unit, kind)
+    query = f"?customerKey={quote(customer_key, safe='')}" if customer_key else ""
+    signed_by: dict[str, str] = {"customerKey": customer_key} if customer_key else {}
     outcomes = _outcomes(kind)
     out_names: tuple[str, ...] = ()
     if not outcomes:
@@ -108,7 +117,7 @@ def config_json(
                     {"definitionId": "{{Context.DefinitionId}}"},
                 ],
                 "outArguments": [{each: ""} for each in out_names],
-                "url": f"{root}execute",
+                "url": f"{root}execute{query}",
                 "verb": "POST",
                 "body": "",
                 "header": "",
@@ -118,10 +127,11 @@ def config_json(
                 "retryCount": used.retry_count,
                 "retryDelay": used.retry_delay_ms,
                 "concurrentRequests": used.concurrent_requests,
+                **signed_by,
             }
         },
         "configurationArguments": {
-            step: {"url": f"{root}{step}", "verb": "POST", "useJwt": use_jwt}
+            step: {"url": f"{root}{step}{query}", "verb": "POST", "useJwt": use_jwt, **signed_by}
             for step in ("save", "validate", "publish", "stop")
         },
         "wizardSteps": [{"label": "Configure", "key": "configure"}],

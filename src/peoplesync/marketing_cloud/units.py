@@ -1,31 +1,32 @@
 """Marketing Cloud business units: MID, installed-package credentials and settings.
 
-The client secret, the JWT signing secret and a Key Management salt key are sealed at rest
-and never shown again; a unit is shown by its name, MID, client id and endpoints.
+The client secret, the JWT signing secret and the Key Management salt keys (each under its
+``customerKey``, see ``salt_keys``) are sealed at rest and never shown again; a unit is shown
+by its name, MID, client id, endpoints and the names of its salt keys.
 """
 
 from __future__ import annotations
 
-import re
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
-from peoplesync.errors import NotFoundError, RecordError, SettingError, SettingTakenError
+from peoplesync.errors import NotFoundError, SettingError, SettingTakenError
+from peoplesync.marketing_cloud import salt_keys
 from peoplesync.marketing_cloud.signed_body import key_bytes
 from peoplesync.marketing_cloud.tables import business_units
+from peoplesync.marketing_cloud.unit_checks import check as _check
+from peoplesync.marketing_cloud.unit_checks import problems
 from peoplesync.people.model import new_id
 from peoplesync.secret_box import SecretBox
 
 _u = business_units
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
-STORAGE = ("native", "external")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class UnitSettings:
     client_secret: str
     jwt_secret: str | None = None
     salt_key: str | None = None
+    salt_key_name: str | None = None  # the key's customerKey; none: the unnamed salt key
     default_account: str | None = None
     short_domain: str | None = None
     report_storage: str = "native"
@@ -68,15 +70,27 @@ class UnitInfo:
     inbound_webhook_url: str | None = None
     clicks_webhook_url: str | None = None
     ca_cert: str | None = None
+    salt_key_names: tuple[str, ...] = ()  # the named salt keys' customerKeys (not secret)
 
 
 @dataclass(frozen=True)
 class UnitKeys:
-    """A unit's opened secrets, for the routes that verify Journey Builder's calls."""
+    """A unit's opened secrets, for the routes that verify Journey Builder's calls:
+    ``signing_keys`` verify a call that names no ``customerKey`` (the JWT secret, the unnamed
+    salt key), ``salt_keys`` by name one that does."""
 
     info: UnitInfo
     client_secret: str
     signing_keys: tuple[bytes, ...]
+    salt_keys: Mapping[str, bytes] = field(default_factory=dict)
+
+    def keys_for(self, customer_key: str | None) -> tuple[bytes, ...] | None:
+        """The keys that may have signed a call naming ``customer_key``; None when the unit
+        has no salt key by that name."""
+        if not customer_key:
+            return self.signing_keys
+        found = self.salt_keys.get(customer_key)
+        return (found,) if found is not None else None
 
 
 class BusinessUnits:
@@ -123,7 +137,7 @@ class BusinessUnits:
                     auth_url=unit.auth_url.strip().rstrip("/"),
                     client_secret_sealed=self._box.seal(unit.client_secret),
                     jwt_secret_sealed=self._box.seal(unit.jwt_secret) if unit.jwt_secret else None,
-                    salt_key_sealed=self._box.seal(unit.salt_key) if unit.salt_key else None,
+                    salt_key_sealed=self._sealed_salts(_salts_given(unit, {})),
                     default_account=unit.default_account or None,
                     short_domain=unit.short_domain or None,
                     report_storage=unit.report_storage,
@@ -138,6 +152,7 @@ class BusinessUnits:
         """Replace a unit's settings (its name stays); a secret left empty keeps the stored
         one, so an edit form never needs them back."""
         current = await self.keys(name)
+        stored_salts = await self._salts(name)
         checked = replace(
             unit, name=name, client_secret=unit.client_secret or current.client_secret
         )
@@ -157,7 +172,7 @@ class BusinessUnits:
         if unit.jwt_secret:
             values["jwt_secret_sealed"] = self._box.seal(unit.jwt_secret)
         if unit.salt_key:
-            values["salt_key_sealed"] = self._box.seal(unit.salt_key)
+            values["salt_key_sealed"] = self._sealed_salts(_salts_given(unit, stored_salts))
         async with self._refusing_taken(None, checked.mid.strip(), name) as conn:
             await conn.execute(sa.update(_u).where(_u.c.name == name).values(**values))
         return await self.get(name)
@@ -199,6 +214,54 @@ class BusinessUnits:
             )
         return await self.get(name)
 
+    async def set_salt_key(self, name: str, key_name: str, key: str) -> UnitInfo:
+        """Store ``key`` as the unit's salt key named ``key_name`` (replacing one of that
+        name); a bad name or a key that is not hex is a :class:`SettingError` by field."""
+        problem = salt_keys.named_problem(key_name.strip(), key)
+        if problem is not None:
+            raise problem
+        stored = await self._salts(name)
+        stored[key_name.strip() or salt_keys.UNNAMED] = key.strip()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(_u)
+                .where(_u.c.name == name)
+                .values(salt_key_sealed=self._sealed_salts(stored))
+            )
+        return await self.get(name)
+
+    async def remove_salt_key(self, name: str, key_name: str) -> UnitInfo:
+        """Forget the salt key stored as ``key_name`` (calls naming it are refused from
+        then); a name the unit does not have is a :class:`NotFoundError`."""
+        stored = await self._salts(name)
+        if key_name not in stored:
+            raise NotFoundError(
+                f"business unit {name!r} has no salt key named {key_name!r}",
+                hint="peoplesync marketing-cloud list --json shows salt_key_names",
+                record=name,
+                field="salt_key_name",
+            )
+        del stored[key_name]
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(_u)
+                .where(_u.c.name == name)
+                .values(salt_key_sealed=self._sealed_salts(stored))
+            )
+        return await self.get(name)
+
+    async def _salts(self, name: str) -> dict[str, str]:
+        async with self._engine.connect() as conn:
+            query = sa.select(_u.c.salt_key_sealed).where(_u.c.name == name)
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFoundError(f"no business unit named {name!r}", record=name)
+        return salt_keys.opened(self._box.open(row[0]) if row[0] else None)
+
+    def _sealed_salts(self, keys: Mapping[str, str]) -> str | None:
+        text = salt_keys.to_text(keys)
+        return self._box.seal(text) if text else None
+
     async def remove(self, name: str) -> bool:
         async with self._engine.begin() as conn:
             result = await conn.execute(sa.delete(_u).where(_u.c.name == name))
@@ -207,7 +270,7 @@ class BusinessUnits:
     async def list(self) -> list[UnitInfo]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(sa.select(_u).order_by(_u.c.name))
-            return [_info(row) for row in rows]
+            return [_info(row, self._salt_names(row)) for row in rows]
 
     async def get(self, name: str) -> UnitInfo:
         return (await self.keys(name)).info
@@ -221,12 +284,24 @@ class BusinessUnits:
                 f"no business unit named {name!r}",
                 hint="peoplesync marketing-cloud list shows the units",
             )
-        signing = [
-            key_bytes(self._box.open(sealed))
-            for sealed in (row.jwt_secret_sealed, row.salt_key_sealed)
-            if sealed
-        ]
-        return UnitKeys(_info(row), self._box.open(row.client_secret_sealed), tuple(signing))
+        salts = salt_keys.signing_bytes(
+            salt_keys.opened(self._box.open(row.salt_key_sealed) if row.salt_key_sealed else None)
+        )
+        jwt_sealed = row.jwt_secret_sealed
+        signing = [key_bytes(self._box.open(jwt_sealed))] if jwt_sealed else []
+        if salt_keys.UNNAMED in salts:
+            signing.append(salts.pop(salt_keys.UNNAMED))
+        return UnitKeys(
+            _info(row, tuple(sorted(salts))),
+            self._box.open(row.client_secret_sealed),
+            tuple(signing),
+            salts,
+        )
+
+    def _salt_names(self, row: sa.Row[tuple[object, ...]]) -> tuple[str, ...]:
+        sealed = row.salt_key_sealed
+        names = salt_keys.opened(self._box.open(sealed) if sealed else None)
+        return tuple(sorted(name for name in names if name != salt_keys.UNNAMED))
 
 
 def tls_verify(unit: UnitInfo, ca_cert: str | None = None) -> ssl.SSLContext | bool:
@@ -248,7 +323,15 @@ def tls_verify(unit: UnitInfo, ca_cert: str | None = None) -> ssl.SSLContext | b
         ) from None
 
 
-def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
+def _salts_given(unit: UnitSettings, stored: Mapping[str, str]) -> dict[str, str]:
+    """The unit's salt keys once the one entered in ``unit`` (if any) is put in its place."""
+    keys = dict(stored)
+    if unit.salt_key:
+        keys[(unit.salt_key_name or "").strip() or salt_keys.UNNAMED] = unit.salt_key.strip()
+    return keys
+
+
+def _info(row: sa.Row[tuple[object, ...]], salt_names: tuple[str, ...]) -> UnitInfo:
     return UnitInfo(
         name=row.name,
         mid=row.mid,
@@ -265,6 +348,7 @@ def _info(row: sa.Row[tuple[object, ...]]) -> UnitInfo:
         inbound_webhook_url=row.inbound_webhook_url,
         clicks_webhook_url=row.clicks_webhook_url,
         ca_cert=row.ca_cert,
+        salt_key_names=salt_names,
     )
 
 
@@ -308,96 +392,4 @@ def _write_back(unit: UnitSettings) -> dict[str, str | None]:
     }
 
 
-def _check(unit: UnitSettings) -> None:
-    for problem in problems(unit):
-        raise problem
-
-
-def problems(unit: UnitSettings) -> Iterator[SettingError]:
-    """Every wrong field of ``unit``, each named (a form shows them all at once)."""
-    if not unit.name.strip():
-        yield SettingError(
-            "a business unit needs a name",
-            hint="1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
-            field="name",
-        )
-    elif not NAME.match(unit.name):
-        yield SettingError(
-            f"business unit name {unit.name!r} is not usable in a URL",
-            hint="use 1 to 60 lower-case letters, digits and dashes, e.g. acme-emea",
-            field="name",
-        )
-    if not unit.mid.strip():
-        yield SettingError(
-            "the MID is empty",
-            hint="the MID is the business unit's number, top right in Marketing Cloud",
-            field="mid",
-        )
-    elif not unit.mid.strip().isdigit():
-        yield SettingError(
-            f"MID {unit.mid!r} is not a number",
-            hint="the MID is the business unit's number, top right in Marketing Cloud",
-            field="mid",
-        )
-    if not unit.client_id.strip():
-        yield SettingError(
-            "the client id is empty",
-            hint="copy it from the installed package",
-            field="client_id",
-        )
-    if not unit.auth_url.strip():
-        yield SettingError(
-            "the authentication base URI is empty",
-            hint="copy the Authentication Base URI from the installed package",
-            field="auth_url",
-        )
-    elif not unit.auth_url.startswith("https://"):
-        yield SettingError(
-            f"auth URL {unit.auth_url!r} is not an https address",
-            hint="copy the Authentication Base URI from the installed package",
-            field="auth_url",
-        )
-    if not unit.client_secret.strip():
-        yield SettingError(
-            "the client secret is empty",
-            hint="set PEOPLESYNC_MC_CLIENT_SECRET (or enter it)",
-            field="client_secret",
-        )
-    if unit.salt_key:
-        try:  # a malformed hex salt is refused now, not at the first call
-            key_bytes(unit.salt_key)
-        except RecordError as error:
-            yield SettingError(error.detail, hint=error.hint, field="salt_key")
-    if unit.ca_cert and unit.ca_cert.strip():
-        try:
-            ssl.create_default_context(cafile=unit.ca_cert.strip())
-        except (OSError, ssl.SSLError):
-            yield SettingError(
-                f"no readable PEM CA certificate at {unit.ca_cert.strip()!r}",
-                hint="give the ca_cert file the sandbox printed, or leave it empty",
-                field="ca_cert",
-            )
-    if unit.report_storage not in STORAGE:
-        yield SettingError(
-            f"report storage {unit.report_storage!r} is unknown",
-            hint="use native or external",
-            field="report_storage",
-        )
-    for label, field, url in (
-        ("reports webhook", "reports_webhook_url", unit.reports_webhook_url),
-        ("inbound webhook", "inbound_webhook_url", unit.inbound_webhook_url),
-        ("clicks webhook", "clicks_webhook_url", unit.clicks_webhook_url),
-    ):
-        if url and not url.strip().startswith(("https://", "http://")):
-            yield SettingError(
-                f"{label} URL {url!r} is not an http(s) address",
-                hint="give the full address the rows are POSTed to, e.g. https://example.org/mc",
-                field=field,
-            )
-    key = unit.event_definition_key
-    if key and (not key.strip() or "." in key or len(key) > 200):
-        yield SettingError(
-            f"event definition key {key!r} is not usable",
-            hint="copy the API event's key (no period, at most 200 characters)",
-            field="event_definition_key",
-        )
+__all__ = ["BusinessUnits", "UnitInfo", "UnitKeys", "UnitSettings", "problems", "tls_verify"]

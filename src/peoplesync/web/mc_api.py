@@ -35,6 +35,12 @@ class UnitChange(BaseModel):
     )
     jwt_secret: str | None = Field(None, max_length=500, description="Sealed, never returned")
     salt_key: str | None = Field(None, max_length=500, description="Sealed, never returned")
+    salt_key_name: str | None = Field(
+        None,
+        max_length=200,
+        description="The salt key's customerKey (Key Management external key); without "
+        "it the key is the unit's unnamed one",
+    )
     default_account: str | None = Field(None, max_length=100)
     short_domain: str | None = Field(None, max_length=253)
     report_storage: str | None = Field(None, max_length=10, examples=["native", "external"])
@@ -93,6 +99,18 @@ async def edit_unit(
     changes = {key: value or "" for key, value in given.items() if key not in kept}
     values = current | changes | {"name": name}
     unit = await units.edit(name, settings_from(values))
+    return unit_json(unit, base_url(request))
+
+
+@router.delete("/{name}/salt-keys/{key_name}")
+async def remove_salt_key(
+    request: Request,
+    _user: ApiAdmin,
+    name: UnitName,
+    key_name: Annotated[str, Path(max_length=200, description="The salt key's customerKey")],
+) -> dict[str, Any]:
+    """Forget one named salt key (admins only): calls naming it are answered 401 from then."""
+    unit = await mc_of(request).units.remove_salt_key(name, key_name)
     return unit_json(unit, base_url(request))
 
 

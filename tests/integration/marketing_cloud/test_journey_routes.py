@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from peoplesync.clock import ManualClock
+from peoplesync.errors import NotFoundError, SettingError
 from peoplesync.marketing_cloud.signed_body import key_bytes, sign
-from peoplesync.marketing_cloud.tables import reply_triggers
+from peoplesync.marketing_cloud.tables import business_units, reply_triggers
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitSettings
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.outbox import Outbox
@@ -301,3 +303,100 @@ async def test_journey_calls_answered_before_the_routes_keep_the_guards_and_limi
     assert (unit.status_code, unit.json()) == (404, {"error": "no such business unit"})
     config = await journey.get("/journey/acme/message/config.json")
     assert config.status_code == 200  # GETs still reach the routes
+
+
+SALT = "0x6b657973616c74"  # Key Management shows the salt as hex; it signs with its bytes
+
+
+async def test_a_call_naming_a_customer_key_is_verified_with_that_salt_key_only(
+    journey: httpx.AsyncClient,
+    store: SqlPeopleStore,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = journey._transport.app  # type: ignore[attr-defined]
+    units: BusinessUnits = app.state.journey.units
+    await units.set_salt_key("acme", "sms-salt", SALT)
+    await units.set_salt_key("acme", "other-salt", "0x0102030405")
+    app.state.journey.cache._kept.clear()  # the unit's keys changed: no 10 s wait in a test
+    url = "/journey/acme/message/execute?customerKey=sms-salt"
+    ok = await journey.post(url, **signed(execute_body("salted"), SALT))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["messageStatus"] == "Success: Message pending"
+    with caplog.at_level(logging.WARNING):
+        # the package's secret does not pass for the key the activity names ...
+        package = await journey.post(url, **signed(execute_body("p")))
+        # ... nor does another of the unit's salt keys, nor one the unit does not have
+        other = await journey.post(
+            "/journey/acme/message/execute?customerKey=other-salt",
+            **signed(execute_body("o"), SALT),
+        )
+        unknown = await journey.post(
+            "/journey/acme/message/execute?customerKey=nobody", **signed(execute_body("u"), SALT)
+        )
+        unsigned = await journey.post(url, json=execute_body("j"))
+    assert [a.status_code for a in (package, other, unknown, unsigned)] == [401] * 4
+    assert "no salt key named 'nobody'" in unknown.json()["error"]
+    assert SALT not in caplog.text and "6b657973616c74" not in caplog.text
+    # a named key does not verify a call that names no key; the package secret still does
+    unnamed = await journey.post("/journey/acme/message/execute", **signed(execute_body("n"), SALT))
+    assert unnamed.status_code == 401
+    plain = await journey.post("/journey/acme/message/execute", **signed(execute_body("q")))
+    assert plain.status_code == 200
+    for step in ("save", "validate", "publish", "stop"):
+        life = await journey.post(
+            f"/journey/acme/message/{step}?customerKey=sms-salt",
+            **signed({"activityObjectID": "a"}, SALT),
+        )
+        assert (life.status_code, life.json()) == (200, {})
+    queued = await Outbox(store.engine, clock).recent(limit=10)
+    assert len(queued) == 2  # "salted" and "q"
+    config = await journey.get("/journey/acme/message/config.json?customerKey=sms-salt")
+    assert config.json()["arguments"]["execute"]["customerKey"] == "sms-salt"
+    assert config.json()["arguments"]["execute"]["url"].endswith("execute?customerKey=sms-salt")
+    missing = await journey.get("/journey/acme/message/config.json?customerKey=nobody")
+    assert missing.status_code == 404
+    await units.remove_salt_key("acme", "sms-salt")
+    app.state.journey.cache._kept.clear()
+    removed = await journey.post(url, **signed(execute_body("after"), SALT))
+    assert removed.status_code == 401
+
+
+async def test_salt_keys_are_sealed_at_rest_kept_on_edit_and_the_old_single_key_still_works(
+    store: SqlPeopleStore, clock: ManualClock
+) -> None:
+    box = SecretBox(Fernet.generate_key())
+    units = BusinessUnits(store.engine, box, clock)
+    settings = UnitSettings(
+        name="beta",
+        mid="5100999",
+        client_id="client-b",
+        auth_url="https://beta.auth.example",
+        client_secret="client-secret",
+        salt_key=SALT,
+        salt_key_name="first",
+    )
+    added = await units.add(settings)
+    assert added.salt_key_names == ("first",) and added.has_salt_key
+    edited = await units.edit(
+        "beta", replace(settings, client_secret="", salt_key="0xabcdef", salt_key_name="second")
+    )
+    assert edited.salt_key_names == ("first", "second")
+    async with store.engine.connect() as conn:
+        sealed = (await conn.execute(sa.select(business_units.c.salt_key_sealed))).scalar_one()
+    assert "6b657973616c74" not in sealed and "first" not in sealed
+    keys = await units.keys("beta")
+    assert keys.keys_for("first") == (b"keysalt",)
+    assert keys.keys_for("second") == (bytes.fromhex("abcdef"),)
+    assert keys.keys_for("third") is None and keys.keys_for(None) == ()
+    # a unit whose one salt key was stored before keys had names: the unnamed key
+    async with store.engine.begin() as conn:
+        await conn.execute(sa.update(business_units).values(salt_key_sealed=box.seal(SALT)))
+    old = await units.keys("beta")
+    assert old.signing_keys == (b"keysalt",) and old.info.salt_key_names == ()
+    assert old.info.has_salt_key
+    with pytest.raises(SettingError) as caught:
+        await units.set_salt_key("beta", "bad name", SALT)
+    assert caught.value.field == "salt_key_name"
+    with pytest.raises(NotFoundError):
+        await units.remove_salt_key("beta", "never-added")

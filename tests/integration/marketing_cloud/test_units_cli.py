@@ -110,3 +110,34 @@ def test_write_back_settings_are_added_edited_and_checked(runner: CliRunner) -> 
     assert bad_key.exit_code == 1 and "event definition key" in bad_key.output
     missing = runner.invoke(app, ["marketing-cloud", "sync-reports", "nobody", "--once"])
     assert missing.exit_code == 1 and "no business unit" in missing.output
+
+
+def test_named_salt_keys_come_from_the_environment_and_only_their_names_are_shown(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PEOPLESYNC_MC_SALT_KEY", "0x6b657973616c74")
+    added = runner.invoke(app, [*ADD, "--salt-key", "sms-salt", "--json"])
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["salt_key_names"] == ["sms-salt"]
+    monkeypatch.setenv("PEOPLESYNC_MC_SALT_KEY", "0xabcdef0123")
+    edit = ["marketing-cloud", "edit", "acme"]
+    second = runner.invoke(app, [*edit, "--salt-key", "push-salt", "--json"])
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["salt_key_names"] == ["push-salt", "sms-salt"]
+    listed = runner.invoke(app, ["marketing-cloud", "list", "--json"])
+    assert json.loads(listed.stdout)[0]["salt_key_names"] == ["push-salt", "sms-salt"]
+    for output in (added.output, second.output, listed.output):
+        assert "6b657973616c74" not in output and "abcdef0123" not in output
+    removed = runner.invoke(app, [*edit, "--remove-salt-key", "sms-salt", "--json"])
+    assert json.loads(removed.stdout)["salt_key_names"] == ["push-salt"]
+    unknown = runner.invoke(app, [*edit, "--remove-salt-key", "sms-salt"])
+    assert unknown.exit_code == 1 and "no salt key named 'sms-salt'" in " ".join(
+        unknown.output.split()
+    )
+    monkeypatch.setenv("PEOPLESYNC_MC_SALT_KEY", "0xnot-hex-secret")
+    bad = runner.invoke(app, [*edit, "--salt-key", "x"])
+    assert bad.exit_code == 1 and "not hexadecimal" in " ".join(bad.output.split())
+    assert "not-hex-secret" not in bad.output
+    monkeypatch.delenv("PEOPLESYNC_MC_SALT_KEY")
+    empty = runner.invoke(app, [*edit, "--salt-key", "x"])
+    assert empty.exit_code == 1 and "PEOPLESYNC_MC_SALT_KEY" in empty.output

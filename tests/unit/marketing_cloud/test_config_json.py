@@ -59,3 +59,17 @@ def test_call_policy_stays_within_journey_builders_ranges() -> None:
         CallPolicy(retry_count=6)
     with pytest.raises(ValueError, match="concurrent_requests"):
         CallPolicy(concurrent_requests=0)
+
+
+def test_a_customer_key_is_named_in_the_config_and_carried_on_every_call_url() -> None:
+    config = config_json("https://h/", "acme", ActivityKind.MESSAGE, customer_key="sms-salt.1")
+    execute = config["arguments"]["execute"]
+    assert execute["customerKey"] == "sms-salt.1"
+    assert execute["url"] == "https://h/journey/acme/message/execute?customerKey=sms-salt.1"
+    for step in ("save", "validate", "publish", "stop"):
+        called = config["configurationArguments"][step]
+        assert called["customerKey"] == "sms-salt.1"
+        assert called["url"] == f"https://h/journey/acme/message/{step}?customerKey=sms-salt.1"
+    plain = config_json("https://h/", "acme", ActivityKind.MESSAGE)
+    assert "customerKey" not in plain["arguments"]["execute"]
+    assert "?" not in plain["arguments"]["execute"]["url"]

@@ -10,8 +10,10 @@ has exactly those four parts itself; every other request goes on to the routes.
 provider is called later by the sender), then answers 200 with ``messageStatus`` and
 ``messageId``: a bad request comes back as an error status, never as an ejected contact.
 Only a body that fails its signature check is answered 401, and one that is not a Journey
-Builder call at all 400. A retried call (same activity and journey run) finds its message
-and answers the same.
+Builder call at all 400. An activity whose ``config.json`` names a ``customerKey`` (a Key
+Management salt key) calls with ``?customerKey=<name>`` on its URLs: such a call is verified
+with that one salt key of the unit, and answered 401 when the unit has no key by that
+name. A retried call (same activity and journey run) finds its message and answers the same.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -80,7 +83,13 @@ class JourneyCalls:
                 status, answer = 413, {"error": "the body is over 1 MB"}
             else:
                 status, answer = await journey_call(
-                    services, parts[2], parts[3], parts[4], raw, content_type
+                    services,
+                    parts[2],
+                    parts[3],
+                    parts[4],
+                    raw,
+                    content_type,
+                    customer_key=_customer_key(scope.get("query_string", b"")),
                 )
         except PeopleSyncError as error:  # as the app's handler answers them, in JSON
             body = from_error(error)
@@ -95,16 +104,25 @@ async def journey_call(
     step: str,
     raw: bytes,
     content_type: str | None,
+    *,
+    customer_key: str | None = None,
 ) -> _Answer:
-    """The status and JSON answer of one Journey Builder call."""
+    """The status and JSON answer of one Journey Builder call (``customer_key``: the salt
+    key the activity signs with, by name; none: the unit's JWT secret or unnamed salt)."""
     kind = _KINDS.get(activity)
     if kind is None or step not in (*LIFECYCLE, "execute"):
         return 404, {"error": "no such activity endpoint"}
     keys = await services.cache.keys(unit)
     if keys is None:
         return 404, {"error": "no such business unit"}
+    signing = keys.keys_for(customer_key)
+    if signing is None:
+        log.warning(
+            "journey %s %s/%s refused: no salt key named %r", unit, activity, step, customer_key
+        )
+        return 401, {"error": f"the business unit has no salt key named {customer_key!r}"}
     try:
-        body = read_body(raw, content_type, keys.signing_keys)
+        body = read_body(raw, content_type, signing)
     except BadSignatureError as error:
         log.warning("journey %s %s/%s refused: %s", unit, activity, step, error.message)
         return 401, {"error": error.message}
@@ -172,6 +190,17 @@ async def _report(
     if kind in (ActivityKind.DELIVERY_SPLIT, ActivityKind.CLICK_SPLIT):
         return {"branchResult": answer["branchResult"]}
     return {key: value for key, value in answer.items() if key != "branchResult"}
+
+
+def _customer_key(query: bytes) -> str | None:
+    """The ``customerKey`` the call's URL names (the first, trimmed; cut to 200 characters,
+    the longest a name may be, so a long one is simply unknown), or None."""
+    if not query:
+        return None
+    found = parse_qs(query.decode("latin-1")).get("customerKey")
+    if not found or not found[0].strip():
+        return None
+    return found[0].strip()[:201]
 
 
 class _ClientGone(Exception):

@@ -100,9 +100,13 @@ async def activity_config(request: Request, unit: str, activity: str) -> Respons
     kind = _kind(activity)
     if kind is None:
         return _not_found("activity")
-    if await _unit(request, unit) is None:
+    keys = await _unit(request, unit)
+    if keys is None:
         return _not_found("business unit")
-    return JSONResponse(config_json(str(request.base_url), unit, kind))
+    customer_key = request.query_params.get("customerKey", "").strip() or None
+    if customer_key and keys.keys_for(customer_key) is None:
+        return _not_found("salt key on this business unit (add it with --salt-key NAME)")
+    return JSONResponse(config_json(str(request.base_url), unit, kind, customer_key=customer_key))
 
 
 @router.get("/journey/{unit}/{activity}/ui")
