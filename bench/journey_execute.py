@@ -4,8 +4,10 @@ A business unit with a JWT signing secret is added, `peoplesync serve` runs on l
 N signed execute calls (each a different contact, as Journey Builder sends them) are posted
 with C at a time. Every answer must be 200 with ``Success: Message pending``; the figures are
 requests/s over the whole run and p50/p95/p99 latency. Prints JSON.
+With ``--journey-processes N`` the calls go to ``serve --journey-port`` answered by N
+processes of their own; the server CPU is then that of all of them and the main process.
 
-    python -m bench journey_execute --calls 5000 --concurrency 50
+    python -m bench journey_execute --calls 5000 --concurrency 50 [--journey-processes 2]
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.process_cpu import cpu_seconds, load_average
+from bench.process_cpu import children, load_average, tree_cpu_seconds
 from peoplesync.marketing_cloud.signed_body import key_bytes, sign
 
 PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]  # the moves script rewrites this
@@ -106,7 +108,12 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 def run(
-    calls: int, concurrency: int, database_url: str | None, *, access_log: bool = False
+    calls: int,
+    concurrency: int,
+    database_url: str | None,
+    *,
+    access_log: bool = False,
+    journey_processes: int = 0,
 ) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as data:
         env = {
@@ -139,6 +146,12 @@ def run(
             capture_output=True,
         )
         port = _free_port()
+        journey_port = _free_port() if journey_processes else port
+        spread = (
+            ["--journey-port", str(journey_port), "--journey-processes", str(journey_processes)]
+            if journey_processes
+            else []
+        )
         log = (Path(data) / "serve.log").open("w")
         server = subprocess.Popen(
             [
@@ -147,17 +160,22 @@ def run(
                 "--port",
                 str(port),
                 "--access-log" if access_log else "--no-access-log",
+                *spread,
             ],
             env=env,
             stdout=log,
             stderr=log,
         )
-        url = f"http://127.0.0.1:{port}/journey/bench/message/execute"
+        url = f"http://127.0.0.1:{journey_port}/journey/bench/message/execute"
         try:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    up = [
+                        httpx.get(f"http://127.0.0.1:{each}/health", timeout=2).status_code
+                        for each in {port, journey_port}
+                    ]
+                    if up == [200] * len(up):
                         break
                 except httpx.TransportError:
                     pass
@@ -166,12 +184,13 @@ def run(
                 time.sleep(0.2)
             bodies = [_body(n) for n in range(calls)]
             asyncio.run(_fire(url, bodies[:200], concurrency))  # warm up (contacts reused later)
-            cpu_before, load = cpu_seconds(server.pid), load_average()
+            helpers = children(server.pid)
+            cpu_before, load = tree_cpu_seconds(server.pid, helpers), load_average()
             client_before = time.process_time()
             started = time.perf_counter()
             latencies, failures = asyncio.run(_fire(url, bodies[200:], concurrency))
             elapsed = time.perf_counter() - started
-            cpu = cpu_seconds(server.pid) - cpu_before
+            cpu = tree_cpu_seconds(server.pid, helpers) - cpu_before
             client_cpu = time.process_time() - client_before
         except (OSError, asyncio.IncompleteReadError):
             log.flush()
@@ -207,6 +226,7 @@ def run(
         # The load generator's CPU a request: it shares the two cores with the server.
         "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(latencies)), 3),
         "access_log": access_log,
+        "journey_processes": journey_processes or None,
         "load_average_at_start": load,
         "machine": f"{platform.machine()} {os.cpu_count()} cores python {platform.python_version()}",
     }
@@ -220,8 +240,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--access-log", action="store_true", help="serve with an access-log line a request"
     )
+    parser.add_argument(
+        "--journey-processes",
+        type=int,
+        default=0,
+        help="serve --journey-port with this many processes and post there",
+    )
     args = parser.parse_args(argv)
-    result = run(args.calls, args.concurrency, args.database_url, access_log=args.access_log)
+    result = run(
+        args.calls,
+        args.concurrency,
+        args.database_url,
+        access_log=args.access_log,
+        journey_processes=args.journey_processes,
+    )
     print(json.dumps(result))
 
 

@@ -15,7 +15,16 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.observability.log_format import LogFormat
 from peoplesync.settings import Settings
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
-from peoplesync.web.server import listen, run_served, serve_web
+from peoplesync.web.server import (
+    address_of,
+    inherited,
+    listen,
+    run_served,
+    serve_journey,
+    serve_web,
+    spawn_journey_processes,
+    stop_processes,
+)
 from peoplesync.wiring import services
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
@@ -126,6 +135,18 @@ def serve(
             help="Log a line for every request (--no-access-log for busy Journey Builder endpoints)"
         ),
     ] = True,
+    journey_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also answer Journey Builder (/journey/... only) on this port, in "
+            "--journey-processes processes of their own (point Journey Builder there)"
+        ),
+    ] = None,
+    journey_processes: Annotated[
+        int, typer.Option(help="How many processes serve --journey-port", min=1, max=64)
+    ] = 2,
+    journey_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
+    journey_parent: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Serve the web app, the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and, unless
     --no-workers, the sync workers of every connected integration, the message sends and the
@@ -135,6 +156,10 @@ def serve(
         console.print(f"[red]error:[/red] --log-format is text or json, not {log_format!r}")
         raise typer.Exit(2)
     chosen: LogFormat = "json" if log_format == "json" else "text"
+    if journey_fd is not None:  # one of the processes --journey-processes started
+        _serve_journey_only(settings, journey_fd, journey_parent, access_log)
+        return
+    options = ["--log-format", chosen, "--access-log" if access_log else "--no-access-log"]
 
     async def run() -> None:
         async with services(settings) as wired:
@@ -145,16 +170,42 @@ def serve(
                     f"[bold]{password}[/bold] (you choose your own at the first login)."
                 )
             listener = listen(host, port)
-            await serve_web(
-                wired,
-                listener,
-                workers=workers,
-                secure_cookies=not insecure_cookies,
-                sync_interval=sync_interval,
-                say=_say,
-                log_format=chosen,
-                access_log=access_log,
-            )
+            helpers = []
+            if journey_port is not None:
+                journey = listen(host, journey_port)
+                helpers = spawn_journey_processes(journey, journey_processes, options)
+                _say(
+                    f"Journey Builder calls are answered on {address_of(journey)}/journey/ "
+                    f"by {journey_processes} processes"
+                )
+                journey.close()  # theirs now
+            try:
+                await serve_web(
+                    wired,
+                    listener,
+                    workers=workers,
+                    secure_cookies=not insecure_cookies,
+                    sync_interval=sync_interval,
+                    say=_say,
+                    log_format=chosen,
+                    access_log=access_log,
+                )
+            finally:
+                await asyncio.to_thread(stop_processes, helpers)
+
+    try:
+        run_served(run())
+    except PeopleSyncError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        return
+
+
+def _serve_journey_only(settings: Settings, fd: int, parent: int | None, access_log: bool) -> None:
+    async def run() -> None:
+        async with services(settings) as wired:
+            await serve_journey(wired, inherited(fd), access_log=access_log, parent=parent)
 
     try:
         run_served(run())

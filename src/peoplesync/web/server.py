@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
-from collections.abc import Callable, Coroutine
+import subprocess
+import sys
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import uvicorn
@@ -15,6 +18,7 @@ from peoplesync.errors import ConfigurationError
 from peoplesync.messaging.links.devices import warm_up
 from peoplesync.observability.log_format import LogFormat, configure_logging
 from peoplesync.web.app import create_app
+from peoplesync.web.journey.only import JourneyOnly
 from peoplesync.web.messaging_hooks import RedactTokens
 from peoplesync.web.salesforce_connect import Connector
 from peoplesync.wiring import Services
@@ -150,3 +154,73 @@ async def serve_web(
 
 
 __all__ = ["address_of", "listen", "run_served", "serve_web"]
+
+
+async def serve_journey(
+    services: Services,
+    listener: socket.socket,
+    *,
+    log_level: str | None = None,
+    access_log: bool = True,
+    parent: int | None = None,
+) -> None:
+    """Serve only Journey Builder's endpoints (``web/journey/only.py``) on ``listener``, a
+    socket other processes serve too; no workers, no transfers. With ``parent``, stop once
+    that process is gone (``serve --journey-processes`` spawned this one)."""
+    settings = services.settings
+    level = (log_level or settings.log_level).lower()
+    app = JourneyOnly(create_app(services))
+    config = uvicorn.Config(
+        app, log_level=level, access_log=access_log and log_level is None, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    watch = asyncio.create_task(_stop_when_gone(server, parent)) if parent else None
+    try:
+        await server.serve(sockets=[listener])
+    finally:
+        if watch is not None:
+            watch.cancel()
+
+
+async def _stop_when_gone(server: uvicorn.Server, parent: int) -> None:
+    while True:
+        await asyncio.sleep(1.0)
+        if os.getppid() != parent:
+            break
+    server.should_exit = True  # the main serve process died: do not serve on alone
+
+
+def spawn_journey_processes(
+    listener: socket.socket, count: int, options: Sequence[str] = ()
+) -> list[subprocess.Popen[bytes]]:
+    """Start ``count`` processes serving Journey Builder on ``listener`` (inherited by fd),
+    each ``peoplesync serve --journey-fd FD`` with ``options`` (log format and level)."""
+    fd = listener.fileno()
+    command = [sys.executable, "-m", "peoplesync.cli.main", "serve", "--journey-fd", str(fd)]
+    command += ["--journey-parent", str(os.getpid()), *options]
+    # Our own interpreter and module; the arguments are numbers and fixed option words.
+    return [subprocess.Popen(command, pass_fds=(fd,)) for _ in range(count)]  # noqa: S603
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]], timeout: float = 10.0) -> None:
+    """Ask ``processes`` to stop (SIGTERM), and kill those still running after ``timeout``."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def inherited(fd: int) -> socket.socket:
+    """The listening socket a parent ``serve`` passed as ``fd``."""
+    try:
+        return socket.socket(fileno=fd)
+    except OSError as error:
+        raise ConfigurationError(
+            f"no listening socket at file descriptor {fd} ({error.strerror})",
+            hint="--journey-fd is for the processes serve --journey-processes starts",
+        ) from None
