@@ -1,4 +1,5 @@
-"""``peoplesync serve --journey-port P --journey-processes 2``, run for real on a SQLite file:
+"""``peoplesync serve --journey-port P --journey-processes 2``, run for real on SQLite and
+PostgreSQL:
 Journey Builder's retries of one contact's call, spread over connections the two processes
 share, make one message; other contacts one each; other paths are not served there; the
 processes stop with the main one."""
@@ -53,14 +54,16 @@ def _execute(run: str) -> str:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int, Path]]:
+def served(
+    tmp_path: Path, database_url: str
+) -> Iterator[tuple[subprocess.Popen[bytes], int, int, str]]:
     env = {
         **os.environ,
         "PEOPLESYNC_DATA_DIR": str(tmp_path),
         "PEOPLESYNC_MC_CLIENT_SECRET": "client-secret",
         "PEOPLESYNC_MC_JWT_SECRET": SECRET,
     }
-    env.pop("PEOPLESYNC_DATABASE_URL", None)
+    env["PEOPLESYNC_DATABASE_URL"] = database_url
     add = [*PEOPLESYNC, "marketing-cloud", "add", "--name", "acme", "--mid", "1"]
     add += ["--client-id", "c", "--auth-url", "https://acme.example", "--default-account", "main"]
     subprocess.run(add, env=env, check=True, capture_output=True)
@@ -85,7 +88,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int, 
                 tmp_path / "serve.log"
             ).read_text()
             time.sleep(0.2)
-        yield server, port, journey_port, tmp_path
+        yield server, port, journey_port, database_url
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -103,9 +106,9 @@ async def _post_each(url: str, bodies: list[str]) -> list[httpx.Response]:
 
 
 async def test_two_processes_answer_journey_builder_and_keep_one_message_per_contact(
-    served: tuple[subprocess.Popen[bytes], int, int, Path],
+    served: tuple[subprocess.Popen[bytes], int, int, str],
 ) -> None:
-    server, port, journey_port, data = served
+    server, port, journey_port, database_url = served
     helpers = children(server.pid)
     assert len(helpers) == 2
     url = f"http://127.0.0.1:{journey_port}/journey/acme/message/execute"
@@ -117,7 +120,7 @@ async def test_two_processes_answer_journey_builder_and_keep_one_message_per_con
     assert len({answer.json()["messageId"] for answer in others}) == 30
     wrong = await _post_each(url, [sign({"activityId": "a"}, b"not-the-secret")])
     assert wrong[0].status_code == 401
-    engine = create_engine(f"sqlite+aiosqlite:///{data / 'peoplesync.db'}")
+    engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
             keys = (
