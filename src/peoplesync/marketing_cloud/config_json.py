@@ -8,8 +8,10 @@ whose out-arguments carry a message's report, for a decision split), and the two
 (``delivery-split``, ``click-split``) that route on the report directly.
 
 With a ``customerKey`` (a Key Management salt key's external key) Journey Builder signs the
-activity's calls with that key instead of the package's JWT secret; the config then names it
-and every call URL carries ``?customerKey=<name>``, so peoplesync knows which key to check.
+activity's calls with that key instead of the package's JWT secret. Journey Builder finds
+``config.json`` under the endpoint URL the package registers, so the key is in that URL:
+``/journey/<unit>~<customerKey>/<activity>/`` (``~`` is in neither a unit's name nor a key's);
+the config then names the key and every URL in it stays under that path.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 MESSAGE_OUT = ("messageStatus", "messageId")
 REPORT_OUT = (
@@ -73,9 +74,20 @@ class CallPolicy:
                 raise ValueError(f"{name} is {low} to {high}, not {value}")
 
 
-def endpoint(base_url: str, unit: str, kind: ActivityKind) -> str:
-    """An activity's endpoint: ``<public URL>/journey/<unit>/<kind>/``."""
-    return f"{base_url.rstrip('/')}/journey/{unit}/{kind.value}/"
+KEY_MARK = "~"
+
+
+def endpoint(base_url: str, unit: str, kind: ActivityKind, customer_key: str | None = None) -> str:
+    """An activity's endpoint: ``<public URL>/journey/<unit>/<kind>/``, with a named salt
+    key ``<public URL>/journey/<unit>~<customerKey>/<kind>/``."""
+    segment = f"{unit}{KEY_MARK}{customer_key}" if customer_key else unit
+    return f"{base_url.rstrip('/')}/journey/{segment}/{kind.value}/"
+
+
+def split_unit(segment: str) -> tuple[str, str | None]:
+    """A path's unit segment as the unit's name and the ``customerKey`` it names, if any."""
+    unit, mark, customer_key = segment.partition(KEY_MARK)
+    return unit, (customer_key if mark else None)
 
 
 def config_json(
@@ -90,8 +102,7 @@ def config_json(
     """The activity's ``config.json`` (workflow API 1.1) with URLs under ``base_url``; with
     ``customer_key``, its calls signed with that salt key."""
     used = policy or CallPolicy()
-    root = endpoint(base_url, unit, kind)
-    query = f"?customerKey={quote(customer_key, safe='')}" if customer_key else ""
+    root = endpoint(base_url, unit, kind, customer_key)
     signed_by: dict[str, str] = {"customerKey": customer_key} if customer_key else {}
     outcomes = _outcomes(kind)
     out_names: tuple[str, ...] = ()
@@ -117,7 +128,7 @@ def config_json(
                     {"definitionId": "{{Context.DefinitionId}}"},
                 ],
                 "outArguments": [{each: ""} for each in out_names],
-                "url": f"{root}execute{query}",
+                "url": f"{root}execute",
                 "verb": "POST",
                 "body": "",
                 "header": "",
@@ -131,7 +142,7 @@ def config_json(
             }
         },
         "configurationArguments": {
-            step: {"url": f"{root}{step}{query}", "verb": "POST", "useJwt": use_jwt, **signed_by}
+            step: {"url": f"{root}{step}", "verb": "POST", "useJwt": use_jwt, **signed_by}
             for step in ("save", "validate", "publish", "stop")
         },
         "wizardSteps": [{"label": "Configure", "key": "configure"}],

@@ -87,7 +87,7 @@ class UnitKeys:
     def keys_for(self, customer_key: str | None) -> tuple[bytes, ...] | None:
         """The keys that may have signed a call naming ``customer_key``; None when the unit
         has no salt key by that name."""
-        if not customer_key:
+        if customer_key is None:
             return self.signing_keys
         found = self.salt_keys.get(customer_key)
         return (found,) if found is not None else None

@@ -319,7 +319,7 @@ async def test_a_call_naming_a_customer_key_is_verified_with_that_salt_key_only(
     await units.set_salt_key("acme", "sms-salt", SALT)
     await units.set_salt_key("acme", "other-salt", "0x0102030405")
     app.state.journey.cache._kept.clear()  # the unit's keys changed: no 10 s wait in a test
-    url = "/journey/acme/message/execute?customerKey=sms-salt"
+    url = "/journey/acme~sms-salt/message/execute"
     ok = await journey.post(url, **signed(execute_body("salted"), SALT))
     assert ok.status_code == 200, ok.text
     assert ok.json()["messageStatus"] == "Success: Message pending"
@@ -328,11 +328,11 @@ async def test_a_call_naming_a_customer_key_is_verified_with_that_salt_key_only(
         package = await journey.post(url, **signed(execute_body("p")))
         # ... nor does another of the unit's salt keys, nor one the unit does not have
         other = await journey.post(
-            "/journey/acme/message/execute?customerKey=other-salt",
+            "/journey/acme~other-salt/message/execute",
             **signed(execute_body("o"), SALT),
         )
         unknown = await journey.post(
-            "/journey/acme/message/execute?customerKey=nobody", **signed(execute_body("u"), SALT)
+            "/journey/acme~nobody/message/execute", **signed(execute_body("u"), SALT)
         )
         unsigned = await journey.post(url, json=execute_body("j"))
     assert [a.status_code for a in (package, other, unknown, unsigned)] == [401] * 4
@@ -345,17 +345,21 @@ async def test_a_call_naming_a_customer_key_is_verified_with_that_salt_key_only(
     assert plain.status_code == 200
     for step in ("save", "validate", "publish", "stop"):
         life = await journey.post(
-            f"/journey/acme/message/{step}?customerKey=sms-salt",
+            f"/journey/acme~sms-salt/message/{step}",
             **signed({"activityObjectID": "a"}, SALT),
         )
         assert (life.status_code, life.json()) == (200, {})
     queued = await Outbox(store.engine, clock).recent(limit=10)
     assert len(queued) == 2  # "salted" and "q"
-    config = await journey.get("/journey/acme/message/config.json?customerKey=sms-salt")
+    config = await journey.get("/journey/acme~sms-salt/message/config.json")
     assert config.json()["arguments"]["execute"]["customerKey"] == "sms-salt"
-    assert config.json()["arguments"]["execute"]["url"].endswith("execute?customerKey=sms-salt")
-    missing = await journey.get("/journey/acme/message/config.json?customerKey=nobody")
+    assert config.json()["arguments"]["execute"]["url"].endswith("/acme~sms-salt/message/execute")
+    missing = await journey.get("/journey/acme~nobody/message/config.json")
     assert missing.status_code == 404
+    empty = await journey.post("/journey/acme~/message/execute", **signed(execute_body("e")))
+    assert empty.status_code == 401
+    ui = await journey.get("/journey/acme~sms-salt/message/ui")
+    assert ui.status_code == 200
     await units.remove_salt_key("acme", "sms-salt")
     app.state.journey.cache._kept.clear()
     removed = await journey.post(url, **signed(execute_body("after"), SALT))

@@ -9,6 +9,7 @@ from peoplesync.marketing_cloud.config_json import (
     ActivityKind,
     CallPolicy,
     config_json,
+    split_unit,
 )
 
 
@@ -61,15 +62,19 @@ def test_call_policy_stays_within_journey_builders_ranges() -> None:
         CallPolicy(concurrent_requests=0)
 
 
-def test_a_customer_key_is_named_in_the_config_and_carried_on_every_call_url() -> None:
+def test_a_customer_key_is_named_in_the_config_and_in_the_path_of_every_url() -> None:
     config = config_json("https://h/", "acme", ActivityKind.MESSAGE, customer_key="sms-salt.1")
     execute = config["arguments"]["execute"]
     assert execute["customerKey"] == "sms-salt.1"
-    assert execute["url"] == "https://h/journey/acme/message/execute?customerKey=sms-salt.1"
+    assert execute["url"] == "https://h/journey/acme~sms-salt.1/message/execute"
     for step in ("save", "validate", "publish", "stop"):
         called = config["configurationArguments"][step]
         assert called["customerKey"] == "sms-salt.1"
-        assert called["url"] == f"https://h/journey/acme/message/{step}?customerKey=sms-salt.1"
+        assert called["url"] == f"https://h/journey/acme~sms-salt.1/message/{step}"
+    assert config["userInterfaces"]["configModal"]["url"].endswith("/acme~sms-salt.1/message/ui")
     plain = config_json("https://h/", "acme", ActivityKind.MESSAGE)
     assert "customerKey" not in plain["arguments"]["execute"]
-    assert "?" not in plain["arguments"]["execute"]["url"]
+    assert "~" not in plain["arguments"]["execute"]["url"]
+    assert split_unit("acme~sms-salt.1") == ("acme", "sms-salt.1")
+    assert split_unit("acme") == ("acme", None)
+    assert split_unit("acme~") == ("acme", "")  # names the empty key: none matches

@@ -11,9 +11,10 @@ provider is called later by the sender), then answers 200 with ``messageStatus``
 ``messageId``: a bad request comes back as an error status, never as an ejected contact.
 Only a body that fails its signature check is answered 401, and one that is not a Journey
 Builder call at all 400. An activity whose ``config.json`` names a ``customerKey`` (a Key
-Management salt key) calls with ``?customerKey=<name>`` on its URLs: such a call is verified
-with that one salt key of the unit, and answered 401 when the unit has no key by that
-name. A retried call (same activity and journey run) finds its message and answers the same.
+Management salt key) is registered under ``/journey/<unit>~<customerKey>/<activity>/``: its
+calls are verified with that one salt key of the unit, and answered 401 when the unit has no
+key by that name. A retried call (same activity and journey run) finds its message and
+answers the same.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -31,7 +31,7 @@ from peoplesync.errors import (
     NotFoundError,
     PeopleSyncError,
 )
-from peoplesync.marketing_cloud.config_json import ActivityKind
+from peoplesync.marketing_cloud.config_json import ActivityKind, split_unit
 from peoplesync.marketing_cloud.execute import out_arguments, parse_execute, plan_message
 from peoplesync.marketing_cloud.report_answer import click_answer, delivery_answer
 from peoplesync.marketing_cloud.signed_body import read_body
@@ -89,7 +89,6 @@ class JourneyCalls:
                     parts[4],
                     raw,
                     content_type,
-                    customer_key=_customer_key(scope.get("query_string", b"")),
                 )
         except PeopleSyncError as error:  # as the app's handler answers them, in JSON
             body = from_error(error)
@@ -104,14 +103,13 @@ async def journey_call(
     step: str,
     raw: bytes,
     content_type: str | None,
-    *,
-    customer_key: str | None = None,
 ) -> _Answer:
-    """The status and JSON answer of one Journey Builder call (``customer_key``: the salt
-    key the activity signs with, by name; none: the unit's JWT secret or unnamed salt)."""
+    """The status and JSON answer of one Journey Builder call; ``unit`` is the path's
+    segment, ``<unit>~<customerKey>`` for an activity signing with a named salt key."""
     kind = _KINDS.get(activity)
     if kind is None or step not in (*LIFECYCLE, "execute"):
         return 404, {"error": "no such activity endpoint"}
+    unit, customer_key = split_unit(unit)
     keys = await services.cache.keys(unit)
     if keys is None:
         return 404, {"error": "no such business unit"}
@@ -190,17 +188,6 @@ async def _report(
     if kind in (ActivityKind.DELIVERY_SPLIT, ActivityKind.CLICK_SPLIT):
         return {"branchResult": answer["branchResult"]}
     return {key: value for key, value in answer.items() if key != "branchResult"}
-
-
-def _customer_key(query: bytes) -> str | None:
-    """The ``customerKey`` the call's URL names (the first, trimmed; cut to 200 characters,
-    the longest a name may be, so a long one is simply unknown), or None."""
-    if not query:
-        return None
-    found = parse_qs(query.decode("latin-1")).get("customerKey")
-    if not found or not found[0].strip():
-        return None
-    return found[0].strip()[:201]
 
 
 class _ClientGone(Exception):

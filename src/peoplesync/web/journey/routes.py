@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from peoplesync.errors import NotFoundError
-from peoplesync.marketing_cloud.config_json import ActivityKind, config_json
+from peoplesync.marketing_cloud.config_json import ActivityKind, config_json, split_unit
 from peoplesync.marketing_cloud.custom_row_reader import CustomRowReader
 from peoplesync.marketing_cloud.report_marks import ReportMarks
 from peoplesync.marketing_cloud.units import BusinessUnits, UnitKeys
@@ -87,8 +87,14 @@ def _kind(value: str) -> ActivityKind | None:
         return None
 
 
-async def _unit(request: Request, name: str) -> UnitKeys | None:
-    return await _services(request).cache.keys(name)
+async def _unit(request: Request, segment: str) -> UnitKeys | None:
+    """The unit a path's segment names (``<unit>`` or ``<unit>~<customerKey>``); None when
+    there is no such unit, or it has no salt key by that name."""
+    name, customer_key = split_unit(segment)
+    keys = await _services(request).cache.keys(name)
+    if keys is None or keys.keys_for(customer_key) is None:
+        return None
+    return keys
 
 
 def _not_found(what: str) -> JSONResponse:
@@ -100,13 +106,10 @@ async def activity_config(request: Request, unit: str, activity: str) -> Respons
     kind = _kind(activity)
     if kind is None:
         return _not_found("activity")
-    keys = await _unit(request, unit)
-    if keys is None:
-        return _not_found("business unit")
-    customer_key = request.query_params.get("customerKey", "").strip() or None
-    if customer_key and keys.keys_for(customer_key) is None:
-        return _not_found("salt key on this business unit (add it with --salt-key NAME)")
-    return JSONResponse(config_json(str(request.base_url), unit, kind, customer_key=customer_key))
+    if await _unit(request, unit) is None:
+        return _not_found("business unit (or salt key of it)")
+    name, customer_key = split_unit(unit)
+    return JSONResponse(config_json(str(request.base_url), name, kind, customer_key=customer_key))
 
 
 @router.get("/journey/{unit}/{activity}/ui")
