@@ -220,6 +220,8 @@ async def test_named_salt_keys_by_form_and_rest_show_only_their_names(
     )
     assert patched.status_code == 200, patched.text
     assert patched.json()["salt_key_names"] == ["push-salt", "sms-salt"]
+    shown = patched.json()["salt_key_endpoints"]
+    assert shown["push-salt"].endswith("/journey/acme~push-salt/message/")
     assert "abcdef" not in patched.text
     nameless = await admin.patch(f"{UNITS}/acme", json={"salt_key_name": "third"})
     assert (nameless.status_code, nameless.json()["error"]["field"]) == (422, "salt_key")

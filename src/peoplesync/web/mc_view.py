@@ -93,6 +93,11 @@ def unit_json(unit: UnitInfo, base: str) -> dict[str, Any]:
         "ca_cert": unit.ca_cert,
         "created_at": unit.created_at.isoformat(),
         "endpoints": endpoints(base, unit.name),
+        # the Message activity of each named salt key (Journey Builder signs with it there)
+        "salt_key_endpoints": {
+            name: endpoint(base, unit.name, ActivityKind.MESSAGE, name)
+            for name in unit.salt_key_names
+        },
     }
 
 
