@@ -5,7 +5,10 @@ the contacts waiting for them (events fired by ``marketing-cloud sync-reports``)
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import sqlite3
 import ssl
 import subprocess
 from collections import Counter
@@ -197,3 +200,95 @@ def test_a_small_journey_runs_against_serve(tmp_path: Path) -> None:
     assert "<td>SPLIT-1</td><td>routed</td><td>delivered</td><td>3</td>" in one
     assert "<td>REPLY-1</td><td>20" in trail and "<td>event</td>" in trail
     assert "Success: Message pending" in trail
+
+
+def _recorded(world: World, activity: str) -> int:
+    """Contacts the runner has stored a step at ``activity`` for (read beside it)."""
+    path = world.mc_dir / "journeys.sqlite3"
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
+        try:
+            row = db.execute(
+                "SELECT COUNT(DISTINCT contact_key) FROM steps WHERE activity = ?", (activity,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # the runner has not made its tables yet
+            return 0
+    return int(row[0])
+
+
+def test_a_killed_run_is_continued_without_sending_twice(tmp_path: Path) -> None:
+    count = 150
+    contacts = [
+        {"ContactKey": f"K-{n:03d}", "FirstName": f"N{n}", "Mobile": f"+3859{n:07d}1"}
+        for n in range(count)
+    ]
+    with journey_world(tmp_path, contacts, "--report-delay", "0.2") as world:
+        journey = {
+            "name": "resumed",
+            "entry": {
+                "data_extension": "peoplesync_sample_audience",
+                "event_definition_key": ENTRY,
+            },
+            "activities": [
+                {
+                    "key": "SMS-1",
+                    "type": "custom",
+                    "config_url": world.activity_url("message"),
+                    "in_arguments": [
+                        {"channel": "sms"},
+                        {"from": "Acme"},
+                        {"text": f'Hi {{{{Event.{ENTRY}."FirstName"}}}}'},
+                        {"phone": f'{{{{Event.{ENTRY}."Mobile"}}}}'},
+                        {"shortenUrl": "false"},
+                        {"trackClicks": "false"},
+                    ],
+                    "next": "WAIT-1",
+                },
+                {"key": "WAIT-1", "type": "wait", "seconds": 3, "next": None},
+            ],
+        }
+        path = world.journey_file(journey)
+        command = [
+            *PEOPLESYNC, "sandbox", "marketing-cloud", "journeys", "run", "--config", str(path),
+            "--data-dir", str(world.mc_dir), "--json", "--inject-retries", "0.2",
+        ]  # fmt: skip
+        first = subprocess.Popen(command, env=world.env, stderr=subprocess.PIPE, text=True)
+
+        def some_sent() -> bool:
+            assert first.poll() is None, first.communicate()
+            return _recorded(world, "SMS-1") >= 10
+
+        wait_for(some_sent, 120, "ten contacts past SMS-1", every=0.05)
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)  # its pipe closed
+        before = _recorded(world, "SMS-1")
+        assert before < count  # killed mid-journey
+        summary = world.run_journey(path, "--inject-retries", "0.2")
+
+        def all_sent() -> list[dict[str, Any]] | None:
+            messages = world.provider_messages()
+            return messages if len(messages) >= count else None
+
+        sent = Counter(m["to"] for m in wait_for(all_sent, 120, "the sends at the provider"))
+    assert summary["resumed"] is True
+    assert summary["contacts"] == summary["finished"] == count
+    assert summary["ejected"] == 0
+    assert summary["paths"] == {"SMS-1 > WAIT-1": count}
+    # The resumed run executed SMS-1 only for the contacts not recorded past it.
+    assert summary["execute"]["SMS-1"]["calls"] == count - before
+    # Each contact's number got exactly one message: none lost, none twice.
+    assert len(sent) == count and set(sent.values()) == {1}
+    runs = json.loads(
+        world.cli(
+            "sandbox",
+            "marketing-cloud",
+            "journeys",
+            "show",
+            "resumed",
+            "--data-dir",
+            str(world.mc_dir),
+            "--json",
+        ).stdout
+    )
+    assert runs["runs"] == 1 and runs["finished"] is not None

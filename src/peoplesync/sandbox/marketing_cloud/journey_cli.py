@@ -50,9 +50,17 @@ def run(
     ca_cert: Annotated[
         Path | None, typer.Option("--ca-cert", help="A CA file to trust for the activities")
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(help="Start a new run even if the journey's latest run never finished"),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Run a journey over its entry data extension; progress on stderr, a summary at the end."""
+    """Run a journey over its entry data extension; progress on stderr, a summary at the end.
+
+    A run killed before its end is continued by the next ``run`` of the same journey:
+    contacts already past a step do not repeat it; those caught inside a step repeat it as
+    a Journey Builder retry (same ids)."""
     try:
         journey = load_journey(yaml.safe_load(config.read_text()))
     except (OSError, yaml.YAMLError) as error:
@@ -63,7 +71,9 @@ def run(
         raise typer.Exit(1) from None
     root = data_dir.resolve()
     secret = stored_credentials(root)["jwt_secret"]
-    options = RunOptions(jwt_secret=secret, inject_retry_rate=inject_retries, seed=seed)
+    options = RunOptions(
+        jwt_secret=secret, inject_retry_rate=inject_retries, seed=seed, resume=not fresh
+    )
     verify: ssl.SSLContext | bool = (
         ssl.create_default_context(cafile=str(ca_cert)) if ca_cert else True
     )

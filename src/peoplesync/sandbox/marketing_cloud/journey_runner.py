@@ -10,6 +10,10 @@ splits. Every step is recorded in the sandbox's data dir (``journey_store``).
 the seed, contact and activity, so a run repeats), the same call again as Journey Builder
 does when an answer is lost: same activityId and definitionInstanceId. A well-behaved
 activity answers it the same and does not act twice.
+
+A run whose runner was killed is continued by the next run of the same journey (unless
+``resume`` is off): the same run id, so the same journey and instance ids, and each contact
+from where its recorded steps leave it (``journey_resume``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from peoplesync.sandbox.marketing_cloud.journey_bindings import (
     route,
 )
 from peoplesync.sandbox.marketing_cloud.journey_calls import ActivityCaller
+from peoplesync.sandbox.marketing_cloud.journey_events import EventWatch
 from peoplesync.sandbox.marketing_cloud.journey_model import Activity, Journey, JourneyProblem
+from peoplesync.sandbox.marketing_cloud.journey_resume import Standing, recorded_tally, standing
 from peoplesync.sandbox.marketing_cloud.journey_store import FLUSH_SECONDS, JourneyStore, Step
 from peoplesync.sandbox.marketing_cloud.store import SandboxStore
 
@@ -47,6 +53,7 @@ class RunOptions:
     seed: int = 0
     poll_seconds: float = 0.2  # how often Wait Until Event looks for new events
     max_in_flight: int = 20_000  # contacts inside the journey at once
+    resume: bool = True  # continue the journey's latest run if it never finished
 
 
 @dataclass
@@ -58,45 +65,6 @@ class _Tally:
     retry_differs: Counter[str] = field(default_factory=Counter)
     execute_ms: dict[str, list[float]] = field(default_factory=dict)
     done: int = 0
-
-
-class _EventWatch:
-    """Wait Until Event: contacts waiting on an event definition key, resumed by events the
-    sandbox stores at or after the moment they started waiting."""
-
-    def __init__(self, store: SandboxStore, keys: list[str], poll: float) -> None:
-        self._store, self._keys, self._poll = store, keys, poll
-        self._waiting: dict[tuple[str, str], list[tuple[float, asyncio.Future[None]]]] = {}
-        self._position = 0
-
-    async def start(self) -> None:
-        found = await self._store.events_after(0, self._keys)
-        self._position = found[-1][0] if found else 0
-
-    async def wait(self, key: str, contact: str, since: float, seconds: float) -> bool:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (since, waiter)
-        self._waiting.setdefault((key, contact), []).append(entry)
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), seconds)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            left = self._waiting.get((key, contact), [])
-            if entry in left:
-                left.remove(entry)
-
-    async def watch(self) -> None:
-        while True:
-            await asyncio.sleep(self._poll)
-            for position, key, contact, at in await self._store.events_after(
-                self._position, self._keys
-            ):
-                self._position = position
-                for since, waiter in self._waiting.get((key, contact), []):
-                    if at >= since - 1.0 and not waiter.done():  # clocks of two processes
-                        waiter.set_result(None)
 
 
 class JourneyRunner:
@@ -119,12 +87,12 @@ class JourneyRunner:
         self._progress = progress or (lambda _: None)
         self._clock = clock
         self._callers: dict[str, ActivityCaller] = {}
-        self.run_id = f"{journey.name}-{uuid.uuid4().hex[:8]}"
-        self.journey_id = str(uuid.uuid5(NAMESPACE, self.run_id))
+        self._use_run(f"{journey.name}-{uuid.uuid4().hex[:8]}")
+        self.resumed = False
         self._tally = _Tally()
         self._lock = asyncio.Lock()
         waits = {a.event_definition_key for a in journey.activities if a.event_definition_key}
-        self._events = _EventWatch(store, sorted(waits), options.poll_seconds)
+        self._events = EventWatch(store, sorted(waits), options.poll_seconds)
 
     async def contacts(self) -> list[tuple[str, dict[str, Any]]]:
         """The entry data extension's rows with each one's contact key."""
@@ -145,9 +113,32 @@ class JourneyRunner:
         self._entry_names = (extension["name"], extension["key"])
         return [(str(row.get(key_field) or ""), row) for row in rows if row.get(key_field)]
 
+    def _use_run(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.journey_id = str(uuid.uuid5(NAMESPACE, run_id))
+
+    async def _standings(self) -> dict[str, Standing]:
+        """A killed run of this journey to continue: where each contact stands in it."""
+        previous = await self._journeys.unfinished(self.journey.name)
+        if not self.options.resume or previous is None:
+            return {}
+        self._use_run(previous)
+        self.resumed = True
+        recorded = await self._journeys.steps_by_contact(previous)
+        states = {contact: standing(self.journey, steps) for contact, steps in recorded.items()}
+        paths, ejected, through = recorded_tally(list(states.values()))
+        self._tally.paths.update(paths)
+        self._tally.ejected.update(ejected)
+        self._tally.done = through
+        for state in states.values():
+            for key, label in state.branches:
+                self._tally.branches.setdefault(key, Counter())[label] += 1
+        return states
+
     async def run(self) -> dict[str, Any]:
         """Run to the end: every contact exited or was ejected. Returns the summary."""
         contacts = await self.contacts()
+        states = await self._standings()
         for activity in self.journey.activities:
             if activity.type == "custom":
                 caller = await ActivityCaller.load(activity, self._http, self.options.jwt_secret)
@@ -163,32 +154,67 @@ class JourneyRunner:
                 }
             )
         started = self._clock()
-        await self._journeys.start_run(self.run_id, self.journey.name, started)
-        self._progress(f"{self.run_id}: {len(contacts)} contacts enter {self.journey.name}")
+        if self.resumed:
+            self._progress(
+                f"{self.run_id}: resumed, {self._tally.done} of {len(contacts)} contacts "
+                "were through"
+            )
+        else:
+            await self._journeys.start_run(self.run_id, self.journey.name, started)
+            self._progress(f"{self.run_id}: {len(contacts)} contacts enter {self.journey.name}")
         await self._events.start()
         watcher = asyncio.create_task(self._events.watch())
         flusher = asyncio.create_task(self._flush_often())
-        slots = asyncio.Semaphore(self.options.max_in_flight)
-
-        async def one(contact: str, row: dict[str, Any]) -> None:
-            async with slots:
-                await self._walk(contact, row)
-
         try:
-            await asyncio.gather(*(one(contact, row) for contact, row in contacts))
+            await self._enter(contacts, states)
         finally:
             watcher.cancel()
             flusher.cancel()
         summary = self._summary(len(contacts), self._clock() - started)
+        summary["resumed"] = self.resumed
         await self._journeys.finish_run(self.run_id, self._clock(), summary)
         return summary
+
+    async def _enter(
+        self, contacts: list[tuple[str, dict[str, Any]]], states: dict[str, Standing]
+    ) -> None:
+        """Contacts enter as others leave, at most ``max_in_flight`` inside at once (a task
+        each while inside, none for those waiting to enter)."""
+        slots = asyncio.Semaphore(self.options.max_in_flight)
+        inside: set[asyncio.Task[None]] = set()
+        failed: list[BaseException] = []
+
+        def left(task: asyncio.Task[None]) -> None:
+            inside.discard(task)
+            slots.release()
+            if not task.cancelled() and task.exception() is not None:
+                failed.append(task.exception())  # type: ignore[arg-type]
+
+        try:
+            for contact, row in contacts:
+                state = states.get(contact)
+                if state is not None and state.through:
+                    continue
+                await slots.acquire()
+                if failed:
+                    break
+                task = asyncio.create_task(self._walk(contact, row, state))
+                inside.add(task)
+                task.add_done_callback(left)
+            while inside:
+                await asyncio.wait(set(inside))
+        finally:
+            for task in inside:
+                task.cancel()
+        if failed:
+            raise failed[0]
 
     def _activity_id(self, key: str) -> str:
         return str(uuid.uuid5(NAMESPACE, f"{self.journey.name}:{key}"))
 
-    async def _walk(self, contact: str, row: dict[str, Any]) -> None:
+    async def _walk(self, contact: str, row: dict[str, Any], state: Standing | None) -> None:
         instance = str(uuid.uuid5(NAMESPACE, f"{self.run_id}:{contact}"))
-        outputs: dict[str, dict[str, Any]] = {}
+        outputs: dict[str, dict[str, Any]] = dict(state.outputs) if state else {}
         data = ContactData(
             contact_key=contact,
             event_key=self.journey.entry.event_definition_key,
@@ -204,13 +230,15 @@ class JourneyRunner:
             },
             outputs=outputs,
         )
-        path: list[str] = []
-        seq = 0
-        key: str | None = self.journey.first.key
+        path: list[str] = list(state.path) if state else []
+        seq = state.seq if state else 0
+        key: str | None = state.next if state else self.journey.first.key
+        since = state.since if state else None  # a resumed Wait counts from the step before
         while key is not None:
             activity = self.journey.activity(key)
             seq += 1
-            step, key = await self._step(activity, data, instance, seq)
+            step, key = await self._step(activity, data, instance, seq, since)
+            since = None
             await self._record(step)
             path.append(f"{activity.key}[{step.branch}]" if step.branch else activity.key)
             if step.status == "ejected":
@@ -227,16 +255,21 @@ class JourneyRunner:
                 self._progress(f"{self.run_id}: {self._tally.done} contacts done")
 
     async def _step(
-        self, activity: Activity, data: ContactData, instance: str, seq: int
+        self, activity: Activity, data: ContactData, instance: str, seq: int, since: float | None
     ) -> tuple[Step, str | None]:
         at = self._clock()
         contact = data.contact_key
+        if since is not None and activity.type in ("wait", "wait_until_event"):
+            at = since  # resumed: the wait began before the runner was killed
         if activity.type == "wait":
-            await asyncio.sleep(activity.seconds)
+            await asyncio.sleep(max(0.0, at + activity.seconds - self._clock()))
             return Step(contact, seq, activity.key, at, "waited"), activity.next
         if activity.type == "wait_until_event":
             came = await self._events.wait(
-                activity.event_definition_key, contact, at, activity.seconds
+                activity.event_definition_key,
+                contact,
+                at,
+                max(0.0, at + activity.seconds - self._clock()),
             )
             status = "event" if came else "timed_out"
             return Step(contact, seq, activity.key, at, status), (

@@ -178,6 +178,39 @@ class JourneyStore:
                 async for row in cursor
             ]
 
+    async def unfinished(self, journey: str) -> str | None:
+        """The latest run of ``journey`` if it never finished (its runner was killed)."""
+        async with self.db.execute(
+            "SELECT id, finished FROM runs WHERE journey = ? ORDER BY started DESC LIMIT 1",
+            (journey,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row is not None and row[1] is None else None
+
+    async def steps_by_contact(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every recorded step of a run, per contact."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        async with self.db.execute(
+            "SELECT contact_key, seq, activity, at, status, code, out, branch, ms FROM steps "
+            "WHERE run_id = ?",
+            (run_id,),
+        ) as cursor:
+            async for row in cursor:
+                found.setdefault(row[0], []).append(
+                    {
+                        "contact_key": row[0],
+                        "seq": row[1],
+                        "activity": row[2],
+                        "at": row[3],
+                        "status": row[4],
+                        "code": row[5],
+                        "out": json.loads(row[6]),
+                        "branch": row[7],
+                        "ms": row[8],
+                    }
+                )
+        return found
+
     async def contacts(self, run_id: str, limit: int = 200) -> list[str]:
         async with self.db.execute(
             "SELECT DISTINCT contact_key FROM steps WHERE run_id = ? ORDER BY contact_key LIMIT ?",
