@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,10 @@ import jwt as pyjwt
 from peoplesync.sandbox.marketing_cloud.journey_model import Activity, JourneyProblem
 
 LIFECYCLE = ("save", "validate", "publish")
+# A client for one activity's calls, sized to its concurrentRequests. httpx's pool scans
+# every connection for every request waiting in it, so one shared pool costs more per call
+# the more activities share it; None: the runner's own client for everything.
+ClientFor = Callable[["CallPolicy"], httpx.AsyncClient]
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,11 @@ class ActivityCaller:
 
     @classmethod
     async def load(
-        cls, activity: Activity, http: httpx.AsyncClient, jwt_secret: str
+        cls,
+        activity: Activity,
+        http: httpx.AsyncClient,
+        jwt_secret: str,
+        client_for: ClientFor | None = None,
     ) -> ActivityCaller:
         try:
             answer = await http.get(activity.config_url, timeout=30)
@@ -152,7 +161,8 @@ class ActivityCaller:
             config = answer.json()
         except ValueError as error:
             raise JourneyProblem(f"activity {activity.key}: config.json is not JSON") from error
-        return cls(activity, call_policy(config, activity), http, jwt_secret)
+        policy = call_policy(config, activity)
+        return cls(activity, policy, client_for(policy) if client_for else http, jwt_secret)
 
     async def lifecycle(self, bodies: dict[str, Any]) -> None:
         """save, validate and publish, in that order; a non-2xx answer stops the publish."""

@@ -9,6 +9,7 @@ fired to the sandbox resume contacts waiting on them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import sys
@@ -20,6 +21,7 @@ import typer
 import yaml
 
 from peoplesync.sandbox.marketing_cloud.config import SandboxConfig
+from peoplesync.sandbox.marketing_cloud.journey_calls import CallPolicy
 from peoplesync.sandbox.marketing_cloud.journey_model import JourneyProblem, load_journey
 from peoplesync.sandbox.marketing_cloud.journey_runner import JourneyRunner, RunOptions
 from peoplesync.sandbox.marketing_cloud.journey_store import JourneyStore
@@ -85,8 +87,21 @@ def run(
         await store.open()
         await journeys.open()
         try:
-            async with httpx.AsyncClient(verify=verify, limits=limits) as http:
-                runner = JourneyRunner(journey, options, http, store, journeys, _say)
+            async with contextlib.AsyncExitStack() as clients:
+                http = await clients.enter_async_context(
+                    httpx.AsyncClient(verify=verify, limits=limits)
+                )
+
+                def client_for(policy: CallPolicy) -> httpx.AsyncClient:
+                    size = policy.concurrent_requests
+                    sized = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+                    client = httpx.AsyncClient(verify=verify, limits=sized)
+                    clients.push_async_callback(client.aclose)
+                    return client
+
+                runner = JourneyRunner(
+                    journey, options, http, store, journeys, _say, client_for=client_for
+                )
                 return await runner.run()
         finally:
             await journeys.close()

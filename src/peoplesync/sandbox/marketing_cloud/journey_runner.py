@@ -36,7 +36,7 @@ from peoplesync.sandbox.marketing_cloud.journey_bindings import (
     resolve_arguments,
     route,
 )
-from peoplesync.sandbox.marketing_cloud.journey_calls import ActivityCaller
+from peoplesync.sandbox.marketing_cloud.journey_calls import ActivityCaller, ClientFor
 from peoplesync.sandbox.marketing_cloud.journey_events import EventWatch
 from peoplesync.sandbox.marketing_cloud.journey_model import Activity, Journey, JourneyProblem
 from peoplesync.sandbox.marketing_cloud.journey_resume import Standing, recorded_tally, standing
@@ -77,11 +77,13 @@ class JourneyRunner:
         journeys: JourneyStore,
         progress: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
+        client_for: ClientFor | None = None,
     ) -> None:
         check_journey(journey)
         self.journey = journey
         self.options = options
         self._http = http
+        self._client_for = client_for
         self._store = store
         self._journeys = journeys
         self._progress = progress or (lambda _: None)
@@ -141,7 +143,9 @@ class JourneyRunner:
         states = await self._standings()
         for activity in self.journey.activities:
             if activity.type == "custom":
-                caller = await ActivityCaller.load(activity, self._http, self.options.jwt_secret)
+                caller = await ActivityCaller.load(
+                    activity, self._http, self.options.jwt_secret, self._client_for
+                )
                 self._callers[activity.key] = caller
         for key, caller in self._callers.items():
             await caller.lifecycle(
