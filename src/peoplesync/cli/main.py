@@ -26,7 +26,6 @@ from peoplesync.cli.steps import config_app, steps_app
 from peoplesync.cli.sync import progress_bar, sync_app
 from peoplesync.cli.transfer import register_transfer_commands
 from peoplesync.cli.worker import worker
-from peoplesync.demo import run_demo
 from peoplesync.errors import PeopleSyncError
 from peoplesync.sandbox.marketing_cloud.cli import marketing_cloud_app as sandbox_marketing_cloud
 from peoplesync.sandbox.provider.cli import provider as sandbox_provider
@@ -95,6 +94,8 @@ def demo(
 ) -> None:
     """Run peoplesync on embedded defaults: a seeded Salesforce sandbox org connected to
     People, and the web app with its sync workers (log in with the printed demo login)."""
+    from peoplesync.demo import run_demo  # the web app's imports, for this command only
+
     settings = Settings()
     try:
         info = asyncio.run(

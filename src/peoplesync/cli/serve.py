@@ -15,16 +15,6 @@ from peoplesync.errors import PeopleSyncError
 from peoplesync.observability.log_format import LogFormat
 from peoplesync.settings import Settings
 from peoplesync.web.accounts import Accounts, Role, ensure_first_admin
-from peoplesync.web.server import (
-    address_of,
-    inherited,
-    listen,
-    run_served,
-    serve_journey,
-    serve_web,
-    spawn_journey_processes,
-    stop_processes,
-)
 from peoplesync.wiring import services
 
 PASSWORD_ENV = "PEOPLESYNC_USER_PASSWORD"  # noqa: S105 (a variable name)
@@ -156,6 +146,16 @@ def serve(
         console.print(f"[red]error:[/red] --log-format is text or json, not {log_format!r}")
         raise typer.Exit(2)
     chosen: LogFormat = "json" if log_format == "json" else "text"
+    # The web server is imported here, not at the top: every other command starts without it.
+    from peoplesync.web.server import (
+        address_of,
+        listen,
+        run_served,
+        serve_web,
+        spawn_journey_processes,
+        stop_processes,
+    )
+
     if journey_fd is not None:  # one of the processes --journey-processes started
         _serve_journey_only(settings, journey_fd, journey_parent, access_log)
         return
@@ -203,6 +203,8 @@ def serve(
 
 
 def _serve_journey_only(settings: Settings, fd: int, parent: int | None, access_log: bool) -> None:
+    from peoplesync.web.server import inherited, run_served, serve_journey
+
     async def run() -> None:
         async with services(settings) as wired:
             await serve_journey(wired, inherited(fd), access_log=access_log, parent=parent)
