@@ -141,10 +141,6 @@ def queue_state(db_url: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
-# Known race, open in issue 13's note: about one run in five (seen at low load) ends with one
-# org B Lead edit never applied in People. Until it is found, a failure is run once more, so a
-# bug that shows every time still fails the suite; the rerun shows in the report (-ra).
-@pytest.mark.flaky(reruns=1)
 def test_workers_killed_at_random_lose_duplicate_and_overlap_nothing(tmp_path: Path) -> None:
     rng = random.Random(13)
     with (

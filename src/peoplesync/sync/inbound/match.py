@@ -1,5 +1,6 @@
 """What applying an inbound batch looks up in People: which record already stands for an
-email, each record's company, and the push marks a batch must keep on its links."""
+email, which new records a push made before it could link them, each record's company, and
+the push marks a batch must keep on its links."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from peoplesync.people.model import ExternalLink
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.inbound.draft import Draft
 from peoplesync.sync.inbound.step import InboundStep
+from peoplesync.sync.outbound.attempts import creates_key, sent_states
 from peoplesync.sync.outbound.push_mark import MARK, carried_marks
 
 
@@ -41,6 +43,47 @@ async def primaries(
             primaries[record_id] = other
         taken.setdefault(address, record_id)
     return primaries
+
+
+async def pushed_creates(
+    store: PeopleStore,
+    step: InboundStep,
+    drafts: Sequence[Draft],
+    links: Mapping[str, ExternalLink],
+) -> dict[str, ExternalLink]:
+    """Unlinked records that a push of this integration created for the person owning their
+    email, whose link it has not committed (its process died, or has not got that far):
+    record id -> the link as the push would have made it, with the values sent as its
+    state. Applied as linked records, they bring only what changed in Salesforce after the
+    create, and not the values sent, which People may have changed since (see
+    ``outbound.attempts``). A person linked to a record of the object already has none."""
+    unlinked = [d for d in drafts if d.email and d.record["Id"] not in links]
+    if not unlinked:
+        return {}
+    saved = await store.get_state(creates_key(step.system))
+    if not saved:
+        return {}
+    owners = await store.find_by_emails([d.email for d in unlinked if d.email])
+    attempts = sent_states(saved, step.sobject, set(owners.values()))
+    if not attempts:
+        return {}
+    taken = {
+        person_id
+        for person_id, made in (await store.links_of("person", list(attempts))).items()
+        if any(link.system == step.system and link.object == step.sobject for link in made)
+    }
+    found: dict[str, ExternalLink] = {}
+    for draft in unlinked:
+        person_id = owners.get(draft.email or "")
+        if person_id is None or person_id in taken or person_id not in attempts:
+            continue
+        taken.add(person_id)  # one record per create
+        record_id = str(draft.record["Id"])
+        values = attempts[person_id]
+        found[record_id] = ExternalLink(
+            "person", person_id, step.system, step.sobject, record_id, values
+        )
+    return found
 
 
 async def companies(
@@ -118,4 +161,4 @@ async def keep_pushed(
     return kept
 
 
-__all__ = ["companies", "company_to_set", "keep_pushed", "primaries"]
+__all__ = ["companies", "company_to_set", "keep_pushed", "primaries", "pushed_creates"]

@@ -21,7 +21,13 @@ from peoplesync.sync.inbound.cursor import (
     parse_modstamp,
 )
 from peoplesync.sync.inbound.draft import Drafted, draft_batch
-from peoplesync.sync.inbound.match import companies, company_to_set, keep_pushed, primaries
+from peoplesync.sync.inbound.match import (
+    companies,
+    company_to_set,
+    keep_pushed,
+    primaries,
+    pushed_creates,
+)
 from peoplesync.sync.inbound.plan import (
     BatchPlan,
     contribution,
@@ -102,6 +108,7 @@ class InboundRunner(InboundSkeleton):
         links = await self.store.find_links(
             step.system, step.sobject, [d.record["Id"] for d in drafts]
         )
+        links = {**links, **await pushed_creates(self.store, step, drafts, links)}
         persons = (
             await self.store.get_persons(list({link.entity_id for link in links.values()}))
             if links

@@ -1,18 +1,26 @@
-"""Create attempts of persons without a lookup key: no duplicate after a lost create answer.
+"""Create attempts: no duplicate after a lost create answer, and no old value taken back
+from a record the push made before its link was committed.
 
-A person with an email is found by the email lookup when a create's answer was lost (a
-timeout, a crash), and one keyed by the external-id field is upserted. A person with neither
-has nothing to look up, so before such persons are created the values sent are saved in the
-People store (state ``<system>:push:creates``, one transaction for the batch). While an
-attempt is saved, the person is first looked for among the records linked to nobody with the
-same last name and the same value in every field sent (the newest first: the lost create is
-the latest); a record found is linked instead of creating another. Creation times are not
-compared: the org's clock is not ours. The attempt is forgotten once the create's outcome is known.
+Before persons are created, the values sent are saved in the People store (state
+``<system>:push:creates``, one transaction for the batch); an attempt is forgotten once its
+person's link is committed (or the create failed). While an attempt is saved:
+
+- A person with an email is found by the email lookup when a create's answer was lost (a
+  timeout, a crash), and one keyed by the external-id field is upserted. A person with
+  neither has nothing to look up, so it is first looked for among the records linked to
+  nobody with the same last name and the same value in every field sent (the newest first:
+  the lost create is the latest); a record found is linked instead of creating another.
+  Creation times are not compared: the org's clock is not ours.
+- The inbound sync may read the new record before its link exists (the push's process died
+  after Salesforce took the create, or has not committed yet). The record matches its
+  person by email, but its values are the ones sent, which People may have changed since:
+  the inbound sync takes the attempt's values as the record's last synced state
+  (``sent_states``), so only what changed in Salesforce after the create is applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from peoplesync.people.model import ExternalLink, Person
@@ -31,16 +39,33 @@ def same_sent(sent: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     return all(norm(record.get(name)) == norm(value) for name, value in sent.items())
 
 
+def creates_key(system: str) -> str:
+    """Where the create attempts of ``system`` (``salesforce:<integration>``) are kept."""
+    return f"{system}:push:creates"
+
+
+def sent_states(
+    saved: Mapping[str, Any] | None, sobject: str, person_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Of ``person_ids``, those with a saved create attempt of ``sobject``: the values sent
+    (person id -> values)."""
+    found: dict[str, dict[str, Any]] = {}
+    for person_id in person_ids:
+        attempt = (saved or {}).get(person_id)
+        if isinstance(attempt, Mapping) and attempt.get("object") == sobject:
+            found[person_id] = dict(attempt.get("values") or {})
+    return found
+
+
 class CreateAttempts:
-    """The saved create attempts of persons without an email (for a step without an
-    external-id field)."""
+    """The saved create attempts of one integration's push."""
 
     def __init__(self, ctx: PushContext) -> None:
         self.ctx = ctx
 
     @property
     def key(self) -> str:
-        return f"{self.ctx.system}:push:creates"
+        return creates_key(self.ctx.system)
 
     async def _load(self) -> dict[str, Any]:
         return dict(await self.ctx.store.get_state(self.key) or {})
@@ -121,4 +146,4 @@ class CreateAttempts:
         return found
 
 
-__all__ = ["CreateAttempts", "same_sent"]
+__all__ = ["CreateAttempts", "creates_key", "same_sent", "sent_states"]

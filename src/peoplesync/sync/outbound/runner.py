@@ -348,6 +348,9 @@ class OutboundRunner:
                 updates.setdefault(sobject, []).extend(found)
             matched = {person.id for pairs in updates.values() for person, _ in pairs}
             creates = [p for p in creates if p.id not in matched]
+        # Linked (now or before): a create attempt left by a dead push is over once the
+        # links are committed.
+        work.settled += [person.id for pairs in updates.values() for person, _ in pairs]
         for sobject, pairs in updates.items():
             with tally(self.steps[sobject], report):
                 await self._writer.update(self.steps[sobject], pairs, definitions, report, work)

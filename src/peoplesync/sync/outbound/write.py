@@ -282,6 +282,11 @@ class OutboundWriter:
             rows.append((person, values))
         if not rows:
             return
+        # The values sent are saved first (see ``attempts``): persons without an email have
+        # no lookup key, so a lost answer is looked for by them before creating again, and
+        # the inbound sync reading a new record before its link is committed knows which of
+        # its values are only the ones sent.
+        await self.attempts.record(step.sobject, rows)
         # With an external-id field holding the person id, the write is an upsert: a repeat
         # after a lost answer or a crash finds the record it made instead of making another.
         external_id = await self.external_id(step)
@@ -293,13 +298,9 @@ class OutboundWriter:
                 external_id,
             )
         else:
-            # Persons without an email have no lookup key: the values sent are saved first,
-            # so that a lost answer is looked for by them before creating again.
-            unkeyed = [(p, v) for p, v in rows if not p.email]
-            await self.attempts.record(step.sobject, unkeyed)
             results = await self.write(step.sobject, "insert", [v for _, v in rows])
-            done = zip(rows, results, strict=True)
-            work.settled += [p.id for (p, _), r in done if r is not None and not p.email]
+        done = zip(rows, results, strict=True)
+        work.settled += [p.id for (p, _), r in done if r is not None]
         now = self.ctx.clock.now()
         unknown = 0
         for (person, values), result in zip(rows, results, strict=True):

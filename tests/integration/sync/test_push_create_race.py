@@ -1,0 +1,91 @@
+"""Issue 13's lost update, replayed deterministically against the sandbox org: a push creates a
+Lead for a person and its process dies before the new link is committed. The person then
+changes in People (an edit arriving from another org), and the inbound sync reads the new
+Lead before the push runs again. The Lead, unlinked, matches the person by email; its values
+are the ones the push sent, older than People's, and must not go over the edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from peoplesync.clock import SystemClock
+from peoplesync.people.store import PeopleStore
+from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
+
+from .conftest import World
+from .test_outbound import add, edit, leads_with, linked, pusher, record
+from .test_two_way import patch
+
+
+class Killed(BaseException):
+    """The process died (nothing below catches a BaseException that is no error)."""
+
+
+class DiesBeforeCommit:
+    """The People store, except that the push's commit of its links never happens."""
+
+    def __init__(self, store: PeopleStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def apply_removals(self, *args: Any, **options: Any) -> Any:
+        raise Killed
+
+
+async def dead_push(world: World) -> None:
+    """A push that creates what it has to in the org, then dies before committing."""
+    store: Any = DiesBeforeCommit(world.store)
+    push = OutboundRunner(world.leads.client, store, default_steps(), SystemClock())
+    with pytest.raises(Killed):
+        await push.run_once()
+
+
+async def test_a_lead_a_dead_push_created_does_not_undo_a_later_people_edit(world: World) -> None:
+    org = world.org
+    person = await add(
+        world, ["ada@example.com"], last_name="Lovelace", company="Engines", city="Paris"
+    )
+    await dead_push(world)
+    (lead,) = await leads_with(org, "ada@example.com")
+    assert (await record(org, "Lead", lead))["City"] == "Paris"
+
+    await edit(world, person, city="Leeds")  # People moves on (another org's edit)
+    await patch(org, lead, Title="Countess")  # and Salesforce edits the new Lead
+    report = await world.leads.run_once()  # reads the Lead before the push runs again
+    assert report.rejected == []
+    now = (await world.store.get_persons([person]))[person]
+    assert now.get("city") == "Leeds"  # not the City the dead push sent
+    assert now.get("title") == "Countess"  # the Lead's own edit arrives
+    assert await linked(world, person) == lead
+
+    again = await pusher(world).run_once()  # the push writes People's City to the Lead
+    assert (again.created, again.updated, again.errors) == (0, 1, [])
+    assert await leads_with(org, "ada@example.com") == [lead]
+    stored = await record(org, "Lead", lead)
+    assert (stored["City"], stored["Title"]) == ("Leeds", "Countess")
+    await world.leads.run_once()  # the push's echo changes nothing
+    now = (await world.store.get_persons([person]))[person]
+    assert (now.get("city"), now.get("title")) == ("Leeds", "Countess")
+
+
+async def test_a_lead_a_dead_push_created_is_linked_by_the_next_push_first(
+    world: World,
+) -> None:
+    org = world.org
+    person = await add(world, ["bea@example.com"], last_name="Bea", company="Engines", city="Paris")
+    await dead_push(world)
+    await edit(world, person, city="Leeds")
+    again = await pusher(world).run_once()  # the push runs again before the inbound sync
+    (lead,) = await leads_with(org, "bea@example.com")
+    assert (again.created, again.linked, again.updated) == (0, 1, 1)
+    assert await linked(world, person) == lead
+    assert (await record(org, "Lead", lead))["City"] == "Leeds"
+    await world.leads.run_once()
+    assert (await world.store.get_persons([person]))[person].get("city") == "Leeds"
+    # Nothing waits as a create attempt any more: the next create of another person is
+    # not taken for this one.
+    assert await world.store.get_state("salesforce:default:push:creates") in (None, {})
