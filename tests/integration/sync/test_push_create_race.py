@@ -18,6 +18,8 @@ from .conftest import World
 from .test_outbound import add, edit, leads_with, linked, pusher, record
 from .test_two_way import patch
 
+CREATES = "salesforce:default:push:creates"
+
 
 class Killed(BaseException):
     """The process died (nothing below catches a BaseException that is no error)."""
@@ -65,6 +67,7 @@ async def test_a_lead_a_dead_push_created_does_not_undo_a_later_people_edit(worl
     again = await pusher(world).run_once()  # the push writes People's City to the Lead
     assert (again.created, again.updated, again.errors) == (0, 1, [])
     assert await leads_with(org, "ada@example.com") == [lead]
+    assert await world.store.get_state(CREATES) in (None, {})  # the attempt is over
     stored = await record(org, "Lead", lead)
     assert (stored["City"], stored["Title"]) == ("Leeds", "Countess")
     await world.leads.run_once()  # the push's echo changes nothing
@@ -88,4 +91,4 @@ async def test_a_lead_a_dead_push_created_is_linked_by_the_next_push_first(
     assert (await world.store.get_persons([person]))[person].get("city") == "Leeds"
     # Nothing waits as a create attempt any more: the next create of another person is
     # not taken for this one.
-    assert await world.store.get_state("salesforce:default:push:creates") in (None, {})
+    assert await world.store.get_state(CREATES) in (None, {})
