@@ -16,6 +16,7 @@ from peoplesync.cli.report_sync import (
     EventKeyOption,
     InboundWebhookOption,
     ReportsWebhookOption,
+    UnitCaCertOption,
     edit,
     sync_reports,
 )
@@ -78,9 +79,7 @@ def add(
     reports_webhook: ReportsWebhookOption = None,
     inbound_webhook: InboundWebhookOption = None,
     clicks_webhook: ClicksWebhookOption = None,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
-    ] = None,
+    ca_cert: UnitCaCertOption = None,
     salt_key_name: Annotated[
         str | None,
         typer.Option("--salt-key", help="The customerKey PEOPLESYNC_MC_SALT_KEY is stored as"),

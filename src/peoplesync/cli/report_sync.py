@@ -43,6 +43,9 @@ ClicksWebhookOption = Annotated[
         help="External storage: URL tracked clicks are POSTed to (default: the reports one)",
     ),
 ]
+UnitCaCertOption = Annotated[
+    str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
+]
 InboundWebhookOption = Annotated[
     str | None,
     typer.Option("--inbound-webhook", help="External storage: URL replies are POSTed to"),
@@ -66,9 +69,7 @@ def edit(
             "(Key Management external key)",
         ),
     ] = None,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
-    ] = None,
+    ca_cert: UnitCaCertOption = None,
     remove_salt_key: Annotated[
         str | None,
         typer.Option("--remove-salt-key", help="Forget the salt key with this customerKey"),
@@ -179,9 +180,7 @@ def sync_reports(
     name: Annotated[str, typer.Argument(help="The business unit's name")],
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
     interval: Annotated[float, typer.Option("--interval", help="Seconds between passes")] = 30.0,
-    ca_cert: Annotated[
-        str | None, typer.Option("--ca-cert", help="A CA file to trust (a private sandbox's)")
-    ] = None,
+    ca_cert: UnitCaCertOption = None,
     lease: Annotated[
         float,
         typer.Option(

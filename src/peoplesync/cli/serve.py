@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -150,7 +150,6 @@ def serve(
     from peoplesync.web.server import (
         address_of,
         listen,
-        run_served,
         serve_web,
         spawn_journey_processes,
         stop_processes,
@@ -193,24 +192,25 @@ def serve(
             finally:
                 await asyncio.to_thread(stop_processes, helpers)
 
-    try:
-        run_served(run())
-    except PeopleSyncError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        return
+    _served(run())
 
 
 def _serve_journey_only(settings: Settings, fd: int, parent: int | None, access_log: bool) -> None:
-    from peoplesync.web.server import inherited, run_served, serve_journey
+    from peoplesync.web.server import inherited, serve_journey
 
     async def run() -> None:
         async with services(settings) as wired:
             await serve_journey(wired, inherited(fd), access_log=access_log, parent=parent)
 
+    _served(run())
+
+
+def _served(main: Coroutine[Any, Any, None]) -> None:
+    """Serve until ``main`` ends; an error is printed (exit 1), Ctrl+C ends quietly."""
+    from peoplesync.web.server import run_served
+
     try:
-        run_served(run())
+        run_served(main)
     except PeopleSyncError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
