@@ -1,20 +1,40 @@
-"""What is wrong with a business unit's entered settings, each problem naming its field."""
+"""A business unit's settings as entered, and what is wrong with them, each problem naming
+its field."""
 
 from __future__ import annotations
 
 import re
 import ssl
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from peoplesync.errors import SettingError
 from peoplesync.marketing_cloud import salt_keys
 
-if TYPE_CHECKING:
-    from peoplesync.marketing_cloud.units import UnitSettings
-
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 STORAGE = ("native", "external")
+
+
+@dataclass(frozen=True)
+class UnitSettings:
+    """What a person enters for a business unit (secrets included, never stored in clear)."""
+
+    name: str
+    mid: str
+    client_id: str
+    auth_url: str
+    client_secret: str
+    jwt_secret: str | None = None
+    salt_key: str | None = None
+    salt_key_name: str | None = None  # the key's customerKey; none: the unnamed salt key
+    default_account: str | None = None
+    short_domain: str | None = None
+    report_storage: str = "native"
+    event_definition_key: str | None = None
+    reports_webhook_url: str | None = None
+    inbound_webhook_url: str | None = None
+    clicks_webhook_url: str | None = None
+    ca_cert: str | None = None
 
 
 def check(unit: UnitSettings) -> None:

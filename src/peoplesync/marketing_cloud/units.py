@@ -21,34 +21,12 @@ from peoplesync.errors import NotFoundError, SettingError, SettingTakenError
 from peoplesync.marketing_cloud import salt_keys
 from peoplesync.marketing_cloud.signed_body import key_bytes
 from peoplesync.marketing_cloud.tables import business_units
+from peoplesync.marketing_cloud.unit_checks import UnitSettings, problems
 from peoplesync.marketing_cloud.unit_checks import check as _check
-from peoplesync.marketing_cloud.unit_checks import problems
 from peoplesync.people.model import new_id
 from peoplesync.secret_box import SecretBox
 
 _u = business_units
-
-
-@dataclass(frozen=True)
-class UnitSettings:
-    """What a person enters for a business unit (secrets included, never stored in clear)."""
-
-    name: str
-    mid: str
-    client_id: str
-    auth_url: str
-    client_secret: str
-    jwt_secret: str | None = None
-    salt_key: str | None = None
-    salt_key_name: str | None = None  # the key's customerKey; none: the unnamed salt key
-    default_account: str | None = None
-    short_domain: str | None = None
-    report_storage: str = "native"
-    event_definition_key: str | None = None
-    reports_webhook_url: str | None = None
-    inbound_webhook_url: str | None = None
-    clicks_webhook_url: str | None = None
-    ca_cert: str | None = None
 
 
 @dataclass(frozen=True)
