@@ -218,9 +218,11 @@ def _recorded(world: World, activity: str) -> int:
 
 
 def test_a_killed_run_is_continued_without_sending_twice(tmp_path: Path) -> None:
-    count = 150
+    # Enough contacts that the kill lands mid-journey: the runner stores steps in batches of
+    # at most 500 (or every half second), so 150 fast executes could all land in one batch.
+    count = 1000
     contacts = [
-        {"ContactKey": f"K-{n:03d}", "FirstName": f"N{n}", "Mobile": f"+3859{n:07d}1"}
+        {"ContactKey": f"K-{n:04d}", "FirstName": f"N{n}", "Mobile": f"+3859{n:07d}1"}
         for n in range(count)
     ]
     with journey_world(tmp_path, contacts, "--report-delay", "0.2") as world:
