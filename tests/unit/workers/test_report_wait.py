@@ -66,6 +66,7 @@ async def test_a_missing_ca_file_is_named_and_a_ca_file_is_loaded_once(tmp_path:
     with pytest.raises(ConfigurationError) as refused:
         async with connect(_keys(str(tmp_path / "nowhere.pem"))):
             pass
-    assert "business unit 'acme': field ca_cert" in str(refused.value)
+    assert "business unit 'acme': its CA file" in str(refused.value)
+    assert "nowhere.pem' cannot be read" in str(refused.value)
     async with connect(_keys(None)) as (_, first), connect(_keys(None)) as (_, second):
         assert first._transport._pool._ssl_context is second._transport._pool._ssl_context
