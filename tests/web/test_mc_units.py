@@ -215,6 +215,9 @@ async def test_named_salt_keys_by_form_and_rest_show_only_their_names(
         assert added.status_code == 303
         page = await http.get("/marketing-cloud/acme")
         assert "sms-salt" in page.text and SALT not in page.text
+        # the page shows where an activity signing with that key is registered
+        assert 'data-salt-endpoint="sms-salt"' in page.text
+        assert "/journey/acme~sms-salt/message/" in page.text
     patched = await admin.patch(
         f"{UNITS}/acme", json={"salt_key": "0xabcdef", "salt_key_name": "push-salt"}
     )

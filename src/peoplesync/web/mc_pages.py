@@ -24,6 +24,7 @@ from peoplesync.web.mc_view import (
     base_url,
     endpoints,
     mc_of,
+    salt_key_endpoints,
     settings_from,
     unit_values,
 )
@@ -122,6 +123,7 @@ async def _unit_page(
         status,
         unit=unit,
         endpoints=endpoints(base_url(request), unit.name),
+        salt_endpoints=salt_key_endpoints(base_url(request), unit),
         values=values,
         errors=shown.pop("errors", {}),
         webhooks=WEBHOOKS,

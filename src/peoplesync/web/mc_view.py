@@ -72,6 +72,14 @@ def endpoints(base: str, unit: str) -> dict[str, str]:
     return shown
 
 
+def salt_key_endpoints(base: str, unit: UnitInfo) -> dict[str, str]:
+    """The Message activity endpoint of each named salt key: an activity signed with that
+    key is registered there (Journey Builder fetches its config.json under that URL)."""
+    return {
+        name: endpoint(base, unit.name, ActivityKind.MESSAGE, name) for name in unit.salt_key_names
+    }
+
+
 def unit_json(unit: UnitInfo, base: str) -> dict[str, Any]:
     """A unit as the REST API shows it: settings, whether each secret is set, endpoints."""
     return {
@@ -93,11 +101,7 @@ def unit_json(unit: UnitInfo, base: str) -> dict[str, Any]:
         "ca_cert": unit.ca_cert,
         "created_at": unit.created_at.isoformat(),
         "endpoints": endpoints(base, unit.name),
-        # the Message activity of each named salt key (Journey Builder signs with it there)
-        "salt_key_endpoints": {
-            name: endpoint(base, unit.name, ActivityKind.MESSAGE, name)
-            for name in unit.salt_key_names
-        },
+        "salt_key_endpoints": salt_key_endpoints(base, unit),
     }
 
 
