@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import yaml
 
+from bench.journey_hops import hop_summary, stage_rates, timelines
 from bench.process_cpu import load_average
 from peoplesync.marketing_cloud.client import MarketingCloudClient
 from peoplesync.marketing_cloud.data_extensions import SAMPLE_AUDIENCE
@@ -126,13 +127,13 @@ def _provider_numbers(info: dict[str, Any], contacts: int) -> Counter[str]:
     return Counter(message["to"] for message in state["messages"])
 
 
-def run(contacts: int, wait: float, retries: float) -> dict[str, Any]:
+def run(contacts: int, wait: float, retries: float, report_delay: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         root = Path(folder)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         provider = stack.enter_context(
-            _sandbox("provider", root / "provider", "--report-delay", "0.2")
+            _sandbox("provider", root / "provider", "--report-delay", str(report_delay))
         )
         mc = stack.enter_context(_sandbox("marketing-cloud", root / "mc", "--http"))
         asyncio.run(_entry(mc, contacts))
@@ -189,6 +190,12 @@ def run(contacts: int, wait: float, retries: float) -> dict[str, Any]:
         )
         loads.append(load_average())
         numbers = _provider_numbers(provider, contacts)
+        lines = timelines(
+            root / "data" / "peoplesync.db",
+            root / "provider" / "provider.sqlite3",
+            root / "mc" / "journeys.sqlite3",
+            ("SMS-1", "WAIT-1", "SPLIT-1"),
+        )
     execute = summary["execute"]["SMS-1"]
     return {
         "benchmark": "journey_run",
@@ -207,6 +214,9 @@ def run(contacts: int, wait: float, retries: float) -> dict[str, Any]:
         "message_execute_p50_ms": execute["p50_ms"],
         "message_execute_p99_ms": execute["p99_ms"],
         "branches": summary["branches"].get("SPLIT-1", {}),
+        "report_delay_seconds": report_delay,
+        **hop_summary(lines),
+        "stage_rates_per_second": stage_rates(lines),
         "load_average_1m": loads,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -218,5 +228,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--wait", type=float, default=30.0, help="seconds of the Wait step")
     parser.add_argument("--retries", type=float, default=0.1, help="share of executes re-sent")
+    parser.add_argument(
+        "--report-delay",
+        type=float,
+        default=0.2,
+        help="the sandbox provider's seconds from accept to the final delivery report",
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.contacts, args.wait, args.retries)))
+    print(json.dumps(run(args.contacts, args.wait, args.retries, args.report_delay)))

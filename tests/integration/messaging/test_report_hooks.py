@@ -51,7 +51,8 @@ async def test_reports_reach_the_outbox_once(rig: Rig) -> None:
     # The provider retries a report it believes we missed: nothing more happens.
     first = rig.sandbox.reports.delivered[0]
     again = await rig.hooks.post(first["url"], json=first["payload"])
-    assert again.status_code == 200 and again.json()["duplicates"] == 1
+    repeated = len(first["payload"]["results"])  # reports due together go in one post
+    assert again.status_code == 200 and again.json()["duplicates"] == repeated > 1
     events_before = {key: await rig.outbox.events(i) for key, i in ids.items()}
     await rig.hooks.post(first["url"], json=first["payload"])
     assert {key: await rig.outbox.events(i) for key, i in ids.items()} == events_before

@@ -31,6 +31,10 @@ def provider(
     report_delay: Annotated[
         float, typer.Option(help="Seconds from accept to the delivery report")
     ] = 1.0,
+    report_batch: Annotated[
+        int, typer.Option(help="Reports due together to one URL: at most this many in a post")
+    ] = 100,
+    webhook_concurrency: Annotated[int, typer.Option(help="Report posts in flight at once")] = 4,
     retry_scale: Annotated[
         float, typer.Option(help="Scale of the webhook retry schedule (1 = 1 min + n^2 min)")
     ] = 1.0,
@@ -58,6 +62,8 @@ def provider(
             rate_500=rate_500,
             rate_429=rate_429,
             report_delay_seconds=report_delay,
+            report_batch=report_batch,
+            webhook_concurrency=webhook_concurrency,
         ),
         retry_scale=retry_scale,
         mo_url=mo_url,

@@ -16,6 +16,8 @@ class ProviderKnobs:
     report_delay_seconds: float = 1.0  # from accept to the final delivery report
     seen_delay_seconds: float = 2.0  # from delivery to seen, for channels that report it
     pending_expiry_seconds: float = 60.0  # when a message "pending until expiry" expires
+    report_batch: int = 100  # reports due together to one URL: at most this many in one post
+    webhook_concurrency: int = 4  # report posts in flight at once
 
 
 @dataclass(frozen=True)

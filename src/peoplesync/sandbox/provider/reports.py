@@ -1,5 +1,6 @@
 """Delivery and seen reports: their payloads, and a loop that posts them (and replies from
-handsets, see ``inbound``, and click reports, see ``clicks``) when due.
+handsets, see ``inbound``, and click reports, see ``clicks``) when due. Reports due together
+to one URL are posted together (the ``results`` array holds several), a few posts at once.
 
 A receiver that fails (non-2xx or unreachable) is retried after 1 min + 1 min x n^2, as the
 real service does, scaled by ``retry_scale``; after ``max_webhook_attempts`` it is given up.
@@ -20,7 +21,7 @@ from peoplesync.sandbox.provider.clicks import click_payload
 from peoplesync.sandbox.provider.config import ProviderConfig
 from peoplesync.sandbox.provider.inbound import inbound_payload
 from peoplesync.sandbox.provider.outcomes import fate_of
-from peoplesync.sandbox.provider.store import GAVE_UP, SENT, MessageStore, StoredMessage
+from peoplesync.sandbox.provider.store import GAVE_UP, SENT, Mark, MessageStore, StoredMessage
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -73,7 +74,12 @@ def retry_delay(attempt: int, scale: float) -> float:
 
 
 class ReportDispatcher:
-    """Posts due reports to each message's webhook; runs until stopped."""
+    """Posts due reports to each message's webhook; runs until stopped.
+
+    Like a real provider's many workers, it does not post one report after the other:
+    reports due to the same URL go together, up to ``report_batch`` in one post's ``results``
+    array, and up to ``webhook_concurrency`` posts are in flight at once.
+    """
 
     def __init__(
         self,
@@ -90,6 +96,7 @@ class ReportDispatcher:
         self._clock = clock
         self._tick = tick
         self._task: asyncio.Task[None] | None = None
+        self._more = False  # the last pass left due reports behind (a full page)
         self.delivered: list[dict[str, Any]] = []  # every payload accepted, for the control page
 
     def start(self) -> None:
@@ -108,20 +115,16 @@ class ReportDispatcher:
                 await self.dispatch_due()
             except Exception:  # the loop must outlive any one bad receiver or row
                 log.exception("report dispatch failed; retrying")
-            await asyncio.sleep(self._tick)
+                self._more = False
+            if not self._more:
+                await asyncio.sleep(self._tick)
 
     async def dispatch_due(self) -> int:
-        """Post every report due now; returns how many were posted successfully."""
+        """Post every report due now (a page of each kind); returns how many reports were
+        posted successfully."""
         now = self._clock()
-        posted = 0
-        for message in await self._store.due("report", now):
-            payload = {"results": [delivery_report(message, now)]}
-            if await self._post("report", message, message.notify_url, payload):
-                posted += 1
-        for message in await self._store.due("seen", now):
-            payload = {"results": [seen_report(message, now)]}
-            if await self._post("seen", message, message.seen_url, payload):
-                posted += 1
+        self._more = False
+        posted = await self._dispatch("report", now) + await self._dispatch("seen", now)
         for reply in await self._store.inbound_due(now):
             payload = inbound_payload(reply, provider_time(reply.received_at))
             if await self._deliver("inbound", reply.url, payload):
@@ -140,6 +143,49 @@ class ReportDispatcher:
                 await self._store.mark_click(click.id, state, next_at)
         return posted
 
+    async def _dispatch(self, kind: str, now: float) -> int:
+        """One page of due ``kind`` reports: grouped by URL, posted in batches at once,
+        then marked in one transaction."""
+        knobs = self._config.knobs
+        page = max(1, knobs.report_batch) * max(1, knobs.webhook_concurrency) * 4
+        due = await self._store.due(kind, now, limit=page)
+        self._more = self._more or len(due) == page
+        marks: list[Mark] = []
+        by_url: dict[str, list[StoredMessage]] = {}
+        for message in due:
+            url = message.notify_url if kind == "report" else message.seen_url
+            if url:
+                by_url.setdefault(url, []).append(message)
+            else:  # nowhere to post: done with it
+                marks.append(Mark(message.message_id, SENT))
+        size = max(1, knobs.report_batch)
+        batches = [
+            (url, messages[start : start + size])
+            for url, messages in by_url.items()
+            for start in range(0, len(messages), size)
+        ]
+        slots = asyncio.Semaphore(max(1, knobs.webhook_concurrency))
+
+        async def post(url: str, batch: list[StoredMessage]) -> list[Mark]:
+            build = delivery_report if kind == "report" else seen_report
+            payload = {"results": [build(message, now) for message in batch]}
+            async with slots:
+                ok = await self._deliver(kind, url, payload)
+            if ok:
+                answered = self._clock()
+                return [Mark(m.message_id, SENT, None, answered) for m in batch]
+            attempts = [m.report_attempts if kind == "report" else m.seen_attempts for m in batch]
+            return [
+                Mark(m.message_id, *self._next_try(tries))
+                for m, tries in zip(batch, attempts, strict=True)
+            ]
+
+        done = await asyncio.gather(*(post(url, batch) for url, batch in batches))
+        marks += [mark for batch in done for mark in batch]
+        if marks:
+            await self._store.mark(kind, marks)
+        return sum(1 for batch in done for mark in batch if mark.posted_at is not None)
+
     async def _deliver(self, kind: str, url: str, payload: dict[str, Any]) -> bool:
         try:
             response = await self._http.post(url, json=payload, timeout=10.0)
@@ -156,17 +202,3 @@ class ReportDispatcher:
         if attempt >= self._config.max_webhook_attempts:
             return GAVE_UP, None
         return 0, self._clock() + retry_delay(attempt, self._config.retry_scale)
-
-    async def _post(
-        self, kind: str, message: StoredMessage, url: str | None, payload: dict[str, Any]
-    ) -> bool:
-        attempts = message.report_attempts if kind == "report" else message.seen_attempts
-        if not url:
-            await self._store.mark(kind, message.message_id, SENT, None)
-            return False
-        if await self._deliver(kind, url, payload):
-            await self._store.mark(kind, message.message_id, SENT, None)
-            return True
-        state, next_at = self._next_try(attempts)
-        await self._store.mark(kind, message.message_id, state, next_at)
-        return False

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS messages (
     seen_due REAL,
     seen_state INTEGER NOT NULL DEFAULT 0,
     seen_attempts INTEGER NOT NULL DEFAULT 0,
-    seen_next REAL
+    seen_next REAL,
+    report_posted_at REAL
 );
 CREATE INDEX IF NOT EXISTS messages_report_due ON messages (report_state, report_next);
 CREATE INDEX IF NOT EXISTS messages_seen_due ON messages (seen_state, seen_next);
@@ -110,6 +111,16 @@ class NewMessage:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """What became of one message's report after a post: its state and next try."""
+
+    message_id: str
+    state: int
+    next_at: float | None = None
+    posted_at: float | None = None
+
+
+@dataclass(frozen=True)
 class InboundReply:
     """A reply from a handset (MO), waiting for or done with its post to the MO URL."""
 
@@ -169,6 +180,10 @@ class MessageStore:
         self._db = await aiosqlite.connect(self._path)
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.executescript(_SCHEMA)
+        cursor = await self._db.execute("PRAGMA table_info(messages)")
+        if "report_posted_at" not in {row[1] for row in await cursor.fetchall()}:
+            # a data dir made before the column: added at the end, so ``_row`` still reads it
+            await self._db.execute("ALTER TABLE messages ADD COLUMN report_posted_at REAL")
         await self._db.commit()
 
     async def close(self) -> None:
@@ -231,13 +246,19 @@ class MessageStore:
         )
         return [_row(row) for row in await cursor.fetchall()]
 
-    async def mark(self, kind: str, message_id: str, state: int, next_at: float | None) -> None:
+    async def mark(self, kind: str, marks: Sequence[Mark]) -> None:
+        """After posts (or give-ups) of ``kind`` reports, in one transaction; a mark's
+        ``posted_at`` (when a delivery report's post was answered 2xx) is kept for timings."""
         column = "report" if kind == "report" else "seen"
+        posted = ", report_posted_at = COALESCE(?, report_posted_at)" if kind == "report" else ""
+        rows = [
+            (m.state, m.next_at, *((m.posted_at,) if posted else ()), m.message_id) for m in marks
+        ]
         async with self._lock:
-            await self.db.execute(
+            await self.db.executemany(
                 f"UPDATE messages SET {column}_state = ?, {column}_next = ?,"
-                f" {column}_attempts = {column}_attempts + 1 WHERE message_id = ?",
-                (state, next_at, message_id),
+                f" {column}_attempts = {column}_attempts + 1{posted} WHERE message_id = ?",
+                rows,
             )
             await self.db.commit()
 
