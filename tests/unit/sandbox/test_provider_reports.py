@@ -119,3 +119,26 @@ async def test_a_failed_batch_leaves_each_of_its_reports_for_a_retry(
         ("m-0001", 1),
         ("m-0002", 1),
     ]
+
+
+async def test_a_data_dir_from_before_the_posted_time_gets_its_column(tmp_path: Path) -> None:
+    path = tmp_path / "provider.sqlite3"
+    with sqlite3.connect(path) as db:  # the messages table as it was made before
+        db.execute(
+            "CREATE TABLE messages (message_id TEXT PRIMARY KEY, bulk_id TEXT NOT NULL,"
+            " channel TEXT NOT NULL, recipient TEXT NOT NULL, sender TEXT, body TEXT NOT NULL,"
+            " callback_data TEXT, notify_url TEXT, seen_url TEXT, status TEXT NOT NULL,"
+            " submitted_at REAL NOT NULL, report_due REAL,"
+            " report_state INTEGER NOT NULL DEFAULT 0,"
+            " report_attempts INTEGER NOT NULL DEFAULT 0, report_next REAL, seen_due REAL,"
+            " seen_state INTEGER NOT NULL DEFAULT 0, seen_attempts INTEGER NOT NULL DEFAULT 0,"
+            " seen_next REAL)"
+        )
+    store = MessageStore(path)
+    await store.open()
+    try:
+        await store.add([_message(1, "https://people.test/d")])
+        assert await _dispatcher(store, Receiver()).dispatch_due() == 1
+        assert _posted_at(path) == {"m-0001": NOW}
+    finally:
+        await store.close()
