@@ -40,6 +40,7 @@ from peoplesync.messaging.send_rates import reserve_slots
 from peoplesync.messaging.speed_limit import SpeedLimit
 from peoplesync.messaging.tables import message_events, outbound_messages
 from peoplesync.people.model import new_id
+from peoplesync.people.write_gate import write_gate
 
 _m = outbound_messages
 _ENQUEUE_LOCK = 0x70736D71  # "psmq": the outbox's advisory lock on PostgreSQL
@@ -110,7 +111,13 @@ class Outbox:
         keys = [draft.idempotency_key for draft in drafts]
         out: dict[str, Enqueued] = {}
         fields: dict[str, str | None] = {}
-        async with self._engine.begin() as conn:
+        # Short links planned and texts validated (as they will be sent) before the write
+        # lock: pure work that need not hold up the other writers.
+        prepared = [self._prepare(d.channel, d.request) for d in drafts]
+        verdicts = [
+            p.refusal or _verdict(d, p.request) for d, p in zip(drafts, prepared, strict=True)
+        ]
+        async with write_gate(self._engine), self._engine.begin() as conn:
             await _serialise(conn)
             existing = await conn.execute(
                 sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
@@ -119,24 +126,25 @@ class Outbox:
             )
             for key, message_id, status, detail in existing:
                 out[key] = Enqueued(message_id, status, None, detail, duplicate=True)
-            fresh = [d for d in drafts if d.idempotency_key not in out]
+            fresh = [
+                (draft, verdict, ready)
+                for draft, verdict, ready in zip(drafts, verdicts, prepared, strict=True)
+                if draft.idempotency_key not in out
+            ]
             if fresh and limit_key is not None:  # a retry of a stored draft still answers
                 await refuse_if_stopped(conn, limit_key)
-            # Short links first: the text is validated as it will be sent.
-            prepared = [self._prepare(d.channel, d.request) for d in fresh]
-            verdicts = [
-                p.refusal or _verdict(d, p.request) for d, p in zip(fresh, prepared, strict=True)
-            ]
-            valid_count = sum(1 for v in verdicts if v.ok)
+            seen_keys: set[str] = set()
+            unique = []  # one message per key, the first draft's
+            for each in fresh:
+                if each[0].idempotency_key not in seen_keys:
+                    seen_keys.add(each[0].idempotency_key)
+                    unique.append(each)
+            valid_count = sum(1 for _, verdict, _ in unique if verdict.ok)
             slots = await reserve_slots(conn, limit, limit_key, now, valid_count)
             rows: list[dict[str, Any]] = []
             plans: dict[str, LinkPlan] = {}
             originals: dict[str, Mapping[str, object]] = {}
-            seen_keys: set[str] = set()
-            for draft, verdict, ready in zip(fresh, verdicts, prepared, strict=True):
-                if draft.idempotency_key in seen_keys:
-                    continue
-                seen_keys.add(draft.idempotency_key)
+            for draft, verdict, ready in unique:
                 message_id = new_id()
                 recipient = draft.request.get("to")
                 row = {
@@ -198,15 +206,17 @@ class Outbox:
             sa.and_(_m.c.state == QUEUED, _m.c.send_after <= now),
             sa.and_(_m.c.state == SENDING, _m.c.lease_until < now),
         )
-        async with self._engine.begin() as conn:
+        async with write_gate(self._engine), self._engine.begin() as conn:
             pick = sa.select(_m.c.id).where(due).order_by(_m.c.send_after).limit(count)
             if conn.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
             ids = [row[0] for row in await conn.execute(pick)]
             if not ids:
                 return []
-            token = new_id()  # this claim's mark: another claimer may have taken some ids
-            await conn.execute(
+            token = new_id()  # this claim's mark, for the sender's answers and releases
+            # The rows this claim took come back from the UPDATE itself (an id another
+            # claimer took meanwhile no longer matches ``due``): no second look, by key.
+            rows = await conn.execute(
                 sa.update(_m)
                 .where(_m.c.id.in_(ids), due)
                 .values(
@@ -215,8 +225,8 @@ class Outbox:
                     claimed_by=token,
                     attempts=_m.c.attempts + 1,
                 )
+                .returning(*_m.c)
             )
-            rows = await conn.execute(sa.select(_m).where(_m.c.claimed_by == token))
             claimed = [queued_message(row._mapping) for row in rows]
         claimed.sort(key=lambda message: message.send_after)
         return claimed
@@ -231,7 +241,7 @@ class Outbox:
         for result in results:  # most answers are alike: one statement per kind of answer
             key = (result.outcome, result.status_name, result.description)
             groups.setdefault(key, []).append(result)
-        async with self._engine.begin() as conn:
+        async with write_gate(self._engine), self._engine.begin() as conn:
             for (outcome, status_name, description), members in groups.items():
                 by_id = {result.message_id: result for result in members}
                 changed = await conn.execute(
@@ -290,7 +300,7 @@ class Outbox:
         self, ids: Sequence[str], retry_at: datetime, detail: str, *, claimed_by: str
     ) -> None:
         """Give messages the claim ``claimed_by`` still holds back for a later try."""
-        async with self._engine.begin() as conn:
+        async with write_gate(self._engine), self._engine.begin() as conn:
             await conn.execute(
                 sa.update(_m)
                 .where(_m.c.id.in_(ids), _m.c.state == SENDING, _m.c.claimed_by == claimed_by)
