@@ -6,10 +6,16 @@ instead each caller hands its draft here and awaits its own answer, and the draf
 arrive within ``max_wait`` (or ``max_batch`` of them) are stored together. The 5 ms default
 was measured (docs/benchmarks.md): with the call's CPU as it was first (about 1 ms), 4 ms made
 batches of two or three drafts and 15 ms was chosen; once a call cost about 0.4 ms, 5 ms gave
-2,300-2,400 calls/s in one process against 1,800-1,850 at 15 ms, p99 alike. One batch is
-stored at a time; what arrives meanwhile makes the next one (the busier, the bigger the
-batches). Drafts sharing a speed limit go in one ``Outbox.enqueue`` call, so their slots stay
-evenly spaced. A failed batch fails each of its callers with the same error.
+2,300-2,400 calls/s in one process against 1,800-1,850 at 15 ms, p99 alike.
+
+Up to ``max_running`` batches (2) are stored at once: the next one is taken when its window
+ends even while another commits, so it gets its connection, plans and validates its drafts
+and waits for the write lock (the outbox's own: SQLite's write gate and ``BEGIN IMMEDIATE``,
+PostgreSQL's advisory lock) meanwhile, instead of starting only once the other is done. The
+lock keeps one idempotency key one message and speed-limit slots distinct. When both are
+busy, what arrives waits for the first to finish and goes as one batch. Drafts sharing a
+speed limit go in one ``Outbox.enqueue`` call, so their slots stay evenly spaced. A failed
+batch fails each of its callers with the same error.
 """
 
 from __future__ import annotations
@@ -31,16 +37,25 @@ class _Waiting:
 
 
 class EnqueueBatcher:
-    """Stores drafts through ``outbox`` in shared transactions."""
+    """Stores drafts through ``outbox`` in shared transactions, ``max_running`` at a time."""
 
-    def __init__(self, outbox: Outbox, *, max_batch: int = 500, max_wait: float = 0.005) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        *,
+        max_batch: int = 500,
+        max_wait: float = 0.005,
+        max_running: int = 2,
+    ) -> None:
         self._outbox = outbox
         self._max_batch = max_batch
         self._max_wait = max_wait
+        self._max_running = max_running
         self._waiting: dict[Group, _Waiting] = {}
         self._count = 0
         self._timer: asyncio.TimerHandle | None = None
-        self._running: asyncio.Task[None] | None = None
+        self._due = False  # what waits has waited its window (or filled a batch)
+        self._running: set[asyncio.Task[None]] = set()
 
     async def enqueue(
         self, draft: MessageDraft, *, limit: SpeedLimit | None = None, limit_key: str | None = None
@@ -53,30 +68,34 @@ class EnqueueBatcher:
         self._count += 1
         if self._count >= self._max_batch:
             self._flush()
-        elif self._timer is None:
+        elif self._timer is None and not self._due:
             self._timer = asyncio.get_running_loop().call_later(self._max_wait, self._flush)
         return await answer
 
     async def close(self) -> None:
-        """Store what waits and let the running batch finish."""
+        """Store what waits and let the running batches finish."""
         self._flush()
-        while self._running is not None:
-            await asyncio.wait([self._running])
+        while self._running:
+            await asyncio.wait(set(self._running))
 
     def _flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._running is not None or not self._waiting:
-            return  # the running batch stores what waits when it is done
-        batch, self._waiting, self._count = self._waiting, {}, 0
-        self._running = asyncio.get_running_loop().create_task(self._run(batch))
+        if not self._waiting:
+            self._due = False
+            return
+        if len(self._running) >= self._max_running:
+            self._due = True  # the first batch to finish starts this one
+            return
+        batch, self._waiting, self._count, self._due = self._waiting, {}, 0, False
+        task = asyncio.get_running_loop().create_task(self._store(batch))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
 
-    async def _run(self, batch: dict[Group, _Waiting]) -> None:
-        try:
-            await self._store(batch)
-        finally:
-            self._running = None
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._due:
             self._flush()
 
     async def _store(self, batch: dict[Group, _Waiting]) -> None:

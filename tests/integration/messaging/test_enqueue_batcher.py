@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -84,3 +85,70 @@ async def test_close_stores_what_waits(engine: AsyncEngine, clock: ManualClock, 
     await asyncio.sleep(0)
     await batcher.close()
     assert len({(await w).message_id for w in waiting}) == count
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait until ``condition`` holds (failing after 5 s rather than hanging)."""
+    for _ in range(5000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the condition never held")
+
+
+class HeldOutbox(Outbox):
+    """Holds each batch until the test lets it go; counts batches in flight."""
+
+    def __init__(self, engine: AsyncEngine, clock: ManualClock) -> None:
+        super().__init__(engine, clock)
+        self.go = asyncio.Event()
+        self.running = 0
+        self.most_running = 0
+        self.sizes: list[int] = []
+
+    async def enqueue(self, drafts: Any, **options: Any) -> list[Enqueued]:
+        self.sizes.append(len(drafts))
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        try:
+            await self.go.wait()
+            return await super().enqueue(drafts, **options)
+        finally:
+            self.running -= 1
+
+
+async def test_a_second_batch_is_taken_while_the_first_is_stored_and_no_third(
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
+    outbox = HeldOutbox(engine, clock)
+    batcher = EnqueueBatcher(outbox, max_wait=0.001)
+    calls = []
+    for wave in range(4):  # each wave waits out the window before the next arrives
+        calls += [asyncio.ensure_future(batcher.enqueue(draft(10 * wave + n))) for n in range(3)]
+        started = min(wave + 1, 2)
+        await _until(lambda: len(outbox.sizes) >= started)  # noqa: B023 (awaited here)
+    await asyncio.sleep(0.01)
+    assert outbox.running == 2  # two batches stored at once (one did, before) ...
+    assert outbox.sizes == [3, 3]  # ... and the two later waves wait as one
+    outbox.go.set()
+    answers = await asyncio.gather(*calls)
+    assert outbox.most_running == 2
+    assert sorted(outbox.sizes) == [3, 3, 6]
+    assert len({a.message_id for a in answers}) == 12
+    await batcher.close()
+
+
+async def test_two_batches_at_once_keep_one_message_per_key(
+    engine: AsyncEngine, clock: ManualClock
+) -> None:
+    outbox = HeldOutbox(engine, clock)
+    batcher = EnqueueBatcher(outbox, max_wait=0.001)
+    first = asyncio.ensure_future(batcher.enqueue(draft(1, key="same")))
+    await _until(lambda: len(outbox.sizes) == 1)
+    second = asyncio.ensure_future(batcher.enqueue(draft(2, key="same")))
+    await _until(lambda: len(outbox.sizes) == 2)
+    outbox.go.set()
+    one, two = await asyncio.gather(first, second)
+    assert one.message_id == two.message_id
+    assert [one.duplicate, two.duplicate].count(True) == 1
+    assert await outbox.counts() == {"queued": 1}
