@@ -33,6 +33,7 @@ class SendRound:
     rejected: int = 0
     retried: int = 0
     stopped: list[str] = field(default_factory=list)  # accounts refused (bad key)
+    full: bool = False  # the claim took a whole batch: more may be due at once
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -63,7 +64,7 @@ class Sender:
 
     async def run_once(self) -> SendRound:
         claimed = await self._outbox.claim(self._batch, self._lease)
-        done = SendRound(claimed=len(claimed))
+        done = SendRound(claimed=len(claimed), full=len(claimed) >= self._batch)
         by_account: dict[str, list[QueuedMessage]] = {}
         for message in claimed:
             by_account.setdefault(message.account, []).append(message)

@@ -28,6 +28,11 @@ from peoplesync.workers.events import EventSink, PassDone, ignore
 from peoplesync.workers.outcome import Finished, Outcome
 
 IDLE_WAIT = 0.2  # seconds between rounds while nothing is due
+# Seconds before the next round after one that drained what was due (its claim was not
+# full): the messages enqueued meanwhile go in one claim rather than one each few
+# milliseconds. On SQLite each claim and answer is a write transaction that an execute
+# batch otherwise queues behind (docs/benchmarks.md); an idle sender waits IDLE_WAIT anyway.
+GATHER_WAIT = 0.05
 TOTALS = ("claimed", "accepted", "rejected", "retried")
 
 
@@ -182,11 +187,13 @@ async def send_rounds(
     once: bool = False,
     until_idle: bool = False,
     idle_wait: float = IDLE_WAIT,
+    gather_wait: float = GATHER_WAIT,
     events: EventSink = ignore,
 ) -> Finished:
     """Rounds of ``sender`` until ``stop`` is set (after one round with ``once``, or once
-    nothing is due with ``until_idle``); each round is told as :class:`PassDone`. Finished
-    holds the totals: claimed, accepted, rejected, retried."""
+    nothing is due with ``until_idle``); each round is told as :class:`PassDone`. Following
+    (neither), a round that was not full is followed by ``gather_wait`` seconds' pause.
+    Finished holds the totals: claimed, accepted, rejected, retried."""
     totals = dict.fromkeys(TOTALS, 0)
     while not stop.is_set():
         done = await sender.run_once()
@@ -198,6 +205,9 @@ async def send_rounds(
         if done.claimed == 0:  # until the next message's slot, at most ``idle_wait``
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=await sender.pause(idle_wait))
+        elif not done.full and not until_idle and gather_wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=gather_wait)
     return Finished(totals)
 
 

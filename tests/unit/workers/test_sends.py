@@ -115,3 +115,28 @@ def test_the_fingerprint_changes_with_any_account_detail() -> None:
     assert accounts_fingerprint(one) != accounts_fingerprint(
         {**one, "b": InfobipAccount("b", "https://x", "key1")}
     )
+
+
+async def test_following_waits_after_a_round_that_drained_what_was_due() -> None:
+    """A full round is followed at once; one that was not full by ``gather_wait`` (cut
+    short by stop), so what is enqueued meanwhile goes in one claim."""
+    stop = asyncio.Event()
+    sender = ScriptedSender(
+        [SendRound(claimed=500, full=True), SendRound(claimed=3), SendRound(claimed=1)], stop
+    )
+    running = asyncio.ensure_future(send_rounds(sender, stop, gather_wait=3600))
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert sender.ran == 2  # the full round's successor ran; the partial one's waits
+    stop.set()
+    outcome = await asyncio.wait_for(running, timeout=10)
+    assert outcome.report["claimed"] == 503 and sender.ran == 2
+
+
+async def test_until_idle_does_not_wait_between_partial_rounds() -> None:
+    stop = asyncio.Event()
+    sender = ScriptedSender([SendRound(claimed=3), SendRound(claimed=2), SendRound()], stop)
+    outcome = await asyncio.wait_for(
+        send_rounds(sender, stop, until_idle=True, gather_wait=3600), timeout=10
+    )
+    assert outcome.report["claimed"] == 5 and sender.ran == 3
