@@ -27,7 +27,13 @@ from pathlib import Path
 
 import httpx
 
-from bench.process_cpu import children, load_average, tree_cpu_seconds
+from bench.process_cpu import (
+    children,
+    database_backends,
+    load_average,
+    processes_cpu_seconds,
+    tree_cpu_seconds,
+)
 from peoplesync.marketing_cloud.signed_body import key_bytes, sign
 
 PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]  # the moves script rewrites this
@@ -185,6 +191,7 @@ def run(
             bodies = [_body(n) for n in range(calls)]
             asyncio.run(_fire(url, bodies[:200], concurrency))  # warm up (contacts reused later)
             helpers = children(server.pid)
+            backends_before = processes_cpu_seconds(database_backends(database_url or ""))
             cpu_before, load = tree_cpu_seconds(server.pid, helpers), load_average()
             client_before = time.process_time()
             started = time.perf_counter()
@@ -192,6 +199,7 @@ def run(
             elapsed = time.perf_counter() - started
             cpu = tree_cpu_seconds(server.pid, helpers) - cpu_before
             client_cpu = time.process_time() - client_before
+            backends_after = processes_cpu_seconds(database_backends(database_url or ""))
         except (OSError, asyncio.IncompleteReadError):
             log.flush()
             print((Path(data) / "serve.log").read_text()[-3000:], file=sys.stderr)
@@ -223,6 +231,16 @@ def run(
         # wall-clock figures above do not show on a machine other work shares.
         "server_cpu_seconds": round(cpu, 2),
         "server_cpu_ms_per_request": round(cpu * 1000 / max(1, len(latencies)), 3),
+        # PostgreSQL's backends on this machine share the cores too: their CPU a request
+        # (the backends alive at the end of the run; one that closed meanwhile is missed).
+        "database_cpu_ms_per_request": round(
+            sum(after - backends_before.get(pid, 0.0) for pid, after in backends_after.items())
+            * 1000
+            / max(1, len(latencies)),
+            3,
+        )
+        if backends_after
+        else None,
         # The load generator's CPU a request: it shares the two cores with the server.
         "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(latencies)), 3),
         "access_log": access_log,

@@ -29,3 +29,31 @@ def children(pid: int) -> list[int]:
 def tree_cpu_seconds(pid: int, helpers: list[int]) -> float:
     """CPU seconds of ``pid`` and of ``helpers`` (processes it started, still running)."""
     return cpu_seconds(pid) + sum(cpu_seconds(each) for each in helpers)
+
+
+def database_backends(database_url: str) -> list[int]:
+    """The PostgreSQL backends serving ``database_url``'s database now (other than this
+    query's own); empty when it is not PostgreSQL."""
+    if not database_url.startswith("postgresql"):
+        return []
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(drivername="postgresql")
+    query = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+        return [int(row[0]) for row in conn.execute(query)]
+
+
+def processes_cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each of ``pids`` still readable here (a database on this machine)."""
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_seconds(pid)
+        except OSError:  # gone, or in another machine's or container's process table
+            continue
+    return found
