@@ -47,6 +47,7 @@ class RemovalStore(LinkStore):
             (t.person_emails, t.person_emails.c.person_id),
             (t.person_phones, t.person_phones.c.person_id),
             (t.timeline_events, t.timeline_events.c.person_id),
+            (t.push_create_attempts, t.push_create_attempts.c.person_id),
             (t.persons, t.persons.c.id),
         ):
             await conn.execute(table.delete().where(column.in_(found)))

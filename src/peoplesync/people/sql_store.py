@@ -33,6 +33,7 @@ from peoplesync.people.change_signal import open_waiter
 from peoplesync.people.change_waiter import ChangeWaiter
 from peoplesync.people.company_store import CompanyStore
 from peoplesync.people.contact_point import email_key
+from peoplesync.people.create_attempt_store import CreateAttemptStore
 from peoplesync.people.model import Change, ExternalLink, Person, PersonInput, UpsertResult
 from peoplesync.people.person_filter import SegmentRule
 from peoplesync.people.person_rows import (
@@ -67,7 +68,7 @@ class _Overtaken(Exception):
 _SLICE = 250  # inputs validated between two chances for a concurrent write to proceed
 
 
-class SqlPeopleStore(AttributeStore, CompanyStore, RemovalStore):
+class SqlPeopleStore(AttributeStore, CompanyStore, RemovalStore, CreateAttemptStore):
     """PeopleStore on an async SQLAlchemy engine (migrated with ``database.migrate``)."""
 
     def __init__(

@@ -82,6 +82,23 @@ class PeopleStore(Protocol):
     async def set_state(self, key: str, value: dict[str, Any]) -> None:
         """Store a sync-state value."""
 
+    async def save_create_attempts(
+        self, system: str, sobject: str, sent: Mapping[str, Mapping[str, Any]], at: datetime
+    ) -> None:
+        """Save the values a push is about to send to create records (person id -> values)."""
+
+    async def create_attempts(
+        self, system: str, sobject: str, person_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The values sent by the saved create attempts of these persons (person id ->
+        values)."""
+
+    async def has_create_attempts(self, system: str, sobject: str | None = None) -> bool:
+        """Whether any create attempt (of ``sobject``) is saved for ``system``."""
+
+    async def forget_create_attempts(self, system: str, person_ids: Sequence[str]) -> None:
+        """Drop the create attempts of these persons."""
+
     async def get_persons(self, ids: Sequence[str]) -> dict[str, Person]:
         """Persons by id (missing ids are left out)."""
 

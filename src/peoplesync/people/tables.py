@@ -171,6 +171,18 @@ sync_state = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# A push's create attempts: the values sent for a person, saved before they are sent and
+# dropped once its link is committed (``sync.outbound.attempts``); migration 0019.
+push_create_attempts = sa.Table(
+    "push_create_attempts",
+    metadata,
+    sa.Column("system", sa.String(200), primary_key=True),
+    sa.Column("person_id", Id, primary_key=True),
+    sa.Column("object", sa.String(40), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("sent", Json, nullable=False),
+)
+
 # --- integration status (statistics and logs; never part of a data transaction) -----------
 
 sync_status = sa.Table(

@@ -44,7 +44,7 @@ async def test_a_lost_create_of_persons_without_email_is_found_by_the_values_sen
     assert len(await leads_named(world, "Mailer")) == 1
     assert await linked(world, with_email) == (await leads_named(world, "Mailer"))[0]
     # The attempts are forgotten once the links are committed.
-    assert not await world.store.get_state("salesforce:default:push:creates")
+    assert not await world.store.has_create_attempts("salesforce:default")
 
 
 async def test_same_named_persons_without_email_are_each_created_when_nothing_was_lost(
@@ -59,4 +59,4 @@ async def test_same_named_persons_without_email_are_each_created_when_nothing_wa
     assert report.created == 1
     assert len(await leads_named(world, "Twin")) == 3
     assert await linked(world, first) != await linked(world, second)
-    assert not await world.store.get_state("salesforce:default:push:creates")
+    assert not await world.store.has_create_attempts("salesforce:default")

@@ -18,7 +18,7 @@ from .conftest import World
 from .test_outbound import add, edit, leads_with, linked, pusher, record
 from .test_two_way import patch
 
-CREATES = "salesforce:default:push:creates"
+SYSTEM = "salesforce:default"
 
 
 class Killed(BaseException):
@@ -67,7 +67,7 @@ async def test_a_lead_a_dead_push_created_does_not_undo_a_later_people_edit(worl
     again = await pusher(world).run_once()  # the push writes People's City to the Lead
     assert (again.created, again.updated, again.errors) == (0, 1, [])
     assert await leads_with(org, "ada@example.com") == [lead]
-    assert await world.store.get_state(CREATES) in (None, {})  # the attempt is over
+    assert not await world.store.has_create_attempts(SYSTEM)  # the attempt is over
     stored = await record(org, "Lead", lead)
     assert (stored["City"], stored["Title"]) == ("Leeds", "Countess")
     await world.leads.run_once()  # the push's echo changes nothing
@@ -91,4 +91,51 @@ async def test_a_lead_a_dead_push_created_is_linked_by_the_next_push_first(
     assert (await world.store.get_persons([person]))[person].get("city") == "Leeds"
     # Nothing waits as a create attempt any more: the next create of another person is
     # not taken for this one.
-    assert await world.store.get_state(CREATES) in (None, {})
+    assert not await world.store.has_create_attempts(SYSTEM)
+
+
+async def test_each_attempt_of_a_dead_push_is_kept_and_used_per_person(world: World) -> None:
+    """Several persons in one dead push: each attempt is a row of its own (no state value
+    holding the batch), and the inbound sync, reading the new Leads over several batches,
+    takes each Lead's sent values as its state, so every later People edit stays."""
+    org = world.org
+    names = ["cy", "di", "ed", "fa", "gu"]
+    persons = {
+        name: await add(
+            world, [f"{name}@example.com"], last_name=name.title(), company="Engines", city="Paris"
+        )
+        for name in names
+    }
+    await dead_push(world)
+    saved = await world.store.create_attempts(SYSTEM, "Lead", list(persons.values()))
+    assert sorted(saved) == sorted(persons.values())
+    assert all(values["City"] == "Paris" for values in saved.values())
+    assert await world.store.create_attempts(SYSTEM, "Contact", list(persons.values())) == {}
+    assert await world.store.get_state(f"{SYSTEM}:push:creates") is None
+
+    for name, person in persons.items():
+        await edit(world, person, city=f"Leeds {name}")
+    report = await world.leads.run_once()  # batches of 2 records
+    assert report.rejected == []
+    now = await world.store.get_persons(list(persons.values()))
+    assert {name: now[p].get("city") for name, p in persons.items()} == {
+        name: f"Leeds {name}" for name in names
+    }
+    again = await pusher(world).run_once()
+    assert (again.created, again.updated, again.errors) == (0, len(names), [])
+    assert not await world.store.has_create_attempts(SYSTEM)
+    for name, person in persons.items():
+        (lead,) = await leads_with(org, f"{name}@example.com")
+        assert await linked(world, person) == lead
+        assert (await record(org, "Lead", lead))["City"] == f"Leeds {name}"
+
+
+async def test_a_deleted_person_takes_its_create_attempt_along(world: World) -> None:
+    kept = await add(world, ["hy@example.com"], last_name="Hy", company="Engines")
+    gone = await add(world, ["io@example.com"], last_name="Io", company="Engines")
+    await dead_push(world)
+    assert sorted(await world.store.create_attempts(SYSTEM, "Lead", [kept, gone])) == sorted(
+        [kept, gone]
+    )
+    await world.store.delete_persons([gone], origin="ui")
+    assert list(await world.store.create_attempts(SYSTEM, "Lead", [kept, gone])) == [kept]

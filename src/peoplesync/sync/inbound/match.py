@@ -12,7 +12,6 @@ from peoplesync.people.model import ExternalLink
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.inbound.draft import Draft
 from peoplesync.sync.inbound.step import InboundStep
-from peoplesync.sync.outbound.attempts import creates_key, sent_states
 from peoplesync.sync.outbound.push_mark import MARK, carried_marks
 
 
@@ -60,11 +59,10 @@ async def pushed_creates(
     unlinked = [d for d in drafts if d.email and d.record["Id"] not in links]
     if not unlinked:
         return {}
-    saved = await store.get_state(creates_key(step.system))
-    if not saved:
+    if not await store.has_create_attempts(step.system, step.sobject):
         return {}
     owners = await store.find_by_emails([d.email for d in unlinked if d.email])
-    attempts = sent_states(saved, step.sobject, set(owners.values()))
+    attempts = await store.create_attempts(step.system, step.sobject, set(owners.values()))
     if not attempts:
         return {}
     taken = {

@@ -1,8 +1,8 @@
 """Create attempts: no duplicate after a lost create answer, and no old value taken back
 from a record the push made before its link was committed.
 
-Before persons are created, the values sent are saved in the People store (state
-``<system>:push:creates``, one transaction for the batch); an attempt is forgotten once its
+Before persons are created, the values sent are saved in the People store (one row a person,
+``push_create_attempts``, one transaction for the batch); an attempt is forgotten once its
 person's link is committed (or the create failed). While an attempt is saved:
 
 - A person with an email is found by the email lookup when a create's answer was lost (a
@@ -15,12 +15,13 @@ person's link is committed (or the create failed). While an attempt is saved:
   after Salesforce took the create, or has not committed yet). The record matches its
   person by email, but its values are the ones sent, which People may have changed since:
   the inbound sync takes the attempt's values as the record's last synced state
-  (``sent_states``), so only what changed in Salesforce after the create is applied.
+  (``inbound.match.pushed_creates``), so only what changed in Salesforce after the create
+  is applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from peoplesync.people.model import ExternalLink, Person
@@ -39,74 +40,48 @@ def same_sent(sent: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     return all(norm(record.get(name)) == norm(value) for name, value in sent.items())
 
 
-def creates_key(system: str) -> str:
-    """Where the create attempts of ``system`` (``salesforce:<integration>``) are kept."""
-    return f"{system}:push:creates"
-
-
-def sent_states(
-    saved: Mapping[str, Any] | None, sobject: str, person_ids: Iterable[str]
-) -> dict[str, dict[str, Any]]:
-    """Of ``person_ids``, those with a saved create attempt of ``sobject``: the values sent
-    (person id -> values)."""
-    found: dict[str, dict[str, Any]] = {}
-    for person_id in person_ids:
-        attempt = (saved or {}).get(person_id)
-        if isinstance(attempt, Mapping) and attempt.get("object") == sobject:
-            found[person_id] = dict(attempt.get("values") or {})
-    return found
-
-
 class CreateAttempts:
-    """The saved create attempts of one integration's push."""
+    """The saved create attempts of one integration's push (one row a person in the People
+    store, so a big create neither writes nor makes each inbound batch read one value
+    holding them all)."""
 
     def __init__(self, ctx: PushContext) -> None:
         self.ctx = ctx
-
-    @property
-    def key(self) -> str:
-        return creates_key(self.ctx.system)
-
-    async def _load(self) -> dict[str, Any]:
-        return dict(await self.ctx.store.get_state(self.key) or {})
 
     async def record(self, sobject: str, rows: Sequence[tuple[Person, dict[str, Any]]]) -> None:
         """Save the values about to be sent, before they are sent."""
         if not rows or self.ctx.dry_run:
             return
-        saved = await self._load()
-        at = self.ctx.clock.now().isoformat()
-        for person, values in rows:
-            saved[person.id] = {"object": sobject, "at": at, "values": values}
-        await self.ctx.store.set_state(self.key, saved)
+        sent = {person.id: values for person, values in rows}
+        await self.ctx.store.save_create_attempts(
+            self.ctx.system, sobject, sent, self.ctx.clock.now()
+        )
 
     async def forget(self, person_ids: Sequence[str]) -> None:
         """Drop the attempts whose outcome is known."""
         if not person_ids or self.ctx.dry_run:
             return
-        saved = await self._load()
-        if any(pid in saved for pid in person_ids):
-            for pid in person_ids:
-                saved.pop(pid, None)
-            await self.ctx.store.set_state(self.key, saved)
+        # Most pages settle updates only: nothing to drop, and no delete to send.
+        if await self.ctx.store.has_create_attempts(self.ctx.system):
+            await self.ctx.store.forget_create_attempts(self.ctx.system, person_ids)
 
     async def find(
         self, persons: list[Person], step: OutboundStep, report: OutboundReport
     ) -> list[tuple[Person, ExternalLink]]:
         """Links to the records earlier attempts of ``persons`` made (no email persons with a
         saved attempt only; one query per batch of last names, run as Composite calls)."""
-        saved = await self._load()
-        asked = {
-            p.id: saved[p.id]
-            for p in persons
-            if not p.email and p.id in saved and saved[p.id].get("object") == step.sobject
-        }
+        nameless = [p.id for p in persons if not p.email]
+        if not nameless or not await self.ctx.store.has_create_attempts(
+            self.ctx.system, step.sobject
+        ):
+            return []
+        asked = await self.ctx.store.create_attempts(self.ctx.system, step.sobject, nameless)
         if not asked:
             return []
-        names = sorted({str(a["values"].get("LastName") or "") for a in asked.values()} - {""})
+        names = sorted({str(values.get("LastName") or "") for values in asked.values()} - {""})
         if not names:
             return []
-        sent = [name for attempt in asked.values() for name in attempt["values"]]
+        sent = [name for values in asked.values() for name in values]
         fields = list(dict.fromkeys(["Id", "LastName", *step.fields(), *sent]))
         where = "LastName IN {}"
         if step.sobject == "Lead":
@@ -127,10 +102,9 @@ class CreateAttempts:
         found: list[tuple[Person, ExternalLink]] = []
         now = self.ctx.clock.now()
         for person in persons:
-            attempt = asked.get(person.id)
-            if attempt is None:
+            values = asked.get(person.id)
+            if values is None:
                 continue
-            values = dict(attempt["values"])
             record = next(
                 (r for r in records if str(r["Id"]) not in taken and same_sent(values, r)), None
             )
@@ -146,4 +120,4 @@ class CreateAttempts:
         return found
 
 
-__all__ = ["CreateAttempts", "creates_key", "same_sent", "sent_states"]
+__all__ = ["CreateAttempts", "same_sent"]

@@ -1,0 +1,88 @@
+"""A push's create attempts in the SQL People store: the values sent for each person, one
+row a person (``sync.outbound.attempts`` says what they are for)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from peoplesync.people import tables as t
+from peoplesync.people.bulk_writer import BulkWriter
+from peoplesync.people.person_rows import chunked
+
+_IN_SIZE = 5000  # person ids in one IN list
+_COLUMNS = ("system", "person_id", "object", "at", "sent")
+
+
+class CreateAttemptStore:
+    """Saved create attempts, keyed by system and person id."""
+
+    engine: AsyncEngine
+
+    async def save_create_attempts(
+        self, system: str, sobject: str, sent: Mapping[str, Mapping[str, Any]], at: datetime
+    ) -> None:
+        """Save (or replace) the values about to be sent to create a record of ``sobject`` for
+        each person (person id -> values), in one transaction."""
+        if not sent:
+            return
+        ids = list(sent)
+        async with self.engine.begin() as conn:
+            writer = BulkWriter(conn)
+            for part in chunked(ids, _IN_SIZE):
+                await writer.delete_in(
+                    t.push_create_attempts, "person_id", part, {"system": system}
+                )
+            rows = [(system, pid, sobject, at, dict(sent[pid])) for pid in ids]
+            await writer.insert(t.push_create_attempts, _COLUMNS, rows)
+
+    async def create_attempts(
+        self, system: str, sobject: str, person_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The values sent by the saved attempts to create a ``sobject`` record for these
+        persons (person id -> values; persons without one are left out)."""
+        ids = list(dict.fromkeys(person_ids))
+        found: dict[str, dict[str, Any]] = {}
+        if not ids:
+            return found
+        async with self.engine.connect() as conn:
+            writer = BulkWriter(conn)
+            for part in chunked(ids, _IN_SIZE):
+                rows = await writer.fetch_in(
+                    t.push_create_attempts,
+                    ("person_id", "sent"),
+                    "person_id",
+                    part,
+                    where={"system": system, "object": sobject},
+                )
+                found.update((pid, dict(sent)) for pid, sent in rows)
+        return found
+
+    async def has_create_attempts(self, system: str, sobject: str | None = None) -> bool:
+        """Whether any create attempt (of ``sobject``, when given) is saved for ``system``: a
+        cheap check before looking persons up."""
+        table = t.push_create_attempts
+        query = sa.select(sa.literal(1)).where(table.c.system == system)
+        if sobject is not None:
+            query = query.where(table.c.object == sobject)
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(query.limit(1))
+        return found is not None
+
+    async def forget_create_attempts(self, system: str, person_ids: Sequence[str]) -> None:
+        """Drop the attempts of these persons (their outcome is known)."""
+        if not person_ids:
+            return
+        async with self.engine.begin() as conn:
+            writer = BulkWriter(conn)
+            for part in chunked(list(dict.fromkeys(person_ids)), _IN_SIZE):
+                await writer.delete_in(
+                    t.push_create_attempts, "person_id", part, {"system": system}
+                )
+
+
+__all__ = ["CreateAttemptStore"]
