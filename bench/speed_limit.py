@@ -10,6 +10,9 @@ way ``messages work`` does: a round, and when nothing is due a pause until the n
   sends, and lateness = time recorded sent - planned slot.
 
     python -m bench speed_limit --simulated 500 --wall 200
+
+Either count may be 0 to leave its run out (``--wall 0``: the simulated run alone); a run
+needs two messages or more, since it measures the intervals between sends.
 """
 
 from __future__ import annotations
@@ -109,24 +112,39 @@ def _spacing(pairs: list[tuple[float, float]], interval: float) -> dict[str, flo
 
 
 async def run(simulated: int, wall: int, folder: Path) -> dict[str, Any]:
-    hourly = SpeedLimit(500, TimeUnit.HOUR)
+    """The runs asked for; 0 messages leaves a run out (spacing needs two sends or more)."""
     out: dict[str, Any] = {"benchmark": "speed_limit"}
-    where = folder / "simulated"
-    where.mkdir()
-    pairs = await _send_all(where, ManualClock(), simulated, hourly)
-    out["simulated_500_per_hour"] = {"messages": simulated, **_spacing(pairs, 7.2)}
-    where = folder / "wall"
-    where.mkdir()
-    pairs = await _send_all(where, SystemClock(), wall, SpeedLimit(1200, TimeUnit.MINUTE))
-    out["wall_20_per_second"] = {"messages": wall, **_spacing(pairs, 0.05)}
+    if simulated:
+        where = folder / "simulated"
+        where.mkdir()
+        hourly = SpeedLimit(500, TimeUnit.HOUR)
+        pairs = await _send_all(where, ManualClock(), simulated, hourly)
+        out["simulated_500_per_hour"] = {"messages": simulated, **_spacing(pairs, 7.2)}
+    if wall:
+        where = folder / "wall"
+        where.mkdir()
+        pairs = await _send_all(where, SystemClock(), wall, SpeedLimit(1200, TimeUnit.MINUTE))
+        out["wall_20_per_second"] = {"messages": wall, **_spacing(pairs, 0.05)}
     out["machine"] = f"{platform.machine()} python {platform.python_version()}"
     return out
 
 
+def _messages(text: str) -> int:
+    """A run's message count: 0 (left out) or at least 2 (one interval to measure)."""
+    count = int(text)
+    if count < 0 or count == 1:
+        raise argparse.ArgumentTypeError("0 (leave the run out) or at least 2 messages")
+    return count
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench speed_limit")
-    parser.add_argument("--simulated", type=int, default=500, help="messages at 500/hour")
-    parser.add_argument("--wall", type=int, default=200, help="messages at 20/second")
+    parser.add_argument(
+        "--simulated", type=_messages, default=500, help="messages at 500/hour (0: no run)"
+    )
+    parser.add_argument(
+        "--wall", type=_messages, default=200, help="messages at 20/second (0: no run)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir:
         figures = asyncio.run(run(args.simulated, args.wall, Path(workdir)))
