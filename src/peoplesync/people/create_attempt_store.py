@@ -8,14 +8,29 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.people import tables as t
 from peoplesync.people.bulk_writer import BulkWriter
+from peoplesync.people.model import ExternalLink
 from peoplesync.people.person_rows import chunked
 
 _IN_SIZE = 5000  # person ids in one IN list
 _COLUMNS = ("system", "person_id", "object", "at", "sent")
+
+
+async def drop_linked_attempts(conn: AsyncConnection, links: Sequence[ExternalLink]) -> None:
+    """Drop the create attempts of the persons these links link, in the caller's transaction:
+    a person linked in a system has no create attempt left there (so none is left behind by
+    a push dying between committing its links and forgetting its attempts)."""
+    by_system: dict[str, list[str]] = {}
+    for link in links:
+        if link.entity_type == "person":
+            by_system.setdefault(link.system, []).append(link.entity_id)
+    writer = BulkWriter(conn)
+    for system, ids in by_system.items():
+        for part in chunked(list(dict.fromkeys(ids)), _IN_SIZE):
+            await writer.delete_in(t.push_create_attempts, "person_id", part, {"system": system})
 
 
 class CreateAttemptStore:
@@ -85,4 +100,4 @@ class CreateAttemptStore:
                 )
 
 
-__all__ = ["CreateAttemptStore"]
+__all__ = ["CreateAttemptStore", "drop_linked_attempts"]

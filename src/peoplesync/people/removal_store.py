@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from peoplesync.people import tables as t
 from peoplesync.people.bulk_writer import BulkWriter
 from peoplesync.people.change_log import ChangeWriter
+from peoplesync.people.create_attempt_store import drop_linked_attempts
 from peoplesync.people.link_store import LinkStore
 from peoplesync.people.model import ExternalLink
 from peoplesync.people.person_rows import chunked, load_states, set_state, snapshot
@@ -73,8 +74,9 @@ class RemovalStore(LinkStore):
         state: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         """Follow removals on the other side in one transaction: forget links
-        (system, object, external id), save links, merge persons (absorbed, survivor),
-        delete persons, and store a sync-state value with them."""
+        (system, object, external id), save links (dropping the linked persons' create
+        attempts), merge persons (absorbed, survivor), delete persons, and store a
+        sync-state value with them."""
         async with self.engine.begin() as conn:
             for system, sobject, external_id in unlink:
                 await conn.execute(
@@ -85,6 +87,7 @@ class RemovalStore(LinkStore):
                     )
                 )
             await self._save_links(conn, link)
+            await drop_linked_attempts(conn, link)
             for absorbed, survivor in merge:
                 await self._merge_person(conn, absorbed, survivor, origin)
             if delete:

@@ -12,6 +12,7 @@ import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.store import PeopleStore
+from peoplesync.sync.outbound.attempts import CreateAttempts
 from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
 
 from .conftest import World
@@ -139,3 +140,21 @@ async def test_a_deleted_person_takes_its_create_attempt_along(world: World) -> 
     )
     await world.store.delete_persons([gone], origin="ui")
     assert list(await world.store.create_attempts(SYSTEM, "Lead", [kept, gone])) == [kept]
+
+
+async def test_a_push_dying_after_its_commit_leaves_no_attempt_behind(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The links are committed, then the process dies before the attempts are forgotten: the
+    commit dropped them already (a linked person has no attempt left)."""
+    person = await add(world, ["jo@example.com"], last_name="Jo", company="Engines")
+
+    async def dies(self: CreateAttempts, person_ids: Any) -> None:
+        raise Killed
+
+    monkeypatch.setattr(CreateAttempts, "forget", dies)
+    with pytest.raises(Killed):
+        await pusher(world).run_once()
+    (lead,) = await leads_with(world.org, "jo@example.com")
+    assert await linked(world, person) == lead
+    assert await world.store.create_attempts(SYSTEM, "Lead", [person]) == {}
