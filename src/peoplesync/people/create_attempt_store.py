@@ -28,7 +28,12 @@ async def drop_linked_attempts(conn: AsyncConnection, links: Sequence[ExternalLi
         if link.entity_type == "person":
             by_system.setdefault(link.system, []).append(link.entity_id)
     writer = BulkWriter(conn)
+    table = t.push_create_attempts
     for system, ids in by_system.items():
+        # Most commits link persons of no attempt (updates): one indexed read, no deletes.
+        any_saved = sa.select(sa.literal(1)).where(table.c.system == system).limit(1)
+        if await conn.scalar(any_saved) is None:
+            continue
         for part in chunked(list(dict.fromkeys(ids)), _IN_SIZE):
             await writer.delete_in(t.push_create_attempts, "person_id", part, {"system": system})
 
