@@ -11,6 +11,7 @@ MODULES = [
     "inbound_transfer",
     "sync_latency",
     "outbound_push",
+    "create_attempts",
     "push_latency",
     "web_latency",
     "messaging_send",
