@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, Literal
 
 import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from peoplesync.errors import PeopleSyncError, RecordError
+from peoplesync.errors import ConfigurationError, PeopleSyncError, RecordError
 from peoplesync.people import tables as t
 from peoplesync.people.attribute import AttributeDefinition, AttributeType
 from peoplesync.people.attribute_change import add_attribute, describe, edit_attribute
@@ -146,29 +146,45 @@ def list_attributes(as_json: JsonOption = False) -> None:
         typer.echo(f"{row['name']:30} {row['type']:9} {'mandatory' if row['mandatory'] else ''}")
 
 
-def _read_jsonl(path: Path, errors: list[RecordError]) -> Iterator[PersonInput]:
-    with path.open(encoding="utf-8") if str(path) != "-" else sys.stdin as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(RecordError(f"not valid JSON ({exc.msg})", record=f"line {number}"))
-                continue
-            if not isinstance(record, dict):
-                errors.append(RecordError("expected a JSON object", record=f"line {number}"))
-                continue
-            emails = record.pop("emails", None)
-            phones = record.pop("phones", None)
-            if "email" in record:
-                emails = [record.pop("email"), *list(emails or [])]
-            if "phone" in record:
-                phones = [record.pop("phone"), *list(phones or [])]
-            person_id = record.pop("id", None)
-            yield PersonInput(
-                values=record, emails=emails, phones=phones, id=person_id, key=f"line {number}"
-            )
+def _open(path: Path, mode: Literal["rb", "w"]) -> IO[Any]:
+    """``path`` opened (bytes to read, UTF-8 text to write), or ConfigurationError naming it
+    and the reason."""
+    try:
+        return path.open("rb") if mode == "rb" else path.open("w", encoding="utf-8")
+    except OSError as error:
+        verb = "read" if mode == "rb" else "write"
+        raise ConfigurationError(
+            f"cannot {verb} {path}: {error.strerror or error}", hint="check the path"
+        ) from None
+
+
+def _read_jsonl(handle: IO[bytes], errors: list[RecordError]) -> Iterator[PersonInput]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            errors.append(RecordError("not UTF-8 text", record=f"line {number}"))
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(RecordError(f"not valid JSON ({exc.msg})", record=f"line {number}"))
+            continue
+        if not isinstance(record, dict):
+            errors.append(RecordError("expected a JSON object", record=f"line {number}"))
+            continue
+        emails = record.pop("emails", None)
+        phones = record.pop("phones", None)
+        if "email" in record:
+            emails = [record.pop("email"), *list(emails or [])]
+        if "phone" in record:
+            phones = [record.pop("phone"), *list(phones or [])]
+        person_id = record.pop("id", None)
+        yield PersonInput(
+            values=record, emails=emails, phones=phones, id=person_id, key=f"line {number}"
+        )
 
 
 @people_app.command("import")
@@ -180,12 +196,17 @@ def import_people(
     Every line is counted once: a line for the same person as an earlier line (same email or
     id) is merged into that person and reported as such."""
 
+    try:
+        handle = sys.stdin.buffer if str(path) == "-" else _open(path, "rb")
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+
     async def run() -> dict[str, Any]:
         unreadable: list[RecordError] = []
         read: list[PersonInput] = []  # what the tally needs of each line (values left out)
 
         def remembered() -> Iterator[PersonInput]:
-            for item in _read_jsonl(path, unreadable):
+            for item in _read_jsonl(handle, unreadable):
                 read.append(PersonInput(emails=item.emails, id=item.id, key=item.key))
                 yield item
 
@@ -216,7 +237,11 @@ def import_people(
             ],
         }
 
-    summary = asyncio.run(run())
+    try:
+        summary = asyncio.run(run())
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
     if as_json:
         typer.echo(json.dumps(summary))
     else:
@@ -241,54 +266,58 @@ def export_people(
 ) -> None:
     """Write every person as JSON Lines, with a progress bar on stderr."""
 
+    try:  # before the store opens: a wrong path is told at once, not as a traceback
+        handle = sys.stdout if str(output) == "-" else _open(output, "w")
+    except PeopleSyncError as error:
+        raise _fail(error) from None
+
     async def run() -> int:
         written = 0
         async with services(Settings()) as wired:
             store = wired.people
             total = await store.count_persons()
-            handle = sys.stdout if str(output) == "-" else output.open("w", encoding="utf-8")
-            try:
-                with Progress(console=console, transient=True) as progress:
-                    task = progress.add_task("exporting", total=total)
-                    after = ""
-                    while True:
-                        async with wired.engine.connect() as conn:
-                            ids = list(
-                                (
-                                    await conn.execute(
-                                        sa.select(t.persons.c.id)
-                                        .where(t.persons.c.id > after)
-                                        .order_by(t.persons.c.id)
-                                        .limit(2000)
-                                    )
-                                ).scalars()
-                            )
-                        if not ids:
-                            break
-                        persons = await store.get_persons(ids)
-                        for person_id in ids:
-                            person = persons[person_id]
-                            record = {
-                                "id": person.id,
-                                "emails": list(person.emails),
-                                "phones": list(person.phones),
-                            }
-                            record.update(
-                                {k: _plain(v) for k, v in person.standard.items() if v is not None}
-                            )
-                            record.update({k: _plain(v) for k, v in person.attributes.items()})
-                            if person.company_id:
-                                record["company_id"] = person.company_id
-                            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                            written += 1
-                        after = ids[-1]
-                        progress.update(task, advance=len(ids))
-            finally:
-                if handle is not sys.stdout:
-                    handle.close()
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("exporting", total=total)
+                after = ""
+                while True:
+                    async with wired.engine.connect() as conn:
+                        ids = list(
+                            (
+                                await conn.execute(
+                                    sa.select(t.persons.c.id)
+                                    .where(t.persons.c.id > after)
+                                    .order_by(t.persons.c.id)
+                                    .limit(2000)
+                                )
+                            ).scalars()
+                        )
+                    if not ids:
+                        break
+                    persons = await store.get_persons(ids)
+                    for person_id in ids:
+                        person = persons[person_id]
+                        record = {
+                            "id": person.id,
+                            "emails": list(person.emails),
+                            "phones": list(person.phones),
+                        }
+                        record.update(
+                            {k: _plain(v) for k, v in person.standard.items() if v is not None}
+                        )
+                        record.update({k: _plain(v) for k, v in person.attributes.items()})
+                        if person.company_id:
+                            record["company_id"] = person.company_id
+                        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        written += 1
+                    after = ids[-1]
+                    progress.update(task, advance=len(ids))
         return written
 
-    count = asyncio.run(run())
+    try:
+        count = asyncio.run(run())
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
     console.print(f"exported {count} person(s)")
 
 

@@ -16,6 +16,11 @@ def said(result: Result) -> str:
     return " ".join(result.output.split())
 
 
+def squeezed(text: str) -> str:
+    """``text`` without any whitespace (rich may wrap a long path anywhere)."""
+    return "".join(text.split())
+
+
 @pytest.fixture
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PEOPLESYNC_DATA_DIR", str(tmp_path / "data"))
@@ -107,3 +112,37 @@ def test_mandatory_attribute_needs_confirm_while_persons_lack_it(
     assert confirmed.exit_code == 0, confirmed.output
     listed = json.loads(runner.invoke(app, ["attributes", "list", "--json"]).stdout)
     assert sorted((a["name"], a["mandatory"]) for a in listed) == [("size", True), ("tier", True)]
+
+
+def test_import_of_a_missing_file_is_an_error_naming_it(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.jsonl"
+    result = runner.invoke(app, ["people", "import", str(missing)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert squeezed(f"cannot read {missing}: No such file or directory") in squeezed(result.output)
+
+
+def test_export_to_a_missing_folder_is_an_error_naming_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "no-such-folder" / "out.jsonl"
+    result = runner.invoke(app, ["people", "export", "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert squeezed(f"cannot write {target}: No such file or directory") in squeezed(result.output)
+
+
+def test_import_reports_a_line_that_is_not_utf8_and_saves_the_rest(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = tmp_path / "people.jsonl"
+    source.write_bytes(
+        b'{"email": "ann@example.com"}\n{"first_name": "B\xe9la"}\n{"email": "cy@example.com"}\n'
+    )
+    result = runner.invoke(app, ["people", "import", str(source), "--json"])
+    assert result.exit_code == 2
+    summary = json.loads(result.stdout)
+    assert summary["created"] == 2
+    assert [(r["record"], r["error"]) for r in summary["rejected"]] == [
+        ("line 2", "record line 2: not UTF-8 text")
+    ]
