@@ -209,3 +209,24 @@ async def test_every_channel_is_sent_through_the_api_with_its_own_fields(
     assert refused.status_code == 422
     assert refused.json()["messageStatus"] == "Error: Invalid template name"
     assert refused.json()["error"]["field"] == "templateName"
+
+
+async def test_a_message_naming_a_person_people_does_not_hold_is_refused(
+    admin: httpx.AsyncClient,
+) -> None:
+    await _account(admin)
+    await admin.post(
+        "/api/v1/provider-accounts/main/senders", json={"channel": "sms", "sender": "InfoSMS"}
+    )
+    body = {"to": "+385911234567", "text": "Hi", "person_id": "0" * 32}
+    unknown = await admin.post("/api/v1/messages", json=body)
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["error"]["field"] == "person_id"
+    assert "no person has the id" in unknown.json()["error"]["message"]
+    assert (await admin.get("/api/v1/messages")).json()["items"] == []  # nothing was queued
+
+    person = await admin.post("/api/v1/persons", json={"emails": ["ana@example.com"]})
+    assert person.status_code == 201, person.text
+    known = await admin.post("/api/v1/messages", json=body | {"person_id": person.json()["id"]})
+    assert known.status_code == 201, known.text
+    assert known.json()["person_id"] == person.json()["id"]

@@ -325,3 +325,25 @@ async def test_submitting_the_same_form_twice_queues_one_message(
         assert count.scalar() == 1
     fresh = await browser.post(SEND, data=form | {"send_token": ""})  # an older form: no token
     assert fresh.headers["location"] != first.headers["location"]
+
+
+async def test_a_person_people_does_not_hold_is_told_and_nothing_is_queued(
+    browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    await _account(browser)
+    unknown = "0" * 32
+    refused = await _post(
+        browser,
+        f"{SEND}?person={unknown}&to=%2B385912345601",
+        SEND,
+        account="sandbox",
+        channel="sms",
+        person_id=unknown,
+        to="+385 91 234 5601",
+        **{"sms-text": "Hi"},
+    )
+    assert refused.status_code == 422, refused.text[:300]
+    assert f"no person has the id &#39;{unknown}&#39;" in refused.text
+    async with store.engine.connect() as conn:
+        queued = await conn.execute(sa.select(sa.func.count()).select_from(outbound_messages))
+        assert queued.scalar_one() == 0

@@ -40,6 +40,7 @@ from peoplesync.messaging.send_rates import reserve_slots
 from peoplesync.messaging.speed_limit import SpeedLimit
 from peoplesync.messaging.tables import message_events, outbound_messages
 from peoplesync.people.model import new_id
+from peoplesync.people.tables import persons
 from peoplesync.people.write_gate import write_gate
 
 _m = outbound_messages
@@ -88,6 +89,12 @@ class Outbox:
         self._clock = clock
         self._link_base = link_base
         self._link_code = link_code
+
+    async def person_exists(self, person_id: str) -> bool:
+        """Whether People holds a person with this id (a message may name the person it goes to)."""
+        async with self._engine.connect() as conn:
+            found = await conn.execute(sa.select(persons.c.id).where(persons.c.id == person_id))
+            return found.first() is not None
 
     def _prepare(self, channel: str, request: Mapping[str, object]) -> Prepared:
         return prepare(channel, request, default_base=self._link_base, new_code=self._link_code)

@@ -67,8 +67,8 @@ async def queue_send(
     limit_key: str | None = None,
 ) -> Enqueued:
     """Queue the message, or raise: ValidationError naming ``account`` when there is no such
-    account, MessageRefusedError (field and ``messageStatus``) when the channel refuses it.
-    A refused message is not stored."""
+    account or ``person_id`` when People has no such person, MessageRefusedError (field and
+    ``messageStatus``) when the channel refuses it. A refused message is not stored."""
     known = {account.name for account in await accounts.list()}
     record = send.key or f"message to {send.to}"
     if send.account not in known:
@@ -79,6 +79,14 @@ async def queue_send(
             hint="add one first (Messaging -> Providers, or peoplesync providers add)"
             if not known
             else f"use one of: {', '.join(sorted(known))}",
+        )
+    if send.person_id is not None and not await outbox.person_exists(send.person_id):
+        raise ValidationError(
+            f"no person has the id {send.person_id!r}",
+            record=record,
+            field="person_id",
+            hint="give the id of a person in People, or none: the message then goes on the "
+            "timeline of the persons with this phone number",
         )
     request = with_default_sender(send.channel, send.request(), await senders.of(send.account))
     verdict = outbox.check(send.channel, request)  # with short links, as it will be sent
