@@ -37,7 +37,7 @@ class OrgAlreadyConnectedError(ConfigurationError):
             "records back as new ones",
             hint=f"reconnect {holder!r} instead (Salesforce -> {holder} -> Reconnect, or "
             f"peoplesync salesforce connect --name {holder} ...), or delete it first "
-            f"(peoplesync salesforce delete {holder})",
+            f"(peoplesync salesforce delete --name {holder})",
         )
         self.organization_id = organization_id
         self.holder = holder
