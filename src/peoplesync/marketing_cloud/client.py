@@ -10,6 +10,7 @@ server's message. Nothing secret is put in an error.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,17 @@ def error_message(response: httpx.Response) -> str:
     return "; ".join(parts) or f"HTTP {response.status_code}"
 
 
+def why(failure: httpx.TransportError) -> str:
+    """A transport failure in words: its kind, and for an untrusted TLS certificate (a private
+    sandbox's, or a wrong address) what to do about it."""
+    kind = type(failure).__name__
+    if isinstance(failure.__context__, ssl.SSLCertVerificationError) or (
+        "CERTIFICATE_VERIFY_FAILED" in str(failure)
+    ):
+        return f"{kind}, its TLS certificate is not trusted (give the unit's CA file)"
+    return kind
+
+
 class MarketingCloudClient:
     """REST calls to one business unit; ``http`` is owned by the caller."""
 
@@ -117,7 +129,7 @@ class MarketingCloudClient:
                 )
             except httpx.TransportError as failure:
                 raise MarketingCloudUnavailableError(
-                    f"Marketing Cloud auth for MID {self.mid} unreachable: {type(failure).__name__}"
+                    f"Marketing Cloud auth for MID {self.mid} unreachable: {why(failure)}"
                 ) from None
             if response.status_code in (400, 401, 403):
                 raise MarketingCloudAuthError(
@@ -162,7 +174,7 @@ class MarketingCloudClient:
                     headers={"Authorization": f"Bearer {token}"},
                 )
             except httpx.TransportError as failure:
-                last, wait_hint = type(failure).__name__, None
+                last, wait_hint = why(failure), None
                 await self._sleep(self.retry.delay(attempt))
                 continue
             status = response.status_code
