@@ -13,7 +13,7 @@ from rich.console import Console
 
 from peoplesync.errors import PeopleSyncError
 from peoplesync.messaging.hook_urls import hook_urls
-from peoplesync.messaging.message_list import message_json
+from peoplesync.messaging.message_list import STATES, MessageFilter, message_json
 from peoplesync.messaging.outbox import Enqueued
 from peoplesync.messaging.queued_message import QueuedMessage
 from peoplesync.messaging.send_request import MessageRefusedError, SendRequest, queue_send
@@ -152,13 +152,15 @@ def _parse_limit(value: str) -> SpeedLimit:
 @messages_app.command("list")
 def messages_list(
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
-    state: Annotated[
-        str | None, typer.Option(help="queued, sending, accepted, rejected, invalid")
-    ] = None,
+    state: Annotated[str | None, typer.Option(help=", ".join(STATES))] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """Recent messages, newest first."""
+    try:  # an unknown channel or state is an error, not an empty list
+        MessageFilter(channel or "", state or "").check()
+    except PeopleSyncError as exc:
+        raise _fail(exc) from None
 
     async def run() -> list[QueuedMessage]:
         async with messaging(Settings()) as services:

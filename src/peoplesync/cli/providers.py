@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from peoplesync.errors import PeopleSyncError
+from peoplesync.errors import NotFoundError, PeopleSyncError
 from peoplesync.settings import Settings
 from peoplesync.wiring import messaging
 
@@ -92,6 +92,13 @@ def providers_senders(
 
     async def run() -> dict[str, list[str]]:
         async with messaging(Settings()) as services:
+            if name not in {account.name for account in await services.accounts.list()}:
+                raise NotFoundError(
+                    f"no provider account {name!r}",
+                    record=name,
+                    field="account",
+                    hint="see the provider accounts (peoplesync providers list)",
+                )
             if add is not None:
                 await services.senders.add(name, channel, add)
             if remove is not None and not await services.senders.remove(name, channel, remove):

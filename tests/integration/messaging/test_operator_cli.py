@@ -96,3 +96,19 @@ def test_messages_send_takes_every_channel_with_its_request_fields(runner: CliRu
     )
     assert bad.exit_code == 1
     assert json.loads(bad.stdout)["messageStatus"] == "Error: Invalid template name"
+
+
+def test_an_unknown_account_state_or_channel_is_an_error_not_an_empty_answer(
+    runner: CliRunner,
+) -> None:
+    nowhere = runner.invoke(app, ["providers", "senders", "nope"])
+    assert nowhere.exit_code == 1
+    assert "no provider account 'nope'" in flat(nowhere.output)
+    assert "providers list" in flat(nowhere.output)
+    lost = runner.invoke(app, ["messages", "list", "--state", "lost"])
+    assert lost.exit_code == 1
+    assert "unknown status 'lost'" in flat(lost.output) and "delivered" in flat(lost.output)
+    pigeon = runner.invoke(app, ["messages", "list", "--channel", "pigeon", "--json"])
+    assert pigeon.exit_code == 1 and "unknown channel 'pigeon'" in flat(pigeon.output)
+    delivered = runner.invoke(app, ["messages", "list", "--state", "delivered", "--json"])
+    assert (delivered.exit_code, json.loads(delivered.stdout)) == (0, [])
