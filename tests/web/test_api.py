@@ -191,6 +191,33 @@ async def test_malformed_requests_are_4xx(admin: httpx.AsyncClient, store: SqlPe
     assert long_query.status_code == 422
 
 
+async def test_a_field_the_request_does_not_take_is_named_with_the_ones_it_takes(
+    admin: httpx.AsyncClient,
+) -> None:
+    # "email" is what an import line says; the API takes "emails" (a list)
+    person = await admin.post("/api/v1/persons", json={"email": "ada@example.com"})
+    assert person.status_code == 422
+    assert error_of(person) == {
+        "code": "INVALID_REQUEST",
+        "message": "this request has no field 'email'",
+        "field": "email",
+        "hint": "use values, emails, phones (see /api/v1/openapi.json)",
+    }
+    # a body field known by its JSON name ("from") is listed by it
+    message = await admin.post("/api/v1/messages", json={"to": "+385911234567", "sender": "X"})
+    assert message.status_code == 422
+    assert error_of(message)["field"] == "sender"
+    assert "from, account, request" in error_of(message)["hint"]
+    # an unknown field deeper in the body is named without a list of the top-level ones
+    segment = {"name": "s", "filters": [{"field": "city", "op": "eq", "value": "x", "y": 1}]}
+    deep = await admin.post("/api/v1/segments", json=segment)
+    assert deep.status_code == 422
+    assert (error_of(deep)["field"], error_of(deep)["hint"]) == (
+        "filters.0.y",
+        "see /api/v1/openapi.json",
+    )
+
+
 async def test_viewer_cannot_change_anything(
     viewer: httpx.AsyncClient, store: SqlPeopleStore, clock: ManualClock
 ) -> None:

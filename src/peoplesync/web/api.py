@@ -18,7 +18,13 @@ from peoplesync.people.person_search import MAX_PAGE, list_persons
 from peoplesync.web import people_api
 from peoplesync.web.access import ApiAdmin, ApiUser, Context
 from peoplesync.web.connect_api import router as connect_router
-from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
+from peoplesync.web.error_bodies import (
+    ErrorBody,
+    body_fields,
+    from_error,
+    from_http,
+    from_validation,
+)
 from peoplesync.web.integration_view import (
     integration_status,
     pause_integration,
@@ -98,8 +104,8 @@ def create_api() -> FastAPI:
         return _respond(from_http(error), error.headers)
 
     @api.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return _respond(from_validation(error))
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return _respond(from_validation(error, body_fields(request)))
 
     @api.exception_handler(Exception)
     async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:

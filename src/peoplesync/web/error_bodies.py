@@ -3,10 +3,13 @@ hint}}. Bad input is a 4xx naming the field, never a 500."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from peoplesync.errors import (
@@ -110,8 +113,18 @@ def from_http(error: HTTPException) -> ErrorBody:
     return ErrorBody(error.status_code, code, str(error.detail))
 
 
-def from_validation(error: RequestValidationError) -> ErrorBody:
-    """The answer for a request body or parameter that does not fit the schema (422)."""
+def body_fields(request: Request) -> tuple[str, ...]:
+    """The fields the matched route's JSON body takes (by their JSON names), if it has one."""
+    body = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(body, "field_info", None), "annotation", None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ()
+    return tuple(info.alias or name for name, info in model.model_fields.items())
+
+
+def from_validation(error: RequestValidationError, accepted: Sequence[str] = ()) -> ErrorBody:
+    """The answer for a request body or parameter that does not fit the schema (422); a body
+    field the request does not take is named, with the ``accepted`` ones as the hint."""
     problems = list(error.errors())
     if not problems:
         return ErrorBody(422, "INVALID_REQUEST", "the request is not valid")
@@ -123,7 +136,20 @@ def from_validation(error: RequestValidationError) -> ErrorBody:
             422, "INVALID_JSON", "the request body is not valid JSON", "body", "send JSON"
         )
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    if first.get("type") == "extra_forbidden":
+        schema = "/api/v1/openapi.json"
+        listed = accepted and len(location) == 1  # a nested field's siblings are not these
+        hint = f"use {', '.join(accepted)} (see {schema})" if listed else f"see {schema}"
+        message = f"this request has no field {field!r}{more}"
+        return ErrorBody(422, "INVALID_REQUEST", message, field, hint)
     return ErrorBody(422, "INVALID_REQUEST", f"{first.get('msg', 'invalid')}{more}", field)
 
 
-__all__ = ["ErrorBody", "from_error", "from_http", "from_validation", "record_status"]
+__all__ = [
+    "ErrorBody",
+    "body_fields",
+    "from_error",
+    "from_http",
+    "from_validation",
+    "record_status",
+]
