@@ -42,7 +42,7 @@ def form_texts(form: FormData) -> dict[str, str]:
 def error_text(error: PeopleSyncError) -> str:
     """A refused change as one line, every problem with its hint."""
     if isinstance(error, ProfileError):
-        return "; ".join(str(p) + (f" ({p.hint})" if p.hint else "") for p in error.problems)
+        return "; ".join(str(p) for p in error.problems)  # str() has the hint already
     return error.message + (f" ({error.hint})" if error.hint else "")
 
 

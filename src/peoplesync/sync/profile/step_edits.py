@@ -46,7 +46,10 @@ def added_step(
     """The step ``add`` appends: a copy of ``clone``, or a new step of ``sobject`` with the
     object's shipped mapping (disabled when there is none; outbound steps delete nothing)."""
     if sobject is None and clone is None:
-        raise ConfigurationError("say what to add", hint="give --object OBJECT or --clone STEP")
+        raise ConfigurationError(
+            "say what to add",
+            hint="name the Salesforce object the step reads (e.g. Opportunity) or a step to clone",
+        )
     if direction is Direction.BOTH:
         raise ConfigurationError(
             "a step runs one way; two-way sync is an inbound step plus an outbound step",
