@@ -63,3 +63,32 @@ async def test_add_a_provider_then_filter_messages_and_open_a_trail(
     await context.close()
     # Only the favicon (404) and the refused empty form (422) may fail to load.
     assert not [p for p in problems if "404" not in p and "422" not in p], problems
+
+
+async def test_a_message_with_a_long_request_fits_the_page(server: Server, browser: Any) -> None:
+    async with httpx.AsyncClient(
+        base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {server.token}"}
+    ) as api:
+        added = await api.post(
+            "/provider-accounts",
+            json={"name": "main", "base_url": "https://x.api.example.com", "api_key": "k"},
+        )
+        assert added.status_code == 201, added.text
+        text = "Hi Ivo, your spring offer: https://shop.example.com/" + "offers/spring" * 6
+        sent = await api.post(
+            "/messages", json={"to": "+385911230002", "text": text, "from": "PeopleSync"}
+        )
+        assert sent.status_code == 201, sent.text
+    context = await browser.new_context(viewport={"width": 1200, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{server.url}/messages/{sent.json()['message_id']}")
+    await page.get_by_label("Email").fill(ADMIN_EMAIL)
+    await page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.locator("[data-message-status]")).to_be_visible()
+    await page.screenshot(path=ARTIFACTS / "messages-04-long-request.png", full_page=True)
+    widths = await page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+    await context.close()
