@@ -175,6 +175,12 @@ async def test_add_person_and_duplicate_email(
     assert again.status_code == 422
     assert 'data-error-for="emails"' in again.text
 
+    # a new person has no events: said in a sentence, not as the timeline's item "1."
+    page = (await admin_browser.get(f"/people/{mary}")).text
+    timeline = page.split("<h2>Timeline</h2>")[1].split("</section>")[0]
+    assert "No events yet." in timeline
+    assert "<li" not in timeline and "<ol" not in timeline
+
 
 async def test_viewer_sees_but_cannot_change(
     viewer_browser: httpx.AsyncClient, store: SqlPeopleStore, clock: ManualClock
