@@ -42,6 +42,8 @@ def test_add_list_and_token(env: dict[str, str]) -> None:
         ("boss@example.com", "admin"),
         ("look@example.com", "viewer"),
     ]
+    as_array = runner.invoke(app, ["users", "list", "--json"], env=env)  # as every list command
+    assert (as_array.exit_code, json.loads(as_array.stdout)) == (0, listed)
     token = runner.invoke(app, ["users", "token", "boss@example.com"], env=env)
     assert token.exit_code == 0
     assert token.stdout.startswith("pst_")

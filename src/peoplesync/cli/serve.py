@@ -63,17 +63,24 @@ def add_user(
 
 
 @users_app.command("list")
-def list_users() -> None:
+def list_users(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON array instead of JSON lines")
+    ] = False,
+) -> None:
     """Every user with their role (JSON lines)."""
 
-    async def work(accounts: Accounts) -> list[str]:
+    async def work(accounts: Accounts) -> list[dict[str, str]]:
         return [
-            json.dumps({"id": u.id, "email": u.email, "role": u.role.value})
-            for u in await accounts.users()
+            {"id": u.id, "email": u.email, "role": u.role.value} for u in await accounts.users()
         ]
 
-    for line in _run(work):
-        typer.echo(line)
+    users = _run(work)
+    if as_json:
+        typer.echo(json.dumps(users))
+        return
+    for user in users:
+        typer.echo(json.dumps(user))
 
 
 @users_app.command("token")
