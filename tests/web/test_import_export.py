@@ -326,3 +326,22 @@ async def test_rows_repeating_an_earlier_batch_are_merged_rows_too(
             (6, 2, "emails"),
         ]
     assert await _names(store) == ["Ada", "Alan"]
+
+
+async def test_a_csv_separated_by_semicolons_is_read_by_its_columns(
+    admin: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    # what Excel saves as "CSV" where the decimal separator is a comma (most of Europe)
+    content = (
+        b"First Name;E-mail;City\r\n"
+        b'Ana;ana@example.com;"Split; Dalmatia"\r\n'
+        b"Ivo;ivo@example.com;Zagreb, Grad\r\n"
+    )
+    files = {"file": ("people.csv", content)}
+    report = (await admin.post("/api/v1/imports", files=files)).json()
+    assert report["mapping"] == {"First Name": "first_name", "E-mail": "emails", "City": "city"}
+    assert (report["rows"], report["created"], report["rejected"]) == (2, 2, 0)
+    ana = (await admin.get("/api/v1/persons", params={"q": "ana@"})).json()["items"][0]
+    assert ana["standard"]["city"] == "Split; Dalmatia"
+    ivo = (await admin.get("/api/v1/persons", params={"q": "ivo@"})).json()["items"][0]
+    assert ivo["standard"]["city"] == "Zagreb, Grad"  # a comma inside a cell stays in the cell

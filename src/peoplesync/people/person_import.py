@@ -72,12 +72,22 @@ def file_kind(filename: str) -> FileKind:
         ) from None
 
 
+def _delimiter(header: str) -> str:
+    """The separator of a CSV file, judged by its header row: a comma, or the semicolon (what
+    Excel writes where the decimal separator is a comma) or tab when the header has more."""
+    counts = {separator: header.count(separator) for separator in (",", ";", "\t")}
+    best = max(counts, key=lambda separator: counts[separator])
+    return best if counts[best] > counts[","] else ","
+
+
 def read_rows(path: Path, kind: FileKind) -> Generator[list[Any], None, None]:
     """The file's rows as lists of cell values, header first, read lazily."""
     if kind is FileKind.CSV:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             try:
-                yield from csv.reader(handle)
+                delimiter = _delimiter(handle.readline())
+                handle.seek(0)
+                yield from csv.reader(handle, delimiter=delimiter)
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise ValidationError(
                     f"the file cannot be read as CSV ({exc})",
