@@ -24,3 +24,11 @@ def test_the_org_already_connected_hint_gives_a_delete_command_the_cli_takes() -
     command = get_command(app).commands[group].commands[name]  # type: ignore[attr-defined]
     context = command.make_context(name, [*args, "--yes"])  # a usage error raises here
     assert context.params["name"] == "eu-org"
+
+
+def test_command_lists_wrap_each_summary_as_one_paragraph() -> None:
+    # `steps enable`'s docstring breaks its first paragraph after "start"
+    listed = CliRunner().invoke(app, ["steps", "--help"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0
+    enable = next(line for line in listed.output.splitlines() if "│ enable" in line)
+    assert "integration start writing to Salesforce" in enable, listed.output

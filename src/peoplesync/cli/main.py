@@ -4,6 +4,7 @@ Every command group is registered here, explicitly (importing a CLI module adds 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from typing import Annotated
 
@@ -61,6 +62,22 @@ app.command("status")(status_command)
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 app.command("worker")(worker)
+
+
+def _one_line_summaries(group: typer.Typer) -> None:
+    """Give every command of ``group`` (and of its sub-groups) a one-line summary for the
+    command lists: the first paragraph of its docstring with the line breaks of the source
+    removed (Typer's rich help keeps them, which breaks the list's wrapping)."""
+    for command in group.registered_commands:
+        text = command.help or (command.callback.__doc__ if command.callback else None)
+        if command.short_help is None and text:
+            command.short_help = " ".join(inspect.cleandoc(text).split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _one_line_summaries(sub.typer_instance)
+
+
+_one_line_summaries(app)
 
 
 @app.callback()
