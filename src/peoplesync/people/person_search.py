@@ -79,20 +79,42 @@ def _branches(query: str, dialect: str) -> list[_Branch]:
     ) -> _Branch:
         return _Branch(id_column, build(lambda c: c), build(lambda c: c.concat("")))
 
-    branches = [
-        both(persons.c.id, lambda w: _prefix(w(first), text, dialect)),
-        both(persons.c.id, lambda w: _prefix(w(last), text, dialect)),
-        both(person_emails.c.person_id, lambda w: _prefix(w(email), text, dialect)),
-    ]
-    if " " in text:
-        given, family = text.split(" ", 1)
-        branches.append(
-            both(
-                persons.c.id,
-                lambda w: sa.and_(w(first) == given, _prefix(w(last), family, dialect)),
+    def by_name(name: str) -> list[_Branch]:
+        found = [
+            both(persons.c.id, lambda w: _prefix(w(first), name, dialect)),
+            both(persons.c.id, lambda w: _prefix(w(last), name, dialect)),
+        ]
+        if " " in name:
+            given, family = name.split(" ", 1)
+            found.append(
+                both(
+                    persons.c.id,
+                    lambda w: sa.and_(w(first) == given, _prefix(w(last), family, dialect)),
+                )
             )
-        )
+        return found
+
+    branches = [both(person_emails.c.person_id, lambda w: _prefix(w(email), text, dialect))]
+    for name in _name_forms(query, dialect):
+        branches += by_name(name)
     return branches
+
+
+def _name_forms(query: str, dialect: str) -> list[str]:
+    """The query as ``lower()`` of the database writes a name that matches it. SQLite's
+    lower() changes only A-Z (its name index holds "Éric", "Šimić"), so a query with other
+    letters is also tried as typed and with capital initials, each lowered as SQLite does."""
+    text = " ".join(query.lower().split())
+    if dialect != "sqlite" or text.isascii():
+        return [text]
+    typed = " ".join(query.split())
+    capitals = " ".join(word[:1].upper() + word[1:] for word in text.split(" "))
+    forms = [_ascii_lower(form) for form in (text, typed, capitals)]
+    return list(dict.fromkeys(forms))  # each once, in this order
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(char.lower() if "A" <= char <= "Z" else char for char in text)
 
 
 async def _common_branches(conn: AsyncConnection, query: str, dialect: str) -> frozenset[int]:

@@ -84,3 +84,29 @@ async def test_common_and_rare_prefixes_find_the_same_persons_newest_first(
         want = expected(persons, query)
         assert await pages(store, query, 7) == want, query
         assert await pages(store, query, 200) == want, query
+
+
+async def test_names_with_letters_beyond_a_to_z_are_found_as_written_or_in_lower_case(
+    store: SqlPeopleStore,
+) -> None:
+    # SQLite's lower() leaves É and Š as they are: the search must still find these names
+    names = [("Éric", "Jourdan"), ("Ana", "Šimić"), ("Örjan", "Ödegaard"), ("Eric", "Smith")]
+    result = await store.upsert_persons(
+        [PersonInput(values={"first_name": f, "last_name": la}) for f, la in names],
+        origin="test",
+    )
+    eric, ana, orjan, plain = [i for i in result.ids if i is not None]
+    found = {
+        query: set(await pages(store, query, 200))
+        for query in ("Éric", "éric", "Šimić", "šim", "ana šimić", "Ana Šim", "örjan ödeg", "eric")
+    }
+    assert found == {
+        "Éric": {eric},
+        "éric": {eric},
+        "Šimić": {ana},
+        "šim": {ana},
+        "ana šimić": {ana},
+        "Ana Šim": {ana},
+        "örjan ödeg": {orjan},
+        "eric": {plain},  # "e" and "é" are different letters
+    }
