@@ -189,6 +189,16 @@ async def test_malformed_requests_are_4xx(admin: httpx.AsyncClient, store: SqlPe
     assert error_of(await admin.get("/api/v1/nothing-here"))["code"] == "NOT_FOUND"
     long_query = await admin.get("/api/v1/persons", params={"q": "x" * 201})
     assert long_query.status_code == 422
+    # a form post or a JSON array where a JSON object is due names the body and the fix
+    for wrong in ({"data": {"first_name": "Ada"}}, {"json": [{"first_name": "Ada"}]}):
+        refused = await admin.post("/api/v1/persons", **wrong)  # type: ignore[arg-type]
+        assert refused.status_code == 422
+        assert error_of(refused) == {
+            "code": "INVALID_REQUEST",
+            "message": "the request body is not a JSON object",
+            "field": "body",
+            "hint": "send a JSON object with the header Content-Type: application/json",
+        }
 
 
 async def test_a_field_the_request_does_not_take_is_named_with_the_ones_it_takes(

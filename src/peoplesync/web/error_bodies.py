@@ -136,6 +136,14 @@ def from_validation(error: RequestValidationError, accepted: Sequence[str] = ())
             422, "INVALID_JSON", "the request body is not valid JSON", "body", "send JSON"
         )
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    if not location and first.get("type") in ("model_attributes_type", "dict_type"):
+        return ErrorBody(
+            422,
+            "INVALID_REQUEST",
+            "the request body is not a JSON object",
+            "body",
+            "send a JSON object with the header Content-Type: application/json",
+        )
     if first.get("type") == "extra_forbidden":
         schema = "/api/v1/openapi.json"
         listed = accepted and len(location) == 1  # a nested field's siblings are not these
