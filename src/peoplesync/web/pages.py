@@ -356,15 +356,24 @@ async def status_page(
     web: Context,
     session: PageSession,
     name: Annotated[str, Query(max_length=100)] = "default",
+    retry: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
-    """The integration's state, last sync per step, counts per day, problems and log."""
+    """The integration's state, last sync per step, counts per day, problems and log (and,
+    after Retry failed records with none failed, that there were none)."""
     try:
         report = await integration_status(web.store, web.statuses, name, days=14)
     except NotFoundError:
         return render(web, request, "status.html", session, 404, name=name, report=None)
     busiest = max((row["api_calls"] for row in report["days"]), default=0)
     return render(
-        web, request, "status.html", session, name=name, report=report, busiest=max(busiest, 1)
+        web,
+        request,
+        "status.html",
+        session,
+        name=name,
+        report=report,
+        busiest=max(busiest, 1),
+        nothing_to_retry=retry == "none",
     )
 
 

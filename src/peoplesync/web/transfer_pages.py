@@ -20,7 +20,7 @@ from peoplesync.web.accounts import WebSession
 from peoplesync.web.integration_view import require_integration
 from peoplesync.web.pages import render
 from peoplesync.web.transfer_api import Runs
-from peoplesync.workers.transfer_runs import JobRunningError, TransferRuns
+from peoplesync.workers.transfer_runs import JobRunningError, NothingToRetryError, TransferRuns
 
 router = APIRouter(include_in_schema=False)
 Days = Annotated[str, Form(max_length=10)]
@@ -166,8 +166,14 @@ async def resync(runs: Runs, session: AdminSession, name: str) -> RedirectRespon
 
 @router.post("/salesforce/{name}/retry")
 async def retry(runs: Runs, session: AdminSession, name: str) -> RedirectResponse:
-    """Read the failed records again and push failed persons now (admins only)."""
-    await runs.start(name, "retry", parse_request(), session.user.email)
+    """Read the failed records again and push failed persons now (admins only); with none
+    failed, back to the status page, which says so."""
+    try:
+        await runs.start(name, "retry", parse_request(), session.user.email)
+    except NothingToRetryError:
+        return RedirectResponse(
+            f"/salesforce/status?name={quote(name)}&retry=none", status_code=303
+        )
     return RedirectResponse(f"{_base(name)}/transfer", status_code=303)
 
 

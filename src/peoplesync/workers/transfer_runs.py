@@ -51,6 +51,16 @@ log = logging.getLogger(__name__)
 SAVE_EVERY = 1.0  # seconds between progress writes of a running job
 
 
+class NothingToRetryError(ConfigurationError):
+    """A retry was asked while no record of the integration has failed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no failed records to retry",
+            hint="the status page lists errors when there are some",
+        )
+
+
 class JobRunningError(StopError):
     """A transfer of this integration is already running."""
 
@@ -165,10 +175,7 @@ class TransferRuns:
                         p["record_id"].startswith("person ") for p in problems
                     )
                     if not conditions and not push:
-                        raise ConfigurationError(
-                            "no failed records to retry",
-                            hint="the status page lists errors when there are some",
-                        )
+                        raise NothingToRetryError()
                 else:
                     conditions = await self._conditions(client, runners, request)
                     push = False
@@ -373,4 +380,4 @@ class TransferRuns:
         return links
 
 
-__all__ = ["JobRunningError", "TransferRuns"]
+__all__ = ["JobRunningError", "NothingToRetryError", "TransferRuns"]
