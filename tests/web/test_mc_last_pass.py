@@ -56,6 +56,7 @@ async def test_the_page_and_the_api_show_the_last_pass(
     page = (await browser.get("/marketing-cloud/acme")).text
     assert '<dd data-written="sms">4</dd>' in page and "<dd data-events>0</dd>" in page
     assert "(worker)" in page
+    assert "The counts below are of its last pass only" in page  # not the rows in total
     failed = (await browser.get("/marketing-cloud/beta")).text
     assert "Failed: HTTP 500 from the sandbox" in failed
     assert "No pass has run yet." in (await browser.get("/marketing-cloud/new")).text
