@@ -23,9 +23,13 @@ def _describe(*fields: str, relations: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 DESCRIBES = {
-    "Account": _describe("Name", "BillingCountry", "ShippingCountry", relations=("Owner",)),
+    "Account": _describe(
+        "Name", "BillingCountry", "ShippingCountry", "CleanStatus", relations=("Owner",)
+    ),
     "Lead": _describe("LastName", "Country", "Email", "Status"),
-    "Contact": _describe("LastName", "MailingCountry", "Email", relations=("Account",)),
+    "Contact": _describe(
+        "LastName", "MailingCountry", "Email", "CleanStatus", relations=("Account",)
+    ),
 }
 ACCOUNT = FilterTarget("Account", "Account", "Company")
 LEAD = FilterTarget("Lead", "Lead", "Person")
@@ -70,6 +74,13 @@ def test_a_field_one_object_lacks_names_step_object_field_and_the_way_out() -> N
     )
     assert error.hint.startswith("choose only the Lead step; or use BillingCountry or")
     assert "use MailingCountry instead of Country on Contact" in error.hint
+
+
+def test_a_field_that_only_ends_alike_is_not_offered_instead() -> None:
+    # Account's and Contact's CleanStatus (Data.com) is no stand-in for a Lead's Status
+    error = misfit_error("Status = 'Working'", EVERY, EVERY, DESCRIBES)
+    assert error is not None
+    assert error.hint == "choose only the Lead step"
 
 
 def test_the_condition_fits_when_only_fitting_steps_are_chosen() -> None:

@@ -66,17 +66,28 @@ def unknown_fields(fields: Sequence[str], describe: Mapping[str, Any]) -> list[s
     ]
 
 
+# The prefixes of address components: Account's BillingCountry, Contact's MailingCountry...
+_ADDRESS_PREFIXES = frozenset({"billing", "shipping", "mailing", "other", "personmailing"})
+
+
 def similar_fields(field: str, describe: Mapping[str, Any], limit: int = 3) -> list[str]:
-    """The object's fields whose name contains ``field``'s last part (Country ->
-    BillingCountry, ShippingCountry)."""
+    """The object's address components named like ``field``'s last part (Country ->
+    BillingCountry, ShippingCountry). A name that merely ends alike is another field (Lead's
+    Status is not Account's CleanStatus), so it is not offered."""
     wanted = field.split(".")[-1].lower()
     if len(wanted) < 3:
         return []
-    return [
-        str(f["name"])
-        for f in describe.get("fields", [])
-        if wanted in str(f["name"]).lower() and str(f["name"]).lower() != wanted
-    ][:limit]
+    found = []
+    for described in describe.get("fields", []):
+        name = str(described["name"])
+        prefix = name.lower().removesuffix(wanted)
+        if (
+            prefix != name.lower()
+            and prefix
+            and (described.get("compoundFieldName") or prefix in _ADDRESS_PREFIXES)
+        ):
+            found.append(name)
+    return found[:limit]
 
 
 _NOT_FIELDS = {False: "is not a field", True: "are not fields"}
