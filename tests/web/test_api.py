@@ -189,6 +189,11 @@ async def test_malformed_requests_are_4xx(admin: httpx.AsyncClient, store: SqlPe
     assert error_of(await admin.get("/api/v1/nothing-here"))["code"] == "NOT_FOUND"
     long_query = await admin.get("/api/v1/persons", params={"q": "x" * 201})
     assert long_query.status_code == 422
+    # a cursor the API never gave is refused, not read as the first page again (endless paging)
+    for cursor in ("garbage", "ZZ" * 16, ada[:-1]):
+        bad_cursor = await admin.get("/api/v1/persons", params={"after": cursor})
+        assert (bad_cursor.status_code, error_of(bad_cursor)["field"]) == (422, "after")
+    assert (await admin.get("/api/v1/persons", params={"after": ada})).status_code == 200
     # a form post or a JSON array where a JSON object is due names the body and the fix
     for wrong in ({"data": {"first_name": "Ada"}}, {"json": [{"first_name": "Ada"}]}):
         refused = await admin.post("/api/v1/persons", **wrong)  # type: ignore[arg-type]

@@ -118,6 +118,9 @@ async def test_people_list_search_and_person_page(
     assert "ada@example.com" in person.text
     assert 'href="https://org.example.my.salesforce.com/00Q000000000001AAA"' in person.text
     assert (await admin_browser.get("/people/nobody")).status_code == 404
+    stale = await admin_browser.get("/people", params={"after": "garbage"})
+    assert stale.status_code == 422  # the People page again, saying why, not the first page
+    assert "the page cursor is not valid" in stale.text and 'name="q"' in stale.text
 
 
 async def test_edit_shows_the_error_next_to_the_field_then_saves(

@@ -9,6 +9,7 @@ cursor is the last id shown, never an offset.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from peoplesync.errors import ValidationError
 from peoplesync.people.filter_sql import where_clause
 from peoplesync.people.model import Person
 from peoplesync.people.person_filter import Checked
@@ -38,6 +40,7 @@ class PersonPage:
 # them. (Asking the prefix index for the newest matches of "a" sorts a tenth of all persons;
 # walking the ids for "zq" reads every person.)
 COMMON = 1000
+_CURSOR = re.compile(r"[0-9a-f]{32}")  # a person id (new_id), the only cursor a page gives
 _MAX_CHAR = chr(0x10FFFF)
 
 
@@ -202,7 +205,15 @@ async def list_persons(
     limit: int = 50,
 ) -> PersonPage:
     """A page of persons, newest first, after the cursor ``after``, that start with ``query``
-    and satisfy every condition."""
+    and satisfy every condition. A cursor that is no person id is a ValidationError (it would
+    otherwise act as the first page, and a client paging on it would never end)."""
+    if after is not None and not _CURSOR.fullmatch(after):
+        raise ValidationError(
+            "the page cursor is not valid",
+            record="page",
+            field="after",
+            hint="start from the first page; the next page's cursor is the answer's next",
+        )
     limit = max(1, min(limit, MAX_PAGE))
     dialect = engine.dialect.name
     async with engine.connect() as conn:

@@ -127,13 +127,13 @@ async def people_listing(
         listing.segment, checked = await resolve(
             store, engine, listing.conditions, segment_id, definitions
         )
+        query = q or (listing.segment.query if listing.segment else "")
+        listing.page = await list_persons(
+            store, engine, query=query, conditions=checked, after=after, limit=limit
+        )
     except RecordError as error:
         listing.error = error
         return listing
-    query = q or (listing.segment.query if listing.segment else "")
-    listing.page = await list_persons(
-        store, engine, query=query, conditions=checked, after=after, limit=limit
-    )
     if with_total:
         listing.total = await count_matching(engine, query=query, conditions=checked)
     return listing
