@@ -84,6 +84,17 @@ async def test_preview_and_run_a_transfer_then_see_the_status(
         await page.get_by_role("button", name="Filter").click()
         await expect(page.locator("#operations")).to_contain_text("transfer")
         await page.screenshot(path=ARTIFACTS / "14-log.png", full_page=True)
+        # the problems table stays inside its card and its message is readable, not a column
+        # of single words squeezed by long codes
+        fits = await page.evaluate(
+            """() => {
+                const table = document.querySelector('#problems');
+                const card = table.closest('section').getBoundingClientRect();
+                const message = table.querySelector('tbody td:nth-child(6)').getBoundingClientRect();
+                return [table.getBoundingClientRect().right <= card.right, message.width];
+            }"""
+        )
+        assert fits[0] and fits[1] >= 200, fits
         await context.close()
         # The refused filter answers 422 on purpose (the page with the error); nothing else.
         assert not [p for p in problems if "404" not in p and "422" not in p], problems
