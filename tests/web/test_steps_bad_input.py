@@ -59,6 +59,9 @@ async def test_odd_api_input_is_never_a_server_error(
     assert (await admin.post(API, json={"sobject": "Lead", "direction": "both"})).json()["error"][
         "field"
     ] == "direction"
+    bad_name = (await admin.post(API, json={"sobject": "Lead", "name": "a/b"})).json()["error"]
+    assert bad_name["hint"] == "start it with a letter or digit"
+    assert "how to fix" not in bad_name["message"]  # the hint is said once, in "hint"
     saved = await load_profile(store)  # offline, any Lead Status text is acceptable
     assert saved.names() == default_profile().names()
     assert saved.step("Lead").lines == default_profile().step("Lead").lines

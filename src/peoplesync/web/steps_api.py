@@ -96,9 +96,9 @@ class MappingBody(BaseModel):
 
 def rejected_profile(error: ProfileError) -> ValidationError:
     """A refused profile change as a 422 naming the first step and field at fault."""
-    first = error.problems[0]
-    return ValidationError(
-        "; ".join(str(p) for p in error.problems),
+    first, *others = error.problems
+    return ValidationError(  # the first problem's hint is the answer's hint, not said twice
+        "; ".join([first.message, *(str(p) for p in others)]),
         record=f"step {first.step}",
         field=first.field,
         hint=first.hint,
