@@ -281,6 +281,17 @@ async def test_api_starts_a_connection_the_same_user_completes_in_a_browser(
     assert bad.json()["error"]["field"] == "client_id"
     wrong = await admin.post("/api/v1/integrations/connect", json={**body, "environment": "moon"})
     assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "environment"
+    # a login URL with production is a contradiction named as such, not a try of production
+    both = await admin.post(
+        "/api/v1/integrations/connect", json={**body, "name": "eu-3", "environment": "production"}
+    )
+    assert both.status_code == 422 and both.json()["error"]["field"] == "login_url"
+    assert "only with environment custom" in both.json()["error"]["message"]
+    # a login URL alone means a custom login URL
+    alone = {key: value for key, value in body.items() if key != "environment"}
+    implied = await admin.post("/api/v1/integrations/connect", json={**alone, "name": "eu-4"})
+    assert implied.status_code == 201, implied.text
+    assert implied.json()["authorize_url"].startswith(org["login_url"])
     await http.aclose()
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from peoplesync.errors import ValidationError
 from peoplesync.sync.integration import integration_names
 from peoplesync.web.access import SESSION_COOKIE, ApiAdmin, ApiUser, Context
 from peoplesync.web.connect_pages import callback_url, connect_request, connector_of
@@ -59,7 +60,11 @@ class ConnectBody(BaseModel):
         False, description="Renew the access of the integration called name (same org only)"
     )
     environment: Literal["production", "sandbox", "custom"] = "production"
-    login_url: str = Field("", max_length=500, description="For custom: the org's login URL")
+    login_url: str = Field(
+        "",
+        max_length=500,
+        description="For custom: the org's login URL (given alone, the environment is custom)",
+    )
     ca_cert: str = Field(
         "", max_length=1000, description="For custom: a CA certificate file on the server"
     )
@@ -93,6 +98,15 @@ async def start_connect(
     which stores the integration."""
     connector = connector_of(request)
     values: dict[str, Any] = body.model_dump()
+    if body.login_url.strip() and body.environment != "custom":
+        if "environment" in body.model_fields_set:
+            raise ValidationError(
+                f"a login URL is used only with environment custom, not {body.environment}",
+                record="connect",
+                field="login_url",
+                hint="set environment to custom, or leave login_url empty",
+            )
+        values["environment"] = "custom"  # the login URL names the org; production ignored it
     if "Authorization" in request.headers:
         binding = user_binding(user.id)
     else:
