@@ -18,8 +18,7 @@ from rich.console import Console
 
 from peoplesync.errors import ConfigurationError, PeopleSyncError
 from peoplesync.settings import Settings
-from peoplesync.sync.connection import review_hint
-from peoplesync.sync.integration import integration_key
+from peoplesync.sync.connection import not_connected_note, review_hint
 from peoplesync.sync.mapping import ConflictRule, Direction, Mode
 from peoplesync.sync.profile.format import profile_from_yaml, profile_to_yaml
 from peoplesync.sync.profile.model import Profile, ProfileError, Step
@@ -82,23 +81,17 @@ def _run_saving(work: Callable[[], T], offline: bool) -> T:
 
 def _edit(name: str, offline: bool, change: Callable[[Profile], Profile], done: str) -> Profile:
     """Load the profile, change it, check and save it; report resyncs."""
-    settings = Settings()
 
-    async def run() -> tuple[Profile, SaveResult, bool]:
-        async with services(settings) as wired:
-            store = wired.people
-            edited = await edit_profile(store, None if offline else wired.open_org, name, change)
-            connected = await store.get_state(integration_key(name)) is not None
-            return (*edited, connected)
+    async def run() -> tuple[Profile, SaveResult, str | None]:
+        async with services(Settings()) as wired:
+            opener = None if offline else wired.open_org
+            edited = await edit_profile(wired.people, opener, name, change)
+            return (*edited, await not_connected_note(wired.people, name))
 
-    profile, result, connected = _run_saving(lambda: asyncio.run(run()), offline)
+    profile, result, note = _run_saving(lambda: asyncio.run(run()), offline)
     console.print(done)
-    if not connected:  # a profile may be prepared before connecting, or --name was mistyped
-        console.print(
-            f"[yellow]note:[/yellow] no integration named {name!r} is connected: this profile "
-            f"waits for one (peoplesync salesforce connect --name {name} ...); the web app's "
-            "Salesforce page lists the connected ones"
-        )
+    if note:
+        console.print(f"[yellow]note:[/yellow] {note}")
     _report(result)
     return profile
 

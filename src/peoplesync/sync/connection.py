@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.people.store import PeopleStore
 from peoplesync.secret_box import SecretBox
-from peoplesync.sync.integration import Integration, integration_names, save_integration
+from peoplesync.sync.integration import (
+    Integration,
+    integration_key,
+    integration_names,
+    save_integration,
+)
 from peoplesync.sync.organization import check_organization
 from peoplesync.sync.profile.store import hold_outbound, load_profile
 
@@ -63,4 +68,16 @@ def review_hint(name: str, steps: tuple[str, ...] | list[str]) -> str:
     )
 
 
-__all__ = ["Connected", "review_hint", "store_connection"]
+async def not_connected_note(store: PeopleStore, name: str) -> str | None:
+    """What to say after changing the profile of an integration that is not connected (one
+    may be prepared before connecting, or ``--name`` was mistyped); None when it is."""
+    if await store.get_state(integration_key(name)) is not None:
+        return None
+    return (
+        f"no integration named {name!r} is connected: this profile waits for one (peoplesync "
+        f"salesforce connect --name {shlex.quote(name)} ...); the web app's Salesforce page "
+        "lists the connected ones"
+    )
+
+
+__all__ = ["Connected", "not_connected_note", "review_hint", "store_connection"]
