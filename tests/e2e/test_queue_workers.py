@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from peoplesync.workers.queue.plan import JobRun, overlaps
 from tests.conftest import POSTGRES_URL
+from tests.e2e.queue_evidence import write_evidence
 from tests.e2e.test_sync_crash import API
 from tests.served_org import PEOPLESYNC, call, connect, enable_outbound, environment, login
 from tests.served_org import served_org as org
@@ -168,7 +169,10 @@ def test_workers_killed_at_random_lose_duplicate_and_overlap_nothing(tmp_path: P
             incarnations.append(log)
             with log.open("w") as out:
                 process = subprocess.Popen(
-                    [*PEOPLESYNC, "worker", "--concurrency", "4"], stdout=out, stderr=out, env=env
+                    [*PEOPLESYNC, "worker", "--concurrency", "4", "--log-format", "json"],
+                    stdout=out,
+                    stderr=out,
+                    env=env,
                 )
             return process, log
 
@@ -212,6 +216,12 @@ def test_workers_killed_at_random_lose_duplicate_and_overlap_nothing(tmp_path: P
             while found and time.monotonic() < deadline:
                 time.sleep(1.0)
                 found = differences(db_url, a, b) + unrecovered(db_url)
+            if found:
+                orgs = {"a": (a, tmp_path / "org_a"), "b": (b, tmp_path / "org_b")}
+                evidence = tmp_path / "evidence.json"
+                write_evidence(evidence, db_url, orgs, found, incarnations)
+                print(f"evidence of the failure: {evidence}")
+                found.append(f"evidence in {evidence}")
             assert found == [], found
         finally:
             for worker in workers:

@@ -1,12 +1,16 @@
 import json
+import logging
 import re
 import shlex
+from collections.abc import Iterator
 
+import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
 from peoplesync import __version__
 from peoplesync.cli.main import app
+from peoplesync.observability.log_format import log_context
 from peoplesync.sync.organization import OrgAlreadyConnectedError
 
 
@@ -32,3 +36,34 @@ def test_command_lists_wrap_each_summary_as_one_paragraph() -> None:
     assert listed.exit_code == 0
     enable = next(line for line in listed.output.splitlines() if "│ enable" in line)
     assert "integration start writing to Salesforce" in enable, listed.output
+
+
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """The root logger as it was (``--log-format json`` replaces its handlers)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_worker_logs_one_json_object_a_line(
+    monkeypatch: pytest.MonkeyPatch, root_logging: None
+) -> None:
+    async def run_worker(settings: object, concurrency: int) -> None:
+        with log_context(integration="a", job="7"):
+            logging.getLogger("peoplesync.test").warning("Starting job %s", "peoplesync.push")
+
+    monkeypatch.setattr("peoplesync.cli.worker.run_worker", run_worker)
+    result = CliRunner().invoke(app, ["worker", "--log-format", "json"])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stderr.strip().splitlines()[-1])
+    assert entry["message"] == "Starting job peoplesync.push"
+    assert (entry["integration"], entry["job"], entry["level"]) == ("a", "7", "warning")
+
+
+def test_worker_refuses_an_unknown_log_format() -> None:
+    result = CliRunner().invoke(app, ["worker", "--log-format", "xml"])
+    assert result.exit_code == 2
+    assert "--log-format is text or json" in result.stderr

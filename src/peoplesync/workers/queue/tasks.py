@@ -19,6 +19,7 @@ from procrastinate.jobs import Status
 
 from peoplesync.clock import Clock
 from peoplesync.errors import PeopleSyncError
+from peoplesync.observability.log_format import log_context
 from peoplesync.settings import Settings
 from peoplesync.workers.queue.job_log import JobLog
 from peoplesync.workers.queue.passes import Passes, PassOutcome, PassResult
@@ -110,7 +111,8 @@ def register_tasks(app: App, services: QueueServices) -> None:
         )
         outcome, detail = "error", ""
         try:
-            result = await work
+            with log_context(integration=integration, job=str(job_id)):  # on its records
+                result = await work
             outcome, detail = result.outcome.value, result.detail
             return result
         except PeopleSyncError as error:
