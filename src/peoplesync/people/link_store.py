@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
@@ -16,6 +17,28 @@ from peoplesync.people.model import EntityType, ExternalLink, TimelineEvent, new
 
 _IN_SIZE = 10_000  # values in one IN list
 _LINK_COLUMNS = ("entity_type", "entity_id", "external_id", "state", "synced_at")
+_SAVED_COLUMNS = (
+    "system",
+    "object",
+    "external_id",
+    "entity_type",
+    "entity_id",
+    "state",
+    "synced_at",
+)
+_KEY = ("system", "object", "external_id")
+
+
+async def _upsert_links(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert or replace links (rows in ``_SAVED_COLUMNS`` order) on PostgreSQL, keyed by
+    (system, object, external id); of rows with one key, the last."""
+    last = {row[:3]: row for row in rows}
+    insert = postgresql.insert(t.external_links)
+    replace = {name: insert.excluded[name] for name in _SAVED_COLUMNS if name not in _KEY}
+    await conn.execute(
+        insert.on_conflict_do_update(index_elements=list(_KEY), set_=replace),
+        [dict(zip(_SAVED_COLUMNS, row, strict=True)) for row in last.values()],
+    )
 
 
 def _link(row: Any) -> ExternalLink:
@@ -54,22 +77,29 @@ class LinkStore:
                     ids[part : part + _IN_SIZE],
                     where={"system": system, "object": sobject},
                 )
-        await writer.insert(
-            t.external_links,
-            ("system", "object", "external_id", "entity_type", "entity_id", "state", "synced_at"),
-            [
-                (
-                    x.system,
-                    x.object,
-                    x.external_id,
-                    x.entity_type,
-                    x.entity_id,
-                    dict(x.state),
-                    x.synced_at,
-                )
-                for x in links
-            ],
-        )
+        rows = [
+            (
+                x.system,
+                x.object,
+                x.external_id,
+                x.entity_type,
+                x.entity_id,
+                dict(x.state),
+                x.synced_at,
+            )
+            for x in links
+        ]
+        if not writer.postgres:  # one writer at a time: nothing came in since the delete
+            await writer.insert(t.external_links, _SAVED_COLUMNS, rows)
+            return
+        try:
+            async with conn.begin_nested():
+                await writer.insert(t.external_links, _SAVED_COLUMNS, rows)
+        except sa.exc.IntegrityError:
+            # Another transaction committed a link to one of these records after the delete
+            # above looked (the inbound sync linking a Lead a push created, while the push
+            # commits its own link): replaced, as a link saved after it.
+            await _upsert_links(conn, rows)
 
     async def find_links(
         self, system: str, sobject: str, external_ids: Iterable[str]
