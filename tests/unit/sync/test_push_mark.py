@@ -14,6 +14,7 @@ from peoplesync.sync.outbound.push_mark import (
     record_time,
     stale_fields,
     synced_values,
+    with_sent,
 )
 
 SENT = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
@@ -30,7 +31,9 @@ def test_a_push_marks_the_fields_it_wrote_with_the_time_and_the_value_before() -
     state = pushed()
     assert synced_values(state) == {"Title": "Engineer", "City": "London"}
     assert pushed_at(state) == {"Title": SENT.replace(microsecond=123000)}  # Salesforce's ms
-    assert state[MARK] == {"Title": {"at": "2026-11-25T12:00:00.123000+00:00", "was": "Countess"}}
+    assert state[MARK] == {
+        "Title": {"at": "2026-11-25T12:00:00.123000+00:00", "were": ["Countess"]}
+    }
     later = marked(state, {"City": "Leeds"}, SENT + timedelta(seconds=5))
     assert set(pushed_at(later)) == {"Title", "City"}  # an earlier mark keeps its own time
     assert pushed_at(later)["Title"] == pushed_at(state)["Title"]
@@ -86,3 +89,42 @@ def test_marks_travel_with_values_taken_from_a_pushed_state() -> None:
     assert merged[MARK] == state[MARK]
     assert carried_marks({"City": "Leeds"}, state, []) == {"City": "Leeds"}
     assert carried_marks({"City": "Leeds"}, {"City": "x"}, ["City"]) == {"City": "Leeds"}
+
+
+def test_a_mark_remembers_the_values_before_every_push_since_the_last_inbound_read() -> None:
+    twice = marked(pushed(), {"Title": "Engineer II"}, SENT + timedelta(seconds=5))
+    assert twice[MARK]["Title"]["were"] == ["Countess", "Engineer"]  # type: ignore[index]
+    # A record read before both writes holds the value from before the first.
+    before = {"SystemModstamp": BEFORE}
+    assert stale_fields(before, {"Title": "Countess"}, twice) == {"Title"}
+    assert stale_fields(before, {"Title": "Engineer"}, twice) == {"Title"}
+    assert stale_fields(before, {"Title": "Duchess"}, twice) == set()
+    # The newest few are kept; one seen again moves to the end.
+    state: dict[str, object] = {"Title": "v0"}
+    for n in range(1, 12):
+        state = marked(state, {"Title": f"v{n}"}, SENT)
+    assert state[MARK]["Title"]["were"] == [f"v{n}" for n in range(3, 11)]  # type: ignore[index]
+    back = marked(marked({"Title": "A"}, {"Title": "B"}, SENT), {"Title": "A"}, SENT)
+    assert marked(back, {"Title": "C"}, SENT)[MARK]["Title"]["were"] == ["B", "A"]  # type: ignore[index]
+
+
+def test_an_old_mark_with_one_value_before_is_still_read() -> None:
+    state = {"Title": "Engineer", MARK: {"Title": {"at": SENT.isoformat(), "was": "Countess"}}}
+    assert stale_fields({"SystemModstamp": BEFORE}, {"Title": "Countess"}, state) == {"Title"}
+    again = marked(state, {"Title": "Poet"}, SENT)
+    assert again[MARK]["Title"]["were"] == ["Countess", "Engineer"]  # type: ignore[index]
+
+
+def test_a_value_an_uncommitted_push_sent_counts_among_the_values_before() -> None:
+    state = marked({"City": "London"}, {"City": "Rome"}, SENT, {"City": "Paris", "Title": "x"})
+    assert state[MARK]["City"]["were"] == ["London", "Paris"]  # type: ignore[index]
+    assert set(state[MARK]) == {"City"}  # type: ignore[arg-type]
+
+
+def test_a_record_holding_what_an_uncommitted_push_sent_is_synced_in_those_fields() -> None:
+    state = {"City": "London", "Title": "Countess", MARK: {}}
+    sent = {"City": "Paris", "Title": "Engineer"}
+    record = {"City": "Paris", "Title": "Duchess"}  # the Title write did not last
+    assert with_sent(state, sent, record) == {"City": "Paris", "Title": "Countess", MARK: {}}
+    assert with_sent(state, None, record) == state
+    assert with_sent(state, {"Street": "1 Road"}, record) == state  # a field not read

@@ -1,9 +1,11 @@
 """What applying an inbound batch looks up in People: which record already stands for an
-email, which new records a push made before it could link them, each record's company, and
-the push marks a batch must keep on its links."""
+email, which new records a push made before it could link them, which values of linked
+records a push sent before it could commit them, each record's company, and the push marks a
+batch must keep on its links."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,7 +14,8 @@ from peoplesync.people.model import ExternalLink
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.inbound.draft import Draft
 from peoplesync.sync.inbound.step import InboundStep
-from peoplesync.sync.outbound.push_mark import MARK, carried_marks
+from peoplesync.sync.outbound.push_mark import MARK, carried_marks, with_sent
+from peoplesync.sync.outbound.sent_updates import load_sent
 
 
 async def primaries(
@@ -81,6 +84,37 @@ async def pushed_creates(
         found[record_id] = ExternalLink(
             "person", person_id, step.system, step.sobject, record_id, values
         )
+    return found
+
+
+async def sent_to(
+    store: PeopleStore, step: InboundStep, drafts: Sequence[Draft]
+) -> dict[str, dict[str, Any]]:
+    """The values a push of this integration sent to the records of ``drafts`` without
+    committing their links (see ``outbound.sent_updates``). Read before the links: a push
+    forgets them only once its links are committed, so a record read after the write has
+    either its values here or its link as the push committed it."""
+    return await load_sent(store, step.system, step.sobject, [d.record["Id"] for d in drafts])
+
+
+def pushed_updates(
+    drafts: Sequence[Draft],
+    links: Mapping[str, ExternalLink],
+    sent: Mapping[str, Mapping[str, Any]],
+) -> dict[str, ExternalLink]:
+    """``links`` with the values ``sent`` (``sent_to``) taken as synced where the record
+    read holds them (``push_mark.with_sent``): People's value of such a field is newer than
+    the record's, however recent its modstamp."""
+    if not sent:
+        return dict(links)
+    found = dict(links)
+    for draft in drafts:
+        record_id = str(draft.record["Id"])
+        link, values = links.get(record_id), sent.get(record_id)
+        if link is not None and values:
+            state = with_sent(link.state, values, draft.snapshot)
+            if state != link.state:
+                found[record_id] = dataclasses.replace(link, state=state)
     return found
 
 
@@ -159,4 +193,12 @@ async def keep_pushed(
     return kept
 
 
-__all__ = ["companies", "company_to_set", "keep_pushed", "primaries", "pushed_creates"]
+__all__ = [
+    "companies",
+    "company_to_set",
+    "keep_pushed",
+    "primaries",
+    "pushed_creates",
+    "pushed_updates",
+    "sent_to",
+]

@@ -27,6 +27,8 @@ from peoplesync.sync.inbound.match import (
     keep_pushed,
     primaries,
     pushed_creates,
+    pushed_updates,
+    sent_to,
 )
 from peoplesync.sync.inbound.plan import (
     BatchPlan,
@@ -105,10 +107,14 @@ class InboundRunner(InboundSkeleton):
         step = self.step
         marks = Marks.of(report)  # what this batch adds is written with it
         drafts = drafted.drafts
+        sent = await sent_to(self.store, step, drafts)  # before the links (see ``sent_to``)
         links = await self.store.find_links(
             step.system, step.sobject, [d.record["Id"] for d in drafts]
         )
         links = {**links, **await pushed_creates(self.store, step, drafts, links)}
+        # As synced: what pushes sent without committing (decisions only; ``keep_pushed``
+        # compares the links as read with the links as stored).
+        seen = pushed_updates(drafts, links, sent)
         persons = (
             await self.store.get_persons(list({link.entity_id for link in links.values()}))
             if links
@@ -121,7 +127,7 @@ class InboundRunner(InboundSkeleton):
         plan = BatchPlan("person")
         for draft in drafts:
             record, snapshot = draft.record, draft.snapshot
-            link = links.get(record["Id"])
+            link = seen.get(record["Id"])
             if passes_over(step, link, snapshot, force=self.force):
                 report.skipped += 1
                 continue

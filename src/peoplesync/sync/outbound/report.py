@@ -93,6 +93,8 @@ class PageWork:
     retries: dict[str, RetryEntry] = field(default_factory=dict)
     # Persons whose saved create attempt is done with once the page is committed.
     settled: list[str] = field(default_factory=list)
+    # Records whose saved update attempt (fields) is done with once the page is committed.
+    sent: dict[str, set[str]] = field(default_factory=dict)
 
 
 @contextmanager

@@ -201,15 +201,14 @@ class OutboundRunner:
         except PeopleSyncError:
             # Keep what Salesforce accepted before the failure; the page is read again.
             await self._commit(work, position, stored)
-            await self._writer.attempts.forget(work.settled)
+            await self._forget_attempts(work)
             raise
         finally:
             if read is not None:
                 read.set()  # also for a page that pushed no person
         position = position.advance([c.seq for c in page], self.clock.now(), self.gap_timeout)
         stored = await self._commit(work, position, stored)
-        await self._writer.attempts.forget(work.settled)
-        work.links, work.settled = [], []
+        await self._forget_attempts(work)
         return position, stored
 
     async def _repush(
@@ -235,8 +234,7 @@ class OutboundRunner:
                     await self._commit(work, position, stored)
                     raise
                 stored = await self._commit(work, position, stored)
-                await self._writer.attempts.forget(work.settled)
-                work.links, work.settled = [], []
+                await self._forget_attempts(work)
 
             entity = "company" if step.sobject == "Account" else "person"
             await repush_linked(
@@ -246,6 +244,13 @@ class OutboundRunner:
                 left = cleared(await self.store.get_state(key), step.label, prints[step.label])
                 await self.store.set_state(key, left)
         return stored
+
+    async def _forget_attempts(self, work: PageWork) -> None:
+        """Once a page is committed: drop the create and update attempts it settled (their
+        links are committed, or Salesforce refused them), and start the next page afresh."""
+        await self._writer.attempts.forget(work.settled)
+        await self._writer.updates.forget(work.sent)
+        work.links, work.settled, work.sent = [], [], {}
 
     async def _with_account_ids(
         self, persons: dict[str, Person], work: PageWork

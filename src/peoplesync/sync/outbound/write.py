@@ -36,7 +36,7 @@ from peoplesync.sync.outbound.plan import (
     missing_on_create,
     person_values,
 )
-from peoplesync.sync.outbound.push_mark import marked
+from peoplesync.sync.outbound.push_mark import marked, with_sent
 from peoplesync.sync.outbound.report import (
     AWAITING_INBOUND,
     NO_RETRY,
@@ -44,6 +44,7 @@ from peoplesync.sync.outbound.report import (
     PageWork,
     record_failure,
 )
+from peoplesync.sync.outbound.sent_updates import SentUpdates
 from peoplesync.sync.outbound.step import STORE_CHUNK, OutboundStep, PushContext
 
 
@@ -54,6 +55,7 @@ class OutboundWriter:
         self.ctx = ctx
         self._external_ids: dict[str, str | None] = {}
         self.attempts = CreateAttempts(ctx)
+        self.updates = SentUpdates(ctx)
 
     async def _refresh_unknown(
         self, step: OutboundStep, pairs: list[tuple[Person, ExternalLink]]
@@ -119,9 +121,14 @@ class OutboundWriter:
             else:
                 report.unchanged += 1
                 work.retries.pop(person.id, None)
-        rows = await self._settle(step, rows, definitions, report, work)
+        # What earlier pushes sent these records without committing (see ``sent_updates``).
+        unsure = await self.updates.sent(step.sobject, [link.external_id for _, link, _ in rows])
+        rows = await self._settle(step, rows, definitions, report, work, unsure)
         if not rows:
             return
+        await self.updates.record(
+            step.sobject, [(link.external_id, diff) for _, link, diff in rows]
+        )
         sent = self.ctx.clock.now()  # marks the fields written (see ``push_mark``)
         results = await self.write(
             step.sobject, "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
@@ -132,9 +139,12 @@ class OutboundWriter:
         for (person, link, diff), result in zip(rows, results, strict=True):
             if result is None:
                 unknown += 1
-            elif result.get("success"):
+                continue
+            work.sent.setdefault(link.external_id, set()).update(diff)
+            if result.get("success"):
                 base = fresh.get(link.external_id)
-                state = marked(base.state if base and base.state else link.state, diff, sent)
+                before = base.state if base and base.state else link.state
+                state = marked(before, diff, sent, unsure.get(link.external_id))
                 work.links.append(dataclasses.replace(link, state=state, synced_at=now))
                 report.updated += 1
                 if work.retries.get(person.id, NO_RETRY).code != AWAITING_INBOUND:
@@ -193,8 +203,10 @@ class OutboundWriter:
         definitions: Mapping[str, AttributeDefinition],
         report: OutboundReport,
         work: PageWork,
+        unsure: Mapping[str, Mapping[str, Any]],
     ) -> list[tuple[Person, ExternalLink, dict[str, Any]]]:
-        """Rows without the two-way fields whose Salesforce change wins over People's.
+        """Rows without the two-way fields whose Salesforce change wins over People's (a
+        record holding what a push sent without committing, ``unsure``, did not change).
 
         Only rows writing a two-way field whose rule may let Salesforce win cost a read of
         the records' current values (Id IN queries, several per composite call). A person with a
@@ -214,7 +226,7 @@ class OutboundWriter:
         current = {str(r["Id"])[:15]: r for r in await query_many(self.ctx.client, queries)}
         region = self.ctx.phone_region
         # The two sides of each row, and when People changed the attributes most recent needs.
-        sides: dict[str, tuple[list[FieldMapping], dict[str, Any]]] = {}
+        sides: dict[str, tuple[list[FieldMapping], dict[str, Any], dict[str, Any]]] = {}
         to_time: dict[str, set[str]] = {}
         for person, link, diff in rows:
             record = current.get(link.external_id[:15])
@@ -222,8 +234,9 @@ class OutboundWriter:
                 continue
             lines = [line for line in step.lines if line.salesforce_field in diff]
             people = person_values(person, step.lines, creating=False)
-            sides[link.external_id] = (lines, people)
-            timed = attributes_to_time(lines, link.state, record, people, definitions, region)
+            synced = with_sent(link.state, unsure.get(link.external_id), record)
+            sides[link.external_id] = (lines, people, synced)
+            timed = attributes_to_time(lines, synced, record, people, definitions, region)
             if timed:
                 to_time[person.id] = timed
         times = await self.ctx.store.changed_at(to_time) if to_time else {}
@@ -234,11 +247,11 @@ class OutboundWriter:
                 kept.append((person, link, diff))
                 continue
             modified = record.get("LastModifiedDate")
-            lines, people = sides[link.external_id]
+            lines, people, synced = sides[link.external_id]
             conflicts = settle(
                 f"{step.sobject} {link.external_id}",
                 lines,
-                link.state,
+                synced,
                 record,
                 people,
                 definitions,
