@@ -107,7 +107,12 @@ def write_evidence(
         evidence["links"] = _rows(
             db, "SELECT * FROM external_links WHERE entity_id::text = ANY(%s)", wanted
         )
-        evidence["sync_state"] = _rows(db, "SELECT * FROM sync_state ORDER BY key")
+        # Not the connections (sealed credentials) nor the profiles: the sync's own state.
+        evidence["sync_state"] = _rows(
+            db,
+            "SELECT * FROM sync_state WHERE key NOT LIKE 'integration:%%' "
+            "AND key NOT LIKE 'profile:%%' ORDER BY key",
+        )
         evidence["job_runs"] = _rows(db, "SELECT * FROM worker_job_runs ORDER BY started_at")
     by_org: dict[str, set[str]] = {name: set() for name in orgs}
     for link in evidence["links"]:

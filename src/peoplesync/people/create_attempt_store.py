@@ -61,12 +61,21 @@ class CreateAttemptStore:
             await writer.insert(t.push_create_attempts, _COLUMNS, rows)
 
     async def create_attempts(
-        self, system: str, sobject: str, person_ids: Iterable[str]
+        self, system: str, sobject: str, person_ids: Iterable[str] | None
     ) -> dict[str, dict[str, Any]]:
         """The values sent by the saved attempts to create a ``sobject`` record for these
-        persons (person id -> values; persons without one are left out)."""
-        ids = list(dict.fromkeys(person_ids))
+        persons (person id -> values; persons without one are left out), or for every person
+        when ``person_ids`` is None."""
         found: dict[str, dict[str, Any]] = {}
+        if person_ids is None:
+            table = t.push_create_attempts
+            query = sa.select(table.c.person_id, table.c.sent).where(
+                table.c.system == system, table.c.object == sobject
+            )
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+            return {str(pid): dict(sent) for pid, sent in rows}
+        ids = list(dict.fromkeys(person_ids))
         if not ids:
             return found
         async with self.engine.connect() as conn:

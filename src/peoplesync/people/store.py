@@ -88,10 +88,10 @@ class PeopleStore(Protocol):
         """Save the values a push is about to send to create records (person id -> values)."""
 
     async def create_attempts(
-        self, system: str, sobject: str, person_ids: Iterable[str]
+        self, system: str, sobject: str, person_ids: Iterable[str] | None
     ) -> dict[str, dict[str, Any]]:
         """The values sent by the saved create attempts of these persons (person id ->
-        values)."""
+        values); of every person when ``person_ids`` is None."""
 
     async def has_create_attempts(self, system: str, sobject: str | None = None) -> bool:
         """Whether any create attempt (of ``sobject``) is saved for ``system``."""

@@ -6,12 +6,14 @@ are the ones the push sent, older than People's, and must not go over the edit."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from peoplesync.clock import SystemClock
 from peoplesync.people.store import PeopleStore
+from peoplesync.sync.inbound.runner import InboundRunner
 from peoplesync.sync.outbound.attempts import CreateAttempts
 from peoplesync.sync.outbound.runner import OutboundRunner, default_steps
 
@@ -158,3 +160,77 @@ async def test_a_push_dying_after_its_commit_leaves_no_attempt_behind(
     (lead,) = await leads_with(world.org, "jo@example.com")
     assert await linked(world, person) == lead
     assert await world.store.create_attempts(SYSTEM, "Lead", [person]) == {}
+    assert not await world.store.has_create_attempts(SYSTEM)
+
+
+async def test_a_lead_without_email_a_dead_push_created_is_not_taken_for_a_new_person(
+    world: World,
+) -> None:
+    org = world.org
+    person = await add(world, None, last_name="Babbage", company="Engines", city="Paris")
+    await dead_push(world)
+    body = await org.query("SELECT Id FROM Lead WHERE LastName = 'Babbage'")
+    (lead,) = [r["Id"] for r in body["records"]]
+    await edit(world, person, city="Leeds")
+    await world.leads.run_once()  # reads the Lead before the push runs again
+    assert await world.store.count_persons() == 1  # matched by the values sent
+    assert (await world.store.get_persons([person]))[person].get("city") == "Leeds"
+    assert await linked(world, person) == lead
+    again = await pusher(world).run_once()
+    assert (again.created, again.updated, again.errors) == (0, 1, [])
+    assert (await record(org, "Lead", lead))["City"] == "Leeds"
+    assert not await world.store.has_create_attempts(SYSTEM)
+
+
+class CommitsBeforeAttemptsRead:
+    """The People store, except that ``push`` (a push waiting on ``go_on`` after its create)
+    commits just before the inbound sync reads the create attempts: the inbound sync must
+    have read the links after that, not before."""
+
+    def __init__(self, store: PeopleStore, go_on: asyncio.Event) -> None:
+        self.store, self.go_on = store, go_on
+        self.push: asyncio.Task[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def has_create_attempts(self, system: str, sobject: str | None = None) -> bool:
+        if self.push is not None:
+            push, self.push = self.push, None
+            self.go_on.set()
+            await push  # commits its link, and forgets the attempt
+        return await self.store.has_create_attempts(system, sobject)
+
+
+async def test_a_lead_read_before_its_pushs_commit_is_not_taken_for_a_new_one(
+    world: World,
+) -> None:
+    org = world.org
+    person = await add(world, ["cy@example.com"], last_name="Cy", company="Engines", city="Paris")
+    push = pusher(world)
+    created, go_on = asyncio.Event(), asyncio.Event()
+    create = push.client.create_many
+
+    async def create_then_wait(*args: Any, **options: Any) -> Any:
+        await edit(world, person, city="Leeds")  # People moves on while the push creates
+        results = await create(*args, **options)
+        created.set()
+        await go_on.wait()
+        return results
+
+    push.client.create_many = create_then_wait  # type: ignore[method-assign]
+    try:
+        pushing = asyncio.create_task(push.run_once())
+        await created.wait()
+        interleaved = CommitsBeforeAttemptsRead(world.store, go_on)
+        interleaved.push = pushing
+        inbound = InboundRunner(world.leads.client, interleaved, world.leads.step, SystemClock())
+        await inbound.run_once()  # reads the new Lead; the push commits its link meanwhile
+        assert interleaved.push is None, "the push did not commit during the inbound read"
+        assert (await pushing).created == 1
+    finally:
+        push.client.create_many = create  # type: ignore[method-assign]
+    (lead,) = await leads_with(org, "cy@example.com")
+    assert (await world.store.get_persons([person]))[person].get("city") == "Leeds"
+    await pusher(world).run_once()
+    assert (await record(org, "Lead", lead))["City"] == "Leeds"

@@ -14,6 +14,7 @@ from peoplesync.people.model import ExternalLink
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.inbound.draft import Draft
 from peoplesync.sync.inbound.step import InboundStep
+from peoplesync.sync.outbound.attempts import same_sent
 from peoplesync.sync.outbound.push_mark import MARK, carried_marks, with_sent
 from peoplesync.sync.outbound.sent_updates import load_sent
 
@@ -47,40 +48,79 @@ async def primaries(
     return primaries
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Attempts:
+    """The create attempts a batch may meet: the People owner of each email of the batch,
+    the values sent to create a record for those owners, and for persons without an email."""
+
+    owners: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    by_email: Mapping[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    blind: Mapping[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+
+async def create_attempts(
+    store: PeopleStore, step: InboundStep, drafts: Sequence[Draft]
+) -> Attempts:
+    """The create attempts of this integration's push the records of ``drafts`` may answer
+    (see ``outbound.attempts``). Read before the links: a push forgets an attempt only once
+    its link is committed, so a record it created is either among these or linked when the
+    links are read."""
+    if not drafts or not await store.has_create_attempts(step.system, step.sobject):
+        return Attempts()
+    owners = await store.find_by_emails([d.email for d in drafts if d.email])
+    by_email = await store.create_attempts(step.system, step.sobject, set(owners.values()))
+    blind: dict[str, dict[str, Any]] = {}
+    if any(not d.email for d in drafts):
+        every = await store.create_attempts(step.system, step.sobject, None)
+        blind = {person_id: sent for person_id, sent in every.items() if not sent.get("Email")}
+    return Attempts(owners, by_email, blind)
+
+
 async def pushed_creates(
     store: PeopleStore,
     step: InboundStep,
     drafts: Sequence[Draft],
     links: Mapping[str, ExternalLink],
+    saved: Attempts,
 ) -> dict[str, ExternalLink]:
-    """Unlinked records that a push of this integration created for the person owning their
-    email, whose link it has not committed (its process died, or has not got that far):
-    record id -> the link as the push would have made it, with the values sent as its
-    state. Applied as linked records, they bring only what changed in Salesforce after the
-    create, and not the values sent, which People may have changed since (see
-    ``outbound.attempts``). A person linked to a record of the object already has none."""
-    unlinked = [d for d in drafts if d.email and d.record["Id"] not in links]
-    if not unlinked:
-        return {}
-    if not await store.has_create_attempts(step.system, step.sobject):
-        return {}
-    owners = await store.find_by_emails([d.email for d in unlinked if d.email])
-    attempts = await store.create_attempts(step.system, step.sobject, set(owners.values()))
-    if not attempts:
+    """Unlinked records that a push of this integration created for a person whose link it
+    has not committed (its process died, or has not got that far), by the attempts ``saved``
+    (``create_attempts``, read before the links): the person owning the record's email, or
+    for a record without one, a person without an email to whom every value sent matches
+    (``same_sent``). Record
+    id -> the link as the push would have made it, with the values sent as its state.
+    Applied as linked records, they bring only what changed in Salesforce after the create,
+    and not the values sent, which People may have changed since (see
+    ``outbound.attempts``); a record without an email is not taken for a new person. A
+    person linked to a record of the object already has none."""
+    unlinked = [d for d in drafts if d.record["Id"] not in links]
+    owners, by_email, blind = saved.owners, saved.by_email, saved.blind
+    if not unlinked or (not by_email and not blind):
         return {}
     taken = {
         person_id
-        for person_id, made in (await store.links_of("person", list(attempts))).items()
+        for person_id, made in (await store.links_of("person", [*by_email, *blind])).items()
         if any(link.system == step.system and link.object == step.sobject for link in made)
     }
     found: dict[str, ExternalLink] = {}
     for draft in unlinked:
-        person_id = owners.get(draft.email or "")
-        if person_id is None or person_id in taken or person_id not in attempts:
+        if draft.email:
+            person_id = owners.get(draft.email)
+            values = by_email.get(person_id or "")
+        else:
+            person_id = next(
+                (
+                    p
+                    for p, sent in blind.items()
+                    if p not in taken and same_sent(sent, draft.record)
+                ),
+                None,
+            )
+            values = blind.get(person_id or "")
+        if person_id is None or values is None or person_id in taken:
             continue
         taken.add(person_id)  # one record per create
         record_id = str(draft.record["Id"])
-        values = attempts[person_id]
         found[record_id] = ExternalLink(
             "person", person_id, step.system, step.sobject, record_id, values
         )
@@ -196,6 +236,7 @@ async def keep_pushed(
 __all__ = [
     "companies",
     "company_to_set",
+    "create_attempts",
     "keep_pushed",
     "primaries",
     "pushed_creates",

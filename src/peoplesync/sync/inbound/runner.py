@@ -24,6 +24,7 @@ from peoplesync.sync.inbound.draft import Drafted, draft_batch
 from peoplesync.sync.inbound.match import (
     companies,
     company_to_set,
+    create_attempts,
     keep_pushed,
     primaries,
     pushed_creates,
@@ -107,11 +108,13 @@ class InboundRunner(InboundSkeleton):
         step = self.step
         marks = Marks.of(report)  # what this batch adds is written with it
         drafts = drafted.drafts
-        sent = await sent_to(self.store, step, drafts)  # before the links (see ``sent_to``)
+        # What pushes sent without committing, read before the links (see ``sent_to``).
+        sent = await sent_to(self.store, step, drafts)
+        creates = await create_attempts(self.store, step, drafts)
         links = await self.store.find_links(
             step.system, step.sobject, [d.record["Id"] for d in drafts]
         )
-        links = {**links, **await pushed_creates(self.store, step, drafts, links)}
+        links = {**links, **await pushed_creates(self.store, step, drafts, links, creates)}
         # As synced: what pushes sent without committing (decisions only; ``keep_pushed``
         # compares the links as read with the links as stored).
         seen = pushed_updates(drafts, links, sent)
