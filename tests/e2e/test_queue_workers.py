@@ -142,13 +142,6 @@ def queue_state(db_url: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
-# Known race, open in issue 13's note: some runs end with one org B Lead edit never applied in
-# People. One cause is fixed (a Lead created by a push that died before linking it put the
-# values sent back over newer ones: test_push_create_race); another remains (People left
-# with an older org B value, seen once in five runs after the fix). Until it is found, a
-# failure is run once more, so a bug that shows every time still fails the suite; the rerun
-# shows in the report (-ra).
-@pytest.mark.flaky(reruns=1)
 def test_workers_killed_at_random_lose_duplicate_and_overlap_nothing(tmp_path: Path) -> None:
     rng = random.Random(13)
     with (
