@@ -73,8 +73,8 @@ class CreateAttemptStore:
                 table.c.system == system, table.c.object == sobject
             )
             async with self.engine.connect() as conn:
-                rows = (await conn.execute(query)).all()
-            return {str(pid): dict(sent) for pid, sent in rows}
+                every = (await conn.execute(query)).all()
+            return {str(pid): dict(sent) for pid, sent in every}
         ids = list(dict.fromkeys(person_ids))
         if not ids:
             return found
