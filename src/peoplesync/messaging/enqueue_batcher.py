@@ -10,12 +10,12 @@ batches of two or three drafts and 15 ms was chosen; once a call cost about 0.4 
 
 Up to ``max_running`` batches (2) are stored at once: the next one is taken when its window
 ends even while another commits, so it gets its connection, plans and validates its drafts
-and waits for the write lock (the outbox's own: SQLite's write gate and ``BEGIN IMMEDIATE``,
-PostgreSQL's advisory lock) meanwhile, instead of starting only once the other is done. The
-lock keeps one idempotency key one message and speed-limit slots distinct. When both are
-busy, what arrives waits for the first to finish and goes as one batch. Drafts sharing a
-speed limit go in one ``Outbox.enqueue`` call, so their slots stay evenly spaced. A failed
-batch fails each of its callers with the same error.
+and (on SQLite) waits for the write lock (the write gate and ``BEGIN IMMEDIATE``) meanwhile,
+instead of starting only once the other is done. On PostgreSQL both run at once: the unique
+idempotency key keeps one key one message and the speed-limit row's lock keeps slots distinct.
+When both are busy, what arrives waits for the first to finish and goes as one batch. Drafts
+sharing a speed limit go in one ``Outbox.enqueue`` call, so their slots stay evenly spaced.
+A failed batch fails each of its callers with the same error.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
@@ -25,6 +26,7 @@ from peoplesync.messaging.journey_stop import refuse_if_stopped
 from peoplesync.messaging.links.codes import new_code
 from peoplesync.messaging.links.shortener import LinkPlan, Prepared, prepare
 from peoplesync.messaging.links.store import claim_codes
+from peoplesync.messaging.links.tables import short_links
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.queued_message import (
@@ -44,7 +46,6 @@ from peoplesync.people.tables import persons
 from peoplesync.people.write_gate import write_gate
 
 _m = outbound_messages
-_ENQUEUE_LOCK = 0x70736D71  # "psmq": the outbox's advisory lock on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -126,37 +127,28 @@ class Outbox:
         ]
         async with write_gate(self._engine), self._engine.begin() as conn:
             await _serialise(conn)
-            existing = await conn.execute(
-                sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
-                    _m.c.idempotency_key.in_(keys)
-                )
-            )
-            for key, message_id, status, detail in existing:
-                out[key] = Enqueued(message_id, status, None, detail, duplicate=True)
-            fresh = [
-                (draft, verdict, ready)
-                for draft, verdict, ready in zip(drafts, verdicts, prepared, strict=True)
-                if draft.idempotency_key not in out
-            ]
-            if fresh and limit_key is not None:  # a retry of a stored draft still answers
+            if limit_key is not None:  # stored drafts need neither a slot nor the stop check
+                out.update(await _stored(conn, keys))
+            unique: dict[str, tuple[MessageDraft, Verdict, Prepared]] = {}
+            for draft, verdict, ready in zip(drafts, verdicts, prepared, strict=True):
+                if draft.idempotency_key not in out:  # one message per key, the first draft's
+                    unique.setdefault(draft.idempotency_key, (draft, verdict, ready))
+            if unique and limit_key is not None:  # a retry of a stored draft still answers
                 await refuse_if_stopped(conn, limit_key)
-            seen_keys: set[str] = set()
-            unique = []  # one message per key, the first draft's
-            for each in fresh:
-                if each[0].idempotency_key not in seen_keys:
-                    seen_keys.add(each[0].idempotency_key)
-                    unique.append(each)
-            valid_count = sum(1 for _, verdict, _ in unique if verdict.ok)
+            valid_count = sum(1 for _, verdict, _ in unique.values() if verdict.ok)
             slots = await reserve_slots(conn, limit, limit_key, now, valid_count)
             rows: list[dict[str, Any]] = []
             plans: dict[str, LinkPlan] = {}
             originals: dict[str, Mapping[str, object]] = {}
-            for draft, verdict, ready in unique:
+            # In key order: concurrent batches then wait for each other's keys in one order
+            # and cannot deadlock on them.
+            for key in sorted(unique):
+                draft, verdict, ready = unique[key]
                 message_id = new_id()
                 recipient = draft.request.get("to")
                 row = {
                     "id": message_id,
-                    "idempotency_key": draft.idempotency_key,
+                    "idempotency_key": key,
                     "account": draft.account,
                     "channel": draft.channel[:20],
                     "recipient": normalise_phone(recipient)[:20]
@@ -178,7 +170,7 @@ class Outbox:
                 if ready.plan is not None and verdict.ok:
                     plans[message_id] = ready.plan
                     originals[message_id] = draft.request
-                out[draft.idempotency_key] = Enqueued(
+                out[key] = Enqueued(
                     message_id, verdict.status.value, verdict.field, verdict.detail, False
                 )
             if plans:  # codes a concurrent enqueue took are replaced in the text
@@ -187,7 +179,8 @@ class Outbox:
                 for message_id, plan in stored.items():
                     by_id[message_id]["request"] = plan.apply(originals[message_id])
             if rows:
-                await conn.execute(sa.insert(_m), rows)
+                rows = await self._insert(conn, rows, out, plans)
+            if rows:
                 await conn.execute(
                     sa.insert(message_events),
                     [
@@ -205,6 +198,35 @@ class Outbox:
                     ],
                 )
         return [out[key] for key in keys]
+
+    async def _insert(
+        self,
+        conn: AsyncConnection,
+        rows: list[dict[str, Any]],
+        out: dict[str, Enqueued],
+        plans: Mapping[str, LinkPlan],
+    ) -> list[dict[str, Any]]:
+        """Insert ``rows`` but those whose key is stored already (the unique index decides,
+        so no lock and no read comes first); returns the rows inserted and answers the others
+        with the stored message. A key another transaction holds uncommitted waits for it."""
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        inserted = await conn.execute(
+            insert(_m)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(_m.c.id),
+            rows,
+        )
+        ids = {found[0] for found in inserted}
+        if len(ids) == len(rows):
+            return rows
+        lost = [row for row in rows if row["id"] not in ids]
+        out.update(await _stored(conn, [row["idempotency_key"] for row in lost]))
+        lost_links = [row["id"] for row in lost if row["id"] in plans]
+        if lost_links:  # codes claimed for a message that was not stored
+            await conn.execute(
+                sa.delete(short_links).where(short_links.c.message_id.in_(lost_links))
+            )
+        return [row for row in rows if row["id"] in ids]
 
     async def claim(self, count: int, lease: timedelta) -> list[QueuedMessage]:
         """Take up to ``count`` due messages (or ones whose sender's lease ran out)."""
@@ -370,11 +392,23 @@ def _verdict(draft: MessageDraft, request: Mapping[str, object]) -> Verdict:
     return verdict
 
 
+async def _stored(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Enqueued]:
+    """The stored messages of ``keys``, as a duplicate's answer."""
+    found = await conn.execute(
+        sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
+            _m.c.idempotency_key.in_(keys)
+        )
+    )
+    return {
+        key: Enqueued(message_id, status, None, detail, duplicate=True)
+        for key, message_id, status, detail in found
+    }
+
+
 async def _serialise(conn: AsyncConnection) -> None:
-    """One enqueue at a time: two callers with one idempotency key make one message, and two
-    with one speed-limit key get distinct slots (SQLite: a write lock up front; PostgreSQL: a
-    transaction-scoped advisory lock)."""
+    """SQLite: the write lock up front, so one enqueue runs at a time. PostgreSQL needs no
+    lock of the whole outbox: the unique index on the idempotency key keeps one key one
+    message (``_insert``), and ``reserve_slots`` locks its speed-limit key's row, so two
+    enqueues under one key take distinct slots."""
     if conn.dialect.name == "sqlite":
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
-    elif conn.dialect.name == "postgresql":
-        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ENQUEUE_LOCK})

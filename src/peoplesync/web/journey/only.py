@@ -4,8 +4,9 @@
 one listening socket on port P and answer Journey Builder there (the kernel hands each new
 connection to one of them). What they run is safe in several processes at once: a call's
 business unit is read from the database (cached a few seconds, as in the main process), a
-message is stored under the database's own enqueue lock (SQLite's write lock, a PostgreSQL
-advisory lock), so a retried call answered by another process still finds its one message,
+message is stored under its idempotency key, which the database keeps unique (SQLite's
+write lock, PostgreSQL's unique index), so a retried call answered by another process still
+finds its one message,
 and a stopped journey is a row every process reads. Everything that keeps state in memory
 (the login throttle, the sync workers, the sender, report write-back, transfers) stays in
 the main process on its own port; here every other path is 404.
