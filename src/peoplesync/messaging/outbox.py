@@ -9,12 +9,10 @@ sent again with the same id, which the provider recognises as a duplicate.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
@@ -28,6 +26,18 @@ from peoplesync.messaging.links.shortener import LinkPlan, Prepared, prepare
 from peoplesync.messaging.links.store import claim_codes
 from peoplesync.messaging.links.tables import short_links
 from peoplesync.messaging.message import Outcome, SendResult
+from peoplesync.messaging.new_messages import (
+    AT_ONCE,
+    insert_new,
+    insert_with_events,
+    stored_messages,
+)
+from peoplesync.messaging.new_messages import (
+    Enqueued as Enqueued,
+)
+from peoplesync.messaging.new_messages import (
+    MessageDraft as MessageDraft,
+)
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.queued_message import (
     ACCEPTED,
@@ -46,29 +56,6 @@ from peoplesync.people.tables import persons
 from peoplesync.people.write_gate import write_gate
 
 _m = outbound_messages
-
-
-@dataclass(frozen=True)
-class MessageDraft:
-    """What a caller asks to send: once per idempotency key."""
-
-    idempotency_key: str
-    account: str
-    channel: str
-    request: Mapping[str, object]
-    callback_data: str | None = None
-    person_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Enqueued:
-    """A draft's fate: its message id and status (``Success: Message pending`` or an error)."""
-
-    message_id: str
-    status: str
-    field: str | None
-    detail: str
-    duplicate: bool
 
 
 class Outbox:
@@ -114,39 +101,63 @@ class Outbox:
     ) -> list[Enqueued]:
         """Validate and store drafts in one transaction; known keys return their message.
 
-        A stopped ``limit_key`` (see ``journey_stop``) raises ``SendsStoppedError``."""
-        now = self._clock.now()
-        keys = [draft.idempotency_key for draft in drafts]
-        out: dict[str, Enqueued] = {}
-        fields: dict[str, str | None] = {}
+        A stopped ``limit_key`` (see ``journey_stop``) raises ``SendsStoppedError``.
+
+        On PostgreSQL, drafts with no speed-limit key and no short links are stored by one
+        statement, outside a transaction (a statement is atomic on its own): one round trip
+        instead of BEGIN, two inserts and COMMIT."""
         # Short links planned and texts validated (as they will be sent) before the write
         # lock: pure work that need not hold up the other writers.
         prepared = [self._prepare(d.channel, d.request) for d in drafts]
         verdicts = [
             p.refusal or _verdict(d, p.request) for d, p in zip(drafts, prepared, strict=True)
         ]
+        ready = list(zip(drafts, verdicts, prepared, strict=True))
+        if (
+            self._engine.dialect.name == "postgresql"
+            and limit_key is None
+            and len(drafts) <= AT_ONCE
+            and not any(p.plan is not None and v.ok for _, v, p in ready)
+        ):
+            async with self._engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await self._store(conn, ready, None, None, at_once=True)
         async with write_gate(self._engine), self._engine.begin() as conn:
             await _serialise(conn)
-            if limit_key is not None:  # stored drafts need neither a slot nor the stop check
-                out.update(await _stored(conn, keys))
-            unique: dict[str, tuple[MessageDraft, Verdict, Prepared]] = {}
-            for draft, verdict, ready in zip(drafts, verdicts, prepared, strict=True):
-                if draft.idempotency_key not in out:  # one message per key, the first draft's
-                    unique.setdefault(draft.idempotency_key, (draft, verdict, ready))
-            if unique and limit_key is not None:  # a retry of a stored draft still answers
-                await refuse_if_stopped(conn, limit_key)
-            valid_count = sum(1 for _, verdict, _ in unique.values() if verdict.ok)
-            slots = await reserve_slots(conn, limit, limit_key, now, valid_count)
-            rows: list[dict[str, Any]] = []
-            plans: dict[str, LinkPlan] = {}
-            originals: dict[str, Mapping[str, object]] = {}
-            # In key order: concurrent batches then wait for each other's keys in one order
-            # and cannot deadlock on them.
-            for key in sorted(unique):
-                draft, verdict, ready = unique[key]
-                message_id = new_id()
-                recipient = draft.request.get("to")
-                row = {
+            return await self._store(conn, ready, limit, limit_key, at_once=False)
+
+    async def _store(
+        self,
+        conn: AsyncConnection,
+        ready: Sequence[tuple[MessageDraft, Verdict, Prepared]],
+        limit: SpeedLimit | None,
+        limit_key: str | None,
+        *,
+        at_once: bool,
+    ) -> list[Enqueued]:
+        now = self._clock.now()
+        keys = [draft.idempotency_key for draft, _, _ in ready]
+        out: dict[str, Enqueued] = {}
+        if limit_key is not None:  # stored drafts need neither a slot nor the stop check
+            out.update(await stored_messages(conn, keys))
+        unique: dict[str, tuple[MessageDraft, Verdict, Prepared]] = {}
+        for draft, verdict, prepared in ready:
+            if draft.idempotency_key not in out:  # one message per key, the first draft's
+                unique.setdefault(draft.idempotency_key, (draft, verdict, prepared))
+        if unique and limit_key is not None:  # a retry of a stored draft still answers
+            await refuse_if_stopped(conn, limit_key)
+        valid_count = sum(1 for _, verdict, _ in unique.values() if verdict.ok)
+        slots = await reserve_slots(conn, limit, limit_key, now, valid_count)
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        plans: dict[str, LinkPlan] = {}
+        originals: dict[str, Mapping[str, object]] = {}
+        for key in sorted(unique):  # in key order: see ``new_messages``
+            draft, verdict, prepared = unique[key]
+            message_id = new_id()
+            recipient = draft.request.get("to")
+            rows.append(
+                {
                     "id": message_id,
                     "idempotency_key": key,
                     "account": draft.account,
@@ -154,7 +165,7 @@ class Outbox:
                     "recipient": normalise_phone(recipient)[:20]
                     if isinstance(recipient, str)
                     else "",
-                    "request": dict(ready.request if verdict.ok else draft.request),
+                    "request": dict(prepared.request if verdict.ok else draft.request),
                     "callback_data": draft.callback_data,
                     "limit_key": limit_key,
                     "state": QUEUED if verdict.ok else INVALID,
@@ -165,68 +176,49 @@ class Outbox:
                     "created_at": now,
                     "person_id": draft.person_id,
                 }
-                rows.append(row)
-                fields[message_id] = verdict.field
-                if ready.plan is not None and verdict.ok:
-                    plans[message_id] = ready.plan
-                    originals[message_id] = draft.request
-                out[key] = Enqueued(
-                    message_id, verdict.status.value, verdict.field, verdict.detail, False
-                )
-            if plans:  # codes a concurrent enqueue took are replaced in the text
-                stored = await claim_codes(conn, plans, self._link_code, now)
-                by_id = {row["id"]: row for row in rows}
-                for message_id, plan in stored.items():
-                    by_id[message_id]["request"] = plan.apply(originals[message_id])
-            if rows:
-                rows = await self._insert(conn, rows, out, plans)
-            if rows:
+            )
+            events.append(
+                {
+                    "message_id": message_id,
+                    "kind": "queued" if verdict.ok else "invalid",
+                    "at": now,
+                    "detail": {
+                        "status": verdict.status.value,
+                        "field": verdict.field,
+                        "detail": verdict.detail,
+                    },
+                }
+            )
+            if prepared.plan is not None and verdict.ok:
+                plans[message_id] = prepared.plan
+                originals[message_id] = draft.request
+            out[key] = Enqueued(
+                message_id, verdict.status.value, verdict.field, verdict.detail, False
+            )
+        if plans:  # codes a concurrent enqueue took are replaced in the text
+            stored = await claim_codes(conn, plans, self._link_code, now)
+            by_id = {row["id"]: row for row in rows}
+            for message_id, plan in stored.items():
+                by_id[message_id]["request"] = plan.apply(originals[message_id])
+        if not rows:
+            return [out[key] for key in keys]
+        if at_once:
+            ids = await insert_with_events(conn, rows, events)
+        else:
+            ids = await insert_new(conn, rows)
+            new_events = [e for e in events if e["message_id"] in ids]
+            if new_events:
+                await conn.execute(sa.insert(message_events), new_events)
+        lost = [row for row in rows if row["id"] not in ids]
+        if lost:  # their keys were stored already (by an earlier or a concurrent enqueue)
+            lost_keys = [row["idempotency_key"] for row in lost]
+            out.update(await stored_messages(conn, lost_keys))
+            lost_links = [row["id"] for row in lost if row["id"] in plans]
+            if lost_links:  # codes claimed for a message that was not stored
                 await conn.execute(
-                    sa.insert(message_events),
-                    [
-                        {
-                            "message_id": row["id"],
-                            "kind": "queued" if row["state"] == QUEUED else "invalid",
-                            "at": now,
-                            "detail": {
-                                "status": row["status"],
-                                "field": fields[row["id"]],
-                                "detail": row["detail"],
-                            },
-                        }
-                        for row in rows
-                    ],
+                    sa.delete(short_links).where(short_links.c.message_id.in_(lost_links))
                 )
         return [out[key] for key in keys]
-
-    async def _insert(
-        self,
-        conn: AsyncConnection,
-        rows: list[dict[str, Any]],
-        out: dict[str, Enqueued],
-        plans: Mapping[str, LinkPlan],
-    ) -> list[dict[str, Any]]:
-        """Insert ``rows`` but those whose key is stored already (the unique index decides,
-        so no lock and no read comes first); returns the rows inserted and answers the others
-        with the stored message. A key another transaction holds uncommitted waits for it."""
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        inserted = await conn.execute(
-            insert(_m)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(_m.c.id),
-            rows,
-        )
-        ids = {found[0] for found in inserted}
-        if len(ids) == len(rows):
-            return rows
-        lost = [row for row in rows if row["id"] not in ids]
-        out.update(await _stored(conn, [row["idempotency_key"] for row in lost]))
-        lost_links = [row["id"] for row in lost if row["id"] in plans]
-        if lost_links:  # codes claimed for a message that was not stored
-            await conn.execute(
-                sa.delete(short_links).where(short_links.c.message_id.in_(lost_links))
-            )
-        return [row for row in rows if row["id"] in ids]
 
     async def claim(self, count: int, lease: timedelta) -> list[QueuedMessage]:
         """Take up to ``count`` due messages (or ones whose sender's lease ran out)."""
@@ -390,19 +382,6 @@ def _verdict(draft: MessageDraft, request: Mapping[str, object]) -> Verdict:
             f"callback data takes {size} characters; at most {CALLBACK_DATA_LIMIT} are sent",
         )
     return verdict
-
-
-async def _stored(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Enqueued]:
-    """The stored messages of ``keys``, as a duplicate's answer."""
-    found = await conn.execute(
-        sa.select(_m.c.idempotency_key, _m.c.id, _m.c.status, _m.c.detail).where(
-            _m.c.idempotency_key.in_(keys)
-        )
-    )
-    return {
-        key: Enqueued(message_id, status, None, detail, duplicate=True)
-        for key, message_id, status, detail in found
-    }
 
 
 async def _serialise(conn: AsyncConnection) -> None:

@@ -30,13 +30,14 @@ async def _count(engine: AsyncEngine, table: sa.Table) -> int:
 async def test_fresh_drafts_are_inserted_with_nothing_read_or_locked_first(
     engine: AsyncEngine, clock: ManualClock
 ) -> None:
-    """Without a speed limit, storing a batch is its two inserts (and SQLite's BEGIN
-    IMMEDIATE): no advisory lock and no look for stored keys cost a round trip each."""
+    """Without a speed limit, storing a batch is its two inserts (SQLite, after BEGIN
+    IMMEDIATE) or one statement (PostgreSQL): no advisory lock, no look for stored keys, no
+    BEGIN and COMMIT cost a round trip each."""
     outbox = Outbox(engine, clock)
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split())[:40])
+        statements.append(" ".join(statement.split())[:60])
 
     event.listen(engine.sync_engine, "before_cursor_execute", seen)
     try:
@@ -44,12 +45,23 @@ async def test_fresh_drafts_are_inserted_with_nothing_read_or_locked_first(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)
     assert [a.duplicate for a in answers] == [False] * 30
-    writes = [s for s in statements if s != "BEGIN IMMEDIATE"]
-    assert [s.split(" (")[0] for s in writes] == [
-        "INSERT INTO outbound_messages",
-        "INSERT INTO message_events",
-    ], statements
+    if engine.dialect.name == "postgresql":  # one statement, outside a transaction
+        assert len(statements) == 1, statements
+        assert statements[0].startswith("WITH stored AS (INSERT INTO outbound_messages")
+    else:
+        assert [s.split(" (")[0] for s in statements] == [
+            "BEGIN IMMEDIATE",
+            "INSERT INTO outbound_messages",
+            "INSERT INTO message_events",
+        ], statements
     assert await _count(engine, outbound_messages) == 30
+    [queued] = await outbox.events(answers[0].message_id)
+    assert (queued["kind"], queued["at"]) == ("queued", clock.now().isoformat())
+    assert queued["detail"] == {
+        "status": answers[0].status,
+        "field": None,
+        "detail": answers[0].detail,
+    }
     assert await _count(engine, message_events) == 30
 
 
@@ -60,12 +72,20 @@ async def test_stored_keys_answer_their_message_and_get_no_second_event(
     first = await outbox.enqueue([_draft("a", 1), _draft("b", 2)])
     again = await outbox.enqueue([_draft("b", 2), _draft("c", 3), _draft("a", 1), _draft("c", 3)])
     b, c, a, c_again = again
+    [invalid] = await outbox.enqueue([MessageDraft("bad", "main", "sms", {"text": "x"})])
+    [event] = await outbox.events(invalid.message_id)
+    assert event["kind"] == "invalid" and invalid.field is not None
+    assert event["detail"] == {
+        "status": invalid.status,
+        "field": invalid.field,
+        "detail": invalid.detail,
+    }
     assert (b.message_id, b.duplicate) == (first[1].message_id, True)
     assert (a.message_id, a.duplicate) == (first[0].message_id, True)
     assert (a.status, a.detail) == (first[0].status, first[0].detail)
     assert not c.duplicate and c_again == c  # one key twice in a batch: one message
-    assert await _count(engine, outbound_messages) == 3
-    assert await _count(engine, message_events) == 3
+    assert await _count(engine, outbound_messages) == 4
+    assert await _count(engine, message_events) == 4
 
 
 async def test_concurrent_batches_sharing_keys_store_each_key_once(
