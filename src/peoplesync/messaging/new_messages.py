@@ -8,8 +8,10 @@ order, so concurrent batches wait for each other's keys in one order and cannot 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +19,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peoplesync.messaging.tables import message_events, outbound_messages
-from peoplesync.people.tables import Json, UtcDateTime
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,6 @@ class Enqueued:
 
 _m = outbound_messages
 _e = message_events
-AT_ONCE = 1_000  # the most messages one statement stores (17 parameters each, of 65,535)
 
 
 async def insert_new(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -58,35 +58,55 @@ async def insert_new(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> s
     return {found[0] for found in inserted}
 
 
+# Columns of a new message, as unnest() takes them: one array a column, so the statement's
+# text and parameters are the same for any number of rows (parsed and planned alike).
+_COLUMNS = (
+    ("id", "text"),
+    ("idempotency_key", "text"),
+    ("account", "text"),
+    ("channel", "text"),
+    ("recipient", "text"),
+    ("request", "jsonb"),
+    ("callback_data", "text"),
+    ("limit_key", "text"),
+    ("state", "text"),
+    ("status", "text"),
+    ("detail", "text"),
+    ("attempts", "int"),
+    ("send_after", "timestamptz"),
+    ("created_at", "timestamptz"),
+    ("person_id", "text"),
+)
+_NAMES = ", ".join(column for column, _ in _COLUMNS)
+_ARRAYS = ", ".join(f"%({column})s::{kind}[]" for column, kind in _COLUMNS)
+_AT_ONCE_SQL = f"""WITH stored AS (INSERT INTO outbound_messages ({_NAMES})
+SELECT * FROM unnest({_ARRAYS})
+ON CONFLICT (idempotency_key) DO NOTHING RETURNING id)
+INSERT INTO message_events (message_id, kind, at, detail)
+SELECT e.message_id, e.kind, %(event_at)s, e.detail
+FROM unnest(%(event_message)s::text[], %(event_kind)s::text[], %(event_detail)s::jsonb[])
+AS e(message_id, kind, detail) JOIN stored ON stored.id = e.message_id
+RETURNING message_id"""
+
+
 async def insert_with_events(
-    conn: AsyncConnection, rows: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
+    conn: AsyncConnection,
+    rows: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+    at: datetime,
 ) -> set[str]:
-    """PostgreSQL: the new rows and the events of those inserted in one statement (a round
-    trip; atomic on its own, so it may run outside a transaction). ``events`` name their
-    message by ``message_id``; returns the ids inserted. At most ``AT_ONCE`` rows."""
-    assert len(rows) <= AT_ONCE
-    stored = (
-        postgresql.insert(_m)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(_m.c.id)
-        .cte("stored")
-    )
-    given = sa.values(
-        sa.column("message_id", sa.String),
-        sa.column("kind", sa.String),
-        sa.column("at", UtcDateTime),
-        sa.column("detail", Json),
-        name="given",
-    ).data([(e["message_id"], e["kind"], e["at"], e["detail"]) for e in events])
-    chosen = sa.select(given.c.message_id, given.c.kind, given.c.at, given.c.detail).join(
-        stored, stored.c.id == given.c.message_id
-    )
-    added = await conn.execute(
-        sa.insert(_e)
-        .from_select(["message_id", "kind", "at", "detail"], chosen)
-        .returning(_e.c.message_id)
-    )
+    """PostgreSQL: the new rows and the events (at ``at``) of those inserted, in one
+    statement: one round trip, atomic on its own, so it may run outside a transaction.
+    ``events`` name their message by ``message_id``; returns the ids inserted."""
+    params: dict[str, Any] = {
+        column: [row[column] for row in rows] for column, _ in _COLUMNS if column != "request"
+    }
+    params["request"] = [json.dumps(row["request"]) for row in rows]
+    params["event_at"] = at
+    params["event_message"] = [event["message_id"] for event in events]
+    params["event_kind"] = [event["kind"] for event in events]
+    params["event_detail"] = [json.dumps(event["detail"]) for event in events]
+    added = await conn.exec_driver_sql(_AT_ONCE_SQL, params)
     return {found[0] for found in added}
 
 

@@ -27,16 +27,15 @@ from peoplesync.messaging.links.store import claim_codes
 from peoplesync.messaging.links.tables import short_links
 from peoplesync.messaging.message import Outcome, SendResult
 from peoplesync.messaging.new_messages import (
-    AT_ONCE,
-    insert_new,
-    insert_with_events,
-    stored_messages,
-)
-from peoplesync.messaging.new_messages import (
     Enqueued as Enqueued,
 )
 from peoplesync.messaging.new_messages import (
     MessageDraft as MessageDraft,
+)
+from peoplesync.messaging.new_messages import (
+    insert_new,
+    insert_with_events,
+    stored_messages,
 )
 from peoplesync.messaging.person_timeline import MessageEvent, add_to_timelines
 from peoplesync.messaging.queued_message import (
@@ -116,7 +115,6 @@ class Outbox:
         if (
             self._engine.dialect.name == "postgresql"
             and limit_key is None
-            and len(drafts) <= AT_ONCE
             and not any(p.plan is not None and v.ok for _, v, p in ready)
         ):
             async with self._engine.connect() as conn:
@@ -203,7 +201,7 @@ class Outbox:
         if not rows:
             return [out[key] for key in keys]
         if at_once:
-            ids = await insert_with_events(conn, rows, events)
+            ids = await insert_with_events(conn, rows, events, now)
         else:
             ids = await insert_new(conn, rows)
             new_events = [e for e in events if e["message_id"] in ids]
