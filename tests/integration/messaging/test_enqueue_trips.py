@@ -15,6 +15,7 @@ from peoplesync.messaging.channels.catalog import Channel
 from peoplesync.messaging.links.tables import short_links
 from peoplesync.messaging.outbox import MessageDraft, Outbox
 from peoplesync.messaging.tables import message_events, outbound_messages
+from peoplesync.people.database import create_engine
 from tests.unit.messaging.test_channel_validation import VALID
 
 
@@ -121,3 +122,20 @@ async def test_a_retried_draft_with_links_leaves_no_codes_behind(
     async with engine.connect() as conn:
         owners = (await conn.execute(sa.select(short_links.c.message_id))).scalars().all()
     assert owners == [first.message_id]
+
+
+async def test_a_connection_lent_to_a_one_statement_enqueue_goes_back_transactional(
+    database_url: str, clock: ManualClock
+) -> None:
+    """PostgreSQL's one-statement enqueue runs in autocommit: the pool must hand the
+    connection out again in transactions, or a claim's row locks would not hold."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        await Outbox(engine, clock).enqueue([_draft("a", 1)])
+        async with engine.connect() as conn:  # the pool's one connection, used again
+            transaction = await conn.begin()
+            await conn.execute(sa.delete(outbound_messages))
+            await transaction.rollback()  # in autocommit the delete would be kept
+        assert await _count(engine, outbound_messages) == 1
+    finally:
+        await engine.dispose()
