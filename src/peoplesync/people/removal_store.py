@@ -3,7 +3,7 @@ snapshot), merging one person into another, forgetting links, in one transaction
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from peoplesync.people.link_store import LinkStore
 from peoplesync.people.model import ExternalLink
 from peoplesync.people.person_rows import chunked, load_states, set_state, snapshot
 from peoplesync.people.planner import STANDARD_NAMES
+from peoplesync.people.sent_update_store import forget_sent_fields
 
 
 class RemovalStore(LinkStore):
@@ -72,11 +73,13 @@ class RemovalStore(LinkStore):
         merge: Sequence[tuple[str, str]] = (),
         link: Sequence[ExternalLink] = (),
         state: tuple[str, dict[str, Any]] | None = None,
+        settled: tuple[str, Mapping[str, Collection[str]]] | None = None,
     ) -> None:
         """Follow removals on the other side in one transaction: forget links
         (system, object, external id), save links (dropping the linked persons' create
         attempts), merge persons (absorbed, survivor), delete persons, and store a
-        sync-state value with them."""
+        sync-state value with them; ``settled`` (system, record id -> fields) drops the
+        fields of saved update attempts whose outcome the push committing knows."""
         async with self.engine.begin() as conn:
             for system, sobject, external_id in unlink:
                 await conn.execute(
@@ -94,6 +97,8 @@ class RemovalStore(LinkStore):
                 await self._delete_persons(conn, list(dict.fromkeys(delete)), origin)
             if state is not None:
                 await set_state(conn, *state, self.clock.now())
+            if settled is not None:
+                await forget_sent_fields(conn, *settled)
 
     async def _merge_person(
         self, conn: AsyncConnection, absorbed: str, survivor: str, origin: str

@@ -56,6 +56,7 @@ from peoplesync.people.planner import (
 )
 from peoplesync.people.removal_store import RemovalStore
 from peoplesync.people.segment_store import SegmentStore
+from peoplesync.people.sent_update_store import SentUpdateStore
 
 _RETRIES = 3
 _RACED_RETRIES = 12  # plans overtaken by other writers of the same persons
@@ -68,7 +69,9 @@ class _Overtaken(Exception):
 _SLICE = 250  # inputs validated between two chances for a concurrent write to proceed
 
 
-class SqlPeopleStore(AttributeStore, CompanyStore, RemovalStore, CreateAttemptStore):
+class SqlPeopleStore(
+    AttributeStore, CompanyStore, RemovalStore, CreateAttemptStore, SentUpdateStore
+):
     """PeopleStore on an async SQLAlchemy engine (migrated with ``database.migrate``)."""
 
     def __init__(

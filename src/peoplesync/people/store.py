@@ -72,9 +72,11 @@ class PeopleStore(Protocol):
         merge: Sequence[tuple[str, str]] = (),
         link: Sequence[ExternalLink] = (),
         state: tuple[str, dict[str, Any]] | None = None,
+        settled: tuple[str, Mapping[str, Collection[str]]] | None = None,
     ) -> None:
-        """Forget links, delete persons, merge persons (absorbed, survivor) and store a
-        sync-state value, in one transaction."""
+        """Forget links, delete persons, merge persons (absorbed, survivor), store a
+        sync-state value and forget the settled fields of saved update attempts (system,
+        record id -> fields), in one transaction."""
 
     async def get_state(self, key: str) -> dict[str, Any] | None:
         """A sync-state value (a cursor...) or None."""
@@ -98,6 +100,24 @@ class PeopleStore(Protocol):
 
     async def forget_create_attempts(self, system: str, person_ids: Sequence[str]) -> None:
         """Drop the create attempts of these persons."""
+
+    async def save_sent_updates(
+        self, system: str, sobject: str, sent: Mapping[str, Mapping[str, Any]], at: datetime
+    ) -> None:
+        """Save the values a push is about to send to update records (record id -> values),
+        merged over what an earlier attempt on the same record left."""
+
+    async def sent_updates(
+        self, system: str, sobject: str, record_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The values saved update attempts sent to these records (record id -> values)."""
+
+    async def has_sent_updates(self, system: str, sobject: str | None = None) -> bool:
+        """Whether any update attempt (of ``sobject``) is saved for ``system``."""
+
+    async def forget_sent_updates(self, system: str, done: Mapping[str, Collection[str]]) -> None:
+        """Drop the fields of saved update attempts whose outcome is known (record id ->
+        fields)."""
 
     async def get_persons(self, ids: Sequence[str]) -> dict[str, Person]:
         """Persons by id (missing ids are left out)."""

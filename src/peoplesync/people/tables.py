@@ -183,6 +183,19 @@ push_create_attempts = sa.Table(
     sa.Column("sent", Json, nullable=False),
 )
 
+# A push's update attempts: the values sent to a linked record, saved before they are sent
+# (merged over an earlier attempt's) and forgotten field by field once their outcome is known
+# (``sync.outbound.sent_updates``); migration 0020.
+push_sent_updates = sa.Table(
+    "push_sent_updates",
+    metadata,
+    sa.Column("system", sa.String(200), primary_key=True),
+    sa.Column("record_id", sa.String(100), primary_key=True),
+    sa.Column("object", sa.String(40), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("sent", Json, nullable=False),
+)
+
 # --- integration status (statistics and logs; never part of a data transaction) -----------
 
 sync_status = sa.Table(

@@ -23,9 +23,9 @@ from peoplesync.clock import ManualClock
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.inbound.runner import InboundRunner, InboundStep
 from peoplesync.sync.mapping import DEFAULT_MAPPINGS
+from peoplesync.sync.outbound.attempts import CreateAttempts
 from peoplesync.sync.outbound.plan import OUTBOUND_MAPPINGS
 from peoplesync.sync.outbound.runner import OutboundRunner, OutboundStep
-from peoplesync.sync.outbound.sent_updates import updates_key
 from peoplesync.sync.profile.model import two_way_lines
 
 from .conftest import World
@@ -173,12 +173,12 @@ class CommitsAfterSentRead:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    async def get_state(self, key: str) -> Any:
-        if key == updates_key("salesforce:default") and self.push is not None:
+    async def has_sent_updates(self, system: str, sobject: str | None = None) -> bool:
+        if self.push is not None:
             push, self.push = self.push, None
             self.go_on.set()
             await push  # commits its link and mark, and forgets what it sent
-        return await self.store.get_state(key)
+        return await self.store.has_sent_updates(system, sobject)
 
 
 async def test_a_pushs_write_read_before_the_push_commits_is_no_salesforce_change(
@@ -217,4 +217,29 @@ async def test_a_pushs_write_read_before_the_push_commits_is_no_salesforce_chang
     assert await rig.city(person) == "Rome"
     await settled(world, rig.inbound(), push)
     assert await both_sides(world, person, lead, "city", "City") == "Rome"
-    assert await world.store.get_state(updates_key("salesforce:default")) in (None, {})
+    assert not await world.store.has_sent_updates("salesforce:default")
+
+
+async def test_a_push_dying_after_its_commit_leaves_no_update_attempt_behind(
+    world: World, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link and mark are committed, then the process dies before anything after the
+    commit runs: the commit forgot what the update sent (a value left saved would make the
+    inbound sync take the Lead's City as synced when it is a later Salesforce edit)."""
+    rig = Rig(world, clock)
+    person, lead = await linked_lead(rig)
+    rig.tick()
+    await edit(world, person, city="Paris")
+
+    async def dies(self: CreateAttempts, person_ids: Any) -> None:
+        raise Killed
+
+    monkeypatch.setattr(CreateAttempts, "forget", dies)  # the first thing after the commit
+    with pytest.raises(Killed):
+        await rig.push().run_once()
+    assert (await record(world.org, "Lead", lead))["City"] == "Paris"
+    assert (await world.store.find_links("salesforce:default", "Lead", [lead]))[lead].state[
+        "City"
+    ] == "Paris"
+    assert await world.store.sent_updates("salesforce:default", "Lead", [lead]) == {}
+    assert not await world.store.has_sent_updates("salesforce:default")

@@ -246,10 +246,10 @@ class OutboundRunner:
         return stored
 
     async def _forget_attempts(self, work: PageWork) -> None:
-        """Once a page is committed: drop the create and update attempts it settled (their
-        links are committed, or Salesforce refused them), and start the next page afresh."""
+        """Once a page is committed: drop the create attempts it settled (their links are
+        committed, or Salesforce refused them), and start the next page afresh. Its settled
+        update attempts went with the commit (``_commit``)."""
         await self._writer.attempts.forget(work.settled)
-        await self._writer.updates.forget(work.sent)
         work.links, work.settled, work.sent = [], [], {}
 
     async def _with_account_ids(
@@ -288,12 +288,17 @@ class OutboundRunner:
         }
         if self.dry_run:
             return value
-        if work.links or value != stored:
+        if work.links or work.sent or value != stored:
             # A record linked by email and then updated appears twice: the last state wins.
             links = {(x.system, x.object, x.external_id): x for x in work.links}
+            # The update attempts settled go in the same transaction (``sent_updates``).
             await self.store.apply_removals(
-                origin=self.system, link=list(links.values()), state=(self.state_key, value)
+                origin=self.system,
+                link=list(links.values()),
+                state=(self.state_key, value),
+                settled=(self.system, work.sent) if work.sent else None,
             )
+            work.sent = {}
         return value
 
     async def _push(
