@@ -12,6 +12,7 @@ MODULES = [
     "sync_latency",
     "outbound_push",
     "create_attempts",
+    "sent_updates",
     "push_latency",
     "web_latency",
     "messaging_send",

@@ -28,21 +28,19 @@ async def _any_saved(conn: AsyncConnection, system: str, sobject: str | None = N
 
 
 async def _saved(
-    writer: BulkWriter, system: str, record_ids: list[str], sobject: str | None = None
+    writer: BulkWriter,
+    system: str,
+    record_ids: list[str],
+    sobject: str | None = None,
+    columns: tuple[str, ...] = ("record_id", "object", "sent"),
 ) -> list[tuple[Any, ...]]:
-    """The rows (record id, object, at, sent) of these records."""
+    """The rows (``columns``) of these records."""
     where: dict[str, Any] = {"system": system}
     if sobject is not None:
         where["object"] = sobject
     found: list[tuple[Any, ...]] = []
     for part in chunked(record_ids, _IN_SIZE):
-        found += await writer.fetch_in(
-            t.push_sent_updates,
-            ("record_id", "object", "at", "sent"),
-            "record_id",
-            part,
-            where=where,
-        )
+        found += await writer.fetch_in(t.push_sent_updates, columns, "record_id", part, where=where)
     return found
 
 
@@ -65,15 +63,19 @@ async def forget_sent_fields(
     if not done or not await _any_saved(conn, system):
         return
     writer = BulkWriter(conn)
-    ids = list(done)
-    kept: list[tuple[Any, ...]] = []
     touched: list[str] = []
-    for record_id, sobject, at, sent in await _saved(writer, system, ids):
+    partly: dict[str, dict[str, Any]] = {}
+    for record_id, sent in await _saved(writer, system, list(done), columns=("record_id", "sent")):
         fields = done[record_id]
-        left = {name: value for name, value in dict(sent).items() if name not in fields}
         touched.append(record_id)
+        left = {name: value for name, value in sent.items() if name not in fields}
         if left:
-            kept.append((system, record_id, sobject, at, left))
+            partly[record_id] = left
+    kept: list[tuple[Any, ...]] = []
+    if partly:  # rare: fields of an earlier attempt this page did not send again
+        columns = ("record_id", "object", "at")
+        for record_id, sobject, at in await _saved(writer, system, list(partly), columns=columns):
+            kept.append((system, record_id, sobject, at, partly[record_id]))
     if touched:
         await _replace(writer, system, touched, kept)
 
@@ -96,7 +98,7 @@ class SentUpdateStore:
             writer = BulkWriter(conn)
             before: dict[str, dict[str, Any]] = {}
             if await _any_saved(conn, system):
-                for record_id, saved_object, _, values in await _saved(writer, system, ids):
+                for record_id, saved_object, values in await _saved(writer, system, ids):
                     if saved_object == sobject:
                         before[record_id] = dict(values)
                 await _replace(writer, system, ids, [])
@@ -113,7 +115,7 @@ class SentUpdateStore:
             return {}
         async with self.engine.connect() as conn:
             rows = await _saved(BulkWriter(conn), system, ids, sobject)
-        return {str(rid): dict(sent) for rid, _, _, sent in rows if sent}
+        return {str(rid): dict(sent) for rid, _, sent in rows if sent}
 
     async def has_sent_updates(self, system: str, sobject: str | None = None) -> bool:
         """Whether any update attempt (of ``sobject``, when given) is saved for ``system``: a
