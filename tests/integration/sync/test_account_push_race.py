@@ -8,15 +8,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
+import pytest
+
 from peoplesync.clock import ManualClock
 from peoplesync.people.model import CompanyInput
 from peoplesync.people.store import PeopleStore
 from peoplesync.sync.inbound.company import CompanyRunner, account_step
 from peoplesync.sync.outbound.push_mark import MARK, synced_values
+from peoplesync.sync.outbound.runner import OutboundRunner
 
 from .conftest import World
 from .test_account_push import account_of, add_company, with_accounts
 from .test_outbound import API, pusher, record, writes
+from .test_push_create_race import DiesBeforeCommit, Killed
 from .test_push_race import PushBetweenReads
 
 
@@ -76,3 +80,54 @@ async def test_an_account_push_between_the_record_read_and_the_link_read_is_not_
     await inbound.run_once()
     assert (await world.store.get_companies([company]))[company].industry == "Computing"
     assert (await outbound.run_once()).updated == 0
+
+
+async def test_a_dead_account_pushs_write_read_inbound_does_not_undo_a_newer_people_edit(
+    world: World,
+) -> None:
+    """A Company -> Account push writes Industry and dies before its link is committed; People
+    got a newer Industry while it wrote. The inbound Account step reading the Account takes
+    the value sent as synced, not as a Salesforce change, and the next push writes People's."""
+    clock = ManualClock(world.org.clock.now)
+    outbound = pusher(world, with_accounts(), clock=clock)
+    inbound = CompanyRunner(world.leads.client, world.store, account_step(), clock)
+    company = await add_company(world, name="Hollerith", website_domain="hollerith.example")
+    assert (await outbound.run_once()).created == 1
+    await inbound.run_once()
+    account = await account_of(world, company)
+
+    async def set_industry(industry: str) -> None:
+        world.org.clock.advance(seconds=1)
+        clock.set(world.org.clock.now)
+        await world.store.upsert_companies(
+            [CompanyInput({"industry": industry}, id=company)], origin="ui"
+        )
+
+    await set_industry("Tabulating")
+    store: Any = DiesBeforeCommit(world.store)
+    dying = OutboundRunner(world.leads.client, store, with_accounts(), clock)
+    write = dying.client.update_many
+
+    async def late_write(*args: Any, **options: Any) -> Any:
+        await set_industry("Computing")  # People's next edit arrives while the push writes
+        world.org.clock.advance(seconds=1)
+        clock.set(world.org.clock.now)
+        return await write(*args, **options)
+
+    dying.client.update_many = late_write  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Killed):
+            await dying.run_once()
+    finally:
+        dying.client.update_many = write  # type: ignore[method-assign]
+    assert (await record(world.org, "Account", account))["Industry"] == "Tabulating"
+
+    world.org.clock.advance(seconds=1)
+    clock.set(world.org.clock.now)
+    await inbound.run_once()  # reads Tabulating before the push runs again
+    assert (await world.store.get_companies([company]))[company].industry == "Computing"
+    assert (await outbound.run_once()).updated == 1
+    assert (await record(world.org, "Account", account))["Industry"] == "Computing"
+    await inbound.run_once()
+    assert (await world.store.get_companies([company]))[company].industry == "Computing"
+    assert not await world.store.has_sent_updates("salesforce:default")

@@ -5,11 +5,14 @@ committed with the data, unchanged records skipped) but land in companies: match
 linked Account id first, then by the normalised website domain. Persons find their company
 through their Contact's AccountId, or else through the domain of their email address. An
 Account read before a push of the Company -> Account step wrote some of its fields does not
-roll those fields back (``sync.push_mark``).
+roll those fields back (``sync.push_mark``), and an Account holding what such a push sent
+without committing its link (``outbound.sent_updates``) takes those values as synced, not as
+Salesforce changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +29,8 @@ from peoplesync.sync.inbound.runner import InboundRunner
 from peoplesync.sync.inbound.skeleton import BatchApply
 from peoplesync.sync.inbound.step import InboundStep
 from peoplesync.sync.mapping import FieldMapping, Mode
+from peoplesync.sync.outbound.push_mark import with_sent
+from peoplesync.sync.outbound.sent_updates import load_sent
 
 COMPANY_TYPES: dict[str, AttributeType] = {
     "name": AttributeType.TEXT,
@@ -110,7 +115,10 @@ class CompanyRunner(InboundRunner):
         step = self.step
         report.read += len(records)
         marks = Marks.of(report)
-        links = await self.store.find_links(step.system, step.sobject, [r["Id"] for r in records])
+        ids = [r["Id"] for r in records]
+        # What pushes sent without committing, read before the links (see ``match.sent_to``).
+        sent = await load_sent(self.store, step.system, step.sobject, ids)
+        links = await self.store.find_links(step.system, step.sobject, ids)
         companies = await self.store.get_companies(
             list({link.entity_id for link in links.values()})
         )
@@ -119,6 +127,9 @@ class CompanyRunner(InboundRunner):
         for record in records:
             snapshot = {name: read_path(record, name) for name in fields}
             link = links.get(record["Id"])
+            if link is not None and sent.get(record["Id"]):
+                synced = with_sent(link.state, sent[record["Id"]], snapshot)
+                link = dataclasses.replace(link, state=synced)
             if passes_over(step, link, snapshot, force=self.force):
                 report.skipped += 1
                 continue

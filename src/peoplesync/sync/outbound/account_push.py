@@ -142,6 +142,12 @@ class AccountPusher:
                 work.retries.pop(COMPANY_KEY + company.id, None)
         if not rows:
             return
+        # Saved before sending, as the person steps' updates (see ``sent_updates``).
+        ids = [link.external_id for _, link, _ in rows]
+        unsure = await self.writer.updates.sent("Account", ids)
+        await self.writer.updates.record(
+            "Account", [(link.external_id, diff) for _, link, diff in rows]
+        )
         sent = self.ctx.clock.now()  # marks the fields written (see ``push_mark``)
         results = await self.writer.write(
             "Account", "update", [{"Id": link.external_id, **diff} for _, link, diff in rows]
@@ -154,12 +160,15 @@ class AccountPusher:
         for (company, link, diff), result in zip(rows, results, strict=True):
             if result is None:
                 unknown += 1
-            elif result.get("success"):
+                continue
+            work.sent.setdefault(link.external_id, set()).update(diff)
+            if result.get("success"):
                 # Merged onto the link as stored now: the inbound step may have saved newer
                 # values meanwhile. The written fields are marked, so an inbound read of the
                 # Account from before this write does not roll them back.
                 base = stored.get(link.external_id)
-                state = marked(base.state if base and base.state else link.state, diff, sent)
+                before = base.state if base and base.state else link.state
+                state = marked(before, diff, sent, unsure.get(link.external_id))
                 work.links.append(dataclasses.replace(link, state=state, synced_at=now))
                 report.updated += 1
                 work.retries.pop(COMPANY_KEY + company.id, None)
