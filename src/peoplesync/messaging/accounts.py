@@ -70,13 +70,29 @@ class AccountInfo:
     ca_cert: str | None = None
 
 
+class AccountChanges:
+    """How many accounts were added or removed through one process's stores: a send loop
+    beside the web app (``serve``) looks at it before each round and opens its sender again
+    at once, rather than at its next look at the database."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ProviderAccounts:
     """Stored provider accounts."""
 
-    def __init__(self, engine: AsyncEngine, box: SecretBox, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        box: SecretBox,
+        clock: Clock,
+        changes: AccountChanges | None = None,
+    ) -> None:
         self._engine = engine
         self._box = box
         self._clock = clock
+        self.changes = changes or AccountChanges()
 
     async def add(
         self,
@@ -114,6 +130,7 @@ class ProviderAccounts:
                     ca_cert=ca_cert or None,
                 )
             )
+        self.changes.count += 1
 
     async def waiting(self, name: str) -> int:
         """How many of the account's messages are queued or being sent."""
@@ -141,6 +158,7 @@ class ProviderAccounts:
             await conn.execute(
                 sa.delete(provider_senders).where(provider_senders.c.account == name)
             )
+        self.changes.count += 1
         return bool(result.rowcount)
 
     async def list(self) -> list[AccountInfo]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +36,11 @@ class SendRound:
     full: bool = False  # the claim took a whole batch: more may be due at once
 
 
+# Looks up an account the sender was not opened with (added since): its provider and report
+# URLs, or None when there is still no account of that name.
+FindAccount = Callable[[str], Awaitable[tuple[Provider, Webhooks] | None]]
+
+
 def retry_delay(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s, ... up to 30 minutes."""
     delay: timedelta = RETRY_FIRST * (2 ** max(attempts - 1, 0))
@@ -54,10 +59,13 @@ class Sender:
         *,
         batch: int = 500,
         lease: timedelta = timedelta(minutes=5),
+        find: FindAccount | None = None,
     ) -> None:
         self._outbox = outbox
-        self._providers = providers
+        self._providers = dict(providers)
         self._webhooks = webhooks  # one for all accounts, or each account's own
+        self._found: dict[str, Webhooks] = {}  # report URLs of the accounts found since
+        self._find = find
         self._clock = clock
         self._batch = batch
         self._lease = lease
@@ -75,7 +83,7 @@ class Sender:
     async def _send_account(
         self, account: str, queued: list[QueuedMessage], done: SendRound
     ) -> None:
-        provider = self._providers.get(account)
+        provider = self._providers.get(account) or await self._found_provider(account)
         retry_at = self._clock.now() + retry_delay(max(m.attempts for m in queued))
         ids = [message.id for message in queued]
         token = queued[0].claimed_by or ""
@@ -109,7 +117,20 @@ class Sender:
             else:
                 done.rejected += 1
 
+    async def _found_provider(self, account: str) -> Provider | None:
+        """An account added since the sender was opened, read again before the try fails
+        (one read a round per unknown account, none per message)."""
+        if self._find is None:
+            return None
+        found = await self._find(account)
+        if found is None:
+            return None
+        self._providers[account], self._found[account] = found
+        return found[0]
+
     def _webhooks_of(self, account: str) -> Webhooks:
+        if account in self._found:
+            return self._found[account]
         if isinstance(self._webhooks, Webhooks):
             return self._webhooks
         return self._webhooks.get(account, Webhooks())

@@ -107,7 +107,7 @@ async def serve_web(
             services.statuses,
             say=say,
             sync_interval=sync_interval,
-            sends=message_sends(settings),
+            sends=message_sends(settings, changes=services.provider_accounts.changes),
             reports=UnitPasses(
                 services.units,
                 by="serve",

@@ -17,6 +17,7 @@ from typing import Protocol
 
 import httpx
 
+from peoplesync.messaging.accounts import AccountChanges
 from peoplesync.messaging.hook_urls import hook_urls
 from peoplesync.messaging.message import Webhooks
 from peoplesync.messaging.provider import Provider
@@ -60,26 +61,41 @@ async def open_sender(
     report URLs on the web app, else ``delivery_url`` for all."""
     accounts = await services.accounts.infobip_accounts()
     by_ca: dict[str | None, httpx.AsyncClient] = {}
-    for ca_cert in {a.ca_cert for a in accounts.values()}:
-        verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=ca_cert) if ca_cert else True
-        )
-        by_ca[ca_cert] = await clients.enter_async_context(
-            httpx.AsyncClient(timeout=30, verify=verify)
-        )
+
+    async def client_for(ca_cert: str | None) -> httpx.AsyncClient:
+        if ca_cert not in by_ca:
+            verify: ssl.SSLContext | bool = (
+                ssl.create_default_context(cafile=ca_cert) if ca_cert else True
+            )
+            by_ca[ca_cert] = await clients.enter_async_context(
+                httpx.AsyncClient(timeout=30, verify=verify)
+            )
+        return by_ca[ca_cert]
+
+    def webhooks_of(name: str) -> Webhooks:
+        if public_url:
+            return hook_urls(public_url, services.box, name)
+        return Webhooks(delivery_url=delivery_url)
+
     providers: dict[str, Provider] = {
-        name: InfobipProvider(account, by_ca[account.ca_cert]) for name, account in accounts.items()
+        name: InfobipProvider(account, await client_for(account.ca_cert))
+        for name, account in accounts.items()
     }
-    webhooks: Webhooks | dict[str, Webhooks] = Webhooks(delivery_url=delivery_url)
-    if public_url:
-        webhooks = {name: hook_urls(public_url, services.box, name) for name in accounts}
+
+    async def find(name: str) -> tuple[Provider, Webhooks] | None:
+        account = (await services.accounts.infobip_accounts()).get(name)
+        if account is None:
+            return None
+        return InfobipProvider(account, await client_for(account.ca_cert)), webhooks_of(name)
+
     return Sender(
         services.outbox,
         providers,
-        webhooks,
+        {name: webhooks_of(name) for name in accounts},
         services.clock,
         batch=batch,
         lease=timedelta(seconds=lease),
+        find=find,
     )
 
 
@@ -101,7 +117,8 @@ Fingerprint = Callable[[], Awaitable[str]]
 
 class ReopeningSender:
     """A sender opened again when the provider accounts change (looked at every
-    ``recheck`` seconds, between rounds), so accounts added after start are used.
+    ``recheck`` seconds, between rounds, and at once when ``changed`` counts a change made
+    in this process), so accounts added or edited after start are used.
     Use as an async context manager: it holds the open sender's HTTP clients."""
 
     def __init__(
@@ -111,9 +128,12 @@ class ReopeningSender:
         *,
         recheck: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
+        changed: Callable[[], int] = lambda: 0,
     ) -> None:
         self.opener = opener
         self.fingerprint = fingerprint
+        self.changed = changed
+        self._changes = changed()
         self.recheck = recheck
         self.monotonic = monotonic
         self.opened = 0  # how many times a sender was opened
@@ -131,6 +151,7 @@ class ReopeningSender:
 
     async def _open(self) -> Rounds:
         await self._close()
+        self._changes = self.changed()
         self._seen = await self.fingerprint()
         self._checked = self.monotonic()
         self._clients = contextlib.AsyncExitStack()
@@ -145,7 +166,7 @@ class ReopeningSender:
 
     async def current(self) -> Rounds:
         """The sender, opened again first when the accounts changed since it was opened."""
-        if self._sender is None:
+        if self._sender is None or self.changed() != self._changes:
             return await self._open()
         if self.monotonic() - self._checked >= self.recheck:
             self._checked = self.monotonic()
@@ -166,8 +187,10 @@ def reopening_sender(
     public_url: str | None = None,
     delivery_url: str | None = None,
     recheck: float = 2.0,
+    changes: AccountChanges | None = None,
 ) -> ReopeningSender:
-    """A :class:`ReopeningSender` over every stored provider account (``serve``'s loop)."""
+    """A :class:`ReopeningSender` over every stored provider account (``serve``'s loop);
+    ``changes``: the web app's count of account changes, seen before the next round."""
 
     async def opener(clients: contextlib.AsyncExitStack) -> Rounds:
         return await open_sender(
@@ -177,7 +200,8 @@ def reopening_sender(
     async def fingerprint() -> str:
         return accounts_fingerprint(await services.accounts.infobip_accounts())
 
-    return ReopeningSender(opener, fingerprint, recheck=recheck)
+    counted = changes or services.accounts.changes
+    return ReopeningSender(opener, fingerprint, recheck=recheck, changed=lambda: counted.count)
 
 
 async def send_rounds(
@@ -214,14 +238,19 @@ async def send_rounds(
 SendLoop = Callable[[asyncio.Event, EventSink], Awaitable[Outcome]]
 
 
-def message_sends(settings: Settings, *, recheck: float = 2.0) -> SendLoop:
-    """``serve``'s send loop: every provider account (reopened when they change), report
-    URLs on ``settings.public_url`` when set, rounds until the stop event is set."""
+def message_sends(
+    settings: Settings, *, recheck: float = 2.0, changes: AccountChanges | None = None
+) -> SendLoop:
+    """``serve``'s send loop: every provider account (reopened when they change, at once
+    when ``changes`` counts a change by the web app beside it), report URLs on
+    ``settings.public_url`` when set, rounds until the stop event is set."""
 
     async def loop(stop: asyncio.Event, events: EventSink) -> Outcome:
         async with (
             messaging(settings) as services,
-            reopening_sender(services, public_url=settings.public_url, recheck=recheck) as sender,
+            reopening_sender(
+                services, public_url=settings.public_url, recheck=recheck, changes=changes
+            ) as sender,
         ):
             return await send_rounds(sender, stop, events=events)
 

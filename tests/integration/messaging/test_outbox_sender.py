@@ -218,3 +218,28 @@ async def test_concurrent_enqueues_share_keys_and_slots_correctly(
     )
     slots = [m.send_after for m in await outboxes[0].recent(limit=50) if m.limit_key == "lk"]
     assert len(slots) == len(set(slots)) == 12  # one second apart, never two in one slot
+
+
+async def test_an_account_added_after_the_sender_opened_is_read_before_the_try_fails(
+    engine: AsyncEngine, clock: ManualClock, provider_http: tuple[httpx.AsyncClient, object]
+) -> None:
+    """A message for an account the sender does not know sends in the same round once the
+    account is found (one look-up a round, not one a message); one for no account at all
+    waits with the reason."""
+    http, _sandbox = provider_http
+    outbox = Outbox(engine, clock)
+    provider = InfobipProvider(InfobipAccount("main", "https://p.test", KEY), http)
+    looked_up: list[str] = []
+
+    async def find(name: str) -> tuple[InfobipProvider, Webhooks] | None:
+        looked_up.append(name)
+        return (provider, Webhooks()) if name == "main" else None
+
+    await outbox.enqueue([_sms("late1"), _sms("late2", to="385911234568")])
+    await outbox.enqueue([MessageDraft("none", "gone", "sms", VALID[Channel.SMS])])
+    sender = Sender(outbox, {}, Webhooks(), clock, find=find)
+    done = await sender.run_once()
+    assert (done.claimed, done.accepted, done.retried) == (3, 2, 1)
+    assert sorted(looked_up) == ["gone", "main"]
+    [waiting] = [m for m in await outbox.recent() if m.account == "gone"]
+    assert waiting.detail == "no provider account named 'gone'"

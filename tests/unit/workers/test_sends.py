@@ -140,3 +140,23 @@ async def test_until_idle_does_not_wait_between_partial_rounds() -> None:
         send_rounds(sender, stop, until_idle=True, gather_wait=3600), timeout=10
     )
     assert outcome.report["claimed"] == 5 and sender.ran == 3
+
+
+async def test_a_change_counted_in_this_process_reopens_the_sender_before_the_next_round() -> None:
+    """An account added through the web app beside the loop is used by the next round, not
+    after ``recheck`` seconds."""
+    accounts = Accounts()
+    changes = [0]
+    sender = ReopeningSender(
+        accounts.opener,
+        accounts.fingerprint,
+        recheck=3600.0,
+        monotonic=lambda: accounts.now,
+        changed=lambda: changes[0],
+    )
+    async with sender:
+        assert (await sender.run_once()).claimed == 1
+        accounts.version, changes[0] = 2, 1
+        assert (await sender.run_once()).claimed == 2
+        assert (await sender.run_once()).claimed == 2
+        assert sender.opened == 2
