@@ -17,12 +17,22 @@ class PeopleSyncError(Exception):
     """Root of every error peoplesync raises on purpose."""
 
     hint: str = ""
+    # The fix as the web app and REST API tell it (a page, an endpoint) when ``hint`` names a
+    # command; empty when ``hint`` reads the same everywhere.
+    web_hint: str = ""
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
+    def __init__(self, message: str, *, hint: str = "", web_hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         if hint:
             self.hint = hint
+        if web_hint:
+            self.web_hint = web_hint
+
+    @property
+    def hint_on_web(self) -> str:
+        """The hint for the web app and the REST API."""
+        return self.web_hint or self.hint
 
     def __str__(self) -> str:
         return f"{self.message} (how to fix: {self.hint})" if self.hint else self.message
@@ -72,8 +82,8 @@ class ConfigurationError(StopError):
 class SettingError(ConfigurationError):
     """One setting a person entered is wrong; ``field`` names it (a form shows it there)."""
 
-    def __init__(self, message: str, *, field: str, hint: str = "") -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, field: str, hint: str = "", web_hint: str = "") -> None:
+        super().__init__(message, hint=hint, web_hint=web_hint)
         self.field = field
 
 
@@ -96,13 +106,16 @@ class RecordError(PeopleSyncError):
         record: str | None = None,
         field: str | None = None,
         hint: str = "",
+        web_hint: str = "",
     ) -> None:
         prefix = ""
         if record is not None:
             prefix += f"record {record}"
         if field is not None:
             prefix += f"{', ' if prefix else ''}field {field!r}"
-        super().__init__(f"{prefix}: {message}" if prefix else message, hint=hint)
+        super().__init__(
+            f"{prefix}: {message}" if prefix else message, hint=hint, web_hint=web_hint
+        )
         self.record = record
         self.field = field
         self.detail = message
@@ -133,6 +146,9 @@ class UnknownAttributeError(ValidationError):
 
     code = "UNKNOWN_ATTRIBUTE"
     hint = "define the custom attribute first (peoplesync attributes add NAME --type TYPE)"
+    web_hint = (
+        "define the custom attribute first (People -> Configuration, or POST /api/v1/attributes)"
+    )
 
 
 class AttributeTypeError(ValidationError):
@@ -182,8 +198,9 @@ class ConfirmationRequiredError(RecordError):
         record: str | None = None,
         field: str | None = None,
         hint: str = "",
+        web_hint: str = "",
     ) -> None:
-        super().__init__(message, record=record, field=field, hint=hint)
+        super().__init__(message, record=record, field=field, hint=hint, web_hint=web_hint)
         self.affected = affected
 
 

@@ -123,7 +123,9 @@ async def test_a_ca_file_gone_after_saving_is_named_by_rest_and_the_pages(
             error = answer.json()["error"]
             assert error["field"] == "ca_cert"
             assert f"business unit 'acme': its CA file '{ca}' cannot be read" in error["message"]
-            assert "--ca-cert" in error["hint"]
+            # Where to fix it in the web app and the API; the CLI's --ca-cert is for the CLI.
+            assert "PATCH /api/v1/marketing-cloud/units/NAME" in error["hint"]
+            assert "--ca-cert" not in error["hint"]
     async with client() as http:
         assert (await log_in(http, ADMIN_EMAIL)).status_code == 303
         page = await http.get("/marketing-cloud/acme")

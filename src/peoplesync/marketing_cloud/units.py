@@ -216,6 +216,8 @@ class BusinessUnits:
             raise NotFoundError(
                 f"business unit {name!r} has no salt key named {key_name!r}",
                 hint="peoplesync marketing-cloud list --json shows salt_key_names",
+                web_hint="the unit's page (Marketing Cloud, then the unit) lists its salt key "
+                "names; GET /api/v1/marketing-cloud/units/NAME gives salt_key_names",
                 record=name,
                 field="salt_key_name",
             )
@@ -233,7 +235,13 @@ class BusinessUnits:
             query = sa.select(_u.c.salt_key_sealed).where(_u.c.name == name)
             row = (await conn.execute(query)).first()
         if row is None:
-            raise NotFoundError(f"no business unit named {name!r}", record=name)
+            raise NotFoundError(
+                f"no business unit named {name!r}",
+                record=name,
+                field="name",
+                hint="peoplesync marketing-cloud list shows the units",
+                web_hint=UNITS_ON_WEB,
+            )
         return salt_keys.opened(self._box.open(row[0]) if row[0] else None)
 
     def _sealed_salts(self, keys: Mapping[str, str]) -> str | None:
@@ -260,7 +268,10 @@ class BusinessUnits:
         if row is None:
             raise NotFoundError(
                 f"no business unit named {name!r}",
+                record=name,
+                field="name",
                 hint="peoplesync marketing-cloud list shows the units",
+                web_hint=UNITS_ON_WEB,
             )
         salts = salt_keys.signing_bytes(
             salt_keys.opened(self._box.open(row.salt_key_sealed) if row.salt_key_sealed else None)
@@ -282,6 +293,11 @@ class BusinessUnits:
         return tuple(sorted(name for name in names if name != salt_keys.UNNAMED))
 
 
+UNITS_ON_WEB = (
+    "the Marketing Cloud page lists the business units (GET /api/v1/marketing-cloud/units)"
+)
+
+
 def tls_verify(unit: UnitInfo, ca_cert: str | None = None) -> ssl.SSLContext | bool:
     """How to check the unit's TLS certificates: ``ca_cert`` if given, else the unit's CA file
     (a private sandbox's), else the system's."""
@@ -296,7 +312,9 @@ def tls_verify(unit: UnitInfo, ca_cert: str | None = None) -> ssl.SSLContext | b
             f"business unit {unit.name!r}: {whose} {chosen!r} cannot be read "
             f"({getattr(error, 'strerror', None) or error})",
             hint=f"put the PEM file back, or set another (or none) with: peoplesync "
-            f"marketing-cloud edit {unit.name} --ca-cert FILE (the unit's page: CA file)",
+            f"marketing-cloud edit {unit.name} --ca-cert FILE",
+            web_hint="put the PEM file back, or set another (or none) in the unit's page's "
+            "CA file field (PATCH /api/v1/marketing-cloud/units/NAME with ca_cert)",
             field="ca_cert",
         ) from None
 
@@ -341,6 +359,8 @@ async def _refuse_taken(
                 f"a business unit named {name!r} exists",
                 hint="choose another name, or remove it first "
                 "(peoplesync marketing-cloud remove NAME)",
+                web_hint="choose another name, or remove that unit first (its page's Remove "
+                "button, or DELETE /api/v1/marketing-cloud/units/NAME)",
                 field="name",
             )
     query = sa.select(_u.c.name).where(_u.c.mid == mid)

@@ -20,6 +20,10 @@ from peoplesync.people.model import new_id
 from peoplesync.secret_box import SecretBox
 
 KINDS = ("infobip",)
+# Where the web app and the REST API show the provider accounts (errors' web hints).
+PROVIDERS_ON_WEB = (
+    "the Messaging -> Providers page lists the provider accounts (GET /api/v1/provider-accounts)"
+)
 _a = provider_accounts
 _m = outbound_messages
 
@@ -118,6 +122,9 @@ class ProviderAccounts:
                     field="name",
                     hint="choose another name, or remove the existing account first "
                     "(peoplesync providers remove NAME)",
+                    web_hint="choose another name, or remove the existing account first "
+                    "(its Remove button on Messaging -> Providers, or "
+                    "DELETE /api/v1/provider-accounts/NAME)",
                 )
             await conn.execute(
                 sa.insert(_a).values(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from peoplesync.errors import NotFoundError
-from peoplesync.messaging.accounts import ProviderAccounts
+from peoplesync.messaging.accounts import PROVIDERS_ON_WEB, ProviderAccounts
 from peoplesync.messaging.hook_urls import hook_urls
 from peoplesync.messaging.inbound_numbers import (
     Action,
@@ -55,6 +55,7 @@ async def inbound_number(
             record=request.account,
             field="account",
             hint="see peoplesync providers list",
+            web_hint=PROVIDERS_ON_WEB,
         )
     verify: ssl.SSLContext | bool = (
         ssl.create_default_context(cafile=account.ca_cert) if account.ca_cert else True

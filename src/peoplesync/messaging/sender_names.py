@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.errors import NotFoundError, ValidationError
+from peoplesync.messaging.accounts import PROVIDERS_ON_WEB
 from peoplesync.messaging.channels.catalog import RULES, Channel
 from peoplesync.messaging.tables import provider_accounts, provider_senders
 
@@ -114,6 +115,7 @@ class SenderNames:
                     record=account,
                     field="account",
                     hint="see the provider accounts (peoplesync providers list)",
+                    web_hint=PROVIDERS_ON_WEB,
                 )
             rows = await conn.execute(
                 sa.select(_s.c.sender, _s.c.position).where(

@@ -98,6 +98,7 @@ async def load_integration(
         raise ConfigurationError(
             f"no Salesforce integration named {name!r}",
             hint="connect one first: peoplesync salesforce connect --login-url ... --client-id ...",
+            web_hint="connect one first: Salesforce, then Connect (/salesforce/connect)",
         )
     return Integration(
         name=name,
@@ -130,4 +131,6 @@ async def require_integration(store: PeopleStore, name: str) -> None:
             record=name,
             field="integration",
             hint="connect one first: peoplesync salesforce connect ...",
+            web_hint="connect one first: Salesforce, then Connect (/salesforce/connect); "
+            "GET /api/v1/integrations lists the connected ones",
         )

@@ -86,16 +86,20 @@ def from_error(error: PeopleSyncError) -> ErrorBody:
     if isinstance(error, BatchValidationError) and error.errors:
         return from_error(error.errors[0])
     if isinstance(error, RecordError):
-        return ErrorBody(record_status(error), error.code, error.detail, error.field, error.hint)
+        return ErrorBody(
+            record_status(error), error.code, error.detail, error.field, error.hint_on_web
+        )
     if isinstance(error, SettingTakenError):  # a clash with a stored record
-        return ErrorBody(409, "CONFLICT", error.message, error.field, error.hint)
+        return ErrorBody(409, "CONFLICT", error.message, error.field, error.hint_on_web)
     if isinstance(error, SettingError):  # a setting entered wrong: the caller's input
-        return ErrorBody(422, "INVALID_SETTING", error.message, error.field, error.hint)
+        return ErrorBody(422, "INVALID_SETTING", error.message, error.field, error.hint_on_web)
     if isinstance(error, RetryableError):
-        return ErrorBody(503, "TRY_AGAIN", error.message, hint=error.hint or "try again shortly")
+        return ErrorBody(
+            503, "TRY_AGAIN", error.message, hint=error.hint_on_web or "try again shortly"
+        )
     if isinstance(error, StopError):
-        return ErrorBody(409, "CONFLICT", error.message, hint=error.hint)
-    return ErrorBody(400, "BAD_REQUEST", error.message, hint=error.hint)
+        return ErrorBody(409, "CONFLICT", error.message, hint=error.hint_on_web)
+    return ErrorBody(400, "BAD_REQUEST", error.message, hint=error.hint_on_web)
 
 
 _UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's words (not UTF-8...)

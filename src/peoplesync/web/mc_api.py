@@ -118,7 +118,13 @@ async def remove_salt_key(
 async def remove_unit(request: Request, _user: ApiAdmin, name: UnitName) -> dict[str, Any]:
     """Remove a business unit (admins only); its activity endpoints answer 404 from then."""
     if not await mc_of(request).units.remove(name):
-        raise NotFoundError(f"no business unit named {name!r}", record=name)
+        raise NotFoundError(
+            f"no business unit named {name!r}",
+            record=name,
+            field="name",
+            web_hint="the Marketing Cloud page lists the business units "
+            "(GET /api/v1/marketing-cloud/units)",
+        )
     return {"name": name, "removed": True}
 
 

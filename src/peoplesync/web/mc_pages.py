@@ -42,7 +42,7 @@ async def _form(request: Request) -> dict[str, str]:
 def _errors(found: list[SettingError]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in found:
-        hint = f" ({error.hint})" if error.hint else ""
+        hint = f" ({error.hint_on_web})" if error.hint_on_web else ""
         errors.setdefault(error.field, error.message + hint)
     return errors
 

@@ -255,7 +255,7 @@ async def _form_page(
     errors: dict[str, str] = {}
     general = ""
     if error is not None:
-        message = error.detail + (f" ({error.hint})" if error.hint else "")
+        message = error.detail + (f" ({error.hint_on_web})" if error.hint_on_web else "")
         field = error.field if error.field in {*STANDARD_ATTRIBUTES, *definitions} else None
         if error.field and error.field.startswith(("email", "phone")):
             field = "emails" if error.field.startswith("email") else "phones"

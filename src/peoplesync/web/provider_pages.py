@@ -27,7 +27,7 @@ def _field_errors(error: RecordError | None, fields: tuple[str, ...]) -> tuple[d
     if error is None:
         return {}, ""
     if error.field in fields:
-        hint = f" ({error.hint})" if error.hint else ""
+        hint = f" ({error.hint_on_web})" if error.hint_on_web else ""
         return {error.field: error.detail + hint}, ""
     return {}, str(error)
 

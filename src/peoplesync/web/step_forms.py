@@ -43,7 +43,7 @@ def error_text(error: PeopleSyncError) -> str:
     """A refused change as one line, every problem with its hint."""
     if isinstance(error, ProfileError):
         return "; ".join(str(p) for p in error.problems)  # str() has the hint already
-    return error.message + (f" ({error.hint})" if error.hint else "")
+    return error.message + (f" ({error.hint_on_web})" if error.hint_on_web else "")
 
 
 __all__ = [

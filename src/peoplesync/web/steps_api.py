@@ -158,7 +158,9 @@ async def add_step(
         raise
     except ConfigurationError as error:
         field = "clone" if body.clone else "sobject"
-        raise ValidationError(error.message, record="step", field=field, hint=error.hint) from None
+        raise ValidationError(
+            error.message, record="step", field=field, hint=error.hint_on_web
+        ) from None
     return {**step_row(profile.step(created[0].name)), "resync": result.resync}
 
 
