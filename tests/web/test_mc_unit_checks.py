@@ -54,19 +54,20 @@ async def test_two_adds_at_once_store_one_and_refuse_the_other_by_field(
     field: str,
 ) -> None:
     units = BusinessUnits(engine, SecretBox(Fernet.generate_key()), clock)
-    real = units_module._refuse_taken
+    real = units_module.clashes
     both_checked = asyncio.Barrier(2)
     calls = 0
 
-    async def racing(*args: Any) -> None:
+    async def racing(*args: Any) -> list[SettingTakenError]:
         """The check in code, passed by both adds before either writes (the race)."""
         nonlocal calls
         calls += 1
-        await real(*args)
+        found = await real(*args)
         if calls <= 2:
             await both_checked.wait()
+        return found
 
-    monkeypatch.setattr(units_module, "_refuse_taken", racing)
+    monkeypatch.setattr(units_module, "clashes", racing)
     results = await asyncio.gather(
         units.add(_unit("acme", "510000042")), units.add(_unit(*second)), return_exceptions=True
     )

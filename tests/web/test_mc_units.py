@@ -6,6 +6,7 @@ confirmation. Secrets never come back."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,36 @@ async def test_named_salt_keys_by_form_and_rest_show_only_their_names(
     async with store.engine.connect() as conn:
         sealed = (await conn.execute(sa.select(business_units.c.salt_key_sealed))).scalar_one()
     assert "push-salt" not in sealed and "abcdef" not in sealed
+
+
+async def test_the_add_form_shows_a_taken_name_and_mid_beside_the_other_fields_errors(
+    client: ClientFactory, users: Users, store: SqlPeopleStore
+) -> None:
+    """A name and a MID another unit has are not held back until the rest is right."""
+    async with client() as http:
+        assert (await log_in(http, ADMIN_EMAIL)).status_code == 303
+        token = csrf_of((await http.get("/marketing-cloud")).text)
+        form = {
+            "csrf_token": token,
+            "name": "acme",
+            "mid": "510000042",
+            "client_id": "cid",
+            "client_secret": SECRET,
+            "auth_url": "https://mc.example.com/",
+            "report_storage": "native",
+        }
+        assert (await http.post("/marketing-cloud", data=form)).status_code == 303
+        again = await http.post("/marketing-cloud", data=form | {"salt_key": "0xnot-hex"})
+        assert again.status_code == 422
+        shown = set(re.findall(r'data-error-for="([^"]+)"', again.text))
+        assert shown == {"name", "mid", "salt_key"}
+        assert "belongs to the business unit &#39;acme&#39;" in again.text
+        edit_token = csrf_of((await http.get("/marketing-cloud/acme")).text)
+        form["name"], form["mid"] = "beta", "510000043"
+        assert (await http.post("/marketing-cloud", data=form)).status_code == 303
+        edited = await http.post(
+            "/marketing-cloud/beta",
+            data=form | {"csrf_token": edit_token, "mid": "510000042", "salt_key": "0xzz"},
+        )
+        assert edited.status_code == 422
+        assert set(re.findall(r'data-error-for="([^"]+)"', edited.text)) == {"mid", "salt_key"}

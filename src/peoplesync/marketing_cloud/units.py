@@ -23,6 +23,7 @@ from peoplesync.marketing_cloud.signed_body import key_bytes
 from peoplesync.marketing_cloud.tables import business_units
 from peoplesync.marketing_cloud.unit_checks import UnitSettings, problems
 from peoplesync.marketing_cloud.unit_checks import check as _check
+from peoplesync.marketing_cloud.unit_clashes import clashes
 from peoplesync.people.model import new_id
 from peoplesync.secret_box import SecretBox
 
@@ -95,12 +96,21 @@ class BusinessUnits:
         another transaction took it meanwhile, from the database's unique constraint."""
         try:
             async with self._engine.begin() as conn:
-                await _refuse_taken(conn, name, mid, other_than)
+                for problem in await clashes(conn, name, mid, other_than):
+                    raise problem
                 yield conn
         except sa.exc.IntegrityError:
             async with self._engine.connect() as conn:
-                await _refuse_taken(conn, name, mid, other_than)
+                for problem in await clashes(conn, name, mid, other_than):
+                    raise problem from None
             raise
+
+    async def taken(
+        self, name: str | None, mid: str, other_than: str | None = None
+    ) -> list[SettingTakenError]:
+        """The name and the MID, each when another unit has it (a form shows all at once)."""
+        async with self._engine.connect() as conn:
+            return await clashes(conn, name, mid.strip(), other_than)
 
     async def add(self, unit: UnitSettings) -> UnitInfo:
         """Store a unit; each wrong field is refused by name with how to fix it."""
@@ -346,33 +356,6 @@ def _info(row: sa.Row[tuple[object, ...]], salt_names: tuple[str, ...]) -> UnitI
         ca_cert=row.ca_cert,
         salt_key_names=salt_names,
     )
-
-
-async def _refuse_taken(
-    conn: AsyncConnection, name: str | None, mid: str, other_than: str | None
-) -> None:
-    """A :class:`SettingTakenError` naming the field when ``name`` or ``mid`` is taken."""
-    if name is not None:
-        taken = await conn.execute(sa.select(_u.c.id).where(_u.c.name == name))
-        if taken.first() is not None:
-            raise SettingTakenError(
-                f"a business unit named {name!r} exists",
-                hint="choose another name, or remove it first "
-                "(peoplesync marketing-cloud remove NAME)",
-                web_hint="choose another name, or remove that unit first (its page's Remove "
-                "button, or DELETE /api/v1/marketing-cloud/units/NAME)",
-                field="name",
-            )
-    query = sa.select(_u.c.name).where(_u.c.mid == mid)
-    if other_than is not None:
-        query = query.where(_u.c.name != other_than)
-    owner = (await conn.execute(query)).scalar()
-    if owner is not None:
-        raise SettingTakenError(
-            f"MID {mid} belongs to the business unit {owner!r} already",
-            hint="each business unit is added once; edit that one instead",
-            field="mid",
-        )
 
 
 def _pick(given: str | None, current: str | None) -> str | None:

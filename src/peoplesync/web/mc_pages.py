@@ -92,6 +92,8 @@ async def add_unit(request: Request, web: Context, session: AdminSession) -> Res
     values = await _form(request)
     settings = settings_from(values)
     found = list(problems(settings))
+    # A name or MID another unit has is shown beside the other fields' errors, not after.
+    found += await mc_of(request).units.taken(settings.name or None, settings.mid)
     if not found:
         try:
             await mc_of(request).units.add(settings)
@@ -153,7 +155,7 @@ async def edit_unit(request: Request, web: Context, session: AdminSession, name:
     values = await _form(request) | {"name": name}
     settings = settings_from(values)
     checked = replace(settings, client_secret=settings.client_secret or KEPT)
-    found = list(problems(checked))
+    found = list(problems(checked)) + await units.taken(None, settings.mid, name)
     if not found:
         try:
             await units.edit(name, settings)
