@@ -82,3 +82,19 @@ async def test_passwords_are_stored_as_argon2id(store: SqlPeopleStore, clock: Ma
     assert "a long enough password" not in str(stored)
     assert await accounts.authenticate("a@example.com", "a long enough password") is not None
     assert await accounts.authenticate("a@example.com", "wrong password!") is None
+
+
+def test_add_checks_the_email_before_asking_for_a_password(env: dict[str, str]) -> None:
+    """A taken or invalid email is refused at once: no password prompt first."""
+    runner = CliRunner()
+    first = runner.invoke(
+        app,
+        ["users", "add", "boss@example.com"],
+        env={**env, "PEOPLESYNC_USER_PASSWORD": "a long enough password"},
+    )
+    assert first.exit_code == 0, first.output
+    for email, said in (("BOSS@example.com", "exists"), ("not-an-email", "email")):
+        refused = runner.invoke(app, ["users", "add", email], env=env, input="")
+        assert refused.exit_code == 1, refused.output
+        assert "Password" not in refused.output
+        assert said in refused.output

@@ -50,10 +50,12 @@ def add_user(
         Role.VIEWER
     ),
 ) -> None:
-    """Add a user; the password comes from $PEOPLESYNC_USER_PASSWORD or a prompt."""
-    password = os.environ.get(PASSWORD_ENV) or typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
+    """Add a user; the password comes from $PEOPLESYNC_USER_PASSWORD or a prompt (after the
+    email is checked: not asked for a user that cannot be added)."""
+    password = os.environ.get(PASSWORD_ENV)
+    if not password:
+        _run(lambda accounts: accounts.free_email(email))
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     async def work(accounts: Accounts) -> dict[str, str]:
         user = await accounts.add_user(email, password, role)

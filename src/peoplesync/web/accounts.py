@@ -114,6 +114,18 @@ class Accounts:
 
     # --- users -------------------------------------------------------------------------
 
+    async def free_email(self, email: str) -> str:
+        """The address normalised, when no user has it: an invalid or taken one is refused
+        (checked before a password is asked for)."""
+        address = normalise_email(email)
+        async with self.engine.connect() as conn:
+            taken = await conn.scalar(sa.select(web_users.c.id).where(web_users.c.email == address))
+        if taken is not None:
+            raise DuplicateEmailError(
+                "a user with this email exists", record=address, field="email", hint=""
+            )
+        return address
+
     async def add_user(
         self, email: str, password: str, role: Role, *, must_change_password: bool = False
     ) -> User:
