@@ -189,3 +189,35 @@ async def test_person_page_shows_contacts_company_links_and_timeline(
         "Notes",
     ):
         assert text in page.text, text
+
+
+async def test_the_timeline_shows_event_details_as_key_value_lines_not_json(
+    admin_browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    from peoplesync.people.model import TimelineEvent
+
+    person, *_ = await seed_people(store)
+    await store.add_events(
+        [
+            TimelineEvent(
+                person,
+                "message_failed",
+                store.clock.now(),
+                data={
+                    "channel": "sms",
+                    "error": {"code": "EC_ABSENT", "retry": True},
+                    "tags": ["a", "b"],
+                },
+            )
+        ]
+    )
+    page = (await admin_browser.get(f"/people/{person}")).text
+    timeline = page.split("<h2>Timeline</h2>")[1].split("</section>")[0]
+    assert "{" not in timeline and "&#34;" not in timeline  # no JSON
+    for label, text in (
+        ("channel", "sms"),
+        ("error.code", "EC_ABSENT"),
+        ("error.retry", "yes"),
+        ("tags", "a, b"),
+    ):
+        assert f'<span class="meta">{label}:</span> {text}</li>' in timeline, label

@@ -39,6 +39,7 @@ from peoplesync.web.accounts import Accounts
 from peoplesync.web.api import create_api
 from peoplesync.web.connect_pages import router as connect_router
 from peoplesync.web.error_bodies import ErrorBody, from_error, from_http, from_validation
+from peoplesync.web.event_details import detail_lines
 from peoplesync.web.inbound_numbers import InboundNumbersWeb
 from peoplesync.web.journey.calls import JourneyCalls
 from peoplesync.web.journey.routes import JourneyServices
@@ -68,6 +69,7 @@ HERE = Path(__file__).resolve().parent
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["csrf_field"] = "csrf_token"
+    templates.env.filters["details"] = detail_lines
     return templates
 
 
