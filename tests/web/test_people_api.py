@@ -141,3 +141,21 @@ async def test_openapi_lists_the_people_endpoints(anonymous: httpx.AsyncClient) 
     } <= set(paths)
     parameters = {p["name"] for p in paths["/persons"]["get"]["parameters"]}
     assert {"filter", "segment", "q", "after"} <= parameters
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "inf", "NaN"])
+async def test_a_filter_number_that_is_not_finite_is_refused_naming_the_value(
+    admin: httpx.AsyncClient, viewer: httpx.AsyncClient, store: SqlPeopleStore, value: str
+) -> None:
+    await seed_people(store)
+    score = {"name": "score", "type": "number", "mandatory": False}
+    assert (await admin.post("/api/v1/attributes", json=score)).status_code == 201
+    answer = await viewer.get("/api/v1/persons", params={"filter": f"score:gt:{value}"})
+    assert answer.status_code == 422, answer.text
+    error = error_of(answer)
+    assert error["field"] == "filters[0].value"
+    assert value in error["message"]
+    segment = await viewer.get(
+        "/api/v1/persons", params={"filter": "score:gt:1e308"}
+    )  # the largest still compares
+    assert segment.status_code == 200, segment.text

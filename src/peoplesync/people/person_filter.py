@@ -9,6 +9,7 @@ case; numbers, dates and datetimes also compare greater / less.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -119,6 +120,13 @@ def _parse(kind: Kind, text: str, index: int) -> Any:
             number = Decimal(raw)
             if not number.is_finite():
                 raise InvalidOperation
+            if math.isinf(float(number)):  # e.g. 1e400: stored numbers compare as doubles
+                raise _bad(
+                    f"{raw!r} is too large a number to compare with",
+                    index,
+                    "value",
+                    "give a finite number between -1e308 and 1e308",
+                )
             return number
         if kind is Kind.DATE:
             return date.fromisoformat(raw)
