@@ -345,3 +345,40 @@ async def test_a_csv_separated_by_semicolons_is_read_by_its_columns(
     assert ana["standard"]["city"] == "Split; Dalmatia"
     ivo = (await admin.get("/api/v1/persons", params={"q": "ivo@"})).json()["items"][0]
     assert ivo["standard"]["city"] == "Zagreb, Grad"  # a comma inside a cell stays in the cell
+
+
+@pytest.mark.parametrize("separator", ["\t", "|"])
+async def test_a_csv_separated_by_tabs_or_pipes_is_read_by_its_columns(
+    admin: httpx.AsyncClient, store: SqlPeopleStore, separator: str
+) -> None:
+    rows = [["First Name", "E-mail", "City"], ["Ana", "ana@example.com", "Split"]]
+    content = "\r\n".join(separator.join(row) for row in rows).encode()
+    report = (await admin.post("/api/v1/imports", files={"file": ("p.csv", content)})).json()
+    assert report["mapping"] == {"First Name": "first_name", "E-mail": "emails", "City": "city"}
+    assert (report["rows"], report["created"]) == (1, 1)
+
+
+async def test_a_csv_whose_columns_match_nothing_is_refused_saying_what_was_expected(
+    admin: httpx.AsyncClient, admin_browser: httpx.AsyncClient, store: SqlPeopleStore
+) -> None:
+    """An unknown separator (here ':') reads as one column: refused, not 0 rows in silence."""
+    content = b"First Name:E-mail\r\nAna:ana@example.com\r\n"
+    refused = await admin.post("/api/v1/imports", files={"file": ("p.csv", content)})
+    assert refused.status_code == 422, refused.text
+    error = error_of(refused)
+    assert error["field"] == "file"
+    assert "expected columns named like email, phone" in error["message"]
+    assert "found 1 column(s): 'First Name:E-mail'" in error["message"]
+    assert "tabs or |" in error["hint"]
+    nothing = await admin.post(
+        "/api/v1/imports",
+        files={"file": ("p.csv", b"who,mail\r\nAna,ana@example.com\r\n")},
+        data={"mapping": "{}"},
+    )
+    assert (nothing.status_code, error_of(nothing)["field"]) == (422, "mapping")
+    token = csrf_of((await admin_browser.get("/imports")).text)
+    page = await admin_browser.post(
+        "/imports", data={"csrf_token": token}, files={"file": ("p.csv", content)}
+    )
+    assert "no column matches a person attribute" in page.text
+    assert await _names(store) == []

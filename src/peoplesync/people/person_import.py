@@ -72,10 +72,14 @@ def file_kind(filename: str) -> FileKind:
         ) from None
 
 
+SEPARATORS = (",", ";", "\t", "|")
+
+
 def _delimiter(header: str) -> str:
     """The separator of a CSV file, judged by its header row: a comma, or the semicolon (what
-    Excel writes where the decimal separator is a comma) or tab when the header has more."""
-    counts = {separator: header.count(separator) for separator in (",", ";", "\t")}
+    Excel writes where the decimal separator is a comma), tab or pipe when the header has
+    more of it."""
+    counts = {separator: header.count(separator) for separator in SEPARATORS}
     best = max(counts, key=lambda separator: counts[separator])
     return best if counts[best] > counts[","] else ","
 
@@ -251,6 +255,28 @@ def headers_of(path: Path, kind: FileKind) -> list[str]:
     return headers
 
 
+def _nothing_mapped(
+    headers: Sequence[str], definitions: Mapping[str, AttributeDefinition], *, given: bool
+) -> ValidationError:
+    """No column to import: rather than 0 rows read in silence, what was expected and found."""
+    if given:
+        return ValidationError(
+            "no column is mapped to an attribute, so no row would be imported",
+            record="mapping",
+            field="mapping",
+            hint="map at least one column (e.g. email) to an attribute",
+        )
+    expected = ["email", "phone", "id", *STANDARD_ATTRIBUTES, *sorted(definitions)]
+    found = ", ".join(repr(h) for h in headers[:10]) + (" ..." if len(headers) > 10 else "")
+    return ValidationError(
+        f"no column matches a person attribute: expected columns named like "
+        f"{', '.join(expected)}; found {len(headers)} column(s): {found}",
+        record="upload",
+        field="file",
+        hint="name the columns in the first row, separated by commas, semicolons, tabs or |",
+    )
+
+
 def _next_rows(rows: Iterator[list[Any]], size: int) -> list[list[Any]]:
     return list(islice(rows, size))
 
@@ -273,6 +299,8 @@ async def run_import(
     definitions = await store.attributes()
     headers = headers_of(path, kind)
     chosen = dict(mapping) if mapping is not None else auto_mapping(headers, definitions)
+    if not chosen:
+        raise _nothing_mapped(headers, definitions, given=mapping is not None)
     check_mapping(chosen, headers, definitions)
     columns = [(i, chosen[h]) for i, h in enumerate(headers) if h in chosen]
     report = ImportReport(
