@@ -98,3 +98,4 @@ def test_add_checks_the_email_before_asking_for_a_password(env: dict[str, str]) 
         assert refused.exit_code == 1, refused.output
         assert "Password" not in refused.output
         assert said in refused.output
+        assert "merge the two persons" not in refused.output  # the persons' hint, not a user's

@@ -23,6 +23,8 @@ from peoplesync.web.account_tables import api_tokens, web_sessions, web_users
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
+# Not the persons' duplicate-email hint (merge persons): a login belongs to one user.
+USER_EXISTS_HINT = "choose another email; that user can change their own password when logged in"
 
 
 class Role(StrEnum):
@@ -122,7 +124,10 @@ class Accounts:
             taken = await conn.scalar(sa.select(web_users.c.id).where(web_users.c.email == address))
         if taken is not None:
             raise DuplicateEmailError(
-                "a user with this email exists", record=address, field="email", hint=""
+                "a user with this email exists",
+                record=address,
+                field="email",
+                hint=USER_EXISTS_HINT,
             )
         return address
 
@@ -137,7 +142,10 @@ class Accounts:
             taken = await conn.scalar(sa.select(web_users.c.id).where(web_users.c.email == address))
             if taken is not None:
                 raise DuplicateEmailError(
-                    "a user with this email exists", record=address, field="email", hint=""
+                    "a user with this email exists",
+                    record=address,
+                    field="email",
+                    hint=USER_EXISTS_HINT,
                 )
             await conn.execute(
                 web_users.insert().values(
