@@ -34,6 +34,12 @@ class PeopleSyncError(Exception):
         """The hint for the web app and the REST API."""
         return self.web_hint or self.hint
 
+    @property
+    def text_on_web(self) -> str:
+        """``str()`` as the web app and the REST API say it (their hint)."""
+        hint = self.hint_on_web
+        return f"{self.message} (how to fix: {hint})" if hint else self.message
+
     def __str__(self) -> str:
         return f"{self.message} (how to fix: {self.hint})" if self.hint else self.message
 

@@ -184,6 +184,8 @@ async def test_mapping_round_trip_with_describe_and_resync(
     rejected = await admin.put(f"{STEPS}/Lead/mapping", json={"lines": lines})
     assert error_of(rejected)["field"] == "mapping (revenue)"
     assert "People has no attribute revenue" in error_of(rejected)["message"]
+    assert "POST /api/v1/attributes" in error_of(rejected)["hint"]  # not a CLI command
+    assert "peoplesync " not in error_of(rejected)["hint"]
 
 
 async def test_openapi_lists_the_steps_endpoints(anonymous: httpx.AsyncClient) -> None:

@@ -155,6 +155,7 @@ async def test_mapping_editor_saves_flags_required_and_names_bad_lines(
     title = _line(form, "Sauce__c")
     assert "Lead has no field Sauce__c" in named[title]
     assert "People has no attribute revenue" in named[rows]
+    assert "People -&gt; Configuration" in named[rows] and "peoplesync " not in named[rows]
     assert 'value="Sauce__c"' in rejected.text  # the user's input is kept
     assert 'data-create="revenue"' in rejected.text
     assert "Create attribute “revenue” in People (decimal)" in rejected.text

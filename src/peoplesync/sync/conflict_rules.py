@@ -62,6 +62,8 @@ def rule_problems(steps: Sequence[Step]) -> list[StepProblem]:
                         f"--field {line.salesforce_field} --attribute {line.attribute} "
                         f"--conflict {other.conflict.value} (sets it in every step of "
                         f"{outbound.sobject})",
+                        web_hint=f"choose {other.conflict.value} as the line's conflict rule "
+                        f"on the step's page (it sets it in every step of {outbound.sobject})",
                     )
                 )
     return found

@@ -158,6 +158,8 @@ def validate_lines(
                     record=where,
                     field=line.attribute,
                     hint="create the attribute in People (`peoplesync attributes add`)",
+                    web_hint="create the attribute in People (People -> Configuration, the "
+                    "line's Create attribute button, or POST /api/v1/attributes)",
                 )
             )
         outbound = line.direction in (Direction.OUTBOUND, Direction.BOTH)

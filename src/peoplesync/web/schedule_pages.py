@@ -55,7 +55,7 @@ async def save_schedule(
         await set_schedule(web.store, name, step, form_schedule(kind, every, at, timezone))
     except ProfileError as error:
         fields = {p.field.removeprefix("schedule.") or "kind": p.detail for p in error.problems}
-        text = "; ".join(str(p) for p in error.problems)
+        text = "; ".join(p.text_on_web for p in error.problems)
         return await _steps_page(
             request,
             web,

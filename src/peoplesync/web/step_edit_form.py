@@ -125,6 +125,7 @@ def filter_problems(problems: Sequence[StepProblem]) -> dict[str, str]:
     for problem in problems:
         part = problem.field.removeprefix("filter.")
         key = part if part in PARTS else "condition"
-        text = f"{problem.field}: {problem.detail}" + (f" ({problem.hint})" if problem.hint else "")
+        hint = problem.hint_on_web
+        text = f"{problem.field}: {problem.detail}" + (f" ({hint})" if hint else "")
         errors[key] = f"{errors[key]}; {text}" if key in errors else text
     return errors

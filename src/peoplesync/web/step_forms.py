@@ -42,7 +42,7 @@ def form_texts(form: FormData) -> dict[str, str]:
 def error_text(error: PeopleSyncError) -> str:
     """A refused change as one line, every problem with its hint."""
     if isinstance(error, ProfileError):
-        return "; ".join(str(p) for p in error.problems)  # str() has the hint already
+        return "; ".join(p.text_on_web for p in error.problems)  # each with its hint
     return error.message + (f" ({error.hint_on_web})" if error.hint_on_web else "")
 
 

@@ -168,7 +168,7 @@ async def save_mapping(
     except ProfileError as error:
         ours = [p for p in error.problems if p.step == step]
         placed = place_problems(ours, lines)
-        others = [str(p) for p in error.problems if p.step != step]
+        others = [p.text_on_web for p in error.problems if p.step != step]
         return await _step_page(
             request,
             web,

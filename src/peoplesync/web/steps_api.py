@@ -98,10 +98,10 @@ def rejected_profile(error: ProfileError) -> ValidationError:
     """A refused profile change as a 422 naming the first step and field at fault."""
     first, *others = error.problems
     return ValidationError(  # the first problem's hint is the answer's hint, not said twice
-        "; ".join([first.message, *(str(p) for p in others)]),
+        "; ".join([first.message, *(p.text_on_web for p in others)]),
         record=f"step {first.step}",
         field=first.field,
-        hint=first.hint,
+        hint=first.hint_on_web,
     )
 
 

@@ -185,7 +185,8 @@ def place_problems(problems: Sequence[StepProblem], lines: Sequence[FieldMapping
     attribute it names (``mapping (LastName)``); the rest (and filter problems) go above."""
     placed = LineErrors()
     for problem in problems:
-        text = f"{problem.field}: {problem.detail}" + (f" ({problem.hint})" if problem.hint else "")
+        hint = problem.hint_on_web
+        text = f"{problem.field}: {problem.detail}" + (f" ({hint})" if hint else "")
         index: int | None = None
         if found := _LINE_INDEX.match(problem.field):
             index = int(found.group(1))

@@ -132,6 +132,7 @@ class Profile:
             raise ConfigurationError(
                 f"no step named {name!r}",
                 hint=f"use one of: {', '.join(self.names()) or '(none)'} (peoplesync steps list)",
+                web_hint=f"use one of: {', '.join(self.names()) or '(none)'} (the Steps page)",
             )
         return found
 
@@ -265,6 +266,8 @@ class Profile:
                     "create",
                     f"only one outbound step creates records, and {creators[0]!r} does",
                     hint=f"peoplesync steps set {extra!r} --no-create",
+                    web_hint=f"switch Create off for step {extra!r} on the Steps page (or PATCH "
+                    'the step with "create": false)',
                 )
             )
         return found

@@ -55,6 +55,8 @@ def schedule_problems(steps: Sequence[Step]) -> list[StepProblem]:
             f"outbound steps share one push schedule, and {outbound[0].name!r} runs {first}",
             hint="give every outbound step the same schedule "
             f"(peoplesync steps schedule {s.name!r} ... sets them all)",
+            web_hint="give every outbound step the same schedule (the schedule control on the "
+            "Steps page sets them all)",
         )
         for s in outbound[1:]
         if schedule_of(s) != schedule_of(outbound[0])

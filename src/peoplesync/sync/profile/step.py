@@ -31,8 +31,10 @@ OUTBOUND_OBJECTS = ("Lead", "Contact", "Account")
 class StepProblem(ConfigurationError):
     """One thing wrong with one field of one step."""
 
-    def __init__(self, step: str, field: str, message: str, *, hint: str = "") -> None:
-        super().__init__(f"step {step!r}, field {field}: {message}", hint=hint)
+    def __init__(
+        self, step: str, field: str, message: str, *, hint: str = "", web_hint: str = ""
+    ) -> None:
+        super().__init__(f"step {step!r}, field {field}: {message}", hint=hint, web_hint=web_hint)
         self.step = step
         self.field = field
         self.detail = message

@@ -24,8 +24,8 @@ def step_problems(step: Step) -> list[StepProblem]:
     name = step.name
     found: list[StepProblem] = []
 
-    def problem(field_name: str, message: str, hint: str) -> None:
-        found.append(StepProblem(name, field_name, message, hint=hint))
+    def problem(field_name: str, message: str, hint: str, web_hint: str = "") -> None:
+        found.append(StepProblem(name, field_name, message, hint=hint, web_hint=web_hint))
 
     if not _STEP_NAME.fullmatch(name):
         problem(
@@ -96,6 +96,7 @@ def step_problems(step: Step) -> list[StepProblem]:
             "mapping",
             "an enabled step needs at least one mapping line",
             f"peoplesync steps map {name!r} --field Email --attribute emails, or disable the step",
+            "add a line on the step's page (e.g. Email to emails), or disable the step",
         )
     if step.filter.lead_statuses and step.sobject != "Lead":
         problem("filter.lead_statuses", "only Leads have a Lead Status", "remove the statuses")

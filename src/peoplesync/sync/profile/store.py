@@ -45,6 +45,11 @@ from peoplesync.sync.profile.model import (
 )
 from peoplesync.sync.profile.schedule_plan import schedule_problems
 
+# Where the web app and the REST API create an attribute (the problems' web hint).
+ATTRIBUTE_ON_WEB = (
+    "create it (People -> Configuration, or POST /api/v1/attributes) or map another one"
+)
+
 
 def profile_key(integration: str) -> str:
     """Where the integration's profile is stored."""
@@ -174,6 +179,7 @@ def _attribute_problems(
             f"mapping[{index}] ({line.salesforce_field})",
             f"People has no attribute {line.attribute}",
             hint="create it (peoplesync attributes add NAME --type TYPE) or map another one",
+            web_hint=ATTRIBUTE_ON_WEB,
         )
         for index, line in enumerate(step.lines)
         if line.mode is not Mode.DONT_SYNC and attribute_type(line.attribute, definitions) is None
@@ -215,6 +221,7 @@ def _outbound_problems(
                     where,
                     f"People has no attribute {line.attribute}",
                     hint="create it (peoplesync attributes add NAME --type TYPE) or map another",
+                    web_hint=ATTRIBUTE_ON_WEB,
                 )
             )
         for needed, allowed in (("createable", creates), ("updateable", updates)):
@@ -226,6 +233,7 @@ def _outbound_problems(
                         where,
                         f"{step.sobject}.{meta['name']} cannot be {verb} records",
                         hint="map it inbound only, or limit the line with --on",
+                        web_hint="map it inbound only, or untick the line's Create or Update",
                     )
                 )
     if step.create:
@@ -244,6 +252,8 @@ def _outbound_problems(
                         "outbound line fills it on create",
                         hint=f"map a People attribute to {name} (peoplesync steps map "
                         f"{step.name!r} --field {name} --attribute ...), or --no-create",
+                        web_hint=f"add a mapping line for {name} on the step's page (Add "
+                        "line), or switch the step's Create off on the Steps page",
                     )
                 )
     return found
@@ -261,6 +271,7 @@ def _describe_problems(
                 f"mapping ({error.field})",
                 error.detail,
                 hint=error.hint,
+                web_hint=error.web_hint,
             )
             for error in validate_lines(
                 step.sobject, step.lines, describe, definitions, creates_records=False
