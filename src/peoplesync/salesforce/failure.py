@@ -63,7 +63,9 @@ class ReconnectNeededError(StopError, SalesforceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(
-            message, hint="reconnect the integration to Salesforce (peoplesync connect)"
+            message,
+            hint="reconnect the integration to Salesforce (peoplesync salesforce connect ...)",
+            web_hint="reconnect the integration to Salesforce (Salesforce, then Connect)",
         )
 
 

@@ -7,6 +7,7 @@ import pytest
 from peoplesync.errors import RecordError, RetryableError, StopError
 from peoplesync.salesforce.failure import (
     ApiLimitReachedError,
+    ReconnectNeededError,
     SalesforceRecordError,
     SalesforceRequestError,
     SalesforceUnavailableError,
@@ -70,3 +71,9 @@ def test_record_errors_name_record_field_and_fix() -> None:
     assert "map a People attribute" in str(error)
     lock = from_save_error("x", {"statusCode": "UNABLE_TO_LOCK_ROW", "message": "locked"})
     assert isinstance(lock, SalesforceUnavailableError)
+
+
+def test_a_revoked_connection_names_a_command_that_exists_and_the_web_page() -> None:
+    error = ReconnectNeededError("the refresh token was revoked")
+    assert "peoplesync salesforce connect" in error.hint  # there is no `peoplesync connect`
+    assert "peoplesync" not in error.hint_on_web and "Connect" in error.hint_on_web
