@@ -140,6 +140,8 @@ async def test_the_activity_is_configured_inside_the_canvas(
     await frame.locator('input[name="callbackValue"]').fill("X1")
     await frame.get_by_role("button", name="Save").click()
     await frame.get_by_text("Saved.").wait_for()
+    # "Saved." shows in the frame when it posts updateActivity; the canvas gets it after.
+    await page.wait_for_function("window.saved !== null")
     saved = await page.evaluate("window.saved")
     pairs = saved["arguments"]["execute"]["inArguments"]
     merged: dict[str, Any] = {}
@@ -178,6 +180,8 @@ async def test_the_reports_activity_picks_the_message_activity(
     await frame.locator('input[name="url"]').fill("https://shop.example/offer")
     await frame.get_by_role("button", name="Save").click()
     await frame.get_by_text("Saved.").wait_for()
+    # "Saved." shows in the frame when it posts updateActivity; the canvas gets it after.
+    await page.wait_for_function("window.saved !== null")
     saved = await page.evaluate("window.saved")
     merged = {
         k: v for pair in saved["arguments"]["execute"]["inArguments"] for k, v in pair.items()
