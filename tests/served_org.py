@@ -7,6 +7,7 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -19,21 +20,35 @@ PEOPLESYNC = [sys.executable, "-m", "peoplesync.cli.main"]
 
 @contextmanager
 def served_sandbox(kind: str, data_dir: Path, *options: str) -> Iterator[dict[str, Any]]:
-    """``peoplesync sandbox KIND --data-dir D --port 0 ...`` as a process: its JSON line."""
-    process = subprocess.Popen(
-        [*PEOPLESYNC, "sandbox", kind, "--data-dir", str(data_dir), "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """``peoplesync sandbox KIND --data-dir D --port 0 ...`` as a process: its JSON line.
+
+    Its stderr goes to ``<data_dir>.stderr`` and what it prints after the JSON line is read
+    as it comes: a pipe nobody reads fills up (64 KiB), and the sandbox then blocks in its
+    next log call, answering nothing."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    errors = data_dir.with_name(data_dir.name + ".stderr")
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [*PEOPLESYNC, "sandbox", kind, "--data-dir", str(data_dir), "--port", "0", *options],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    drain: threading.Thread | None = None
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert line, process.stderr.read() if process.stderr else "no output"
+        assert line, errors.read_text() or "no output"
+        drain = threading.Thread(target=process.stdout.read, daemon=True)  # the rest
+        drain.start()
         yield json.loads(line)
     finally:
         process.terminate()
-        process.communicate(timeout=30)
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            if drain is not None:
+                drain.join(timeout=30)
+            process.stdout.close()
 
 
 def environment(

@@ -110,3 +110,5 @@ def test_killed_workers_neither_lose_nor_double_send(tmp_path: Path) -> None:
         assert {m["messageId"] for m in state["messages"]} == set(ids)
         # Numbers end in 7: the sandbox delivers them all (see its outcome table).
         assert asyncio.run(_counts(url)) == {"accepted": MESSAGES}
+    # A worker killed mid-request is a caller gone, not an error of the provider's.
+    assert "Exception in ASGI application" not in (tmp_path / "provider.stderr").read_text()

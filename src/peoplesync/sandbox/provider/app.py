@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -283,7 +283,10 @@ def create_provider_app(
             if not provider.authorised(request):
                 return error_response(401, legacy=legacy)
             fault = await provider.faults(legacy)
-            return fault if fault is not None else await handler(request)
+            try:
+                return fault if fault is not None else await handler(request)
+            except ClientDisconnect:  # the caller went away before its body came: no answer
+                return Response(status_code=499)
 
         return guarded
 
