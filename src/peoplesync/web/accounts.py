@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peoplesync.clock import Clock
 from peoplesync.errors import DuplicateEmailError, NotFoundError, ValidationError
@@ -25,6 +25,15 @@ SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
 # Not the persons' duplicate-email hint (merge persons): a login belongs to one user.
 USER_EXISTS_HINT = "choose another email; that user can change their own password when logged in"
+
+
+async def _refuse_taken(conn: AsyncConnection, address: str) -> None:
+    """Raise DuplicateEmailError when a user already has this (normalised) address."""
+    taken = await conn.scalar(sa.select(web_users.c.id).where(web_users.c.email == address))
+    if taken is not None:
+        raise DuplicateEmailError(
+            "a user with this email exists", record=address, field="email", hint=USER_EXISTS_HINT
+        )
 
 
 class Role(StrEnum):
@@ -121,14 +130,7 @@ class Accounts:
         (checked before a password is asked for)."""
         address = normalise_email(email)
         async with self.engine.connect() as conn:
-            taken = await conn.scalar(sa.select(web_users.c.id).where(web_users.c.email == address))
-        if taken is not None:
-            raise DuplicateEmailError(
-                "a user with this email exists",
-                record=address,
-                field="email",
-                hint=USER_EXISTS_HINT,
-            )
+            await _refuse_taken(conn, address)
         return address
 
     async def add_user(
@@ -139,14 +141,7 @@ class Accounts:
         check_password(password)
         user = User(new_id(), address, role, must_change_password)
         async with self.engine.begin() as conn:
-            taken = await conn.scalar(sa.select(web_users.c.id).where(web_users.c.email == address))
-            if taken is not None:
-                raise DuplicateEmailError(
-                    "a user with this email exists",
-                    record=address,
-                    field="email",
-                    hint=USER_EXISTS_HINT,
-                )
+            await _refuse_taken(conn, address)
             await conn.execute(
                 web_users.insert().values(
                     id=user.id,
